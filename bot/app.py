@@ -1,0 +1,143 @@
+"""The composition root: builds the PTB Application from the services and runs it.
+
+Part of the Telegram adapter layer (with `bot/persistence.py`): the only place in `bot/` that
+imports `telegram` or `handlers`. The lifecycle is explicit rather than `run_polling`'s, so
+that the database is checked before Telegram is contacted and a Telegram outage at start is
+retried with backoff instead of crashing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from contextlib import suppress
+
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+
+import handlers
+from bot.config import ConfigError, Settings
+from bot.i18n import LANGUAGES, translator
+from bot.logs import describe_exception
+from bot.persistence import DatabasePersistence
+from bot.services import Services
+from handlers.commands import COMMANDS
+from handlers.context import Context
+from handlers.errors import report_error
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF = 60.0
+
+
+def build_application(services: Services, token: str) -> Application:
+    settings = services.settings
+    telegram = settings.telegram
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{telegram.base_url}/bot")
+        .base_file_url(f"{telegram.base_url}/file/bot")
+        .context_types(ContextTypes(context=Context))
+        .rate_limiter(AIORateLimiter(max_retries=telegram.max_retries))
+        .persistence(DatabasePersistence(services.database, services.crypto,
+                                         update_interval=settings.bot.persistence_interval))
+        .read_timeout(telegram.request_timeout)
+        .write_timeout(telegram.request_timeout)
+        .get_updates_read_timeout(telegram.poll_timeout + 10)
+        .concurrent_updates(False)
+        .build()
+    )
+    application.bot_data["services"] = services
+    for handler, group in handlers.build_handlers():
+        application.add_handler(handler, group)
+    application.add_error_handler(report_error)
+    return application
+
+
+async def publish_commands(application: Application, settings: Settings) -> None:
+    """setMyCommands per language, and the supervisors' longer list in their own chats."""
+    bot = application.bot
+    for language in (None, *LANGUAGES):
+        _ = translator(language or settings.bot.language)
+        public = [BotCommand(c.name, _(c.description)) for c in COMMANDS if not c.supervisor_only]
+        full = [BotCommand(c.name, _(c.description)) for c in COMMANDS]
+        await bot.set_my_commands(public, scope=BotCommandScopeDefault(), language_code=language)
+        for supervisor in settings.supervisor_ids:
+            with suppress(TelegramError):  # a supervisor who never opened the bot has no chat yet
+                await bot.set_my_commands(full, scope=BotCommandScopeChat(supervisor), language_code=language)
+
+
+async def _initialize_with_backoff(application: Application, stop: asyncio.Event) -> bool:
+    """Contact Telegram until it answers; an invalid token is final, an outage is not."""
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            await application.initialize()
+            return True
+        except InvalidToken:
+            raise
+        except (NetworkError, RetryAfter, TelegramError) as exc:
+            log.warning("Telegram is not reachable (%s); retrying in %.0f s", describe_exception(exc), delay)
+            with suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            delay = min(delay * 2, MAX_BACKOFF)
+    return False
+
+
+async def serve(settings: Settings) -> None:
+    """Run the bot until SIGINT or SIGTERM."""
+    token = settings.bot_token()
+    if not token:
+        raise ConfigError(
+            "no bot token: set QINGFENG_TELEGRAM__TOKEN (create a bot with @BotFather to get one) "
+            "or name a file holding it in telegram.token_file; to try the bot without Telegram, run `qingfeng chat`"
+        )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    services = await Services.start(settings)
+    application = build_application(services, token)
+    try:
+        if not await _initialize_with_backoff(application, stop):
+            return
+        try:
+            await _start_updates(application, settings)
+            await application.start()
+            with suppress(TelegramError):
+                await publish_commands(application, settings)
+            log.info("Qingfeng is running (%s) as @%s", settings.telegram.mode, application.bot.username)
+            await stop.wait()
+            log.info("Stopping")
+        finally:
+            if application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+            await application.shutdown()
+    finally:
+        await services.close()
+
+
+async def _start_updates(application: Application, settings: Settings) -> None:
+    telegram = settings.telegram
+    if telegram.mode == "polling":
+        await application.updater.start_polling(
+            timeout=telegram.poll_timeout, bootstrap_retries=-1, allowed_updates=["message", "callback_query", "inline_query"],
+        )
+        return
+    webhook = telegram.webhook
+    if not webhook.url:
+        raise ConfigError("telegram.webhook.url is needed in webhook mode: the public HTTPS URL Telegram posts to")
+    await application.updater.start_webhook(
+        listen=webhook.listen,
+        port=webhook.port,
+        url_path=webhook.path.lstrip("/"),
+        webhook_url=webhook.url,
+        secret_token=settings.webhook_secret(),
+        bootstrap_retries=-1,
+        allowed_updates=["message", "callback_query", "inline_query"],
+    )

@@ -1,0 +1,355 @@
+"""Settings: one typed model, read from `config.yaml` and overridden by the environment.
+
+`QINGFENG_<SECTION>__<KEY>=value` overrides `section.key` (values are parsed as YAML scalars,
+so `QINGFENG_ACCESS__SUPERVISORS=[1, 2]` works, and so does `1,2`). Secrets (the bot token,
+the webhook secret, the encryption key) come only from the environment or from a file that the
+config names: a secret written into the committed YAML file is refused.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import time
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+ENV_PREFIX = "QINGFENG_"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
+
+# Secrets may come from the environment or a file named in the config, never the YAML itself.
+SECRET_KEYS = {
+    ("telegram", "token"),
+    ("telegram", "webhook_secret"),
+    ("security", "encryption_keys"),
+}
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names the key and what was expected."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def _split_commas(value: Any) -> Any:
+    """Let list settings be written `1,2,3` in an environment variable."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, (int, float)):
+        return [value]
+    return value
+
+
+class WebhookSettings(Section):
+    listen: str = "127.0.0.1"
+    port: int = Field(8443, ge=1, le=65535)
+    url: str | None = None
+    path: str = "/telegram"
+    secret_file: Path | None = None
+
+
+class TelegramSettings(Section):
+    token: SecretStr | None = None
+    token_file: Path | None = None
+    base_url: str = "https://api.telegram.org"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook: WebhookSettings = WebhookSettings()
+    webhook_secret: SecretStr | None = None
+    max_retries: int = Field(3, ge=0, le=10)
+    request_timeout: float = Field(20.0, gt=0)
+    poll_timeout: int = Field(30, ge=0, le=50)
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class DatabaseSettings(Section):
+    url: str | None = None
+    echo: bool = False
+    auto_upgrade: bool = False
+
+
+class BotSettings(Section):
+    data_dir: Path = Path("data")
+    timezone: str = "Asia/Shanghai"
+    language: Literal["zh", "en"] = "zh"
+    persistence_interval: float = Field(1.0, gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class Supervisor(Section):
+    id: int
+    categories: list[str] = []  # empty: every category
+
+
+class AccessSettings(Section):
+    supervisors: list[Supervisor] = []
+
+    @field_validator("supervisors", mode="before")
+    @classmethod
+    def _ids_or_objects(cls, value: Any) -> Any:
+        return [{"id": item} if isinstance(item, (int, str)) else item for item in _split_commas(value)]
+
+
+class SecuritySettings(Section):
+    encryption_keys: SecretStr | None = None  # comma-separated Fernet keys, newest first
+    key_file: Path | None = None
+
+
+class LoggingSettings(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    file: Path | None = None
+
+
+class KnowledgeSettings(Section):
+    path: Path = Path("knowledge")
+    watch: bool = True
+    answer_threshold: float = Field(0.55, ge=0, le=1)
+    suggest_threshold: float = Field(0.30, ge=0, le=1)
+
+
+class Label(Section):
+    zh: str
+    en: str
+
+
+class ReportCategory(Section):
+    id: str
+    label: Label
+
+
+DEFAULT_CATEGORIES = [
+    ("documents-meetings", "文山会海（发文、开会过多）", "Too many documents and meetings"),
+    ("inspection-overload", "督查检查考核过多过频", "Inspection and assessment overload"),
+    ("fingertip-formalism", "指尖上的形式主义（APP、工作群、打卡）", "Formalism at the fingertips (apps, chat groups, check-ins)"),
+    ("excessive-traces", "过度留痕", "Leaving excessive traces"),
+    ("inaction", "不担当不作为、躺平", "Inaction and lying flat"),
+    ("fake-rectification", "虚假整改、敷衍整改", "Fake or perfunctory rectification"),
+    ("ignoring-masses", "漠视群众诉求", "Ignoring the masses' demands"),
+    ("other", "其他", "Other"),
+]
+
+
+class ReportSettings(Section):
+    categories: list[ReportCategory] = [
+        ReportCategory(id=cid, label=Label(zh=zh, en=en)) for cid, zh, en in DEFAULT_CATEGORIES
+    ]
+    description_min_chars: int = Field(20, ge=1)
+    description_max_chars: int = Field(3000, ge=10, le=20000)
+    max_attachments: int = Field(5, ge=0, le=20)
+    max_attachment_mb: int = Field(10, ge=1, le=50)
+    acknowledge_within_days: int = Field(7, ge=1)
+    answer_within_days: int = Field(90, ge=1)
+    retention_days: int = Field(365, ge=1)
+    code_attempts: int = Field(5, ge=1)
+    code_window_minutes: int = Field(10, ge=1)
+
+
+class QuietHours(Section):
+    start: time = time(22, 0)
+    end: time = time(8, 0)
+
+
+class ReminderPolicy(Section):
+    before_days: list[int] = [7, 3, 1]
+    on_the_day: bool = True
+    overdue_every_days: int = Field(3, ge=1)
+    escalate_after_days: int = Field(7, ge=0)
+
+    @field_validator("before_days", mode="before")
+    @classmethod
+    def _days_list(cls, value: Any) -> Any:
+        return _split_commas(value)
+
+
+class ReminderSettings(ReminderPolicy):
+    send_at: time = time(9, 0)
+    quiet_hours: QuietHours = QuietHours()
+    working_days: list[int] = [1, 2, 3, 4, 5]  # ISO weekdays, Monday = 1
+    severity: dict[str, ReminderPolicy] = {}
+    planner_interval_seconds: int = Field(60, ge=1)
+    sender_interval_seconds: float = Field(1.0, gt=0)
+    max_attempts: int = Field(8, ge=1)
+
+    @field_validator("working_days", mode="before")
+    @classmethod
+    def _weekday_list(cls, value: Any) -> Any:
+        return _split_commas(value)
+
+
+class DigestSettings(Section):
+    weekday: int = Field(1, ge=1, le=7)
+    at: time = time(9, 0)
+
+
+class LedgerSettings(Section):
+    invite_ttl_hours: int = Field(72, ge=1)
+    digest: DigestSettings = DigestSettings()
+
+
+class Settings(Section):
+    telegram: TelegramSettings = TelegramSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    bot: BotSettings = BotSettings()
+    access: AccessSettings = AccessSettings()
+    security: SecuritySettings = SecuritySettings()
+    logging: LoggingSettings = LoggingSettings()
+    knowledge: KnowledgeSettings = KnowledgeSettings()
+    reports: ReportSettings = ReportSettings()
+    reminders: ReminderSettings = ReminderSettings()
+    ledger: LedgerSettings = LedgerSettings()
+
+    # Where relative paths are resolved: the directory of the config file.
+    base_dir: Path = Field(PROJECT_ROOT, exclude=True)
+
+    # ---- derived values: one place to ask -------------------------------------------------
+    def path(self, value: Path) -> Path:
+        return value if value.is_absolute() else self.base_dir / value
+
+    @property
+    def data_dir(self) -> Path:
+        return self.path(self.bot.data_dir)
+
+    @property
+    def database_url(self) -> str:
+        if self.database.url:
+            return self.database.url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'qingfeng.db'}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.bot.timezone)
+
+    @property
+    def supervisor_ids(self) -> set[int]:
+        return {s.id for s in self.access.supervisors}
+
+    def bot_token(self) -> str | None:
+        return _secret(self.telegram.token, self.telegram.token_file and self.path(self.telegram.token_file))
+
+    def webhook_secret(self) -> str | None:
+        file = self.telegram.webhook.secret_file
+        return _secret(self.telegram.webhook_secret, file and self.path(file))
+
+    def encryption_keys(self) -> list[str]:
+        file = self.security.key_file
+        raw = _secret(self.security.encryption_keys, file and self.path(file))
+        return [key.strip() for key in (raw or "").replace("\n", ",").split(",") if key.strip()]
+
+
+def _secret(value: SecretStr | None, file: Path | None) -> str | None:
+    if value is not None and value.get_secret_value().strip():
+        return value.get_secret_value().strip()
+    if file is not None:
+        try:
+            return file.read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            raise ConfigError(f"cannot read secret file {file}: {exc.strerror}") from exc
+    return None
+
+
+def load_settings(path: Path | str | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Read the config file (explicit, $QINGFENG_CONFIG, ./config.yaml, or the project's) and env."""
+    environ = dict(os.environ if environ is None else environ)
+    config_path = _find_config(path, environ)
+    data = _read_yaml(config_path) if config_path else {}
+    _refuse_committed_secrets(data, config_path)
+    _apply_environment(data, environ)
+    base_dir = config_path.parent if config_path else Path.cwd()
+    try:
+        return Settings.model_validate({**data, "base_dir": base_dir})
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, config_path)) from None
+
+
+def _find_config(path: Path | str | None, environ: dict[str, str]) -> Path | None:
+    explicit = path or environ.get(f"{ENV_PREFIX}CONFIG")
+    if explicit:
+        candidate = Path(explicit).expanduser().resolve()
+        if not candidate.is_file():
+            raise ConfigError(f"config file not found: {candidate}")
+        return candidate
+    for candidate in (Path.cwd() / "config.yaml", DEFAULT_CONFIG):
+        if candidate.is_file():
+            return candidate.resolve()
+    return None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections at the top level")
+    return data
+
+
+def _refuse_committed_secrets(data: dict[str, Any], path: Path | None) -> None:
+    for section, key in SECRET_KEYS:
+        value = (data.get(section) or {}).get(key) if isinstance(data.get(section), dict) else None
+        if value:
+            env = f"{ENV_PREFIX}{section.upper()}__{key.upper()}"
+            raise ConfigError(
+                f"{path}: {section}.{key} is a secret and must not be written in the config file; "
+                f"set the environment variable {env} or name a file in the config instead"
+            )
+
+
+def _apply_environment(data: dict[str, Any], environ: dict[str, str]) -> None:
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == f"{ENV_PREFIX}CONFIG":
+            continue
+        keys = [part.lower() for part in name[len(ENV_PREFIX):].split("__") if part]
+        if not keys:
+            continue
+        node = data
+        for key in keys[:-1]:
+            child = node.get(key)
+            if not isinstance(child, dict):
+                child = node[key] = {}
+            node = child
+        node[keys[-1]] = _parse_env_value(raw)
+
+
+def _parse_env_value(raw: str) -> Any:
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        return raw
+    # A bare token like "123:abc" would parse as a sexagesimal int or a mapping; keep strings.
+    return value if isinstance(value, (int, float, bool, list, dict)) and ":" not in raw else raw
+
+
+def _describe(exc: ValidationError, path: Path | None) -> str:
+    where = f"{path}: " if path else ""
+    lines = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"])
+        if error["type"] == "extra_forbidden":
+            lines.append(f"{where}unknown setting {key}")
+        else:
+            lines.append(f"{where}{key}: {error['msg']} (got {error.get('input')!r})")
+    return "invalid configuration:\n  " + "\n  ".join(lines)

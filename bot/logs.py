@@ -1,0 +1,59 @@
+"""Logging that cannot leak who a user is.
+
+Every record passes a redacting filter: long digit runs (Telegram user and chat ids, phone
+numbers), @usernames and bot tokens are masked after formatting, exceptions included. httpx
+logs every request URL (with the bot token) at INFO, so it is held to WARNING.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import traceback
+from pathlib import Path
+
+_PATTERNS = [
+    (re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b"), "<token>"),
+    (re.compile(r"(?<![\w.])@[A-Za-z][A-Za-z0-9_]{3,}"), "@<user>"),
+    (re.compile(r"(?<![\w.])\+?\d[\d -]{5,}\d(?![\w.])"), "<number>"),
+]
+QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "telegram.ext.Updater", "aiohttp.access", "jieba")
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)))
+            record.exc_info = None
+        return True
+
+
+def setup_logging(level: str = "INFO", file: Path | None = None) -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(file, encoding="utf-8"))
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        handler.addFilter(RedactingFilter())
+    logging.basicConfig(level=level, handlers=handlers, force=True)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def describe_exception(exc: BaseException) -> str:
+    """Class, short message and where it happened: enough to debug, nothing about the user."""
+    frames = traceback.extract_tb(exc.__traceback__)[-4:]
+    where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
+    message = redact(str(exc))[:200]
+    return f"{type(exc).__name__}: {message} at {where}" if where else f"{type(exc).__name__}: {message}"

@@ -1,0 +1,31 @@
+"""Every table, registered on `SQLModel.metadata` for Alembic and the tests.
+
+Core tables live here; each feature keeps its tables in its own `models` module, imported at
+the bottom so that importing `bot.models` registers the whole schema.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Field, SQLModel
+
+
+class UserPreference(SQLModel, table=True):
+    """A user's chosen language, under a keyed hash of their id: no id, no timestamp."""
+
+    __tablename__ = "user_preference"
+    user_key: str = Field(primary_key=True, max_length=64)
+    language: str = Field(max_length=8)
+
+
+class ConversationState(SQLModel, table=True):
+    """An open conversation, so that a restart mid-conversation loses nothing.
+
+    PTB keys conversations by (chat id, user id). The key is stored only encrypted, found by a
+    keyed hash, and the row is deleted when the conversation ends.
+    """
+
+    __tablename__ = "conversation_state"
+    name: str = Field(primary_key=True, max_length=64)
+    key_hash: str = Field(primary_key=True, max_length=64)
+    key_token: bytes
+    state: str = Field(max_length=200)

@@ -1,0 +1,52 @@
+"""The long-lived services of a running bot, created at start and closed at shutdown.
+
+Nothing here knows Telegram: handlers receive this object and call into it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot import db
+from bot.config import Settings
+from bot.crypto import Crypto, load_or_create_local_key
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    database: db.Database
+    crypto: Crypto
+    # Feature services are added below as typed fields, created in `start`, closed in `close`.
+
+    @classmethod
+    async def start(cls, settings: Settings) -> "Services":
+        """Connect and check everything a bot needs before it talks to Telegram."""
+        crypto = make_crypto(settings)
+        database = db.Database.connect(settings.database_url, echo=settings.database.echo)
+        try:
+            await db.prepare(database, auto_upgrade=settings.database.auto_upgrade)
+        except Exception:
+            await database.dispose()
+            raise
+        services = cls(settings=settings, database=database, crypto=crypto)
+        log.info("Services ready (database %s)", db.safe_url(settings.database_url))
+        return services
+
+    async def close(self) -> None:
+        await self.database.dispose()
+
+    def is_supervisor(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.settings.supervisor_ids
+
+    def user_key(self, user_id: int) -> str:
+        """The keyed hash that stands for a user wherever a per-user row is unavoidable."""
+        return self.crypto.keyed_hash("user", user_id)
+
+
+def make_crypto(settings: Settings) -> Crypto:
+    keys = settings.encryption_keys() or [load_or_create_local_key(settings.data_dir)]
+    return Crypto(keys)

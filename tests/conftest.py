@@ -1,0 +1,97 @@
+"""Shared fixtures: a migrated database on SQLite and, where TEST_DATABASE_URL is set, PostgreSQL.
+
+Every test that takes `database` runs once per backend. SQLite gets a fresh file per test
+(copied from one migrated template); PostgreSQL is migrated once and emptied between tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+import bot.models  # noqa: F401  (the whole schema)
+from bot.config import Settings, load_settings
+from bot.crypto import Crypto, generate_key
+from bot.db import Database
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+TEST_KEY = generate_key()
+
+
+def pytest_collection_modifyitems(config, items):
+    if POSTGRES_URL:
+        return
+    skip = pytest.mark.skip(reason="TEST_DATABASE_URL is not set")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+
+    async def migrate() -> None:
+        database = Database.connect(f"sqlite+aiosqlite:///{path}")
+        await database.upgrade()
+        await database.dispose()
+
+    asyncio.run(migrate())
+    return path
+
+
+_postgres_migrated = False
+
+
+async def _empty_postgres(database: Database) -> None:
+    global _postgres_migrated
+    if not _postgres_migrated:
+        async with database.engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await database.upgrade()
+        _postgres_migrated = True
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    async with database.engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path, sqlite_template) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "qingfeng.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite+aiosqlite:///{path}"
+    return POSTGRES_URL
+
+
+@pytest.fixture
+async def database(database_url):
+    database = Database.connect(database_url)
+    if database.is_postgres:
+        await _empty_postgres(database)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def crypto() -> Crypto:
+    return Crypto([TEST_KEY])
+
+
+@pytest.fixture
+def settings(tmp_path, database_url) -> Settings:
+    """Settings as a test bot would have them: temporary data dir, the test database."""
+    return load_settings(environ={
+        "QINGFENG_DATABASE__URL": database_url,
+        "QINGFENG_BOT__DATA_DIR": str(tmp_path / "data"),
+        "QINGFENG_SECURITY__ENCRYPTION_KEYS": TEST_KEY,
+        "QINGFENG_ACCESS__SUPERVISORS": "900000001",
+    })

@@ -1,0 +1,85 @@
+"""Configuration: defaults, environment overrides, secrets kept out of the file, clear errors."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_committed_config_is_valid_and_documented_defaults_hold():
+    settings = load_settings(environ={})
+    assert settings.telegram.base_url == "https://api.telegram.org"
+    assert settings.bot.timezone == "Asia/Shanghai"
+    assert settings.bot.language == "zh"
+    assert settings.database_url.startswith("sqlite+aiosqlite:///")
+    assert settings.database_url.endswith("data/qingfeng.db")
+    assert settings.bot_token() is None
+    assert [c.id for c in settings.reports.categories][0] == "documents-meetings"
+
+
+def test_three_variables_are_enough_to_point_the_bot_elsewhere(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # from any directory
+    settings = load_settings(environ={
+        "QINGFENG_TELEGRAM__TOKEN": "123456:abcdef",
+        "QINGFENG_TELEGRAM__BASE_URL": "http://127.0.0.1:8081/",
+        "QINGFENG_DATABASE__URL": "postgresql+asyncpg://u@db/q",
+    })
+    assert settings.bot_token() == "123456:abcdef"
+    assert settings.telegram.base_url == "http://127.0.0.1:8081"
+    assert settings.database_url == "postgresql+asyncpg://u@db/q"
+
+
+def test_nested_and_list_overrides_from_environment():
+    settings = load_settings(environ={
+        "QINGFENG_TELEGRAM__WEBHOOK__PORT": "9000",
+        "QINGFENG_ACCESS__SUPERVISORS": "11, 22",
+        "QINGFENG_REMINDERS__BEFORE_DAYS": "[5, 2]",
+    })
+    assert settings.telegram.webhook.port == 9000
+    assert settings.supervisor_ids == {11, 22}
+    assert settings.reminders.before_days == [5, 2]
+
+
+def test_unknown_key_is_named_with_its_path(tmp_path):
+    with pytest.raises(ConfigError, match=r"unknown setting telegram\.colour"):
+        load_settings(write(tmp_path, "telegram:\n  colour: red\n"), environ={})
+
+
+def test_wrong_type_names_key_and_expectation(tmp_path):
+    with pytest.raises(ConfigError, match=r"telegram\.webhook\.port: .*integer"):
+        load_settings(write(tmp_path, "telegram:\n  webhook:\n    port: lots\n"), environ={})
+
+
+def test_malformed_yaml_names_file_and_line(tmp_path):
+    path = write(tmp_path, "bot:\n  language: zh\n  timezone: [unclosed\n")
+    with pytest.raises(ConfigError, match=rf"{path}:\d+: invalid YAML"):
+        load_settings(path, environ={})
+
+
+def test_token_in_committed_file_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="QINGFENG_TELEGRAM__TOKEN"):
+        load_settings(write(tmp_path, "telegram:\n  token: '123:abc'\n"), environ={})
+
+
+def test_secrets_from_a_named_file_relative_to_config(tmp_path):
+    (tmp_path / "token.txt").write_text("777:from-file\n")
+    settings = load_settings(write(tmp_path, "telegram:\n  token_file: token.txt\n"), environ={})
+    assert settings.bot_token() == "777:from-file"
+
+
+def test_missing_secret_file_is_explained(tmp_path):
+    settings = load_settings(write(tmp_path, "telegram:\n  token_file: nowhere.txt\n"), environ={})
+    with pytest.raises(ConfigError, match="cannot read secret file .*nowhere.txt"):
+        settings.bot_token()
+
+
+def test_unknown_timezone_refused():
+    with pytest.raises(ConfigError, match="bot.timezone"):
+        load_settings(environ={"QINGFENG_BOT__TIMEZONE": "Mars/Olympus"})
