@@ -37,7 +37,9 @@ class Crypto:
         self._hmac_key = hashlib.sha256(b"qingfeng-hmac:" + keys[-1].encode()).digest()
 
     def encrypt(self, data: bytes) -> bytes:
-        return self._fernet.encrypt(data)
+        # A Fernet token carries its creation time in the clear, to the second: it would date a
+        # report or a reply exactly. Every token carries the same time instead (no TTL is used).
+        return self._fernet.encrypt_at_time(data, 0)
 
     def decrypt(self, token: bytes) -> bytes:
         return self._fernet.decrypt(token)
@@ -49,8 +51,8 @@ class Crypto:
         return self.decrypt(token).decode("utf-8")
 
     def rotate(self, token: bytes) -> bytes:
-        """Re-encrypt under the newest key."""
-        return self._fernet.rotate(token)
+        """Re-encrypt under the newest key (dropping any creation time an older token carried)."""
+        return self.encrypt(self.decrypt(token))
 
     def keyed_hash(self, *parts: object) -> str:
         message = "\x1f".join(str(part) for part in parts).encode("utf-8")

@@ -95,3 +95,39 @@ def settings(tmp_path, database_url) -> Settings:
         "QINGFENG_SECURITY__ENCRYPTION_KEYS": TEST_KEY,
         "QINGFENG_ACCESS__SUPERVISORS": "900000001",
     })
+
+
+@pytest.fixture
+async def bot_factory(tmp_path):
+    """Start the real bot process against a fresh sandbox: `bot = await bot_factory(env={...})`.
+
+    The database is a new SQLite file (set up by the bot on first start) unless `database_url`
+    is given; a PostgreSQL one is emptied first.
+    """
+    from bot.sandbox.client import SandboxClient
+    from bot.sandbox.server import start_sandbox
+    from tests.e2e import BotProcess, bot_environment
+
+    started: list[tuple[BotProcess, object]] = []
+
+    async def make(*, env: dict[str, str] | None = None, database_url: str | None = None,
+                   enforce_limits: bool = False) -> BotProcess:
+        index = len(started)
+        data_dir = tmp_path / f"bot{index}"
+        url = database_url or f"sqlite+aiosqlite:///{data_dir / 'qingfeng.db'}"
+        if url.startswith("postgresql"):
+            database = Database.connect(url)
+            await _empty_postgres(database)
+            await database.dispose()
+        running = await start_sandbox(enforce_limits=enforce_limits)
+        client = SandboxClient(running.url)
+        bot = BotProcess(running, client, data_dir, url, bot_environment(running.url, url, data_dir, TEST_KEY, env or {}))
+        started.append((bot, running))
+        await bot.start()
+        return bot
+
+    yield make
+    for bot, running in started:
+        await bot.stop()
+        await bot.client.aclose()
+        await running.stop()

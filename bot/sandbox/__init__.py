@@ -1,0 +1,35 @@
+"""A local Telegram Bot API emulator (the sandbox), a client for its users' side and a terminal chat.
+
+    running = await start_sandbox()                  # http://127.0.0.1:PORT
+    # the bot: base_url=f"{running.url}/bot", base_file_url=f"{running.url}/file/bot"
+    client = SandboxClient(running.url)
+    user = await client.create_user(first_name="Li", language_code="zh")
+    await client.send(user["id"], "/start")
+    replies = await client.wait_for_reply(user["id"], after_seq=0)
+
+The server side never imports `telegram`; see `bot.sandbox.server` for the routes.
+"""
+
+from bot.sandbox.client import SandboxClient, SandboxClientError
+from bot.sandbox.server import (
+    DEFAULT_TOKEN,
+    ApiError,
+    Fault,
+    Limits,
+    RunningSandbox,
+    Sandbox,
+    SandboxError,
+    create_app,
+    format_text,
+    parse_html,
+    parse_markdown,
+    parse_markdown_v2,
+    start_sandbox,
+)
+from bot.sandbox.terminal import run_terminal_chat
+
+__all__ = [
+    "DEFAULT_TOKEN", "ApiError", "Fault", "Limits", "RunningSandbox", "Sandbox", "SandboxClient",
+    "SandboxClientError", "SandboxError", "create_app", "format_text", "parse_html", "parse_markdown",
+    "parse_markdown_v2", "run_terminal_chat", "start_sandbox",
+]

@@ -1,0 +1,7 @@
+"""``python -m bot.sandbox --port 8081 [--enforce-limits]``: run the sandbox on its own."""
+
+import sys
+
+from bot.sandbox.server import main
+
+sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,110 @@
+"""The real bot process against the sandbox: greeting, help, language, bad input, outages, webhook."""
+
+import socket
+
+import pytest
+
+from tests.e2e import SUPERVISOR_ID, buttons_of, text_of
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_greeting_in_the_users_telegram_language(bot_factory):
+    bot = await bot_factory()
+    zh = await bot.user(language_code="zh-hans")
+    en = await bot.user(language_code="en")
+    assert "清风" in text_of(await zh.send("/start"))
+    replies = await en.send("/start")
+    assert "Qingfeng" in text_of(replies)
+    assert "Ask a question" in [b["text"] for b in buttons_of(replies[-1])]
+
+
+async def test_help_lists_commands_and_supervisors_see_more(bot_factory):
+    bot = await bot_factory()
+    user = await bot.user(language_code="en")
+    supervisor = await bot.supervisor(language_code="en")
+    help_text = text_of(await user.send("/help"))
+    assert "/language" in help_text
+    assert "Report inbox" not in text_of(await user.send("/start"))
+    assert "Report inbox" in [b["text"] for b in buttons_of((await supervisor.send("/start"))[-1])]
+
+
+async def test_language_choice_is_remembered_across_a_restart(bot_factory):
+    bot = await bot_factory()
+    user = await bot.user(language_code="zh")
+    await user.send("/language")
+    assert "English" in text_of(await user.press("English"))
+    await bot.restart()
+    assert "Qingfeng" in text_of(await user.send("/start"))
+    assert "中文" in text_of(await user.send("/language zh"))
+
+
+async def test_commands_published_in_both_languages(bot_factory):
+    bot = await bot_factory()
+    zh = await bot.client.commands(language_code="zh")
+    en = await bot.client.commands(language_code="en")
+    assert {"start", "help", "language"} <= {c["command"] for c in en}
+    assert any("菜单" in c["description"] for c in zh)
+
+
+async def test_unknown_command_and_forged_button_get_polite_answers(bot_factory):
+    bot = await bot_factory()
+    user = await bot.user(language_code="en")
+    assert "/help" in text_of(await user.send("/frobnicate"))
+    start = await user.send("/start")
+    await user.press(data="lang:xx", message=start[-1], expect_reply=False)
+    await user.press(data="nonsense:" + "x" * 50, message=start[-1], expect_reply=False)
+    answers = [e for e in (await bot.client.events(chat_id=None, after=0, timeout=0))["events"]
+               if e["type"] == "callback_answer"]
+    assert any("no longer valid" in (a.get("text") or "") for a in answers)
+    assert "Qingfeng" in text_of(await user.send("/start"))  # still alive
+
+
+async def test_telegram_outage_at_start_and_while_polling_is_survived(bot_factory):
+    bot = await bot_factory()
+    await bot.stop()
+    await bot.client.inject_fault(method="getMe", kind="500", count=3)
+    await bot.start()  # retried with backoff, then running
+    await bot.client.inject_fault(method="getUpdates", kind="502", count=2)
+    user = await bot.user(language_code="en")
+    assert "Qingfeng" in text_of(await user.send("/start"))
+    assert "Telegram is not reachable" in bot.log_text()
+
+
+async def test_rate_limited_reply_is_retried_and_blocked_user_does_not_stop_others(bot_factory):
+    bot = await bot_factory()
+    user = await bot.user(language_code="en")
+    await bot.client.inject_fault(method="sendMessage", kind="429", count=1, retry_after=1)
+    assert "Qingfeng" in text_of(await user.send("/start"))
+    blocked = await bot.user(language_code="en")
+    await bot.client.block(blocked.id)
+    await blocked.send("/start", expect_reply=False)
+    other = await bot.user(language_code="en")
+    assert "Qingfeng" in text_of(await other.send("/start"))
+    assert bot.process.poll() is None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_webhook_mode(bot_factory):
+    port = free_port()
+    bot = await bot_factory(env={
+        "QINGFENG_TELEGRAM__MODE": "webhook",
+        "QINGFENG_TELEGRAM__WEBHOOK__PORT": str(port),
+        "QINGFENG_TELEGRAM__WEBHOOK__URL": f"http://127.0.0.1:{port}/telegram",
+        "QINGFENG_TELEGRAM__WEBHOOK_SECRET": "e2e-secret_token",
+    })
+    user = await bot.user(language_code="en")
+    assert "Qingfeng" in text_of(await user.send("/start"))
+    assert (await bot.client.stats())["calls"].get("getUpdates", 0) == 0
+
+
+async def test_sigterm_exits_cleanly(bot_factory):
+    bot = await bot_factory()
+    assert await bot.stop() == 0
+    assert "Stopping" in bot.log_text()
+    assert str(SUPERVISOR_ID) not in bot.log_text()

@@ -1,0 +1,165 @@
+"""The sandbox behaves like the Bot API server as python-telegram-bot sees it.
+
+These tests use PTB's own `Bot` against the sandbox (no mock), so a difference between the
+sandbox and what PTB expects from Telegram shows up here rather than as a puzzling e2e failure.
+"""
+
+import io
+import subprocess
+import sys
+
+import pytest
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, RetryAfter
+
+from bot.sandbox.client import SandboxClient
+from bot.sandbox.server import DEFAULT_TOKEN, start_sandbox
+from bot.sandbox.terminal import run_terminal_chat
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360000002000100ffff03000006000557bfabd40000000049454e44ae426082")
+
+
+@pytest.fixture
+async def sandbox():
+    running = await start_sandbox()
+    client = SandboxClient(running.url)
+    bot = Bot(DEFAULT_TOKEN, base_url=f"{running.url}/bot", base_file_url=f"{running.url}/file/bot")
+    await bot.initialize()
+    yield running, client, bot
+    await bot.shutdown()
+    await client.aclose()
+    await running.stop()
+
+
+async def test_updates_arrive_in_order_and_offset_confirms_them(sandbox):
+    _, client, bot = sandbox
+    user = await client.create_user(first_name="Li", language_code="zh")
+    await client.send(user["id"], "one")
+    await client.send(user["id"], "two")
+
+    updates = await bot.get_updates(timeout=0)
+    assert [u.message.text for u in updates] == ["one", "two"]
+    assert updates[0].message.from_user.language_code == "zh"
+    assert updates[0].message.chat.id == user["id"]  # a private chat's id is the user's id
+
+    assert await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0) == ()
+
+
+async def test_message_ids_and_limits_are_telegrams(sandbox):
+    _, client, bot = sandbox
+    user = await client.create_user()
+    first = await bot.send_message(user["id"], "hello")
+    second = await bot.send_message(user["id"], "again")
+    assert second.message_id == first.message_id + 1
+
+    with pytest.raises(BadRequest, match="too long"):
+        await bot.send_message(user["id"], "x" * 4097)
+    with pytest.raises(BadRequest, match="(?i)data"):
+        await bot.send_message(user["id"], "x", reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton("b", callback_data="d" * 65)]]))
+
+
+async def test_buttons_edits_and_callback_answers(sandbox):
+    _, client, bot = sandbox
+    user = await client.create_user()
+    sent = await bot.send_message(user["id"], "pick", reply_markup=InlineKeyboardMarkup(
+        [[InlineKeyboardButton("A", callback_data="a")]]))
+    query_id = await client.press(user["id"], (user["id"], sent.message_id), "a")
+    (update,) = await bot.get_updates(timeout=0)
+    assert update.callback_query.data == "a" and update.callback_query.message.message_id == sent.message_id
+
+    await bot.answer_callback_query(update.callback_query.id, text="done")
+    await bot.edit_message_text("picked", chat_id=user["id"], message_id=sent.message_id)
+    answer = await client.callback_answer(query_id)
+    assert answer["answer"]["text"] == "done"
+    assert [m.get("text") for m in await client.messages(user["id"])] == ["picked"]
+
+
+async def test_files_go_both_ways(sandbox):
+    _, client, bot = sandbox
+    user = await client.create_user()
+    await client.send_document(user["id"], b"ledger", file_name="ledger.csv", mime_type="text/csv")
+    (update,) = await bot.get_updates(timeout=0)
+    received = await (await update.message.document.get_file()).download_as_bytearray()
+    assert bytes(received) == b"ledger"
+
+    photo = await bot.send_photo(user["id"], io.BytesIO(PNG), caption="chart")
+    assert await client.download(photo.photo[-1].file_id) == PNG
+
+
+async def test_faults_look_like_telegram_errors(sandbox):
+    _, client, bot = sandbox
+    user = await client.create_user()
+    await client.inject_fault("sendMessage", "429", retry_after=3)
+    with pytest.raises(RetryAfter) as caught:
+        await bot.send_message(user["id"], "x")
+    retry_after = caught.value.retry_after  # an int now, a timedelta in a later PTB
+    assert getattr(retry_after, "total_seconds", lambda: retry_after)() == 3
+
+    await client.block(user["id"])
+    with pytest.raises(Forbidden, match="blocked"):
+        await bot.send_message(user["id"], "x")
+
+
+async def test_flood_limit_per_chat_is_enforced_when_asked(sandbox):
+    _, client, bot = sandbox
+    user = await client.create_user()
+    await client.set_limits(enforce=True)
+    with pytest.raises(RetryAfter):
+        for _ in range(10):
+            await bot.send_message(user["id"], "fast")
+
+
+async def test_webhook_excludes_get_updates(sandbox):
+    running, _, bot = sandbox
+    await bot.set_webhook("http://127.0.0.1:9/hook", secret_token="s3cret")
+    with pytest.raises(Exception, match="(?i)webhook"):
+        await bot.get_updates(timeout=0)
+    assert (await bot.get_webhook_info()).url == "http://127.0.0.1:9/hook"
+    await bot.delete_webhook()
+    assert await bot.get_updates(timeout=0) == ()
+
+
+async def test_commands_are_kept_per_language(sandbox):
+    _, client, bot = sandbox
+    from telegram import BotCommand
+
+    await bot.set_my_commands([BotCommand("help", "帮助")], language_code="zh")
+    await bot.set_my_commands([BotCommand("help", "Help")])
+    assert (await client.commands("zh"))[0]["description"] == "帮助"
+    assert (await client.commands(""))[0]["description"] == "Help"
+
+
+async def test_terminal_chat_numbers_buttons_and_presses_them(sandbox, tmp_path):
+    """A scripted terminal session: a message, then "1" presses the first button shown."""
+    _, client, bot = sandbox
+    user = await client.create_user(id=4242)
+    script = io.StringIO("hello\n1\n")
+    output = io.StringIO()
+
+    async def answer_like_a_bot():
+        offset = 0
+        for _ in range(2):
+            (update,) = await bot.get_updates(offset=offset, timeout=10)
+            offset = update.update_id + 1
+            if update.message:
+                await bot.send_message(4242, "choose", reply_markup=InlineKeyboardMarkup(
+                    [[InlineKeyboardButton("Yes", callback_data="yes")]]))
+            else:
+                await bot.send_message(4242, f"pressed {update.callback_query.data}")
+
+    import asyncio
+
+    answering = asyncio.create_task(answer_like_a_bot())
+    await run_terminal_chat(client, user, input_stream=script, output=output)
+    await answering
+    text = output.getvalue()
+    assert "Qingfeng › choose\n  [1] Yes" in text
+    assert "Qingfeng › pressed yes" in text
+
+
+def test_sandbox_runs_on_its_own():
+    result = subprocess.run([sys.executable, "-m", "bot.sandbox", "--help"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0 and "--enforce-limits" in result.stdout
