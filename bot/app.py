@@ -53,7 +53,15 @@ def build_application(services: Services, token: str) -> Application:
     for handler, group in handlers.build_handlers():
         application.add_handler(handler, group)
     application.add_error_handler(report_error)
+    schedule_jobs(application, settings)
     return application
+
+
+def schedule_jobs(application: Application, settings: Settings) -> None:
+    """Repeating jobs. They only look at files and the database, so a restart loses nothing."""
+    if settings.knowledge.watch:
+        application.job_queue.run_repeating(handlers.knowledge.watch_files, interval=settings.knowledge.watch_seconds,
+                                            first=settings.knowledge.watch_seconds, name="knowledge-watch")
 
 
 async def publish_commands(application: Application, settings: Settings) -> None:

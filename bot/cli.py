@@ -20,6 +20,7 @@ import typer
 
 from bot import db
 from bot.config import ConfigError, Settings, load_settings
+from bot.knowledge.schema import KnowledgeError
 from bot.logs import setup_logging
 
 app = typer.Typer(help="Qingfeng (清风): Telegram assistant for burden reduction, reports and rectification.",
@@ -48,6 +49,8 @@ def explained_failures() -> Iterator[None]:
         fail(str(exc), 2)
     except (db.DatabaseUnavailable, db.SchemaBehind) as exc:
         fail(str(exc), 3)
+    except KnowledgeError as exc:
+        fail(f"the knowledge base has {len(exc.problems)} problem(s):\n{exc}", 2)
     except InvalidToken:
         fail("Telegram rejected the bot token: check QINGFENG_TELEGRAM__TOKEN (from @BotFather)", 4)
 
@@ -199,3 +202,14 @@ async def _wait_until_polling(client, process: subprocess.Popen, settings: Setti
             return
         await asyncio.sleep(0.2)
     fail(f"the bot did not start within {timeout:.0f} s; see {settings.data_dir / 'chat-bot.log'}", 1)
+
+
+def _register_feature_commands() -> None:
+    """Features bring their own commands; imported last because they use the helpers above."""
+    from bot.knowledge.cli import ask, kb_app
+
+    app.add_typer(kb_app, name="kb")
+    app.command("ask")(ask)
+
+
+_register_feature_commands()

@@ -29,3 +29,7 @@ class ConversationState(SQLModel, table=True):
     key_hash: str = Field(primary_key=True, max_length=64)
     key_token: bytes
     state: str = Field(max_length=200)
+
+
+import bot.knowledge.models  # noqa: E402,F401  (feature tables)
+import bot.reports.models  # noqa: E402,F401

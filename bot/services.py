@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from bot import db
 from bot.config import Settings
 from bot.crypto import Crypto, load_or_create_local_key
+from bot.knowledge.service import KnowledgeService
+from bot.reports.service import ReportService
 
 log = logging.getLogger(__name__)
 
@@ -20,19 +22,27 @@ class Services:
     settings: Settings
     database: db.Database
     crypto: Crypto
-    # Feature services are added below as typed fields, created in `start`, closed in `close`.
+    knowledge: KnowledgeService
+    reports: ReportService
 
     @classmethod
     async def start(cls, settings: Settings) -> "Services":
         """Connect and check everything a bot needs before it talks to Telegram."""
         crypto = make_crypto(settings)
+        knowledge_settings = settings.knowledge
+        # A broken knowledge base stops the start with every problem listed (KnowledgeError).
+        knowledge = KnowledgeService(settings.path(knowledge_settings.path), None,
+                                     answer_threshold=knowledge_settings.answer_threshold,
+                                     suggest_threshold=knowledge_settings.suggest_threshold)
         database = db.Database.connect(settings.database_url, echo=settings.database.echo)
         try:
             await db.prepare(database, auto_upgrade=settings.database.auto_upgrade)
         except Exception:
             await database.dispose()
             raise
-        services = cls(settings=settings, database=database, crypto=crypto)
+        knowledge.database = database
+        reports = ReportService(settings=settings, database=database, crypto=crypto)
+        services = cls(settings=settings, database=database, crypto=crypto, knowledge=knowledge, reports=reports)
         log.info("Services ready (database %s)", db.safe_url(settings.database_url))
         return services
 

@@ -18,6 +18,8 @@ COMMANDS = [
     Command("start", N_("Start and show the menu")),
     Command("help", N_("What this bot can do")),
     Command("language", N_("Switch between Chinese and English")),
+    Command("topics", N_("Browse the topics and their questions")),
+    Command("reload", N_("Reload the knowledge base"), supervisor_only=True),
 ]
 
 

@@ -1,0 +1,121 @@
+"""Answering a question from the knowledge base, and knowing when not to.
+
+The confidence of a match is the share of the question's meaning (its terms, weighted by how
+rare they are) that the best entry contains, lowered when a runner-up is nearly as good. Above
+`answer_threshold` the entry is the answer; between the two thresholds the user is asked "did
+you mean" with up to three entries; below `suggest_threshold` the bot says it does not know.
+Thresholds are calibrated on the labelled dev set in tests/data/devset (see test_kb_quality).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import Enum
+
+from bot.knowledge.index import SearchIndex, top
+from bot.knowledge.schema import Entry, KnowledgeBase
+from bot.knowledge.text import Analyzer, TypoFixer, script_of
+
+FIELD_WEIGHTS = {"question": 3.0, "paraphrases": 2.0, "keywords": 2.0, "answer": 0.25}
+MAX_QUESTION_CHARS = 300   # a question is short; beyond this we read only the beginning
+SUGGESTIONS = 3
+AMBIGUITY_PENALTY = 0.15   # how much a runner-up scoring as well as the best lowers confidence
+
+
+class Band(str, Enum):
+    ANSWER = "answer"      # confident: answer with the entry
+    SUGGEST = "suggest"    # "did you mean": offer the best few
+    UNKNOWN = "unknown"    # say so, offer the topics
+    EMPTY = "empty"        # nothing to search for (blank, emoji, punctuation)
+
+
+@dataclass(frozen=True)
+class Match:
+    entry: Entry
+    score: float
+    confidence: float
+
+
+@dataclass
+class Answer:
+    question: str
+    language: str
+    band: Band
+    best: Match | None = None
+    suggestions: list[Match] = field(default_factory=list)
+    truncated: bool = False
+
+    @property
+    def matched(self) -> bool:
+        return self.band is Band.ANSWER
+
+
+class KnowledgeEngine:
+    def __init__(self, knowledge: KnowledgeBase, *, answer_threshold: float = 0.55,
+                 suggest_threshold: float = 0.30, analyzer: Analyzer | None = None):
+        self.knowledge = knowledge
+        self.answer_threshold = answer_threshold
+        self.suggest_threshold = suggest_threshold
+        self.analyzer = analyzer or Analyzer(knowledge.words, knowledge.synonyms)
+        self.entries: list[Entry] = list(knowledge.entries.values())
+        self.index = SearchIndex([self._document(entry) for entry in self.entries])
+        keywords = [k for entry in self.entries for k in entry.keywords.get("zh", ())]
+        self.typos = TypoFixer(self.index.postings, [*knowledge.words, *keywords, *(w for g in knowledge.synonyms for w in g)])
+
+    def _document(self, entry: Entry) -> Counter:
+        counts: Counter = Counter()
+        for field_name, texts in entry.searchable().items():
+            weight = FIELD_WEIGHTS[field_name]
+            for text in texts:
+                for term in self.analyzer.terms(text):
+                    counts[term] += weight
+        return counts
+
+    def query_terms(self, question: str) -> list[str]:
+        """The question's terms, cut as entries are (whole words and the words inside them), with
+        typos mended (see TypoFixer). An unknown word counts once: the pieces jieba sees inside it
+        that are unknown too are dropped, or 七百多 would weigh as three unknown words."""
+        terms = []
+        for term in self.analyzer.terms(self.typos.mend_chinese(question)):
+            if not self.index.knows(term):
+                term = self.typos.fix(term) or term
+            terms.append(term)
+        unknown = {t for t in terms if not self.index.knows(t)}
+        return [t for t in terms if t not in unknown or not any(t != u and t in u for u in unknown)]
+
+    def ask(self, question: str, language: str = "zh") -> Answer:
+        text = (question or "").strip()
+        truncated = len(text) > MAX_QUESTION_CHARS
+        text = text[:MAX_QUESTION_CHARS]
+        language = script_of(text) or language
+        matches = self.search(text, SUGGESTIONS + 1)
+        if not matches:
+            band = Band.EMPTY if not self.analyzer.terms(text) else Band.UNKNOWN
+            return Answer(question, language, band, truncated=truncated)
+        best = matches[0]
+        if best.confidence >= self.answer_threshold:
+            band = Band.ANSWER
+        elif best.confidence >= self.suggest_threshold:
+            band = Band.SUGGEST
+        else:
+            band = Band.UNKNOWN
+        suggestions = [m for m in matches[:SUGGESTIONS] if m.confidence >= self.suggest_threshold]
+        return Answer(question, language, band, best, suggestions, truncated)
+
+    def search(self, question: str, limit: int = 5) -> list[Match]:
+        """The best entries for `question`, best first, with their confidence."""
+        terms = self.query_terms(question[:MAX_QUESTION_CHARS])
+        if not terms or not self.entries:
+            return []
+        scores = self.index.score(terms)
+        order = [i for i in top(scores.score, limit + 1) if scores.score[i] > 0]
+        if not order:
+            return []
+        # A runner-up nearly as good as the best makes the question ambiguous: less confidence in all.
+        penalty = 0.0
+        if len(order) > 1:
+            closeness = float(scores.score[order[1]]) / float(scores.score[order[0]])
+            penalty = AMBIGUITY_PENALTY * max(0.0, closeness - 0.8) / 0.2
+        return [Match(self.entries[n], float(scores.score[n]), max(0.0, min(1.0, float(scores.coverage[n]) - penalty)))
+                for n in order[:limit]]

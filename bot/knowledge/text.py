@@ -1,0 +1,225 @@
+"""Turning questions and entries into search terms, the same way for both.
+
+Chinese is segmented with jieba (with the domain's words added, so 销号 or 躺平 stay whole);
+English words are lowercased and stemmed. Synonyms from the dictionary map every spelling of a
+concept, in either language, to one term, so "closing an item" finds 销号. Stop words carry no
+meaning for retrieval and are dropped, which also lets an off-topic question show itself by
+the content words that nothing in the knowledge base has.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import jieba
+import snowballstemmer
+from pypinyin import Style, lazy_pinyin
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+(?:['’][a-z]+)?")
+_HAS_CJK = re.compile(rf"[{_CJK}]")
+_HAS_LATIN = re.compile(r"[a-zA-Z]")
+
+ZH_STOPWORDS = frozenset("""
+的 了 吗 呢 吧 啊 呀 么 嘛 哦 哈 是 在 有 和 与 及 或 也 都 就 还 又 再 才 很 太 更 最 把 被 让 给 对 向 从 到 于 为 以
+我 我们 你 你们 您 他 她 他们 它 咱 咱们 自己 人家 这 那 这个 那个 这些 那些 这样 那样 这种 那种 此 其 之 个 些 一 一个 一下 一些
+什么 怎么 怎样 怎么样 如何 为什么 为何 哪 哪些 哪里 哪儿 多少 几 谁 啥 咋 怎么办 咋办 咋整 咋弄 干嘛 干吗 真的 一共 总共 还有 有人 一种 哪种 哪一种 上面 每次 属于 算不算 算 不会 我会 行不行 对不对 好不好 合规 合规吗 正常 正常吗 是否 是不是 有没有 能不能 可不可以 会不会 要不要
+能 能够 可以 可 会 要 想 应该 应当 需要 得 该 请问 请 问 问一下 问下 一问 知道 告诉 说说 讲讲 介绍 介绍一下 关于 有关 方面
+如果 要是 假如 但是 但 而 而且 因为 所以 然后 还是 或者 就是 只是 的话 时候 现在 已经 正在 没有 没 不 不是 吗 呢 么 啦 哇 嗯
+""".split())
+
+EN_STOPWORDS = frozenset("""
+a an the and or but if then than so as at by for from in into of on onto to up with without about over under
+is are was were be been being am do does did doing have has had having will would shall should can could may might must
+i me my mine we us our you your yours he him his she her it its they them their this that these those there here
+what which who whom whose when where why how whether any some all each every no not nor only own same such too very
+just also please tell know want need get got let like one ones ok okay real really actually any anyone someone thing things stuff s t don't doesn't isn't can't won't i'm it's what's
+""".split())
+
+_STEMMER = snowballstemmer.stemmer("english")
+_jieba_lock = threading.Lock()
+_jieba_ready = False
+
+
+def normalise(text: str) -> str:
+    """Full-width to half-width, compatibility forms folded, lower case."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def script_of(text: str) -> str | None:
+    """"zh" if the text has Chinese characters, "en" if it has only Latin letters, else None."""
+    if _HAS_CJK.search(text):
+        return "zh"
+    if _HAS_LATIN.search(text):
+        return "en"
+    return None
+
+
+def initialise_jieba(words: Iterable[str] = ()) -> None:
+    """Load jieba's dictionary once, quietly, and teach it the domain's words."""
+    global _jieba_ready
+    with _jieba_lock:
+        if not _jieba_ready:
+            jieba.setLogLevel(logging.WARNING)
+            jieba.initialize()
+            _jieba_ready = True
+        for word in words:
+            if _HAS_CJK.search(word) and " " not in word:
+                jieba.add_word(word, freq=20000)
+
+
+def _raw_tokens(text: str, *, fine: bool = True) -> list[str]:
+    """Words in order: jieba words for Chinese runs, stemmed words for Latin runs.
+
+    `fine` adds the shorter words inside long ones (jieba's search mode): entries are indexed
+    that way so a question's 证明 finds an entry's 证明事项. Questions are cut whole first; only
+    words the index does not know are broken up (see `Analyzer.parts`).
+    """
+    tokens: list[str] = []
+    cut = jieba.lcut_for_search if fine else jieba.lcut
+    for run in _RUN.findall(normalise(text)):
+        if _HAS_CJK.match(run):
+            tokens.extend(w for w in cut(run, HMM=False) if w not in ZH_STOPWORDS)
+        elif run not in EN_STOPWORDS:
+            tokens.append(_STEMMER.stemWord(run.replace("’", "'")))
+    return tokens
+
+
+@dataclass
+class Synonyms:
+    """Every spelling of a concept (single words and phrases, any language) maps to one term."""
+
+    single: dict[str, str] = field(default_factory=dict)
+    phrases: dict[tuple[str, ...], str] = field(default_factory=dict)
+    longest_phrase: int = 1
+
+    @classmethod
+    def build(cls, groups: Sequence[Sequence[str]]) -> "Synonyms":
+        synonyms = cls()
+        for number, group in enumerate(groups):
+            concept = f"§{number}"
+            for spelling in group:
+                spelling = str(spelling)
+                whole = normalise(spelling).strip()
+                if _HAS_CJK.fullmatch(whole[:1] or " ") and _RUN.fullmatch(whole):
+                    synonyms.single[whole] = concept  # jieba keeps a dictionary word whole
+                    continue
+                words = tuple(_raw_tokens(spelling, fine=False))
+                if len(words) == 1:
+                    synonyms.single[words[0]] = concept
+                elif words:
+                    synonyms.phrases[words] = concept
+                    synonyms.longest_phrase = max(synonyms.longest_phrase, len(words))
+        return synonyms
+
+    def apply(self, tokens: list[str]) -> list[str]:
+        """Add each synonym's concept beside the word itself: the concept joins the spellings,
+        the word still rewards the exact one."""
+        result = list(tokens)
+        result += [self.single[token] for token in tokens if token in self.single]
+        for size in range(2, self.longest_phrase + 1):
+            for start in range(len(tokens) - size + 1):
+                concept = self.phrases.get(tuple(tokens[start:start + size]))
+                if concept:
+                    result.append(concept)
+        return result
+
+
+class Analyzer:
+    """Text to terms, shared by indexing and querying so that both agree."""
+
+    def __init__(self, words: Iterable[str] = (), synonym_groups: Sequence[Sequence[str]] = ()):
+        words = list(words)
+        initialise_jieba(words + [s for group in synonym_groups for s in group])
+        self.synonyms = Synonyms.build(synonym_groups)
+
+    def terms(self, text: str) -> list[str]:
+        """Terms of an entry's text: whole words and the words inside them."""
+        return self.synonyms.apply(_raw_tokens(text))
+
+    def question_terms(self, text: str) -> list[str]:
+        """Terms of a question: whole words only, so that one unknown word counts once."""
+        return self.synonyms.apply(_raw_tokens(text, fine=False))
+
+    def parts(self, word: str) -> list[str]:
+        """The shorter words jieba sees inside a long Chinese word (empty for other words)."""
+        if len(word) < 3 or not _HAS_CJK.match(word):
+            return []
+        return [self.synonyms.single.get(w, w) for w in jieba.lcut_for_search(word, HMM=False)
+                if w != word and len(w) >= 2 and w not in ZH_STOPWORDS]
+
+
+class TypoFixer:
+    """Mends words a question misspells.
+
+    English: a word the index does not know, one edit away from one it does (a deletion index,
+    as in SymSpell). Chinese: most typos come from the input method offering the wrong character
+    of the right sound (消号 for 销号), and jieba then cuts the mistake into single characters, so
+    the text itself is mended first: a span that sounds exactly (tones included) like a domain
+    word but is not a known word is replaced by it.
+    """
+
+    def __init__(self, vocabulary: Iterable[str], domain_words: Iterable[str] = ()):
+        self.vocabulary = set(vocabulary)
+        self._deletes: dict[str, set[str]] = {}
+        for word in self.vocabulary:
+            if not word.startswith("§") and not _HAS_CJK.search(word) and len(word) >= 4:
+                for variant in _deletions(word):
+                    self._deletes.setdefault(variant, set()).add(word)
+        self._sounds: dict[tuple[str, ...], str] = {}
+        for word in domain_words:
+            if 2 <= len(word) <= 4 and all(_HAS_CJK.match(c) for c in word):
+                self._sounds.setdefault(tuple(lazy_pinyin(word, style=Style.TONE3)), word)
+        self._sizes = sorted({len(key) for key in self._sounds}, reverse=True)
+
+    def mend_chinese(self, text: str) -> str:
+        if not self._sounds or not _HAS_CJK.search(text):
+            return text
+        return re.sub(rf"[{_CJK}]{{2,}}", lambda run: self._mend_run(run.group()), text)
+
+    def _mend_run(self, run: str) -> str:
+        sounds = lazy_pinyin(run, style=Style.TONE3)
+        out, i = [], 0
+        while i < len(run):
+            for size in self._sizes:
+                span = run[i:i + size]
+                word = self._sounds.get(tuple(sounds[i:i + size])) if len(span) == size else None
+                if word and word != span and span not in self.vocabulary:
+                    out.append(word)
+                    i += size
+                    break
+            else:
+                out.append(run[i])
+                i += 1
+        return "".join(out)
+
+    def fix(self, word: str) -> str | None:
+        """A known English word one edit away from `word`, if any."""
+        if _HAS_CJK.search(word) or len(word) < 4:
+            return None
+        candidates: set[str] = set()
+        for variant in _deletions(word):
+            candidates |= self._deletes.get(variant, set())
+        candidates = {c for c in candidates if _one_edit_apart(word, c)}
+        return min(candidates) if candidates else None
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))} | {word}
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """One insertion, deletion, substitution or swap of neighbours turns `a` into `b`."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return a == b
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diffs) == 1 or (len(diffs) == 2 and diffs[1] == diffs[0] + 1
+                                   and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]])
+    shorter, longer = sorted((a, b), key=len)
+    return any(longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))

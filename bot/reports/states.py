@@ -1,0 +1,76 @@
+"""The life of a report: statuses, actions, and which action is allowed in which status.
+
+    new ──acknowledge──▶ open ──ask──▶ waiting (for the reporter)
+     │                   │  ▲            │
+     │                   │  └──reply─────┘   transfer and note keep the status
+     │                   ├──close──▶ closed  (with an outcome, shown to the reporter)
+     └──────reject───────┴──reject─▶ rejected (spam or out of scope, with a reason)
+
+Work on a report (ask, transfer, close) starts with acknowledging it; rejecting does not need
+that. Closed and rejected reports are final: only internal notes may still be added.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    WAITING = "waiting"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+
+
+FINISHED = frozenset({Status.CLOSED, Status.REJECTED})
+ACTIVE = frozenset(Status) - FINISHED
+
+
+class Action(StrEnum):
+    SUBMIT = "submit"
+    ACKNOWLEDGE = "acknowledge"
+    ASK = "ask"
+    NOTE = "note"
+    TRANSFER = "transfer"
+    CLOSE = "close"
+    REJECT = "reject"
+    REPLY = "reply"
+    ATTACH = "attach"
+
+
+SUPERVISOR_ACTIONS = (Action.ACKNOWLEDGE, Action.ASK, Action.NOTE, Action.TRANSFER, Action.CLOSE, Action.REJECT)
+REPORTER_ACTIONS = (Action.REPLY, Action.ATTACH)
+TEXT_ACTIONS = frozenset({Action.ASK, Action.NOTE, Action.TRANSFER, Action.CLOSE, Action.REJECT})
+INTERNAL_ACTIONS = frozenset({Action.NOTE})  # never shown to the reporter
+REJECT_KINDS = ("spam", "scope")
+
+_WORKING = {Status.OPEN: Status.OPEN, Status.WAITING: Status.WAITING}
+TRANSITIONS: dict[Action, dict[Status, Status]] = {
+    Action.ACKNOWLEDGE: {Status.NEW: Status.OPEN},
+    Action.ASK: {Status.OPEN: Status.WAITING, Status.WAITING: Status.WAITING},
+    Action.NOTE: {status: status for status in Status},
+    Action.TRANSFER: dict(_WORKING),
+    Action.CLOSE: {Status.OPEN: Status.CLOSED, Status.WAITING: Status.CLOSED},
+    Action.REJECT: {Status.NEW: Status.REJECTED, Status.OPEN: Status.REJECTED, Status.WAITING: Status.REJECTED},
+    Action.REPLY: {Status.NEW: Status.NEW, Status.OPEN: Status.OPEN, Status.WAITING: Status.OPEN},
+    Action.ATTACH: {Status.NEW: Status.NEW, Status.OPEN: Status.OPEN, Status.WAITING: Status.WAITING},
+}
+
+
+def next_status(action: Action, status: Status) -> Status | None:
+    """The status after `action`, or None when the action is not allowed in `status`."""
+    return TRANSITIONS[action].get(status)
+
+
+def allowed_actions(status: Status) -> list[Action]:
+    return [action for action in SUPERVISOR_ACTIONS if status in TRANSITIONS[action]]
+
+
+def refusal(action: Action, status: Status) -> str:
+    """Why `action` is not allowed now, as a reason code the handlers translate."""
+    if status in FINISHED:
+        return "finished"
+    if action is Action.ACKNOWLEDGE:
+        return "already_acknowledged"
+    return "acknowledge_first"

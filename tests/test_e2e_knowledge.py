@@ -1,0 +1,131 @@
+"""Policy answers end to end: the real bot process, users talking to it through the sandbox."""
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.e2e import buttons_of, text_of
+
+pytestmark = pytest.mark.e2e
+KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
+
+
+async def test_a_question_gets_its_answer_sources_related_questions_and_feedback(bot_factory):
+    bot = await bot_factory()
+    user = await bot.user(language_code="zh")
+    (answer,) = await user.send("整改完成以后怎么销号？")
+    assert "销号" in answer["text"] and "来源：" in answer["text"]
+    labels = [b["text"] for b in buttons_of(answer)]
+    assert "👍 有帮助" in labels and "👎 没帮助" in labels
+    assert any(label.startswith("→ ") for label in labels)
+
+    related = await user.press("→ ")
+    assert "来源：" in text_of(related)
+
+    await user.press("👎 没帮助", message=answer, expect_reply=True)
+    edited = [m for m in user.last if m["message_id"] == answer["message_id"]]
+    assert edited and "👍 有帮助" not in [b["text"] for b in buttons_of(edited[0])]
+
+
+async def test_an_english_question_is_answered_in_english(bot_factory):
+    bot = await bot_factory()
+    user = await bot.user(language_code="zh")
+    (answer,) = await user.send("How is a rectification item closed after review?")
+    assert "Sources:" in answer["text"]
+
+
+async def test_an_unknown_question_is_declined_and_offers_topics(bot_factory):
+    bot = await bot_factory()
+    user = await bot.user(language_code="en")
+    (reply,) = await user.send("what is the best recipe for fried rice")
+    assert "no answer" in reply["text"]
+    assert len(buttons_of(reply)) >= 9  # every topic
+
+    page = await user.press("Reducing the burden")
+    assert "(1/" in page[0]["text"]
+    assert any(b["callback_data"].startswith("kb:") for b in buttons_of(page[0]))
+    second = await user.press("Next", message=page[0])
+    assert "(2/" in second[0]["text"]
+
+
+async def test_empty_and_huge_questions_get_a_polite_reply(bot_factory):
+    bot = await bot_factory()
+    user = await bot.user(language_code="en")
+    (reply,) = await user.send("😀😀😀")
+    assert "type your question in words" in reply["text"]
+    (reply,) = await user.send("meetings " * 500)
+    assert reply["text"]
+
+
+async def test_forged_knowledge_buttons_change_nothing(bot_factory):
+    bot = await bot_factory()
+    user = await bot.user(language_code="en")
+    (menu,) = await user.send("/topics")
+    for forged in ("kb:no-such-entry", "fb:no-such-entry:1", "fb:ir-closing-review:7", "tp:nope:0", "tp:burden-reduction:999"):
+        await bot.client.press(user.id, menu, forged)
+    await asyncio.sleep(1)
+    answers = [e for e in (await bot.client.events(chat_id=user.id, after=0))["events"] if e["type"] == "callback_answer"]
+    assert [a["text"] for a in answers[-5:]] == ["This button has expired."] * 5
+    assert "Traceback" not in bot.log_text()
+
+
+async def test_inline_mode_returns_matching_entries(bot_factory):
+    bot = await bot_factory()
+    user = await bot.user(language_code="zh")
+    result = await bot.client.inline_query(user.id, "直接销号")
+    assert result["answered"]
+    titles = [r["title"] for r in result["answer"]["results"]]
+    assert titles and any("销号" in title for title in titles)
+
+
+async def test_in_a_group_the_bot_answers_only_when_mentioned(bot_factory):
+    bot = await bot_factory()
+    user = await bot.user(language_code="zh")
+    group = -100123
+    await bot.client.set_privacy_mode(False)
+    assert await user.send("怎么销号", chat_id=group, expect_reply=False) == []
+    replies = await user.send("@qingfeng_sandbox_bot 怎么销号", chat_id=group)
+    assert "销号" in replies[0]["text"]
+
+
+async def test_supervisor_reload_and_file_watching(bot_factory, tmp_path):
+    folder = tmp_path / "kb"
+    shutil.copytree(KNOWLEDGE, folder)
+    bot = await bot_factory(env={"QINGFENG_KNOWLEDGE__PATH": str(folder), "QINGFENG_KNOWLEDGE__WATCH_SECONDS": "0.5"})
+    cadre = await bot.user(language_code="en")
+    (refused,) = await cadre.send("/reload")
+    assert "for supervisors" in refused["text"]
+
+    # A broken edit: the old knowledge base keeps answering, the supervisor sees file and line.
+    topic_file = folder / "reporting.yaml"
+    good = topic_file.read_text(encoding="utf-8")
+    topic_file.write_text(good + "\n  - id: [broken\n", encoding="utf-8")
+    supervisor = await bot.supervisor(language_code="en")
+    (report,) = await supervisor.send("/reload")
+    assert "not</b> reloaded" in report["text"] or "not reloaded" in report["text"]
+    assert "reporting.yaml:" in report["text"]
+    (still,) = await cadre.send("How is a rectification item closed after review?")
+    assert "Sources:" in still["text"]
+
+    # A good edit is picked up by the watcher without any command.
+    extra = good.replace("entries:\n", "entries:\n" + NEW_ENTRY, 1)
+    topic_file.write_text(extra, encoding="utf-8")
+    for _ in range(40):
+        await asyncio.sleep(0.5)
+        if "Knowledge base loaded: " in bot.log_text().split("not reloaded")[-1]:
+            break
+    (answer,) = await cadre.send("Where can I find the zebra crossing regulation for villages?")
+    assert "zebra" in answer["text"].lower()
+
+
+NEW_ENTRY = """  - id: rp-zebra-test
+    question: {zh: 村里斑马线规定在哪里看？, en: Where is the zebra crossing regulation for villages?}
+    paraphrases:
+      zh: [斑马线规定, 村里斑马线, 斑马线在哪看]
+      en: [zebra crossing rule, village zebra crossing, zebra crossing regulation]
+    answer: {zh: 斑马线规定见交通部门的说明。, en: The zebra crossing regulation is published by the transport department.}
+    sources: [{document: 测试文件}]
+    keywords: {zh: [斑马线], en: [zebra]}
+"""

@@ -1,0 +1,198 @@
+"""The knowledge base: checking files, ranking, confidence, typos, gaps, and the CLI."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.knowledge.engine import Band, KnowledgeEngine
+from bot.knowledge.index import SearchIndex
+from bot.knowledge.render import entry_html
+from bot.knowledge.schema import KnowledgeError, check_knowledge, load_knowledge
+from bot.knowledge.service import KnowledgeService
+from bot.messages import split_text
+
+ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE = ROOT / "knowledge"
+
+
+def write_kb(folder: Path, entries: list[dict], topic: str = "burden-reduction") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "topics.yaml").write_text(yaml.safe_dump({"topics": [
+        {"id": topic, "title": {"zh": "减负", "en": "Burden"}, "description": {"zh": "减负", "en": "Burden"}}]},
+        allow_unicode=True), encoding="utf-8")
+    (folder / f"{topic}.yaml").write_text(yaml.safe_dump({"topic": topic, "entries": entries}, allow_unicode=True,
+                                                          sort_keys=False), encoding="utf-8")
+    return folder
+
+
+def entry(entry_id: str, zh: str, en: str, **extra) -> dict:
+    return {
+        "id": entry_id,
+        "question": {"zh": zh, "en": en},
+        "paraphrases": {"zh": [zh + "吗", "请问" + zh, zh + "呢"], "en": [en + "?", "tell me " + en, en + " please"]},
+        "answer": {"zh": f"{zh}的回答。", "en": f"Answer about {en}."},
+        "sources": [{"document": "《关于解决形式主义突出问题为基层减负的通知》"}],
+        **extra,
+    }
+
+
+# -- the shipped knowledge base ---------------------------------------------------------------
+
+def test_shipped_knowledge_base_is_clean_and_large_enough():
+    assert check_knowledge(KNOWLEDGE) == []
+    knowledge = load_knowledge(KNOWLEDGE)
+    assert len(knowledge.entries) >= 120
+    for topic in knowledge.topics:
+        assert knowledge.in_topic(topic), f"topic {topic} has no entries"
+
+
+# -- checking ----------------------------------------------------------------------------------
+
+def test_problems_name_the_file_and_line(tmp_path):
+    folder = write_kb(tmp_path / "kb", [entry("a-one", "会议太多", "too many meetings", related=["nope"]),
+                                        entry("a-one", "文件太多", "too many documents")])
+    text = (folder / "burden-reduction.yaml").read_text(encoding="utf-8")
+
+    problems = [str(p) for p in check_knowledge(folder)]
+    lines = text.splitlines()
+
+    def line_of(fragment: str, occurrence: int = 1) -> int:
+        found = [n for n, line in enumerate(lines, 1) if fragment in line]
+        return found[occurrence - 1]
+
+    assert any(p.endswith(f"burden-reduction.yaml:{line_of('- nope')}: a-one: related entry 'nope' does not exist")
+               for p in problems), problems
+    assert any(f"burden-reduction.yaml:{line_of('id: a-one', 2)}: duplicate id 'a-one'" in p for p in problems), problems
+
+
+def test_missing_translation_and_empty_sources_are_reported(tmp_path):
+    broken = entry("a-one", "会议太多", "too many meetings", sources=[])
+    del broken["answer"]["en"]
+    problems = [p.message for p in check_knowledge(write_kb(tmp_path / "kb", [broken]))]
+    assert "a-one: answer: missing translation 'en'" in problems
+    assert any("sources are empty" in p for p in problems)
+
+
+def test_yaml_syntax_error_points_at_its_line(tmp_path):
+    folder = write_kb(tmp_path / "kb", [entry("a-one", "会议", "meetings")])
+    (folder / "burden-reduction.yaml").write_text("topic: burden-reduction\nentries:\n  - id: [unclosed\n", encoding="utf-8")
+    (problem,) = check_knowledge(folder)
+    assert problem.file.endswith("burden-reduction.yaml") and problem.line >= 3
+    assert "YAML syntax" in problem.message
+
+
+def test_a_failed_reload_keeps_the_old_knowledge_base(tmp_path):
+    folder = write_kb(tmp_path / "kb", [entry("a-one", "会议太多怎么办", "too many meetings")])
+    service = KnowledgeService(folder, None)
+    (folder / "burden-reduction.yaml").write_text("entries: [", encoding="utf-8")
+    assert service.current_fingerprint() != service.knowledge.fingerprint
+    problems = service.reload()
+    assert problems and "YAML syntax" in problems[0].message
+    assert service.ask("会议太多怎么办").best.entry.id == "a-one"
+
+
+def test_a_broken_knowledge_base_cannot_be_loaded(tmp_path):
+    folder = write_kb(tmp_path / "kb", [entry("A B", "会议", "meetings")])
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge(folder)
+    assert "burden-reduction.yaml:" in str(caught.value)
+
+
+# -- ranking -----------------------------------------------------------------------------------
+
+def test_small_knowledge_base_still_ranks_by_the_shared_word():
+    """With Okapi's IDF a word in half the documents scores zero or less; the smoothed IDF keeps it positive."""
+    index = SearchIndex([{"meet": 1.0}, {"meet": 1.0, "document": 1.0}])
+    scores = index.score(["meet"])
+    assert all(scores.score > 0)
+    assert index.idf["meet"] > 0
+
+
+def test_tiny_knowledge_base_answers_its_own_questions(tmp_path):
+    folder = write_kb(tmp_path / "kb", [entry("a-meetings", "会议太多怎么办", "too many meetings"),
+                                        entry("a-documents", "文件太多怎么办", "too many documents")])
+    engine = KnowledgeEngine(load_knowledge(folder))
+    assert engine.ask("会议太多怎么办").best.entry.id == "a-meetings"
+    assert engine.ask("too many documents").best.entry.id == "a-documents"
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return KnowledgeEngine(load_knowledge(KNOWLEDGE))
+
+
+def test_synonyms_cross_languages_and_typos_are_tolerated(engine):
+    right = engine.ask("怎样才能销号").best.entry.id
+    assert engine.ask("怎样才能消号").best.entry.id == right        # the wrong character of the right sound
+    assert engine.ask("how is a rectification item closed").best.entry.id == right
+    assert engine.ask("how is a rectificaton item closed").best.entry.id == right  # a typo in English
+
+
+@pytest.mark.parametrize("question", ["", "   ", "😀😀😀", "？？？", "!!!"])
+def test_nothing_to_search_for_is_recognised(engine, question):
+    assert engine.ask(question).band is Band.EMPTY
+
+
+@pytest.mark.parametrize("question", ["x" * 10_000, "销号" * 5000, "明天 weather 怎么样 😀", "\x00\u202e测试"])
+def test_odd_questions_never_raise(engine, question):
+    answer = engine.ask(question)
+    assert answer.band in set(Band)
+
+
+def test_long_answers_are_split_between_paragraphs(engine):
+    text = "\n\n".join(f"第{n}段。" + "内容" * 300 for n in range(10))
+    pieces = split_text(text, 4096)
+    assert all(len(piece) <= 4096 for piece in pieces) and len(pieces) > 1
+    assert "".join(pieces).replace("\n", "") == text.replace("\n", "")
+    first = next(iter(engine.knowledge.entries.values()))
+    assert all(len(piece) <= 4096 for piece in entry_html(first, "zh"))
+
+
+# -- gaps --------------------------------------------------------------------------------------
+
+async def test_unanswered_questions_are_kept_as_text_and_grouped(database, tmp_path):
+    service = KnowledgeService(KNOWLEDGE, database)
+    for question in ["村里的路灯坏了找谁修", "村里路灯坏了找谁", "how to apply for a passport"]:
+        await service.record_unanswered(question, "zh")
+    await service.record_feedback(next(iter(service.knowledge.entries)), False, "这个回答没用", "zh")
+    groups = await service.gaps()
+    assert groups[0].count == 2 and "路灯" in groups[0].example
+    assert sum(group.count for group in groups) == 4
+    assert any(group.kinds.get("unhelpful") for group in groups)
+
+
+# -- the command line --------------------------------------------------------------------------
+
+def qingfeng(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True, input=input,
+                          cwd=ROOT, timeout=120)
+
+
+def test_kb_check_reports_problems_and_exits_non_zero(tmp_path):
+    folder = tmp_path / "kb"
+    shutil.copytree(KNOWLEDGE, folder)
+    (folder / "reporting.yaml").write_text((folder / "reporting.yaml").read_text(encoding="utf-8")
+                                           .replace("related: [", "related: [no-such-entry, ", 1), encoding="utf-8")
+    result = qingfeng("kb", "check", str(folder))
+    assert result.returncode == 1
+    assert "reporting.yaml:" in result.stdout and "related entry 'no-such-entry' does not exist" in result.stdout
+    assert qingfeng("kb", "check").returncode == 0
+
+
+def test_ask_json_one_object_per_line():
+    result = qingfeng("ask", "--json", "-", input="整改完成后怎么销号\n今天股市行情如何\n")
+    assert result.returncode == 0, result.stderr
+    first, second = [json.loads(line) for line in result.stdout.splitlines()]
+    assert first["matched"] and first["entry_id"] and first["sources"] and first["answer"]
+    assert {"matched", "entry_id", "score", "answer", "sources", "suggestions"} <= set(first)
+    assert second["matched"] is False and second["entry_id"] is None
+
+
+def test_ask_answers_in_the_forced_language():
+    result = qingfeng("ask", "--lang", "en", "整改完成后怎么销号")
+    assert result.returncode == 0 and "Sources:" in result.stdout
