@@ -12,6 +12,7 @@ from bot import db
 from bot.config import Settings
 from bot.crypto import Crypto, load_or_create_local_key
 from bot.knowledge.service import KnowledgeService
+from bot.ledger.service import LedgerService
 from bot.reports.service import ReportService
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ class Services:
     crypto: Crypto
     knowledge: KnowledgeService
     reports: ReportService
+    ledger: LedgerService
 
     @classmethod
     async def start(cls, settings: Settings) -> "Services":
@@ -33,7 +35,8 @@ class Services:
         # A broken knowledge base stops the start with every problem listed (KnowledgeError).
         knowledge = KnowledgeService(settings.path(knowledge_settings.path), None,
                                      answer_threshold=knowledge_settings.answer_threshold,
-                                     suggest_threshold=knowledge_settings.suggest_threshold)
+                                     suggest_threshold=knowledge_settings.suggest_threshold,
+                                     cache_file=settings.data_dir / "knowledge.cache")
         database = db.Database.connect(settings.database_url, echo=settings.database.echo)
         try:
             await db.prepare(database, auto_upgrade=settings.database.auto_upgrade)
@@ -42,7 +45,9 @@ class Services:
             raise
         knowledge.database = database
         reports = ReportService(settings=settings, database=database, crypto=crypto)
-        services = cls(settings=settings, database=database, crypto=crypto, knowledge=knowledge, reports=reports)
+        ledger = LedgerService(settings=settings, database=database)
+        services = cls(settings=settings, database=database, crypto=crypto, knowledge=knowledge, reports=reports,
+                       ledger=ledger)
         log.info("Services ready (database %s)", db.safe_url(settings.database_url))
         return services
 

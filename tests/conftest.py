@@ -97,8 +97,18 @@ def settings(tmp_path, database_url) -> Settings:
     })
 
 
+@pytest.fixture(scope="session")
+def knowledge_cache(tmp_path_factory) -> Path:
+    """The knowledge base compiled once per test run; every bot process starts from a copy."""
+    from bot.knowledge.cache import load_engine
+
+    cache = tmp_path_factory.mktemp("knowledge") / "knowledge.cache"
+    load_engine(Path(__file__).resolve().parent.parent / "knowledge", cache)
+    return cache
+
+
 @pytest.fixture
-async def bot_factory(tmp_path):
+async def bot_factory(tmp_path, knowledge_cache):
     """Start the real bot process against a fresh sandbox: `bot = await bot_factory(env={...})`.
 
     The database is a new SQLite file (set up by the bot on first start) unless `database_url`
@@ -119,6 +129,8 @@ async def bot_factory(tmp_path):
             database = Database.connect(url)
             await _empty_postgres(database)
             await database.dispose()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copy(knowledge_cache, data_dir / "knowledge.cache")
         running = await start_sandbox(enforce_limits=enforce_limits)
         client = SandboxClient(running.url)
         bot = BotProcess(running, client, data_dir, url, bot_environment(running.url, url, data_dir, TEST_KEY, env or {}))

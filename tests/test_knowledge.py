@@ -110,7 +110,7 @@ def test_small_knowledge_base_still_ranks_by_the_shared_word():
     index = SearchIndex([{"meet": 1.0}, {"meet": 1.0, "document": 1.0}])
     scores = index.score(["meet"])
     assert all(scores.score > 0)
-    assert index.idf["meet"] > 0
+    assert index.term_idf("meet") > 0
 
 
 def test_tiny_knowledge_base_answers_its_own_questions(tmp_path):

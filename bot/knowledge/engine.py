@@ -61,7 +61,7 @@ class KnowledgeEngine:
         self.entries: list[Entry] = list(knowledge.entries.values())
         self.index = SearchIndex([self._document(entry) for entry in self.entries])
         keywords = [k for entry in self.entries for k in entry.keywords.get("zh", ())]
-        self.typos = TypoFixer(self.index.postings, [*knowledge.words, *keywords, *(w for g in knowledge.synonyms for w in g)])
+        self.typos = TypoFixer(self.index.terms, [*knowledge.words, *keywords, *(w for g in knowledge.synonyms for w in g)])
 
     def _document(self, entry: Entry) -> Counter:
         counts: Counter = Counter()

@@ -7,7 +7,8 @@ which keeps the ordering and is always positive.
 
 Each document is an entry; its fields count with different weights (a word in the question says
 more than the same word deep in the answer), as in BM25F. Every term's contribution to every
-document is computed once, at build time, so a query only adds up a few arrays.
+document is computed once, at build time, and kept in three flat arrays (compressed sparse rows),
+so a query only adds up a few slices, and the whole index pickles and loads quickly.
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ import numpy as np
 
 K1 = 1.2
 B = 0.75
-# A word no entry contains counts against every match, but less than a rare word that entries do
-# contain: questions carry filler the stop lists miss, while off-topic questions are mostly unknown words.
+# A word no entry contains counts against every match as much as the rarest word would.
 UNKNOWN_WEIGHT = 1.0
 # A term "covers" a question's word fully once its weighted frequency reaches this: a question, a
-# paraphrase or a keyword does; a word mentioned once in an answer (weight 0.5) covers it half.
+# paraphrase or a keyword does; a word mentioned once in an answer (weight 0.25) covers it a quarter.
 FULL_PRESENCE = 1.0
 
 
@@ -48,40 +48,54 @@ class SearchIndex:
         lengths = np.array([sum(doc.values()) for doc in documents], dtype=np.float64)
         average = float(lengths.mean()) if self.size else 1.0
         norm = K1 * (1 - B + B * lengths / (average or 1.0))
-        postings: dict[str, tuple[list[int], list[float], list[float]]] = {}
+        by_term: dict[str, list[tuple[int, float]]] = {}
         for number, doc in enumerate(documents):
             for term, frequency in doc.items():
-                ids, weights, presence = postings.setdefault(term, ([], [], []))
+                by_term.setdefault(term, []).append((number, frequency))
+        self.terms: dict[str, int] = {}
+        self.idf = np.empty(len(by_term), dtype=np.float64)
+        offsets = [0]
+        ids: list[int] = []
+        frequencies: list[float] = []
+        for position, (term, postings) in enumerate(by_term.items()):
+            self.terms[term] = position
+            self.idf[position] = smoothed_idf(self.size, len(postings))
+            for number, frequency in postings:
                 ids.append(number)
-                weights.append(frequency * (K1 + 1) / (frequency + norm[number]))
-                presence.append(min(1.0, frequency / FULL_PRESENCE))
-        self.idf: dict[str, float] = {}
-        self.postings: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        for term, (ids, weights, presence) in postings.items():
-            idf = smoothed_idf(self.size, len(ids))
-            self.idf[term] = idf
-            self.postings[term] = (np.array(ids, dtype=np.int32), np.array(weights, dtype=np.float32) * idf,
-                                   np.array(presence, dtype=np.float32) * idf)
+                frequencies.append(frequency)
+            offsets.append(len(ids))
+        self.offsets = np.array(offsets, dtype=np.int64)
+        self.ids = np.array(ids, dtype=np.int32)
+        tf = np.array(frequencies, dtype=np.float64)
+        idf_per_posting = np.repeat(self.idf, np.diff(self.offsets))
+        self.weights = (idf_per_posting * tf * (K1 + 1) / (tf + norm[self.ids])).astype(np.float32)
+        self.presence = (idf_per_posting * np.minimum(1.0, tf / FULL_PRESENCE)).astype(np.float32)
         self.unknown_idf = smoothed_idf(self.size, 0)
 
     def knows(self, term: str) -> bool:
-        return term in self.postings
+        return term in self.terms
+
+    def vocabulary(self) -> list[str]:
+        return list(self.terms)
+
+    def term_idf(self, term: str) -> float:
+        position = self.terms.get(term)
+        return float(self.idf[position]) if position is not None else self.unknown_idf
 
     def score(self, terms: Sequence[str]) -> Scores:
         score = np.zeros(self.size, dtype=np.float32)
         coverage = np.zeros(self.size, dtype=np.float32)
-        counts = Counter(terms)
         total = 0.0
-        for term, count in counts.items():
-            posting = self.postings.get(term)
-            if posting is None:
+        for term, count in Counter(terms).items():
+            position = self.terms.get(term)
+            if position is None:
                 total += self.unknown_idf * UNKNOWN_WEIGHT
                 continue
-            idf = self.idf[term]
-            total += idf
-            ids, weights, presence = posting
-            score[ids] += weights * count
-            coverage[ids] += presence
+            total += float(self.idf[position])
+            start, end = self.offsets[position], self.offsets[position + 1]
+            ids = self.ids[start:end]
+            score[ids] += self.weights[start:end] * count
+            coverage[ids] += self.presence[start:end]
         if total:
             coverage /= total
         return Scores(score, coverage)

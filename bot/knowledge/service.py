@@ -13,7 +13,8 @@ from sqlmodel import select
 from bot.db import Database
 from bot.knowledge.engine import Answer, KnowledgeEngine, Match
 from bot.knowledge.models import KnowledgeFeedback, KnowledgeGap
-from bot.knowledge.schema import Entry, KnowledgeBase, Problem, Topic, fingerprint_of, load_knowledge
+from bot.knowledge.cache import load_engine
+from bot.knowledge.schema import Entry, KnowledgeBase, KnowledgeError, Problem, Topic, fingerprint_of
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +34,16 @@ class GapGroup:
 
 class KnowledgeService:
     def __init__(self, directory: Path, database: Database | None, *, answer_threshold: float = 0.55,
-                 suggest_threshold: float = 0.30):
+                 suggest_threshold: float = 0.30, cache_file: Path | None = None):
         self.directory = Path(directory)
         self.database = database
+        self.cache_file = cache_file
         self.thresholds = dict(answer_threshold=answer_threshold, suggest_threshold=suggest_threshold)
-        self.engine = self._build(load_knowledge(self.directory))
+        self.engine = self._load()
 
-    def _build(self, knowledge: KnowledgeBase) -> KnowledgeEngine:
-        engine = KnowledgeEngine(knowledge, **self.thresholds)
+    def _load(self) -> KnowledgeEngine:
+        engine = load_engine(self.directory, self.cache_file, **self.thresholds)
+        knowledge = engine.knowledge
         log.info("Knowledge base loaded: %d entries in %d topics", len(knowledge.entries), len(knowledge.topics))
         return engine
 
@@ -73,15 +76,12 @@ class KnowledgeService:
 
     def reload(self) -> list[Problem]:
         """Load the files again; on any problem keep answering from the old knowledge base."""
-        from bot.knowledge.schema import KnowledgeError
-
         try:
-            knowledge = load_knowledge(self.directory)
+            self.engine = self._load()
         except KnowledgeError as error:
             log.warning("Knowledge base not reloaded, %d problem(s); still serving the previous one:\n%s",
                         len(error.problems), error)
             return error.problems
-        self.engine = self._build(knowledge)
         return []
 
     # -- learning from use ---------------------------------------------------------------------

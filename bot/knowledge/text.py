@@ -134,9 +134,14 @@ class Analyzer:
     """Text to terms, shared by indexing and querying so that both agree."""
 
     def __init__(self, words: Iterable[str] = (), synonym_groups: Sequence[Sequence[str]] = ()):
-        words = list(words)
-        initialise_jieba(words + [s for group in synonym_groups for s in group])
+        self.words = list(words) + [str(s) for group in synonym_groups for s in group]
+        initialise_jieba(self.words)
         self.synonyms = Synonyms.build(synonym_groups)
+
+    def __setstate__(self, state: dict) -> None:
+        """Unpickled from the cache: jieba must learn the domain's words again in this process."""
+        self.__dict__.update(state)
+        initialise_jieba(self.words)
 
     def terms(self, text: str) -> list[str]:
         """Terms of an entry's text: whole words and the words inside them."""
