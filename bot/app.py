@@ -62,6 +62,8 @@ def schedule_jobs(application: Application, settings: Settings) -> None:
     if settings.knowledge.watch:
         application.job_queue.run_repeating(handlers.knowledge.watch_files, interval=settings.knowledge.watch_seconds,
                                             first=settings.knowledge.watch_seconds, name="knowledge-watch")
+    # Anonymous reports: notifications to supervisors, deadline reminders, retention.
+    handlers.report_inbox.schedule_report_jobs(application.job_queue, settings)
 
 
 async def publish_commands(application: Application, settings: Settings) -> None:

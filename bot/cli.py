@@ -210,6 +210,17 @@ def _register_feature_commands() -> None:
 
     app.add_typer(kb_app, name="kb")
     app.command("ask")(ask)
+    # Anonymous reports (supervisor side)
+    from bot.reports.cli import keys_app, poster, reports_app
+
+    app.add_typer(reports_app, name="reports")
+    app.add_typer(keys_app, name="keys")
+    app.command("poster")(poster)
+    # Rectification ledger
+    from bot.ledger.cli import ledger_app, units_app
+
+    app.add_typer(ledger_app, name="ledger")
+    app.add_typer(units_app, name="units")
 
 
 _register_feature_commands()

@@ -64,6 +64,7 @@ class TelegramSettings(Section):
     max_retries: int = Field(3, ge=0, le=10)
     request_timeout: float = Field(20.0, gt=0)
     poll_timeout: int = Field(30, ge=0, le=50)
+    username: str | None = None  # the bot's @username, for links printed offline (the poster)
 
     @field_validator("base_url")
     @classmethod
@@ -162,6 +163,7 @@ class ReportSettings(Section):
     retention_days: int = Field(365, ge=1)
     code_attempts: int = Field(5, ge=1)
     code_window_minutes: int = Field(10, ge=1)
+    notify_interval_seconds: float = Field(10.0, gt=0)  # how often new reports are looked for
 
 
 class QuietHours(Section):

@@ -19,7 +19,16 @@ COMMANDS = [
     Command("help", N_("What this bot can do")),
     Command("language", N_("Switch between Chinese and English")),
     Command("topics", N_("Browse the topics and their questions")),
+    Command("report", N_("Report formalism anonymously")),
+    Command("status", N_("Check a report with its receipt code")),
     Command("reload", N_("Reload the knowledge base"), supervisor_only=True),
+    Command("inbox", N_("Reports to work on (supervisors)"), supervisor_only=True),
+    Command("export", N_("Export the reports as a spreadsheet"), supervisor_only=True),
+    Command("stats", N_("Figures and a chart of the reports"), supervisor_only=True),
+    Command("tasks", N_("Rectification items of your unit (unit contacts)")),
+    Command("bind", N_("Bind this chat to your unit with a code")),
+    Command("ledger", N_("Rectification ledger by unit and status"), supervisor_only=True),
+    Command("overdue", N_("Overdue rectification items"), supervisor_only=True),
 ]
 
 

@@ -107,39 +107,54 @@ def knowledge_cache(tmp_path_factory) -> Path:
     return cache
 
 
-@pytest.fixture
-async def bot_factory(tmp_path, knowledge_cache):
-    """Start the real bot process against a fresh sandbox: `bot = await bot_factory(env={...})`.
-
-    The database is a new SQLite file (set up by the bot on first start) unless `database_url`
-    is given; a PostgreSQL one is emptied first.
-    """
+async def launch_bot(data_dir: Path, knowledge_cache: Path, *, env: dict[str, str] | None = None,
+                     database_url: str | None = None, enforce_limits: bool = False):
+    """The real bot process against a fresh sandbox, with its own data directory and database
+    (a new SQLite file set up by the bot on first start, unless `database_url` is given; a
+    PostgreSQL one is emptied first)."""
     from bot.sandbox.client import SandboxClient
     from bot.sandbox.server import start_sandbox
     from tests.e2e import BotProcess, bot_environment
 
-    started: list[tuple[BotProcess, object]] = []
+    url = database_url or f"sqlite+aiosqlite:///{data_dir / 'qingfeng.db'}"
+    if url.startswith("postgresql"):
+        database = Database.connect(url)
+        await _empty_postgres(database)
+        await database.dispose()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(knowledge_cache, data_dir / "knowledge.cache")
+    running = await start_sandbox(enforce_limits=enforce_limits)
+    client = SandboxClient(running.url)
+    bot = BotProcess(running, client, data_dir, url, bot_environment(running.url, url, data_dir, TEST_KEY, env or {}))
+    await bot.start()
+    return bot
 
-    async def make(*, env: dict[str, str] | None = None, database_url: str | None = None,
-                   enforce_limits: bool = False) -> BotProcess:
-        index = len(started)
-        data_dir = tmp_path / f"bot{index}"
-        url = database_url or f"sqlite+aiosqlite:///{data_dir / 'qingfeng.db'}"
-        if url.startswith("postgresql"):
-            database = Database.connect(url)
-            await _empty_postgres(database)
-            await database.dispose()
-        data_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copy(knowledge_cache, data_dir / "knowledge.cache")
-        running = await start_sandbox(enforce_limits=enforce_limits)
-        client = SandboxClient(running.url)
-        bot = BotProcess(running, client, data_dir, url, bot_environment(running.url, url, data_dir, TEST_KEY, env or {}))
-        started.append((bot, running))
-        await bot.start()
+
+async def stop_bot(bot) -> None:
+    await bot.stop()
+    await bot.client.aclose()
+    await bot.sandbox.stop()
+
+
+@pytest.fixture
+async def bot_factory(tmp_path, knowledge_cache):
+    """Start a bot of the test's own: `bot = await bot_factory(env={...})`, stopped afterwards."""
+    started = []
+
+    async def make(**options):
+        bot = await launch_bot(tmp_path / f"bot{len(started)}", knowledge_cache, **options)
+        started.append(bot)
         return bot
 
     yield make
-    for bot, running in started:
-        await bot.stop()
-        await bot.client.aclose()
-        await running.stop()
+    for bot in started:
+        await stop_bot(bot)
+
+
+@pytest.fixture(scope="module")
+async def shared_bot(tmp_path_factory, knowledge_cache):
+    """One bot for all the tests of a module that need no special settings: starting a bot
+    process costs seconds, so tests share it and keep apart by each using new users."""
+    bot = await launch_bot(tmp_path_factory.mktemp("shared-bot"), knowledge_cache)
+    yield bot
+    await stop_bot(bot)

@@ -12,8 +12,8 @@ pytestmark = pytest.mark.e2e
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 
 
-async def test_a_question_gets_its_answer_sources_related_questions_and_feedback(bot_factory):
-    bot = await bot_factory()
+async def test_a_question_gets_its_answer_sources_related_questions_and_feedback(shared_bot):
+    bot = shared_bot
     user = await bot.user(language_code="zh")
     (answer,) = await user.send("整改完成以后怎么销号？")
     assert "销号" in answer["text"] and "来源：" in answer["text"]
@@ -29,15 +29,15 @@ async def test_a_question_gets_its_answer_sources_related_questions_and_feedback
     assert edited and "👍 有帮助" not in [b["text"] for b in buttons_of(edited[0])]
 
 
-async def test_an_english_question_is_answered_in_english(bot_factory):
-    bot = await bot_factory()
+async def test_an_english_question_is_answered_in_english(shared_bot):
+    bot = shared_bot
     user = await bot.user(language_code="zh")
     (answer,) = await user.send("How is a rectification item closed after review?")
     assert "Sources:" in answer["text"]
 
 
-async def test_an_unknown_question_is_declined_and_offers_topics(bot_factory):
-    bot = await bot_factory()
+async def test_an_unknown_question_is_declined_and_offers_topics(shared_bot):
+    bot = shared_bot
     user = await bot.user(language_code="en")
     (reply,) = await user.send("what is the best recipe for fried rice")
     assert "no answer" in reply["text"]
@@ -50,8 +50,8 @@ async def test_an_unknown_question_is_declined_and_offers_topics(bot_factory):
     assert "(2/" in second[0]["text"]
 
 
-async def test_empty_and_huge_questions_get_a_polite_reply(bot_factory):
-    bot = await bot_factory()
+async def test_empty_and_huge_questions_get_a_polite_reply(shared_bot):
+    bot = shared_bot
     user = await bot.user(language_code="en")
     (reply,) = await user.send("😀😀😀")
     assert "type your question in words" in reply["text"]
@@ -59,8 +59,8 @@ async def test_empty_and_huge_questions_get_a_polite_reply(bot_factory):
     assert reply["text"]
 
 
-async def test_forged_knowledge_buttons_change_nothing(bot_factory):
-    bot = await bot_factory()
+async def test_forged_knowledge_buttons_change_nothing(shared_bot):
+    bot = shared_bot
     user = await bot.user(language_code="en")
     (menu,) = await user.send("/topics")
     for forged in ("kb:no-such-entry", "fb:no-such-entry:1", "fb:ir-closing-review:7", "tp:nope:0", "tp:burden-reduction:999"):
@@ -71,8 +71,8 @@ async def test_forged_knowledge_buttons_change_nothing(bot_factory):
     assert "Traceback" not in bot.log_text()
 
 
-async def test_inline_mode_returns_matching_entries(bot_factory):
-    bot = await bot_factory()
+async def test_inline_mode_returns_matching_entries(shared_bot):
+    bot = shared_bot
     user = await bot.user(language_code="zh")
     result = await bot.client.inline_query(user.id, "直接销号")
     assert result["answered"]
@@ -80,8 +80,8 @@ async def test_inline_mode_returns_matching_entries(bot_factory):
     assert titles and any("销号" in title for title in titles)
 
 
-async def test_in_a_group_the_bot_answers_only_when_mentioned(bot_factory):
-    bot = await bot_factory()
+async def test_in_a_group_the_bot_answers_only_when_mentioned(shared_bot):
+    bot = shared_bot
     user = await bot.user(language_code="zh")
     group = -100123
     await bot.client.set_privacy_mode(False)

@@ -120,3 +120,14 @@ class ReportCodeAttempt(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     bucket: int = Field(sa_type=sa.BigInteger, index=True)
     count: int = 0
+
+
+class ReportDeadlineNotice(SQLModel, table=True):
+    """A deadline reminder already sent (report, deadline, stage), so that none goes out twice."""
+
+    __tablename__ = "report_deadline_notice"
+
+    report_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("report.id", ondelete="CASCADE"),
+                                               primary_key=True))
+    deadline: str = Field(primary_key=True, max_length=16)  # "acknowledge" or "answer"
+    stage: str = Field(primary_key=True, max_length=24)  # "before-3", "due", "overdue-0", ...

@@ -257,6 +257,12 @@ class ReportService:
         async with self.database.transaction() as session:
             await _erase_draft(session, key)
 
+    async def clear_draft_files(self, *, chat_id: int) -> None:
+        """Remove the files attached to the draft so far (the answers stay)."""
+        key = self._draft_key(chat_id)
+        async with self.database.transaction() as session:
+            await session.exec(delete(ReportDraftFile).where(ReportDraftFile.draft_key == key))
+
     # ---- submission -------------------------------------------------------------------------
     async def submit(self, *, chat_id: int, now: datetime) -> Receipt:
         """The draft becomes a report, in one transaction; the draft is erased with it.

@@ -1,0 +1,198 @@
+"""`qingfeng ledger import|template|export` and `qingfeng units add|list|invite`."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from bot import db
+from bot.cli import ConfigOption, explained_failures, fail, settings_from
+from bot.config import Settings
+from bot.ledger import importer
+from bot.ledger.importer import LedgerFileError
+from bot.ledger.service import ImportResult, LedgerError, LedgerService
+
+ledger_app = typer.Typer(help="The rectification ledger (整改台账): import, template, export.", no_args_is_help=True)
+units_app = typer.Typer(help="Responsible units and their contacts.", no_args_is_help=True)
+
+PROGRESS_FROM_ROWS = 200  # show a progress bar for imports at least this long
+
+
+@asynccontextmanager
+async def _ledger(settings: Settings):
+    database = db.Database.connect(settings.database_url)
+    try:
+        await db.prepare(database, auto_upgrade=settings.database.auto_upgrade)
+        yield LedgerService(settings=settings, database=database)
+    finally:
+        await database.dispose()
+
+
+def _run(settings: Settings, work):
+    async def main():
+        async with _ledger(settings) as ledger:
+            return await work(ledger)
+
+    with explained_failures():
+        try:
+            return asyncio.run(main())
+        except LedgerFileError as exc:
+            fail(str(exc), 2)
+        except LedgerError as exc:
+            fail(str(exc), 1)
+
+
+@ledger_app.command("import")
+def import_ledger(
+    file: Annotated[Path, typer.Argument(help="An .xlsx, .csv or .yaml file (see `qingfeng ledger template`).")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; change nothing.")] = False,
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Import the valid rows, list the others.")] = False,
+    create_units: Annotated[bool, typer.Option("--create-units", help="Add units the ledger does not know yet.")] = False,
+    round_name: Annotated[Optional[str], typer.Option("--round", help="Round of rows without a 巡视轮次 column.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Import items; re-importing updates them by their external id (编号)."""
+    settings = settings_from(config)
+    try:
+        table = importer.read_table(file)
+    except LedgerFileError as exc:
+        fail(str(exc), 2)
+        return
+    options = dict(dry_run=dry_run, skip_invalid=skip_invalid, create_units=create_units,
+                   default_round=round_name or importer.DEFAULT_ROUND)
+    show_bar = not dry_run and len(table.rows) >= PROGRESS_FROM_ROWS
+
+    async def work(ledger: LedgerService) -> ImportResult:
+        if not show_bar:
+            return await ledger.import_table(table, **options)
+        with typer.progressbar(length=len(table.rows), label="Importing") as bar:
+            return await ledger.import_table(table, progress=bar.update, **options)
+
+    result = _run(settings, work)
+    _print_result(result, dry_run=dry_run, skip_invalid=skip_invalid)
+    if result.problems and not (skip_invalid and result.applied):
+        raise typer.Exit(1)
+
+
+def _print_result(result: ImportResult, *, dry_run: bool, skip_invalid: bool) -> None:
+    for problem in result.problems:
+        typer.echo(str(problem))
+    if result.ignored_headers:
+        typer.echo(f"Ignored columns: {', '.join(result.ignored_headers)}")
+    blocked = bool(result.problems) and not skip_invalid
+    if blocked and not dry_run:
+        typer.secho(f"{len(result.problems)} problem(s): nothing was imported. Fix the file, or import the valid rows "
+                    f"with --skip-invalid.", fg=typer.colors.RED, err=True)
+        return
+    verb = "would be" if dry_run else "were"
+    if dry_run or len(result.created) + len(result.updated) <= 50:
+        for item in result.created:
+            typer.echo(f"+ row {item.row}: {item.external_id} ({item.unit}, deadline {item.deadline.isoformat()})")
+        for item, changes in result.updated:
+            described = "; ".join(f"{name} {_short(old)} → {_short(new)}" for name, (old, new) in changes.items())
+            typer.echo(f"~ row {item.row}: {item.external_id}: {described}")
+    for name in result.new_units:
+        typer.echo(f"+ unit {name}")
+    for name in result.new_rounds:
+        typer.echo(f"+ round {name}")
+    summary = (f"{len(result.created)} item(s) {verb} created, {len(result.updated)} updated, "
+               f"{result.unchanged} unchanged")
+    if result.problems:
+        summary += f", {len(result.problems)} row problem(s)"
+    typer.echo(summary + (" (dry run: nothing was changed)." if dry_run else "."))
+    if blocked:
+        typer.secho(f"{len(result.problems)} problem(s): an import would import nothing until they are fixed "
+                    f"(or with --skip-invalid).", fg=typer.colors.RED, err=True)
+
+
+def _short(value: str, limit: int = 40) -> str:
+    value = value.replace("\n", " ")
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+@ledger_app.command("template")
+def template(
+    fmt: Annotated[str, typer.Option("--format", help="xlsx or csv.")] = "xlsx",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: ledger-template.<format>).")] = None,
+) -> None:
+    """Write an import template with its columns explained and two example rows."""
+    fmt = fmt.lower()
+    if fmt not in ("xlsx", "csv"):
+        fail("--format must be xlsx or csv", 2)
+    path = output or Path(f"ledger-template.{fmt}")
+    importer.write_template(path, fmt, date.today())
+    typer.echo(f"Template written to {path}. Fill it in, then: qingfeng ledger import {path} --dry-run")
+
+
+@ledger_app.command("export")
+def export(
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="XLSX file to write (default: ledger-<date>.xlsx).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write the whole ledger, with status, overdue flag and latest progress, as XLSX."""
+    settings = settings_from(config)
+    path = output or Path(f"ledger-{datetime.now(settings.zone).date().isoformat()}.xlsx")
+    count = _run(settings, lambda ledger: ledger.export_xlsx(path))
+    typer.echo(f"{count} item(s) written to {path}.")
+
+
+@units_app.command("add")
+def add_unit(
+    name: Annotated[str, typer.Argument(help="The unit's name, as the ledger files write it.")],
+    parent: Annotated[Optional[str], typer.Option("--parent", help="The unit overdue items escalate to.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Add a unit (or set the parent of an existing one)."""
+    settings = settings_from(config)
+    unit = _run(settings, lambda ledger: ledger.add_unit(name, parent))
+    typer.echo(f"Unit {unit.name}" + (f" (parent: {unit.parent})" if unit.parent else "") + " saved.")
+
+
+@units_app.command("list")
+def list_units(config: ConfigOption = None) -> None:
+    """Units with their parent, contacts (reachable/all) and open items."""
+    settings = settings_from(config)
+    units = _run(settings, lambda ledger: ledger.list_units())
+    if not units:
+        typer.echo("No units yet: add them with `qingfeng units add` or import with --create-units.")
+        return
+    for unit in units:
+        parent = f"  (parent: {unit.parent})" if unit.parent else ""
+        typer.echo(f"{unit.name}{parent}  contacts {unit.reachable_contacts}/{unit.contacts}  open items {unit.active_items}")
+
+
+@units_app.command("invite")
+def invite(
+    unit: Annotated[str, typer.Argument(help="The unit's name.")],
+    bot: Annotated[Optional[str], typer.Option("--bot", help="The bot's username (default: asked from Telegram).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Print a one-time code and deep link that bind a contact's chat to the unit."""
+    settings = settings_from(config)
+    created = _run(settings, lambda ledger: ledger.create_invite(unit))
+    username = (bot or "").lstrip("@") or _bot_username(settings)
+    expires = created.expires_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M")
+    typer.echo(f"Invite for {created.unit} (works once, until {expires} {settings.bot.timezone}):")
+    typer.echo(f"  code: {created.code}   (the contact sends: /bind {created.code})")
+    typer.echo(f"  link: https://t.me/{username or '<bot>'}?start=bind-{created.code}")
+    if not username:
+        typer.echo("  (pass --bot USERNAME for the complete link)")
+
+
+def _bot_username(settings: Settings) -> str | None:
+    """getMe with the configured token, if there is one; None when Telegram cannot be asked."""
+    import httpx
+
+    token = settings.bot_token()
+    if not token:
+        return None
+    try:
+        response = httpx.get(f"{settings.telegram.base_url}/bot{token}/getMe", timeout=5)
+        return response.json()["result"]["username"]
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        return None

@@ -1,0 +1,433 @@
+"""Ledger files: reading XLSX, CSV and YAML with Chinese or English headers, checking every row,
+and writing the template and the export.
+
+Row numbers are those a person sees: in a spreadsheet or CSV the header is row 1 and the first
+item row 2; in YAML (a list of mappings, or {items: [...]}) the first item is row 1. A problem
+names the column as it is written in the file: `row 3, column 整改时限: ...`.
+
+Lines (rows) whose first cell starts with "#" are comments (the CSV template documents itself
+that way); empty rows are skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+# canonical field -> accepted headers (compared after `_header_key`)
+FIELDS: dict[str, tuple[str, ...]] = {
+    "external_id": ("编号", "问题编号", "序号", "external id", "external_id", "id", "no", "number"),
+    "round": ("巡视轮次", "巡察轮次", "轮次", "巡视巡察轮次", "round", "inspection round"),
+    "problem": ("问题", "问题描述", "问题内容", "存在问题", "problem", "description", "problem description"),
+    "unit": ("责任单位", "单位", "整改单位", "unit", "responsible unit"),
+    "owner": ("责任人", "整改责任人", "owner", "responsible person", "person"),
+    "deadline": ("整改时限", "完成时限", "整改期限", "时限", "deadline", "due", "due date"),
+    "severity": ("严重程度", "问题等级", "等级", "severity", "level"),
+    "plan": ("整改措施", "整改方案", "措施", "plan", "measures", "rectification plan"),
+}
+REQUIRED = ("external_id", "problem", "unit", "deadline")
+# the headers the template and the export use
+HEADERS_ZH = {"external_id": "编号", "round": "巡视轮次", "problem": "问题描述", "unit": "责任单位",
+              "owner": "责任人", "deadline": "整改时限", "severity": "严重程度", "plan": "整改措施"}
+SEVERITY_WORDS = {
+    "low": ("low", "minor", "轻微", "较轻", "低"),
+    "normal": ("normal", "medium", "ordinary", "一般", "普通", "中"),
+    "high": ("high", "serious", "severe", "严重", "较重", "重大", "高"),
+}
+SEVERITY_ZH = {"low": "较轻", "normal": "一般", "high": "严重"}
+DEFAULT_ROUND = "default"
+MAX_PROBLEM = 4000
+MAX_SHORT = 200
+
+
+def _header_key(header: str) -> str:
+    text = re.sub(r"[（(].*?[)）]", "", str(header))  # "整改时限（必填）" -> "整改时限"
+    return re.sub(r"[\s_*:：]+", " ", text).strip().lower()
+
+
+_HEADER_INDEX = {_header_key(alias): name for name, aliases in FIELDS.items() for alias in aliases}
+
+
+class LedgerFileError(Exception):
+    """The file cannot be read at all (format, encoding, structure)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.message}"
+
+
+@dataclass
+class SourceRow:
+    """One row as read: canonical field -> raw value, with the file's own header for each field."""
+
+    number: int
+    values: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)  # YAML: each mapping's own keys
+
+
+@dataclass
+class Table:
+    headers: dict[str, str]          # canonical field -> header as written in the file
+    rows: list[SourceRow]
+    ignored_headers: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # file-level: missing columns
+
+    def column(self, name: str) -> str:
+        return self.headers.get(name, HEADERS_ZH[name])
+
+
+@dataclass(frozen=True)
+class ParsedItem:
+    """A valid row, ready to be compared with the ledger."""
+
+    row: int
+    external_id: str
+    round: str
+    problem: str
+    unit: str
+    owner: str
+    severity: str
+    deadline: date
+    plan: str
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+def read_table(path: Path) -> Table:
+    """Read a ledger file by its extension: .xlsx, .csv or .yaml/.yml."""
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise LedgerFileError(f"{path}: no such file")
+    if suffix == ".xlsx":
+        return _table(_xlsx_rows(path))
+    if suffix == ".csv":
+        return _table(_csv_rows(path.read_bytes()))
+    if suffix in (".yaml", ".yml"):
+        return _yaml_table(path)
+    raise LedgerFileError(f"{path}: unknown file type {suffix or '(none)'}; use .xlsx, .csv or .yaml")
+
+
+def _xlsx_rows(path: Path) -> Iterable[tuple[int, list[Any]]]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise LedgerFileError(f"{path}: not a readable XLSX file ({exc})") from None
+    try:
+        sheet = workbook.worksheets[0]
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, list(row)
+    finally:
+        workbook.close()
+
+
+def _csv_rows(data: bytes) -> Iterable[tuple[int, list[Any]]]:
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise LedgerFileError("the CSV file is neither UTF-8 nor GBK text")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    for number, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
+        yield number, row
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _table(rows: Iterable[tuple[int, list[Any]]]) -> Table:
+    header_row: list[Any] | None = None
+    header_number = 0
+    table = Table(headers={}, rows=[])
+    positions: dict[int, str] = {}
+    for number, cells in rows:
+        if not cells or all(_is_blank(c) for c in cells):
+            continue
+        if isinstance(cells[0], str) and cells[0].lstrip().startswith("#"):
+            continue
+        if header_row is None:
+            header_row, header_number = cells, number
+            for position, header in enumerate(cells):
+                if _is_blank(header):
+                    continue
+                name = _HEADER_INDEX.get(_header_key(header))
+                if name is None or name in table.headers:
+                    table.ignored_headers.append(str(header).strip())
+                    continue
+                table.headers[name] = str(header).strip()
+                positions[position] = name
+            continue
+        values = {name: cells[position] if position < len(cells) else None for position, name in positions.items()}
+        table.rows.append(SourceRow(number, values))
+    if header_row is None:
+        raise LedgerFileError("the file is empty: expected a header row and item rows")
+    _check_headers(table, header_number)
+    return table
+
+
+def _yaml_table(path: Path) -> Table:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise LedgerFileError(f"{path}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    if isinstance(data, dict):
+        data = data.get("items", data.get("问题"))
+    if not isinstance(data, list):
+        raise LedgerFileError(f"{path}: expected a list of items (or a mapping with `items:`)")
+    table = Table(headers={}, rows=[])
+    for number, entry in enumerate(data, start=1):
+        if not isinstance(entry, dict):
+            table.problems.append(Problem(number, "-", "expected a mapping of column: value"))
+            continue
+        values: dict[str, Any] = {}
+        headers: dict[str, str] = {}
+        for key, value in entry.items():
+            name = _HEADER_INDEX.get(_header_key(key))
+            if name is None:
+                if str(key) not in table.ignored_headers:
+                    table.ignored_headers.append(str(key))
+                continue
+            table.headers.setdefault(name, str(key))
+            headers[name] = str(key)
+            values[name] = value
+        table.rows.append(SourceRow(number, values, headers))
+    for row in table.rows:  # a field missing from one mapping is an empty cell
+        for name in table.headers:
+            row.values.setdefault(name, None)
+    _check_headers(table, 0)
+    return table
+
+
+def _check_headers(table: Table, header_row: int) -> None:
+    for name in REQUIRED:
+        if name not in table.headers:
+            accepted = " / ".join(FIELDS[name][:3])
+            table.problems.append(Problem(header_row, HEADERS_ZH[name], f"required column is missing (header {accepted})"))
+
+
+# ---- checking --------------------------------------------------------------------------------
+
+_DATE_PATTERNS = (
+    re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"),
+    re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})"),
+    re.compile(r"(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日"),
+    re.compile(r"(\d{4})\.(\d{1,2})\.(\d{1,2})"),
+)
+
+
+def parse_date(value: Any) -> date | None:
+    """2026-12-31, 2026/12/31, 2026年12月31日 (or a spreadsheet date); None if it is none of them."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    text = re.sub(r"[ T]00:00(:00)?$", "", text)
+    for pattern in _DATE_PATTERNS:
+        match = pattern.fullmatch(text)
+        if match:
+            try:
+                return date(int(match[1]), int(match[2]), int(match[3]))
+            except ValueError:
+                return None
+    return None
+
+
+def parse_severity(value: Any) -> str | None:
+    text = "" if _is_blank(value) else str(value).strip().lower()
+    if not text:
+        return "normal"
+    for severity, words in SEVERITY_WORDS.items():
+        if text in words:
+            return severity
+    return None
+
+
+def _text(value: Any) -> str:
+    if _is_blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def check_rows(table: Table, *, known_units: set[str], existing_deadlines: dict[tuple[str, str], date],
+               today: date, create_units: bool, default_round: str = DEFAULT_ROUND
+               ) -> tuple[list[ParsedItem], list[Problem]]:
+    """Every valid row as a ParsedItem, and every problem of every row (not just the first)."""
+    problems = list(table.problems)
+    items: list[ParsedItem] = []
+    seen: dict[tuple[str, str], int] = {}
+    for row in table.rows:
+        v = row.values
+        found: list[Problem] = []
+
+        def bad(name: str, message: str) -> None:
+            found.append(Problem(row.number, row.headers.get(name) or table.column(name), message))
+
+        external_id = _text(v.get("external_id"))
+        round_name = _text(v.get("round")) or default_round
+        if "external_id" in table.headers:
+            if not external_id:
+                bad("external_id", "empty external id")
+            elif len(external_id) > 100:
+                bad("external_id", "external id longer than 100 characters")
+            elif (round_name, external_id) in seen:
+                bad("external_id", f"duplicate external id {external_id!r} (also in row {seen[round_name, external_id]})")
+            else:
+                seen[round_name, external_id] = row.number
+        if len(round_name) > MAX_SHORT:
+            bad("round", f"round name longer than {MAX_SHORT} characters")
+        problem = _text(v.get("problem"))
+        if "problem" in table.headers:
+            if not problem:
+                bad("problem", "empty problem")
+            elif len(problem) > MAX_PROBLEM:
+                bad("problem", f"problem longer than {MAX_PROBLEM} characters")
+        unit = _text(v.get("unit"))
+        if "unit" in table.headers:
+            if not unit:
+                bad("unit", "empty unit")
+            elif len(unit) > MAX_SHORT:
+                bad("unit", f"unit name longer than {MAX_SHORT} characters")
+            elif unit not in known_units and not create_units:
+                bad("unit", f"unknown unit {unit!r} (add it with `qingfeng units add`, or import with --create-units)")
+        owner = _text(v.get("owner"))
+        if len(owner) > MAX_SHORT:
+            bad("owner", f"owner longer than {MAX_SHORT} characters")
+        deadline = None
+        if "deadline" in table.headers:
+            raw = v.get("deadline")
+            if _is_blank(raw):
+                bad("deadline", "empty deadline")
+            else:
+                deadline = parse_date(raw)
+                if deadline is None:
+                    bad("deadline", f"cannot read the date {_text(raw)!r} (write 2026-12-31, 2026/12/31 or 2026年12月31日)")
+                elif deadline < today and existing_deadlines.get((round_name, external_id)) != deadline:
+                    bad("deadline", f"the date {deadline.isoformat()} is in the past")
+        severity = parse_severity(v.get("severity"))
+        if severity is None:
+            bad("severity", f"unknown severity {_text(v.get('severity'))!r} (use 较轻/一般/严重 or low/normal/high)")
+        plan = _text(v.get("plan"))
+        if found or table.problems:
+            problems += found
+            continue
+        items.append(ParsedItem(row=row.number, external_id=external_id, round=round_name, problem=problem,
+                                unit=unit, owner=owner, severity=severity, deadline=deadline, plan=plan))
+    return items, problems
+
+
+# ---- writing ---------------------------------------------------------------------------------
+
+TEMPLATE_NOTES = [
+    ("编号 / external id", "必填。同一巡视轮次内唯一；再次导入时按编号更新，不会重复。Required, unique within a round; re-importing updates by it."),
+    ("巡视轮次 / round", "可选。如“2026年第一轮巡察”。Optional, e.g. the name of the inspection round."),
+    ("问题描述 / problem", "必填。巡视发现的问题。Required: the problem the inspection found."),
+    ("责任单位 / unit", "必填。须为已登记的单位（qingfeng units list），或导入时加 --create-units。Required: a known unit, or import with --create-units."),
+    ("责任人 / owner", "可选。Optional: the responsible person."),
+    ("整改时限 / deadline", "必填。2026-12-31、2026/12/31 或 2026年12月31日，不能早于今天。Required, not in the past."),
+    ("严重程度 / severity", "可选：较轻、一般（默认）、严重 / low, normal (default), high."),
+    ("整改措施 / plan", "可选。整改方案或措施。Optional: the rectification plan."),
+]
+
+
+def template_rows(today: date) -> list[dict[str, Any]]:
+    from datetime import timedelta
+
+    return [
+        {"external_id": "XC-2026-01-001", "round": "2026年第一轮巡察", "problem": "要求村干部每天在多个政务APP上打卡，重复填报",
+         "unit": "示例县农业农村局", "owner": "张三", "deadline": today + timedelta(days=90), "severity": "严重",
+         "plan": "清理合并政务APP，取消每日打卡要求"},
+        {"external_id": "XC-2026-01-002", "round": "2026年第一轮巡察", "problem": "督查检查考核过多过频，基层迎检负担重",
+         "unit": "示例县政府办公室", "owner": "李四", "deadline": today + timedelta(days=120), "severity": "一般",
+         "plan": "制定年度督查检查计划，合并同类检查"},
+    ]
+
+
+def write_template(path: Path, fmt: str, today: date) -> None:
+    fields = list(HEADERS_ZH)
+    examples = template_rows(today)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([f"# 整改台账导入模板 / rectification ledger template: {note[0]}: {note[1]}" for note in TEMPLATE_NOTES[:1]])
+        for name, note in TEMPLATE_NOTES[1:]:
+            writer.writerow([f"# {name}: {note}"])
+        writer.writerow([HEADERS_ZH[f] for f in fields])
+        for example in examples:
+            writer.writerow([example[f].isoformat() if isinstance(example[f], date) else example[f] for f in fields])
+        path.write_text(buffer.getvalue(), encoding="utf-8-sig")
+        return
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "整改台账"
+    sheet.append([HEADERS_ZH[f] for f in fields])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for example in examples:
+        sheet.append([example[f] for f in fields])
+        sheet.cell(sheet.max_row, fields.index("deadline") + 1).number_format = "yyyy-mm-dd"
+    for letter, width in zip("ABCDEFGH", (18, 20, 44, 22, 10, 14, 10, 40)):
+        sheet.column_dimensions[letter].width = width
+    notes = workbook.create_sheet("说明 Instructions")
+    notes.append(["列 / column", "说明 / notes"])
+    for cell in notes[1]:
+        cell.font = Font(bold=True)
+    for row in TEMPLATE_NOTES:
+        notes.append(list(row))
+    notes.append(["", "只读取第一个工作表。The first sheet is read; this one is ignored."])
+    notes.column_dimensions["A"].width = 22
+    notes.column_dimensions["B"].width = 100
+    workbook.save(path)
+
+
+EXPORT_HEADERS = ["编号", "巡视轮次", "问题描述", "责任单位", "责任人", "严重程度", "整改时限", "整改措施",
+                  "状态", "是否逾期", "进展次数", "最新进展", "销号说明"]
+STATUS_ZH = {"open": "未开始", "in_progress": "整改中", "closure_requested": "申请销号", "closed": "已销号",
+             "closed_directly": "直接销号"}
+
+
+def write_export(path: Path | io.BytesIO, rows: list[list[Any]]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "整改台账"
+    sheet.append(EXPORT_HEADERS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    deadline_column = EXPORT_HEADERS.index("整改时限") + 1
+    for row in rows:
+        sheet.append(row)
+        sheet.cell(sheet.max_row, deadline_column).number_format = "yyyy-mm-dd"
+    sheet.freeze_panes = "A2"
+    for letter, width in zip("ABCDEFGHIJKLM", (18, 20, 44, 22, 10, 10, 14, 40, 10, 8, 8, 40, 30)):
+        sheet.column_dimensions[letter].width = width
+    workbook.save(path)

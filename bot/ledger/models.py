@@ -1,0 +1,213 @@
+"""Tables of the rectification ledger (整改台账) and the reminder outbox.
+
+Unit contacts are not anonymous: they are named officials acting for their unit, so their chat
+id is stored in the clear (it is what reminders are sent to). Reporters never appear here.
+
+Statuses of an item (`ItemStatus`): open → in_progress (first progress report) →
+closure_requested → closed (approved by a supervisor) or back to in_progress (sent back with a
+comment); a supervisor may also close an item directly (closed_directly) with a reason.
+"Overdue" is not stored: an active item whose deadline is before today (in the configured zone).
+
+The `ledger_outbox` is the contract with the reminder planner and sender:
+- the planner inserts one row per reminder occurrence; the UNIQUE key (item_id, kind, slot)
+  makes a second insert of the same occurrence fail, so a planner pass can be repeated (after a
+  restart, or by two processes) without doubling anything. `slot` names the occurrence and
+  should include the deadline it was computed from (e.g. "2026-12-31:-7"), so that a changed
+  deadline gives new slots; the ledger cancels pending rows of an item whose deadline changed
+  or that was closed (status "cancelled").
+- the sender claims pending rows whose `next_attempt_at` has come (claimed_by / claimed_at;
+  FOR UPDATE SKIP LOCKED on PostgreSQL), sends, then sets sent/sent_at, or counts an attempt
+  and moves `next_attempt_at` (backoff), or gives up (failed, last_error).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(sa.TypeDecorator):
+    """A timezone-aware UTC datetime on every backend (SQLite returns naive values otherwise)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: store UTC-aware datetimes")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class ItemStatus(str, enum.Enum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    CLOSURE_REQUESTED = "closure_requested"
+    CLOSED = "closed"
+    CLOSED_DIRECTLY = "closed_directly"
+
+
+ACTIVE_STATUSES = (ItemStatus.OPEN.value, ItemStatus.IN_PROGRESS.value, ItemStatus.CLOSURE_REQUESTED.value)
+CLOSED_STATUSES = (ItemStatus.CLOSED.value, ItemStatus.CLOSED_DIRECTLY.value)
+SEVERITIES = ("low", "normal", "high")
+
+
+class OutboxStatus(str, enum.Enum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+def _fk(target: str, *, nullable: bool = False, ondelete: str = "CASCADE", index: bool = True) -> sa.Column:
+    return sa.Column(sa.Integer, sa.ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index)
+
+
+class InspectionRound(SQLModel, table=True):
+    """A round of inspection (巡视/巡察轮次): items are grouped by it."""
+
+    __tablename__ = "ledger_round"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, sa_column_kwargs={"unique": True})
+
+
+class Unit(SQLModel, table=True):
+    """A responsible unit (责任单位); overdue items escalate to its parent."""
+
+    __tablename__ = "ledger_unit"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, sa_column_kwargs={"unique": True})
+    parent_id: int | None = Field(default=None, sa_column=_fk("ledger_unit.id", nullable=True, ondelete="SET NULL"))
+
+
+class UnitContact(SQLModel, table=True):
+    """A Telegram chat bound to a unit with an invite code. One chat acts for one unit."""
+
+    __tablename__ = "ledger_contact"
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(sa_column=_fk("ledger_unit.id"))
+    chat_id: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False, unique=True))
+    reachable: bool = True
+    bound_at: datetime = Field(sa_type=UTCDateTime)
+    unreachable_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RectificationItem(SQLModel, table=True):
+    """One problem to rectify (整改事项), identified by its external id within its round."""
+
+    __tablename__ = "ledger_item"
+    __table_args__ = (sa.UniqueConstraint("round_id", "external_id", name="uq_ledger_item_round_external"),)
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(sa_column=_fk("ledger_round.id"))
+    external_id: str = Field(max_length=100)
+    unit_id: int = Field(sa_column=_fk("ledger_unit.id"))
+    problem: str = Field(sa_type=sa.Text)
+    owner: str = Field(default="", max_length=200)
+    severity: str = Field(default="normal", max_length=16)
+    deadline: date = Field(index=True)
+    plan: str = Field(default="", sa_type=sa.Text)
+    status: str = Field(default=ItemStatus.OPEN.value, max_length=24, index=True)
+    closed_reason: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ProgressEntry(SQLModel, table=True):
+    """A progress report on an item, by a unit contact (or a supervisor)."""
+
+    __tablename__ = "ledger_progress"
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(sa_column=_fk("ledger_item.id"))
+    at: datetime = Field(sa_type=UTCDateTime)
+    author_kind: str = Field(max_length=16)  # contact, supervisor
+    author_id: int | None = Field(default=None, sa_type=sa.BigInteger)  # chat id / supervisor's user id
+    text: str = Field(default="", sa_type=sa.Text)
+
+
+class EvidenceFile(SQLModel, table=True):
+    """A photo or document sent as evidence: kept as its Telegram file id, not downloaded."""
+
+    __tablename__ = "ledger_evidence"
+    id: int | None = Field(default=None, primary_key=True)
+    progress_id: int = Field(sa_column=_fk("ledger_progress.id"))
+    kind: str = Field(max_length=16)  # photo, document
+    file_id: str = Field(max_length=255)
+    file_unique_id: str = Field(default="", max_length=100)
+    file_name: str | None = Field(default=None, max_length=255)
+    mime_type: str | None = Field(default=None, max_length=100)
+
+
+class ItemHistory(SQLModel, table=True):
+    """Every change of an item: what, from what to what, who and when."""
+
+    __tablename__ = "ledger_history"
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(sa_column=_fk("ledger_item.id"))
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor_kind: str = Field(max_length=16)  # import, cli, contact, supervisor, system
+    actor_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    action: str = Field(max_length=32)  # created, updated, progress, closure_requested, approved, ...
+    field: str | None = Field(default=None, max_length=32)
+    old_value: str | None = Field(default=None, sa_type=sa.Text)
+    new_value: str | None = Field(default=None, sa_type=sa.Text)
+    comment: str | None = Field(default=None, sa_type=sa.Text)
+
+
+class InviteCode(SQLModel, table=True):
+    """A one-time code that binds a chat to a unit. Only its SHA-256 is kept (the code is random)."""
+
+    __tablename__ = "ledger_invite"
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    unit_id: int = Field(sa_column=_fk("ledger_unit.id"))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    used_by_chat: int | None = Field(default=None, sa_type=sa.BigInteger)
+
+
+class LedgerPrompt(SQLModel, table=True):
+    """What a chat is in the middle of (progress text, a send-back comment, a reason for direct
+    closing), so that the next message is understood after a restart too. Deleted when done."""
+
+    __tablename__ = "ledger_prompt"
+    chat_id: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=False))
+    user_id: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=False))
+    action: str = Field(max_length=16)  # progress, send_back, close_directly
+    item_id: int = Field(sa_column=_fk("ledger_item.id", index=False))
+    progress_id: int | None = Field(default=None)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A reminder to deliver (see the module docstring for the planner/sender contract)."""
+
+    __tablename__ = "ledger_outbox"
+    __table_args__ = (
+        sa.UniqueConstraint("item_id", "kind", "slot", name="uq_ledger_outbox_item_kind_slot"),
+        sa.Index("ix_ledger_outbox_due", "status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(sa_column=_fk("ledger_item.id", index=False))
+    kind: str = Field(max_length=32)   # e.g. before, due, overdue, escalation
+    slot: str = Field(max_length=64)   # the occurrence, e.g. "2026-12-31:-7"
+    chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)  # recipient, if fixed when planned
+    payload: str | None = Field(default=None, sa_type=sa.Text)  # JSON the sender needs, if any
+    status: str = Field(default=OutboxStatus.PENDING.value, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=500)

@@ -1,0 +1,642 @@
+"""The rectification ledger (整改台账): import, units and contacts, items, progress and closing.
+
+No Telegram here: callers pass chat ids and user ids as plain integers and get dataclasses back.
+Every action on an item checks access itself: a contact (a chat bound to a unit) sees and acts
+on its unit's items only; supervisor actions need a supervisor's user id (from the settings).
+A refused action and an item that does not exist look the same (`NotFound`), so a forged button
+learns nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import func, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import Settings
+from bot.db import Database
+from bot.ledger import importer
+from bot.ledger.importer import ParsedItem, Problem, Table
+from bot.ledger.models import (ACTIVE_STATUSES, CLOSED_STATUSES, EvidenceFile, InspectionRound, InviteCode, ItemHistory,
+                               ItemStatus, LedgerPrompt, OutboxMessage, OutboxStatus, ProgressEntry,
+                               RectificationItem, Unit, UnitContact)
+
+log = logging.getLogger(__name__)
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+CODE_LENGTH = 10
+PROMPT_MINUTES = 60
+MAX_TEXT = 4000
+IMPORT_BATCH = 500
+
+
+class LedgerError(Exception):
+    """An action that cannot be done; the message says why (in English, for logs and the CLI)."""
+
+
+class NotFound(LedgerError):
+    """No such item, unit or chat binding — or not one this caller may see."""
+
+
+class InvalidTransition(LedgerError):
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+class InviteInvalid(LedgerError):
+    def __init__(self, reason: str):  # unknown, used, expired
+        super().__init__(f"invite code {reason}")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    id: int
+    name: str
+    parent: str | None = None
+    contacts: int = 0
+    reachable_contacts: int = 0
+    active_items: int = 0
+
+
+@dataclass(frozen=True)
+class ItemView:
+    id: int
+    external_id: str
+    round: str
+    unit_id: int
+    unit: str
+    problem: str
+    owner: str
+    severity: str
+    deadline: date
+    plan: str
+    status: str
+    closed_reason: str | None
+    overdue: bool
+    days_left: int  # negative when overdue
+
+
+@dataclass(frozen=True)
+class Evidence:
+    kind: str
+    file_id: str
+    file_name: str | None = None
+    mime_type: str | None = None
+
+
+@dataclass(frozen=True)
+class ProgressView:
+    id: int
+    item_id: int
+    at: datetime
+    author_kind: str
+    text: str
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProgressRecorded:
+    progress_id: int
+    item: ItemView
+    text: str
+    files: int  # evidence files of this entry so far
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    at: datetime
+    actor_kind: str
+    actor_id: int | None
+    action: str
+    field: str | None
+    old_value: str | None
+    new_value: str | None
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class UnitSummary:
+    unit_id: int
+    unit: str
+    counts: dict[str, int]
+    overdue: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class Invite:
+    code: str
+    unit: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Prompt:
+    action: str
+    item_id: int
+    progress_id: int | None
+
+
+@dataclass
+class ImportResult:
+    created: list[ParsedItem] = field(default_factory=list)
+    updated: list[tuple[ParsedItem, dict[str, tuple[str, str]]]] = field(default_factory=list)
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    new_units: list[str] = field(default_factory=list)
+    new_rounds: list[str] = field(default_factory=list)
+    ignored_headers: list[str] = field(default_factory=list)
+    applied: bool = False
+
+    @property
+    def clean(self) -> bool:
+        return not self.problems
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(normalise_code(code).encode()).hexdigest()
+
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+class LedgerService:
+    def __init__(self, *, settings: Settings, database: Database, clock: Callable[[], datetime] | None = None):
+        self.settings = settings
+        self.database = database
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
+
+    # ---- time ------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return self._clock().astimezone(timezone.utc)
+
+    def today(self) -> date:
+        return self._clock().astimezone(self.settings.zone).date()
+
+    def is_supervisor(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.settings.supervisor_ids
+
+    # ---- units and contacts ----------------------------------------------------------------
+    async def add_unit(self, name: str, parent: str | None = None) -> UnitInfo:
+        """Add a unit, or set the parent of an existing one."""
+        name = name.strip()
+        if not name or len(name) > importer.MAX_SHORT:
+            raise LedgerError("a unit name must have 1 to 200 characters")
+        async with self.database.transaction() as session:
+            parent_row = None
+            if parent:
+                parent_row = await self._unit_by_name(session, parent.strip())
+                if parent_row is None:
+                    raise NotFound(f"no unit named {parent!r}")
+            unit = await self._unit_by_name(session, name)
+            if unit is None:
+                unit = Unit(name=name)
+                session.add(unit)
+            if parent_row is not None:
+                if parent_row.id == unit.id:
+                    raise LedgerError("a unit cannot be its own parent")
+                unit.parent_id = parent_row.id
+            await session.flush()
+            return UnitInfo(unit.id, unit.name, parent_row.name if parent_row else None)
+
+    async def list_units(self) -> list[UnitInfo]:
+        async with self.database.session() as session:
+            units = (await session.exec(select(Unit).order_by(Unit.name))).all()
+            names = {u.id: u.name for u in units}
+            contacts = Counter()
+            reachable = Counter()
+            for unit_id, ok in (await session.exec(select(UnitContact.unit_id, UnitContact.reachable))).all():
+                contacts[unit_id] += 1
+                reachable[unit_id] += bool(ok)
+            active = dict((await session.exec(
+                select(RectificationItem.unit_id, func.count()).where(col(RectificationItem.status).in_(ACTIVE_STATUSES))
+                .group_by(RectificationItem.unit_id))).all())
+        return [UnitInfo(u.id, u.name, names.get(u.parent_id), contacts[u.id], reachable[u.id], active.get(u.id, 0))
+                for u in units]
+
+    async def unit_of_chat(self, chat_id: int) -> UnitInfo | None:
+        async with self.database.session() as session:
+            row = (await session.exec(select(Unit).join(UnitContact, UnitContact.unit_id == Unit.id)
+                                      .where(UnitContact.chat_id == chat_id))).first()
+            return UnitInfo(row.id, row.name) if row else None
+
+    async def contact_chats(self, unit_id: int) -> list[int]:
+        """The reachable chats of a unit: where its notices go."""
+        async with self.database.session() as session:
+            rows = await session.exec(select(UnitContact.chat_id).where(UnitContact.unit_id == unit_id,
+                                                                        UnitContact.reachable == True))  # noqa: E712
+            return list(rows.all())
+
+    async def mark_unreachable(self, chat_id: int) -> None:
+        """The contact blocked the bot or left: keep the binding, stop sending to it."""
+        async with self.database.transaction() as session:
+            contact = (await session.exec(select(UnitContact).where(UnitContact.chat_id == chat_id))).first()
+            if contact is not None and contact.reachable:
+                contact.reachable = False
+                contact.unreachable_since = self.now()
+
+    # ---- invites ---------------------------------------------------------------------------
+    async def create_invite(self, unit: str) -> Invite:
+        """A one-time code binding a chat to the unit; it expires after ledger.invite_ttl_hours."""
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        now = self.now()
+        expires = now + timedelta(hours=self.settings.ledger.invite_ttl_hours)
+        async with self.database.transaction() as session:
+            row = await self._unit_by_name(session, unit.strip())
+            if row is None:
+                raise NotFound(f"no unit named {unit!r}")
+            session.add(InviteCode(code_hash=hash_code(code), unit_id=row.id, created_at=now, expires_at=expires))
+            return Invite(code=code, unit=row.name, expires_at=expires)
+
+    async def bind(self, code: str, chat_id: int) -> UnitInfo:
+        """Bind the chat to the invite's unit. A code works once; an expired one is refused."""
+        now = self.now()
+        async with self.database.transaction() as session:
+            invite = (await session.exec(select(InviteCode).where(InviteCode.code_hash == hash_code(code)))).first()
+            if invite is None:
+                raise InviteInvalid("unknown")
+            if invite.used_at is not None:
+                raise InviteInvalid("used")
+            if invite.expires_at <= now:
+                raise InviteInvalid("expired")
+            # Claim the code atomically: of two chats using it at once, one wins.
+            claimed = await session.exec(update(InviteCode).where(InviteCode.id == invite.id, col(InviteCode.used_at).is_(None))
+                                         .values(used_at=now, used_by_chat=chat_id))
+            if claimed.rowcount != 1:
+                raise InviteInvalid("used")
+            contact = (await session.exec(select(UnitContact).where(UnitContact.chat_id == chat_id))).first()
+            if contact is None:
+                session.add(UnitContact(unit_id=invite.unit_id, chat_id=chat_id, reachable=True, bound_at=now))
+            else:
+                contact.unit_id, contact.reachable, contact.bound_at, contact.unreachable_since = invite.unit_id, True, now, None
+            unit = await session.get(Unit, invite.unit_id)
+            return UnitInfo(unit.id, unit.name)
+
+    # ---- import / export -------------------------------------------------------------------
+    async def import_file(self, path: Path, **options) -> ImportResult:
+        return await self.import_table(importer.read_table(path), **options)
+
+    async def import_table(self, table: Table, *, dry_run: bool = False, skip_invalid: bool = False,
+                           create_units: bool = False, default_round: str = importer.DEFAULT_ROUND,
+                           progress: Callable[[int], None] | None = None) -> ImportResult:
+        """Check every row; write nothing unless the file is clean (or skip_invalid); update by external id."""
+        result = ImportResult(ignored_headers=list(table.ignored_headers))
+        async with self.database.transaction() as session:
+            units = {u.name: u for u in (await session.exec(select(Unit))).all()}
+            rounds = {r.name: r for r in (await session.exec(select(InspectionRound))).all()}
+            wanted_rounds = {importer._text(r.values.get("round")) or default_round for r in table.rows}
+            existing: dict[tuple[str, str], RectificationItem] = {}
+            round_ids = [rounds[name].id for name in wanted_rounds if name in rounds]
+            if round_ids:
+                round_names = {r.id: r.name for r in rounds.values()}
+                for item in (await session.exec(select(RectificationItem)
+                                                .where(col(RectificationItem.round_id).in_(round_ids)))).all():
+                    existing[round_names[item.round_id], item.external_id] = item
+            items, result.problems = importer.check_rows(
+                table, known_units=set(units), existing_deadlines={k: v.deadline for k, v in existing.items()},
+                today=self.today(), create_units=create_units, default_round=default_round)
+            unit_names = {u.id: n for n, u in units.items()}
+            for parsed in items:
+                item = existing.get((parsed.round, parsed.external_id))
+                if item is None:
+                    result.created.append(parsed)
+                    continue
+                changes = _changes(item, parsed, unit_names)
+                if changes:
+                    result.updated.append((parsed, changes))
+                else:
+                    result.unchanged += 1
+            result.new_units = sorted({p.unit for p in items if p.unit not in units})
+            result.new_rounds = sorted({p.round for p in items if p.round not in rounds})
+            if dry_run or (result.problems and not skip_invalid):
+                await session.rollback()
+                return result
+            now = self.now()
+            for name in result.new_units:
+                units[name] = Unit(name=name)
+                session.add(units[name])
+            for name in result.new_rounds:
+                rounds[name] = InspectionRound(name=name)
+                session.add(rounds[name])
+            await session.flush()
+            unit_names = {u.id: n for n, u in units.items()}
+            for start in range(0, len(result.created), IMPORT_BATCH):  # batched: one flush per batch
+                batch = [RectificationItem(round_id=rounds[p.round].id, external_id=p.external_id,
+                                           unit_id=units[p.unit].id, problem=p.problem, owner=p.owner,
+                                           severity=p.severity, deadline=p.deadline, plan=p.plan,
+                                           status=ItemStatus.OPEN.value, created_at=now, updated_at=now)
+                         for p in result.created[start:start + IMPORT_BATCH]]
+                session.add_all(batch)
+                await session.flush()
+                session.add_all([ItemHistory(item_id=item.id, at=now, actor_kind="import", action="created",
+                                             new_value=item.deadline.isoformat()) for item in batch])
+                await session.flush()
+                if progress:
+                    progress(len(batch))
+            for parsed, changes in result.updated:
+                item = existing[parsed.round, parsed.external_id]
+                item.problem, item.owner, item.severity = parsed.problem, parsed.owner, parsed.severity
+                item.deadline, item.plan, item.unit_id = parsed.deadline, parsed.plan, units[parsed.unit].id
+                item.updated_at = now
+                for name, (old, new) in changes.items():
+                    action = "deadline_changed" if name == "deadline" else "updated"
+                    session.add(ItemHistory(item_id=item.id, at=now, actor_kind="import", action=action, field=name,
+                                            old_value=old, new_value=new))
+                if "deadline" in changes or "unit" in changes:
+                    await self._cancel_pending(session, item.id)
+                if progress:
+                    progress(1)
+            if progress and result.unchanged:
+                progress(result.unchanged)
+            result.applied = True
+        return result
+
+    async def export_rows(self) -> list[list[object]]:
+        async with self.database.session() as session:
+            views = await self._views(session, select(RectificationItem, Unit.name, InspectionRound.name)
+                                      .order_by(InspectionRound.name, RectificationItem.external_id))
+            latest: dict[int, str] = {}
+            counts: Counter = Counter()
+            for item_id, text in (await session.exec(select(ProgressEntry.item_id, ProgressEntry.text)
+                                                      .order_by(ProgressEntry.id))).all():
+                counts[item_id] += 1
+                latest[item_id] = text
+        return [[v.external_id, v.round, v.problem, v.unit, v.owner, importer.SEVERITY_ZH.get(v.severity, v.severity),
+                 v.deadline, v.plan, importer.STATUS_ZH.get(v.status, v.status), "是" if v.overdue else "",
+                 counts[v.id], latest.get(v.id, ""), v.closed_reason or ""] for v in views]
+
+    async def export_xlsx(self, target) -> int:
+        rows = await self.export_rows()
+        importer.write_export(target, rows)
+        return len(rows)
+
+    # ---- reading items ---------------------------------------------------------------------
+    async def items_for_chat(self, chat_id: int, *, page: int = 0, per_page: int = 8,
+                             include_closed: bool = False) -> tuple[UnitInfo, list[ItemView], int]:
+        """A contact's items: active ones first by deadline. NotFound if the chat is bound to no unit."""
+        unit = await self.unit_of_chat(chat_id)
+        if unit is None:
+            raise NotFound("this chat is not bound to a unit")
+        async with self.database.session() as session:
+            where = [RectificationItem.unit_id == unit.id]
+            if not include_closed:
+                where.append(col(RectificationItem.status).in_(ACTIVE_STATUSES))
+            total = (await session.exec(select(func.count()).select_from(RectificationItem).where(*where))).one()
+            stmt = (select(RectificationItem, Unit.name, InspectionRound.name).where(*where)
+                    .order_by(RectificationItem.deadline, RectificationItem.id).offset(page * per_page).limit(per_page))
+            return unit, await self._views(session, stmt), total
+
+    async def item(self, item_id: int, *, chat_id: int | None = None, supervisor_id: int | None = None) -> ItemView:
+        """One item, if the caller may see it: a supervisor, or a chat bound to the item's unit."""
+        async with self.database.session() as session:
+            return await self._visible(session, item_id, chat_id=chat_id, supervisor_id=supervisor_id)
+
+    async def progress_of(self, item_id: int, *, chat_id: int | None = None,
+                          supervisor_id: int | None = None) -> list[ProgressView]:
+        async with self.database.session() as session:
+            await self._visible(session, item_id, chat_id=chat_id, supervisor_id=supervisor_id)
+            entries = (await session.exec(select(ProgressEntry).where(ProgressEntry.item_id == item_id)
+                                          .order_by(ProgressEntry.id))).all()
+            files: dict[int, list[Evidence]] = defaultdict(list)
+            if entries:
+                for row in (await session.exec(select(EvidenceFile).where(
+                        col(EvidenceFile.progress_id).in_([e.id for e in entries])).order_by(EvidenceFile.id))).all():
+                    files[row.progress_id].append(Evidence(row.kind, row.file_id, row.file_name, row.mime_type))
+        return [ProgressView(e.id, e.item_id, e.at, e.author_kind, e.text, tuple(files[e.id])) for e in entries]
+
+    async def history(self, item_id: int) -> list[HistoryView]:
+        async with self.database.session() as session:
+            rows = (await session.exec(select(ItemHistory).where(ItemHistory.item_id == item_id)
+                                       .order_by(ItemHistory.id))).all()
+        return [HistoryView(h.at, h.actor_kind, h.actor_id, h.action, h.field, h.old_value, h.new_value, h.comment)
+                for h in rows]
+
+    async def summary(self) -> list[UnitSummary]:
+        """Counts by unit and status, with the overdue count, for supervisors."""
+        today = self.today()
+        async with self.database.session() as session:
+            names = dict((await session.exec(select(Unit.id, Unit.name))).all())
+            counts: dict[int, Counter] = defaultdict(Counter)
+            for unit_id, status, n in (await session.exec(
+                    select(RectificationItem.unit_id, RectificationItem.status, func.count())
+                    .group_by(RectificationItem.unit_id, RectificationItem.status))).all():
+                counts[unit_id][status] = n
+            overdue = dict((await session.exec(
+                select(RectificationItem.unit_id, func.count())
+                .where(col(RectificationItem.status).in_(ACTIVE_STATUSES), RectificationItem.deadline < today)
+                .group_by(RectificationItem.unit_id))).all())
+        return sorted((UnitSummary(unit_id, names.get(unit_id, "?"), dict(c), overdue.get(unit_id, 0))
+                       for unit_id, c in counts.items()), key=lambda s: (-s.overdue, s.unit))
+
+    async def overdue(self, *, limit: int | None = None) -> list[ItemView]:
+        """Active items past their deadline, the longest overdue first."""
+        async with self.database.session() as session:
+            stmt = (select(RectificationItem, Unit.name, InspectionRound.name)
+                    .where(col(RectificationItem.status).in_(ACTIVE_STATUSES), RectificationItem.deadline < self.today())
+                    .order_by(RectificationItem.deadline, RectificationItem.id))
+            if limit:
+                stmt = stmt.limit(limit)
+            return await self._views(session, stmt)
+
+    # ---- prompts (what a chat is in the middle of) -----------------------------------------
+    async def start_prompt(self, *, chat_id: int, user_id: int, action: str, item_id: int) -> ItemView:
+        """Remember that the next message of this user in this chat is for `action` on the item."""
+        supervisor_action = action in ("send_back", "close_directly")
+        async with self.database.transaction() as session:
+            view = await self._visible(session, item_id, chat_id=None if supervisor_action else chat_id,
+                                       supervisor_id=user_id if supervisor_action else None)
+            self._check_action(view, action)
+            row = await session.get(LedgerPrompt, (chat_id, user_id))
+            expires = self.now() + timedelta(minutes=PROMPT_MINUTES)
+            if row is None:
+                session.add(LedgerPrompt(chat_id=chat_id, user_id=user_id, action=action, item_id=item_id,
+                                         expires_at=expires))
+            else:
+                row.action, row.item_id, row.progress_id, row.expires_at = action, item_id, None, expires
+            return view
+
+    async def prompt(self, *, chat_id: int, user_id: int) -> Prompt | None:
+        async with self.database.session() as session:
+            row = await session.get(LedgerPrompt, (chat_id, user_id))
+        if row is None or row.expires_at <= self.now():
+            return None
+        return Prompt(row.action, row.item_id, row.progress_id)
+
+    async def end_prompt(self, *, chat_id: int, user_id: int) -> None:
+        async with self.database.transaction() as session:
+            row = await session.get(LedgerPrompt, (chat_id, user_id))
+            if row is not None:
+                await session.delete(row)
+
+    # ---- acting on items -------------------------------------------------------------------
+    async def record_progress(self, item_id: int, *, chat_id: int, text: str = "", evidence: list[Evidence] = (),
+                              user_id: int | None = None) -> ProgressRecorded:
+        """A contact reports progress (text and/or files). Within an open progress prompt, further
+        messages add to the same entry."""
+        text = (text or "").strip()[:MAX_TEXT]
+        if not text and not evidence:
+            raise LedgerError("progress needs text or a file")
+        now = self.now()
+        async with self.database.transaction() as session:
+            item = await self._item_for_update(session, item_id)
+            view = await self._visible(session, item_id, chat_id=chat_id)
+            self._check_action(view, "progress")
+            prompt = await session.get(LedgerPrompt, (chat_id, user_id)) if user_id is not None else None
+            entry = None
+            if prompt is not None and prompt.item_id == item_id and prompt.progress_id:
+                entry = await session.get(ProgressEntry, prompt.progress_id)
+            if entry is None:
+                entry = ProgressEntry(item_id=item_id, at=now, author_kind="contact", author_id=chat_id, text=text)
+                session.add(entry)
+                await session.flush()
+                session.add(ItemHistory(item_id=item_id, at=now, actor_kind="contact", actor_id=chat_id,
+                                        action="progress", comment=text or None))
+                if prompt is not None and prompt.item_id == item_id:
+                    prompt.progress_id = entry.id
+            elif text:
+                entry.text = (entry.text + "\n" + text).strip()[:MAX_TEXT]
+            for file in evidence:
+                session.add(EvidenceFile(progress_id=entry.id, kind=file.kind, file_id=file.file_id,
+                                         file_unique_id="", file_name=file.file_name, mime_type=file.mime_type))
+            if item.status == ItemStatus.OPEN.value:
+                self._set_status(session, item, ItemStatus.IN_PROGRESS, "contact", chat_id, now)
+            await session.flush()
+            count = (await session.exec(select(func.count()).select_from(EvidenceFile)
+                                        .where(EvidenceFile.progress_id == entry.id))).one()
+            return ProgressRecorded(progress_id=entry.id, item=view, text=entry.text, files=count)
+
+    async def request_closure(self, item_id: int, *, chat_id: int, note: str | None = None) -> ItemView:
+        """The unit asks for closing (销号); it needs at least one progress report first."""
+        now = self.now()
+        async with self.database.transaction() as session:
+            item = await self._item_for_update(session, item_id)
+            view = await self._visible(session, item_id, chat_id=chat_id)
+            self._check_action(view, "request_closure")
+            reports = (await session.exec(select(func.count()).select_from(ProgressEntry)
+                                          .where(ProgressEntry.item_id == item_id))).one()
+            if not reports:
+                raise InvalidTransition(item.status, "report progress (with evidence) before asking for closing")
+            self._set_status(session, item, ItemStatus.CLOSURE_REQUESTED, "contact", chat_id, now, note)
+        return await self.item(item_id, chat_id=chat_id)
+
+    async def approve(self, item_id: int, *, supervisor_id: int, comment: str | None = None) -> ItemView:
+        return await self._review(item_id, supervisor_id, ItemStatus.CLOSED, comment, "approve")
+
+    async def send_back(self, item_id: int, *, supervisor_id: int, comment: str) -> ItemView:
+        if not (comment or "").strip():
+            raise LedgerError("a comment is needed to send an item back")
+        return await self._review(item_id, supervisor_id, ItemStatus.IN_PROGRESS, comment.strip()[:MAX_TEXT], "send_back")
+
+    async def close_directly(self, item_id: int, *, supervisor_id: int, reason: str) -> ItemView:
+        """直接销号: an item that cannot be rectified (policy change, force majeure, inaccurate finding)."""
+        if not (reason or "").strip():
+            raise LedgerError("a reason is needed to close an item directly")
+        return await self._review(item_id, supervisor_id, ItemStatus.CLOSED_DIRECTLY, reason.strip()[:MAX_TEXT],
+                                  "close_directly")
+
+    async def _review(self, item_id: int, supervisor_id: int, target: ItemStatus, comment: str | None,
+                      action: str) -> ItemView:
+        now = self.now()
+        async with self.database.transaction() as session:
+            item = await self._item_for_update(session, item_id)
+            view = await self._visible(session, item_id, supervisor_id=supervisor_id)
+            self._check_action(view, action)
+            self._set_status(session, item, target, "supervisor", supervisor_id, now, comment)
+            if target in (ItemStatus.CLOSED, ItemStatus.CLOSED_DIRECTLY):
+                item.closed_at = now
+                item.closed_reason = comment if target is ItemStatus.CLOSED_DIRECTLY else None
+                await self._cancel_pending(session, item_id)
+        return await self.item(item_id, supervisor_id=supervisor_id)
+
+    # ---- helpers ---------------------------------------------------------------------------
+    @staticmethod
+    def _check_action(view: ItemView, action: str) -> None:
+        allowed = {
+            "progress": ACTIVE_STATUSES,
+            "request_closure": (ItemStatus.OPEN.value, ItemStatus.IN_PROGRESS.value),
+            "approve": (ItemStatus.CLOSURE_REQUESTED.value,),
+            "send_back": (ItemStatus.CLOSURE_REQUESTED.value,),
+            "close_directly": ACTIVE_STATUSES,
+        }[action]
+        if view.status not in allowed:
+            raise InvalidTransition(view.status, f"cannot {action.replace('_', ' ')} an item that is {view.status}")
+
+    def _set_status(self, session: AsyncSession, item: RectificationItem, status: ItemStatus, actor_kind: str,
+                    actor_id: int | None, now: datetime, comment: str | None = None) -> None:
+        action = {ItemStatus.IN_PROGRESS: "sent_back" if item.status == ItemStatus.CLOSURE_REQUESTED.value else "started",
+                  ItemStatus.CLOSURE_REQUESTED: "closure_requested", ItemStatus.CLOSED: "approved",
+                  ItemStatus.CLOSED_DIRECTLY: "closed_directly"}.get(status, "status")
+        session.add(ItemHistory(item_id=item.id, at=now, actor_kind=actor_kind, actor_id=actor_id, action=action,
+                                field="status", old_value=item.status, new_value=status.value, comment=comment))
+        item.status = status.value
+        item.updated_at = now
+
+    async def _cancel_pending(self, session: AsyncSession, item_id: int) -> None:
+        """Reminders planned for an old deadline (or a closed item) are not sent."""
+        await session.exec(update(OutboxMessage).where(OutboxMessage.item_id == item_id,
+                                                       OutboxMessage.status == OutboxStatus.PENDING.value)
+                           .values(status=OutboxStatus.CANCELLED.value))
+
+    async def _item_for_update(self, session: AsyncSession, item_id: int) -> RectificationItem:
+        item = (await session.exec(select(RectificationItem).where(RectificationItem.id == item_id)
+                                   .with_for_update())).first()
+        if item is None:
+            raise NotFound("no such item")
+        return item
+
+    async def _visible(self, session: AsyncSession, item_id: int, *, chat_id: int | None = None,
+                       supervisor_id: int | None = None) -> ItemView:
+        views = await self._views(session, select(RectificationItem, Unit.name, InspectionRound.name)
+                                  .where(RectificationItem.id == item_id))
+        if not views:
+            raise NotFound("no such item")
+        view = views[0]
+        if supervisor_id is not None and self.is_supervisor(supervisor_id):
+            return view
+        if chat_id is not None:
+            bound = (await session.exec(select(UnitContact.unit_id).where(UnitContact.chat_id == chat_id))).first()
+            if bound == view.unit_id:
+                return view
+        raise NotFound("no such item")
+
+    async def _views(self, session: AsyncSession, stmt) -> list[ItemView]:
+        stmt = (stmt.join(Unit, Unit.id == RectificationItem.unit_id)
+                .join(InspectionRound, InspectionRound.id == RectificationItem.round_id))
+        today = self.today()
+        return [ItemView(id=i.id, external_id=i.external_id, round=round_name, unit_id=i.unit_id, unit=unit_name,
+                         problem=i.problem, owner=i.owner, severity=i.severity, deadline=i.deadline, plan=i.plan,
+                         status=i.status, closed_reason=i.closed_reason,
+                         overdue=i.status in ACTIVE_STATUSES and i.deadline < today,
+                         days_left=(i.deadline - today).days)
+                for i, unit_name, round_name in (await session.exec(stmt)).all()]
+
+    @staticmethod
+    async def _unit_by_name(session: AsyncSession, name: str) -> Unit | None:
+        return (await session.exec(select(Unit).where(Unit.name == name))).first()
+
+
+def _changes(item: RectificationItem, parsed: ParsedItem, unit_names: dict[int, str]) -> dict[str, tuple[str, str]]:
+    old = {"problem": item.problem, "unit": unit_names.get(item.unit_id, ""), "owner": item.owner,
+           "severity": item.severity, "deadline": item.deadline.isoformat(), "plan": item.plan}
+    new = {"problem": parsed.problem, "unit": parsed.unit, "owner": parsed.owner, "severity": parsed.severity,
+           "deadline": parsed.deadline.isoformat(), "plan": parsed.plan}
+    return {name: (old[name], new[name]) for name in old if old[name] != new[name]}
+
+
+__all__ = ["CLOSED_STATUSES", "Evidence", "ImportResult", "Invite", "InviteInvalid", "InvalidTransition", "ItemView",
+           "LedgerError", "LedgerService", "NotFound", "ProgressView", "UnitInfo", "UnitSummary"]

@@ -1,0 +1,136 @@
+"""Figures for supervisors: reports per category per week, open vs closed, and the median times
+to acknowledge and to close, with a chart (matplotlib, Agg backend, no display needed).
+
+Only counts and durations are computed; nothing is decrypted.
+"""
+
+from __future__ import annotations
+
+import io
+import statistics
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import func, select
+
+from bot.i18n import translator
+from bot.reports.models import Report, ReportEvent
+from bot.reports.service import ReportService
+from bot.reports.states import ACTIVE, Action
+
+WEEKS = 12
+
+
+@dataclass
+class Stats:
+    total: int = 0
+    open: int = 0  # new, open or waiting
+    closed: int = 0  # closed or rejected
+    weeks: list[date] = field(default_factory=list)  # Mondays, oldest first
+    per_category: dict[str, list[int]] = field(default_factory=dict)  # category -> count per week
+    median_acknowledge_days: float | None = None
+    median_close_days: float | None = None
+
+
+async def compute(service: ReportService, *, now: datetime, categories: frozenset[str] | None = None,
+                  weeks: int = WEEKS) -> Stats:
+    """The figures over the reports of these categories (None: all); weeks in local time."""
+    zone = service.settings.zone
+    query = select(Report.id, Report.category, Report.status, Report.submitted_at, Report.closed_at)
+    acknowledged = (select(ReportEvent.report_id, func.min(ReportEvent.at))
+                    .where(ReportEvent.action == str(Action.ACKNOWLEDGE)).group_by(ReportEvent.report_id))
+    if categories is not None:
+        query = query.where(Report.category.in_(sorted(categories)))
+    async with service.database.session() as session:
+        rows = (await session.exec(query)).all()
+        acknowledged_at = dict((await session.exec(acknowledged)).all())
+
+    this_monday = now.astimezone(zone).date() - timedelta(days=now.astimezone(zone).weekday())
+    mondays = [this_monday - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+    index = {monday: n for n, monday in enumerate(mondays)}
+    stats = Stats(weeks=mondays)
+    ack_days, close_days = [], []
+    for report_id, category, status, submitted_at, closed_at in rows:
+        stats.total += 1
+        if status in {str(s) for s in ACTIVE}:
+            stats.open += 1
+        else:
+            stats.closed += 1
+        day = submitted_at.astimezone(zone).date()
+        week = index.get(day - timedelta(days=day.weekday()))
+        counts = stats.per_category.setdefault(category, [0] * weeks)
+        if week is not None:
+            counts[week] += 1
+        if report_id in acknowledged_at and acknowledged_at[report_id] is not None:
+            ack_days.append(_days(submitted_at, _aware(acknowledged_at[report_id])))
+        if closed_at is not None:
+            close_days.append(_days(submitted_at, closed_at))
+    stats.per_category = {category: counts for category, counts in stats.per_category.items() if any(counts)}
+    stats.median_acknowledge_days = statistics.median(ack_days) if ack_days else None
+    stats.median_close_days = statistics.median(close_days) if close_days else None
+    return stats
+
+
+def _aware(moment: datetime | str) -> datetime:
+    # an aggregate (min) is not passed through the column's type on every backend
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _days(start: datetime, end: datetime) -> float:
+    return max(0.0, (end - start).total_seconds() / 86400)
+
+
+def render_chart(stats: Stats, *, labels: dict[str, str], language: str) -> bytes:
+    """A PNG: reports per category per week (stacked bars), open vs closed, the two medians."""
+    from matplotlib import font_manager
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from bot.reports.poster import find_cjk_font
+
+    _ = translator(language)
+    font = find_cjk_font()
+    props = {}
+    if font is not None:
+        props = {"fontproperties": font_manager.FontProperties(fname=font.path)}
+    elif language == "zh":  # no glyphs for Chinese: fall back to English and category ids
+        _ = translator("en")
+        labels = {}
+
+    figure = Figure(figsize=(11, 6), dpi=100)
+    FigureCanvasAgg(figure)
+    grid = figure.add_gridspec(1, 3, width_ratios=[3, 1, 0.05])
+    weekly, totals = figure.add_subplot(grid[0, 0]), figure.add_subplot(grid[0, 1])
+
+    x = list(range(len(stats.weeks)))
+    bottom = [0] * len(x)
+    for category, counts in sorted(stats.per_category.items()):
+        weekly.bar(x, counts, bottom=bottom, label=labels.get(category, category))
+        bottom = [b + c for b, c in zip(bottom, counts)]
+    weekly.set_xticks(x, [monday.strftime("%m-%d") for monday in stats.weeks], rotation=45, fontsize=8)
+    weekly.set_title(_("Reports per category per week"), **props)
+    weekly.set_ylabel(_("Reports"), **props)
+    weekly.yaxis.get_major_locator().set_params(integer=True)
+    if stats.per_category:
+        weekly.legend(fontsize=8, loc="upper left", prop=props.get("fontproperties"))
+
+    names = [_("Open"), _("Closed")]
+    totals.bar([0, 1], [stats.open, stats.closed], color=["#d98c1f", "#2a7f5a"])
+    totals.set_xticks([0, 1], names)
+    for tick in totals.get_xticklabels():
+        if props:
+            tick.set_fontproperties(props["fontproperties"])
+    totals.set_title(_("Open and closed"), **props)
+    totals.yaxis.get_major_locator().set_params(integer=True)
+
+    def median(value: float | None) -> str:
+        return "—" if value is None else _("{days} days", days=format(value, ".1f"))
+
+    figure.suptitle(_("Median time to acknowledge: {ack}; to close: {close}",
+                      ack=median(stats.median_acknowledge_days), close=median(stats.median_close_days)), **props)
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()

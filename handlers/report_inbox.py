@@ -1,0 +1,627 @@
+"""Anonymous reports, the supervisors' side: notifications, /inbox, report cards and actions,
+/export and /stats, and the jobs (notifications, deadline reminders, retention).
+
+Everything here is for supervisors, in their private chat with the bot (a card shows a report's
+text). Every action is checked by the service on arrival: supervisor? in scope? allowed by the
+state machine now? A button proves nothing.
+
+Callback data (64 bytes at most, parsed strictly: anyone can forge it):
+  rb:<filter>:<page>    a page of the inbox (filter: active, new, open, waiting, closed)
+  rc:<id>               a report's card
+  rf:<id>               the report's attachments, sent as files
+  ra:<action>:<id>      an action: ack, ask, note, transfer, close, reject
+  rr:<spam|scope>:<id>  reject as spam or out of scope (then the reason is asked for)
+  rx:                   cancel the text being asked for
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+import warnings
+from datetime import datetime, timezone
+
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import InputFile, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.warnings import PTBUserWarning
+from telegram.ext import (BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, JobQueue,
+                          MessageHandler, filters)
+
+from bot import preferences
+from bot.config import Settings
+from bot.i18n import N_, translator
+from bot.logs import describe_exception
+from bot.reports import deadlines
+from bot.reports.export import category_labels, export
+from bot.reports.service import FILTERS, Card, Refused, ReportService
+from bot.reports.states import REJECT_KINDS, Action, Status
+from bot.reports.stats import compute, render_chart
+from handlers.common import buttons
+from handlers.context import Context
+
+log = logging.getLogger(__name__)
+
+AWAITING_TEXT = "awaiting_text"  # the conversation's one state: a supervisor is typing a text
+PROMPT_KEY = "report_action"  # in user_data (memory only; nothing per user is persisted)
+MESSAGE_LIMIT = 4000
+PROMPT_TIMEOUT_SECONDS = 30 * 60
+DEADLINE_CHECK_SECONDS = 3600
+RETENTION_SECONDS = 24 * 3600
+
+ACTION_CODES = {"ack": Action.ACKNOWLEDGE, "ask": Action.ASK, "note": Action.NOTE, "transfer": Action.TRANSFER,
+                "close": Action.CLOSE, "reject": Action.REJECT}
+CODE_OF = {action: code for code, action in ACTION_CODES.items()}
+FILTER_ORDER = ("active", "new", "open", "waiting", "closed")
+FILTER_LABELS = {"active": N_("Active"), "new": N_("New"), "open": N_("Open"), "waiting": N_("Waiting for reporter"),
+                 "closed": N_("Closed")}
+STATUS_LABELS = {Status.NEW: N_("new"), Status.OPEN: N_("open"), Status.WAITING: N_("waiting for the reporter"),
+                 Status.CLOSED: N_("closed"), Status.REJECTED: N_("rejected")}
+ACTION_BUTTONS = {Action.ACKNOWLEDGE: N_("✅ Acknowledge"), Action.ASK: N_("❓ Ask the reporter"),
+                  Action.NOTE: N_("📝 Internal note"), Action.TRANSFER: N_("↪️ Transfer to a unit"),
+                  Action.CLOSE: N_("🏁 Close with an outcome"), Action.REJECT: N_("🚫 Reject")}
+HISTORY_LABELS = {Action.SUBMIT: N_("submitted"), Action.ACKNOWLEDGE: N_("acknowledged"),
+                  Action.ASK: N_("asked the reporter"), Action.NOTE: N_("internal note"),
+                  Action.TRANSFER: N_("transferred to"), Action.CLOSE: N_("closed, outcome"),
+                  Action.REJECT: N_("rejected, reason"), Action.REPLY: N_("reporter's message"),
+                  Action.ATTACH: N_("reporter added a file")}
+PROMPTS = {Action.ASK: N_("Type your question to the reporter. They will see it with their receipt code."),
+           Action.NOTE: N_("Type the internal note. The reporter never sees notes."),
+           Action.TRANSFER: N_("Type the unit the report is transferred to."),
+           Action.CLOSE: N_("Type the outcome. The reporter will see it."),
+           Action.REJECT: N_("Type the reason for rejecting it. The reporter will see it.")}
+DONE = {Action.ACKNOWLEDGE: N_("Report #{id} acknowledged."), Action.ASK: N_("Question sent to the reporter of #{id}."),
+        Action.NOTE: N_("Note added to #{id}."), Action.TRANSFER: N_("Report #{id} transferred."),
+        Action.CLOSE: N_("Report #{id} closed."), Action.REJECT: N_("Report #{id} rejected.")}
+REJECT_LABELS = {"spam": N_("Spam"), "scope": N_("Out of scope")}
+DEADLINE_MESSAGES = {
+    ("acknowledge", "before"): N_("⏰ Report #{id} ({category}) must be acknowledged by {due}: {days} day(s) left."),
+    ("acknowledge", "today"): N_("⏰ Report #{id} ({category}) must be acknowledged today ({due})."),
+    ("acknowledge", "missed"): N_("⚠️ <b>Deadline missed</b>: report #{id} ({category}) should have been "
+                                  "acknowledged by {due}, {days} day(s) ago."),
+    ("answer", "before"): N_("⏰ Report #{id} ({category}) must be answered by {due}: {days} day(s) left."),
+    ("answer", "today"): N_("⏰ Report #{id} ({category}) must be answered today ({due})."),
+    ("answer", "missed"): N_("⚠️ <b>Deadline missed</b>: report #{id} ({category}) should have been "
+                             "answered by {due}, {days} day(s) ago."),
+}
+REASONS = {
+    "not_supervisor": N_("This is only for supervisors."),
+    "out_of_scope": N_("This report is outside the categories you supervise."),
+    "not_found": N_("This report no longer exists."),
+    "already_acknowledged": N_("Not done: this report has already been acknowledged."),
+    "acknowledge_first": N_("Not done: acknowledge the report first."),
+    "finished": N_("Not done: this report is already closed; only internal notes can be added."),
+    "text_required": N_("Please type some text."),
+    "text_too_long": N_("That is too long; please shorten it."),
+    "reject_kind": N_("This button has expired."),
+    "bad_action": N_("This button has expired."),
+    "bad_filter": N_("This button has expired."),
+}
+
+INBOX_DATA = re.compile(r"rb:(active|new|open|waiting|closed):(\d{1,5})")
+REPORT_DATA = re.compile(r"r[cf]:(\d{1,12})")
+ACTION_DATA = re.compile(r"ra:(ack|ask|note|transfer|close|reject):(\d{1,12})")
+REJECT_DATA = re.compile(r"rr:(spam|scope):(\d{1,12})")
+
+
+def reports_of(context: Context) -> ReportService:
+    return context.services.reports
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _category(context: Context, category: str) -> str:
+    for item in context.services.settings.reports.categories:
+        if item.id == category:
+            return getattr(item.label, context.language, item.label.zh)
+    return category
+
+
+def _reason(context: Context, refusal: Refused) -> str:
+    return context._(REASONS.get(refusal.reason, N_("This button has expired.")))
+
+
+async def _refuse(update: Update, context: Context, text: str) -> None:
+    """Say no: as a pop-up to a pressed button, as a message otherwise."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer(text, show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text)
+
+
+async def _expired(update: Update, context: Context) -> None:
+    await _refuse(update, context, context._("This button has expired."))
+
+
+async def _allowed(update: Update, context: Context) -> bool:
+    """Supervisors only, and only in a private chat: a card shows what a reporter wrote."""
+    if not context.is_supervisor:
+        await _refuse(update, context, context._("This is only for supervisors."))
+        return False
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
+        await _refuse(update, context, context._("Supervisors' commands work only in a private chat with me."))
+        return False
+    return True
+
+
+async def _send(update: Update, text: str, keyboard=None) -> None:
+    message = update.effective_message
+    await message.get_bot().send_message(message.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+
+
+# ---- the inbox ---------------------------------------------------------------------------------
+
+async def show_inbox(update: Update, context: Context) -> None:
+    """/inbox [new|open|waiting|closed], the menu button, or rb:<filter>:<page>: a page of reports."""
+    query = update.callback_query
+    filter_name, page = "active", 0
+    if query is not None and query.data != "menu:inbox":
+        match = INBOX_DATA.fullmatch(query.data or "")
+        if match is None:
+            await _expired(update, context)
+            return
+        filter_name, page = match[1], int(match[2])
+    elif context.args:
+        filter_name = context.args[0].lower()
+        if filter_name not in FILTERS:
+            await update.effective_message.reply_text(
+                context._("Unknown filter. Use one of: {filters}.", filters=", ".join(FILTER_ORDER)))
+            return
+    if not await _allowed(update, context):
+        return
+    _ = context._
+    try:
+        inbox = await reports_of(context).inbox(supervisor_id=update.effective_user.id, filter=filter_name,
+                                                page=page, now=_now())
+    except Refused as refusal:
+        await _refuse(update, context, _reason(context, refusal))
+        return
+    lines = [_("<b>Reports: {filter}</b> ({total}), page {page}/{pages}", filter=_(FILTER_LABELS[filter_name]),
+               total=inbox.total, page=inbox.page + 1, pages=inbox.pages)]
+    if not inbox.items:
+        lines.append(_("No reports here."))
+    rows = []
+    for item in inbox.items:
+        late = " ⚠️" + _("overdue") if item.overdue else ""
+        lines.append(f"#{item.id} · {item.submitted_on:%Y-%m-%d} · {_(STATUS_LABELS[item.status])} · "
+                     f"{html.escape(_category(context, item.category))} · {html.escape(item.unit)}{late}")
+        rows.append([(f"#{item.id} · {item.unit[:40]}", f"rc:{item.id}")])
+    rows.append([(("• " if name == filter_name else "") + _(FILTER_LABELS[name]), f"rb:{name}:0")
+                 for name in FILTER_ORDER[:3]])
+    rows.append([(("• " if name == filter_name else "") + _(FILTER_LABELS[name]), f"rb:{name}:0")
+                 for name in FILTER_ORDER[3:]])
+    paging = []
+    if inbox.page > 0:
+        paging.append(("‹ " + _("Previous"), f"rb:{filter_name}:{inbox.page - 1}"))
+    if inbox.page < inbox.pages - 1:
+        paging.append((_("Next") + " ›", f"rb:{filter_name}:{inbox.page + 1}"))
+    if paging:
+        rows.append(paging)
+    text, keyboard = "\n".join(lines), buttons(rows)
+    if query is not None and query.data != "menu:inbox":
+        await query.answer()
+        try:
+            await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        except BadRequest:  # the same page again: "message is not modified"
+            pass
+        return
+    if query is not None:
+        await query.answer()
+    await _send(update, text, keyboard)
+
+
+# ---- the card ----------------------------------------------------------------------------------
+
+def card_pieces(context: Context, card: Card) -> list[str]:
+    """The card as HTML messages within Telegram's limit (a long description is split)."""
+    _ = context._
+    zone = context.services.settings.zone
+    head = [
+        _("<b>Report #{id}</b> · {category}", id=card.id, category=html.escape(_category(context, card.category))),
+        _("Status: <b>{status}</b>", status=_(STATUS_LABELS[card.status])),
+        _("Submitted: {time} · acknowledge by {ack} · answer by {answer}",
+          time=card.submitted_at.astimezone(zone).strftime("%Y-%m-%d %H:00"), ack=card.acknowledge_due.isoformat(),
+          answer=card.answer_due.isoformat()),
+        _("Unit or place: {unit}", unit=html.escape(card.unit)),
+        _("When: {when}", when=html.escape(card.when)),
+    ]
+    if card.transferred_to:
+        head.append(_("Transferred to: {unit}", unit=html.escape(card.transferred_to)))
+    if card.files:
+        head.append(_("Attachments: {count}", count=len(card.files)))
+    history = [_("<b>History</b>")]
+    for item in card.history:
+        who = _("reporter") if item.actor == "reporter" else (
+            _("supervisor {id}", id=item.supervisor_id) if item.supervisor_id else _("system"))
+        line = f"• {item.at.astimezone(zone):%m-%d %H:%M} {who}: {_(HISTORY_LABELS[item.action])}"
+        if item.kind:
+            line += f" [{_(REJECT_LABELS.get(item.kind, item.kind))}]"
+        if item.text:
+            line += f": {html.escape(item.text)}"
+        history.append(line)
+    blocks = ["\n".join(head), "<b>" + _("Description") + "</b>\n" + html.escape(card.description), "\n".join(history)]
+    pieces, current = [], ""
+    for block in blocks:
+        for part in _split(block):
+            if current and len(current) + 2 + len(part) > MESSAGE_LIMIT:
+                pieces.append(current)
+                current = part
+            else:
+                current = f"{current}\n\n{part}" if current else part
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _split(block: str) -> list[str]:
+    """A block in parts under the limit, cut at line ends (or anywhere in a very long line)."""
+    if len(block) <= MESSAGE_LIMIT:
+        return [block]
+    parts, current = [], ""
+    for line in block.split("\n"):
+        while len(line) > MESSAGE_LIMIT:
+            cut = line.rfind(" ", 0, MESSAGE_LIMIT)
+            cut = cut if cut > MESSAGE_LIMIT // 2 else MESSAGE_LIMIT
+            if "&" in line[cut - 8:cut]:  # never cut an HTML entity in two
+                cut = line.rfind("&", 0, cut)
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:cut])
+            line = line[cut:]
+        if current and len(current) + 1 + len(line) > MESSAGE_LIMIT:
+            parts.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        parts.append(current)
+    return parts
+
+
+def card_keyboard(context: Context, card: Card):
+    _ = context._
+    actions = [(_(ACTION_BUTTONS[action]), f"ra:{CODE_OF[action]}:{card.id}") for action in card.allowed]
+    rows = [actions[i:i + 2] for i in range(0, len(actions), 2)]
+    extra = []
+    if card.files:
+        extra.append((_("📎 Attachments ({count})", count=len(card.files)), f"rf:{card.id}"))
+    extra.append(("‹ " + _("Inbox"), "rb:active:0"))
+    rows.append(extra)
+    return buttons(rows)
+
+
+async def send_card(update: Update, context: Context, report_id: int) -> bool:
+    """The report's card in the chat; False (with the reason said) when it cannot be shown."""
+    try:
+        card = await reports_of(context).card(supervisor_id=update.effective_user.id, report_id=report_id)
+    except Refused as refusal:
+        await _refuse(update, context, _reason(context, refusal))
+        return False
+    pieces = card_pieces(context, card)
+    for number, piece in enumerate(pieces):
+        await _send(update, piece, card_keyboard(context, card) if number == len(pieces) - 1 else None)
+    return True
+
+
+async def show_card(update: Update, context: Context) -> None:
+    """rc:<id>: the report's card with its decrypted text, history and actions."""
+    match = REPORT_DATA.fullmatch(update.callback_query.data or "")
+    if match is None or not update.callback_query.data.startswith("rc:"):
+        await _expired(update, context)
+        return
+    if not await _allowed(update, context):
+        return
+    if await send_card(update, context, int(match[1])):
+        await update.callback_query.answer()
+
+
+async def send_files(update: Update, context: Context) -> None:
+    """rf:<id>: the report's attachments, as documents (as they were stored: metadata removed)."""
+    query = update.callback_query
+    match = REPORT_DATA.fullmatch(query.data or "")
+    if match is None or not query.data.startswith("rf:"):
+        await _expired(update, context)
+        return
+    if not await _allowed(update, context):
+        return
+    report_id = int(match[1])
+    try:
+        files = await reports_of(context).files(supervisor_id=update.effective_user.id, report_id=report_id)
+    except Refused as refusal:
+        await _refuse(update, context, _reason(context, refusal))
+        return
+    await query.answer()
+    if not files:
+        await _send(update, context._("This report has no attachments."))
+        return
+    bot = update.effective_message.get_bot()
+    for file in files:
+        name = f"report-{report_id}-{file.seq}.{file.extension}"
+        await bot.send_document(update.effective_chat.id, InputFile(file.data, filename=name),
+                                caption=f"#{report_id} · {file.seq}/{len(files)}")
+
+
+# ---- actions -----------------------------------------------------------------------------------
+
+async def acknowledge(update: Update, context: Context) -> None:
+    """ra:ack:<id>: acknowledge at once (no text needed)."""
+    match = ACTION_DATA.fullmatch(update.callback_query.data or "")
+    if match is None or match[1] != "ack":
+        await _expired(update, context)
+        return
+    await _do(update, context, Action.ACKNOWLEDGE, int(match[2]))
+
+
+async def choose_reject_kind(update: Update, context: Context) -> None:
+    """ra:reject:<id>: spam or out of scope? (checked first: is rejecting allowed now?)"""
+    match = ACTION_DATA.fullmatch(update.callback_query.data or "")
+    if match is None or match[1] != "reject":
+        await _expired(update, context)
+        return
+    report_id = int(match[2])
+    if not await _allowed(update, context) or not await _check(update, context, Action.REJECT, report_id):
+        return
+    _ = context._
+    await update.callback_query.answer()
+    await _send(update, _("Reject report #{id} as:", id=report_id),
+                buttons([[(_(REJECT_LABELS[kind]), f"rr:{kind}:{report_id}") for kind in REJECT_KINDS],
+                         [(_("Cancel"), "rx:")]]))
+
+
+async def _check(update: Update, context: Context, action: Action, report_id: int) -> bool:
+    try:
+        await reports_of(context).check_action(supervisor_id=update.effective_user.id, report_id=report_id,
+                                               action=action)
+    except Refused as refusal:
+        await _refuse(update, context, _reason(context, refusal))
+        return False
+    return True
+
+
+async def ask_for_text(update: Update, context: Context) -> str | int:
+    """ra:<ask|note|transfer|close>:<id> or rr:<kind>:<id>: check, then ask for the text."""
+    data = update.callback_query.data or ""
+    kind = None
+    if (match := REJECT_DATA.fullmatch(data)) is not None:
+        action, kind, report_id = Action.REJECT, match[1], int(match[2])
+    elif (match := ACTION_DATA.fullmatch(data)) is not None and match[1] in ("ask", "note", "transfer", "close"):
+        action, report_id = ACTION_CODES[match[1]], int(match[2])
+    else:
+        await _expired(update, context)
+        return ConversationHandler.END
+    if not await _allowed(update, context) or not await _check(update, context, action, report_id):
+        context.user_data.pop(PROMPT_KEY, None)
+        return ConversationHandler.END
+    context.user_data[PROMPT_KEY] = (str(action), report_id, kind)
+    await update.callback_query.answer()
+    await _send(update, f"#{report_id}: " + context._(PROMPTS[action]) + "\n" + context._("(/cancel to stop)"),
+                buttons([[(context._("Cancel"), "rx:")]]))
+    return AWAITING_TEXT
+
+
+async def receive_text(update: Update, context: Context) -> str | int:
+    """The typed text of the action asked for: do it."""
+    pending = context.user_data.get(PROMPT_KEY)
+    if pending is None:
+        return ConversationHandler.END
+    action, report_id, kind = Action(pending[0]), pending[1], pending[2]
+    text = update.effective_message.text or ""
+    if len(text.strip()) > context.services.settings.reports.description_max_chars or not text.strip():
+        await update.effective_message.reply_text(
+            context._(REASONS["text_too_long" if text.strip() else "text_required"]))
+        return AWAITING_TEXT
+    context.user_data.pop(PROMPT_KEY, None)
+    await _do(update, context, action, report_id, text=text, kind=kind)
+    return ConversationHandler.END
+
+
+async def cancel_text(update: Update, context: Context) -> int:
+    """/cancel or the Cancel button while a text is asked for."""
+    context.user_data.pop(PROMPT_KEY, None)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await _send(update, context._("Cancelled; nothing was changed."))
+    return ConversationHandler.END
+
+
+async def cancel_stale(update: Update, context: Context) -> None:
+    """rx: outside a prompt (an old Cancel button): nothing to cancel."""
+    context.user_data.pop(PROMPT_KEY, None)
+    await update.callback_query.answer(context._("Nothing to cancel."))
+
+
+async def _do(update: Update, context: Context, action: Action, report_id: int, *, text: str | None = None,
+              kind: str | None = None) -> None:
+    """The action, checked by the service, then the updated card."""
+    if not await _allowed(update, context):
+        return
+    try:
+        await reports_of(context).act(supervisor_id=update.effective_user.id, report_id=report_id, action=action,
+                                      now=_now(), text=text, kind=kind)
+    except Refused as refusal:
+        await _refuse(update, context, _reason(context, refusal))
+        return
+    done = context._(DONE[action], id=report_id)
+    if update.callback_query is not None:
+        await update.callback_query.answer(done)
+    await _send(update, done)
+    await send_card(update, context, report_id)
+
+
+# ---- export and figures ------------------------------------------------------------------------
+
+async def send_export(update: Update, context: Context) -> None:
+    """/export: the reports of the supervisor's categories as an XLSX document."""
+    if not await _allowed(update, context):
+        return
+    service = reports_of(context)
+    try:
+        scope = service.scope(update.effective_user.id)
+    except Refused as refusal:
+        await _refuse(update, context, _reason(context, refusal))
+        return
+    data, count = await export(service, format="xlsx", language=context.language, categories=scope)
+    day = _now().astimezone(context.services.settings.zone)
+    await update.effective_message.reply_document(
+        InputFile(data, filename=f"reports-{day:%Y-%m-%d}.xlsx"),
+        caption=context._("{count} report(s), decrypted, with their audit log. Keep this file safe.", count=count))
+
+
+async def send_stats(update: Update, context: Context) -> None:
+    """/stats: figures and a chart of the reports of the supervisor's categories."""
+    if not await _allowed(update, context):
+        return
+    _ = context._
+    service = reports_of(context)
+    try:
+        scope = service.scope(update.effective_user.id)
+    except Refused as refusal:
+        await _refuse(update, context, _reason(context, refusal))
+        return
+    stats = await compute(service, now=_now(), categories=scope)
+
+    def days(value: float | None) -> str:
+        return "—" if value is None else _("{days} days", days=format(value, ".1f"))
+
+    caption = _("<b>Reports</b>: {total} in all, {open} open, {closed} closed.\n"
+                "Median time to acknowledge: {ack}; to close: {close}.",
+                total=stats.total, open=stats.open, closed=stats.closed,
+                ack=days(stats.median_acknowledge_days), close=days(stats.median_close_days))
+    chart = await asyncio.to_thread(render_chart, stats, labels=category_labels(service, context.language),
+                                    language=context.language)
+    await update.effective_message.reply_photo(InputFile(chart, filename="stats.png"), caption=caption,
+                                               parse_mode=ParseMode.HTML)
+
+
+# ---- jobs --------------------------------------------------------------------------------------
+
+async def _language_of(context: Context, user_id: int) -> str:
+    services = context.services
+    try:
+        async with services.database.session() as session:
+            chosen = await preferences.get_language(session=session, user_key=services.user_key(user_id))
+    except (SQLAlchemyError, OSError):
+        chosen = None
+    return chosen or services.settings.bot.language
+
+
+def _label(settings: Settings, category: str, language: str) -> str:
+    for item in settings.reports.categories:
+        if item.id == category:
+            return getattr(item.label, language, item.label.zh)
+    return category
+
+
+async def _deliver(context: Context, user_id: int, text: str, keyboard=None) -> bool | None:
+    """True when sent; False when it never will be (blocked, no chat); None to try again later."""
+    try:
+        await context.bot.send_message(user_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        return True
+    except (Forbidden, BadRequest) as exc:
+        log.warning("A supervisor could not be notified: %s", describe_exception(exc))
+        return False
+    except TelegramError as exc:
+        log.warning("Notification to a supervisor failed, will retry: %s", describe_exception(exc))
+        return None
+
+
+async def send_notices(context: Context) -> None:
+    """Repeating job: tell the supervisors of each new report or reporter's message (category and
+    unit only, never the text). The database says what is pending, so a restart loses nothing."""
+    service = reports_of(context)
+    settings = context.services.settings
+    delivered: set = context.bot_data.setdefault("report_notices_delivered", set())
+    for notice in await service.pending_notices():
+        complete = True
+        for user_id in notice.recipients:
+            key = (notice.report_id, notice.kind, user_id)
+            if key in delivered:
+                continue
+            language = await _language_of(context, user_id)
+            _ = translator(language)
+            template = (N_("📨 <b>New report #{id}</b>\nCategory: {category}\nUnit or place: {unit}")
+                        if notice.kind == "new" else
+                        N_("💬 <b>The reporter of #{id} wrote or added a file.</b>\nCategory: {category}\n"
+                           "Unit or place: {unit}"))
+            text = _(template, id=notice.report_id, category=html.escape(_label(settings, notice.category, language)),
+                     unit=html.escape(notice.unit))
+            outcome = await _deliver(context, user_id, text, buttons([[(_("Open report"), f"rc:{notice.report_id}")]]))
+            if outcome is None:
+                complete = False
+            else:
+                delivered.add(key)
+        if complete:
+            await service.clear_notice(report_id=notice.report_id, kind=notice.kind)
+            delivered.difference_update({k for k in delivered if k[:2] == (notice.report_id, notice.kind)})
+
+
+async def remind_deadlines(context: Context) -> None:
+    """Repeating job (hourly): reminders before each deadline, escalation to all supervisors after."""
+    service = reports_of(context)
+    settings = context.services.settings
+    now = _now()
+    if not deadlines.sending_time(settings, now):
+        return
+    for reminder in await deadlines.due_reminders(service, now=now):
+        retry = False
+        for user_id in reminder.recipients:
+            language = await _language_of(context, user_id)
+            _ = translator(language)
+            stage = "missed" if reminder.escalated else ("today" if reminder.days == 0 else "before")
+            text = _(DEADLINE_MESSAGES[reminder.deadline, stage], id=reminder.report_id,
+                     category=html.escape(_label(settings, reminder.category, language)),
+                     due=reminder.due.isoformat(), days=reminder.days)
+            if await _deliver(context, user_id, text, buttons([[(_("Open report"), f"rc:{reminder.report_id}")]])) is None:
+                retry = True
+        if not retry:
+            await deadlines.mark_sent(service, reminder)
+
+
+async def purge_old_reports(context: Context) -> None:
+    """Daily job: closed reports past the retention period are deleted; only counts are logged."""
+    result = await reports_of(context).purge(now=_now())
+    log.info("Retention: deleted %s closed report(s), %s abandoned draft(s), %s expired code counter(s)",
+             result.reports, result.drafts, result.attempts)
+
+
+def schedule_report_jobs(job_queue: JobQueue, settings: Settings) -> None:
+    """The supervisors' side's repeating jobs; each only reads the database."""
+    job_queue.run_repeating(send_notices, interval=settings.reports.notify_interval_seconds, first=1,
+                            name="report-notices")
+    job_queue.run_repeating(remind_deadlines, interval=DEADLINE_CHECK_SECONDS, first=30, name="report-deadlines")
+    job_queue.run_repeating(purge_old_reports, interval=RETENTION_SECONDS, first=60, name="report-retention")
+
+
+# ---- the handlers, in order --------------------------------------------------------------------
+
+def build_inbox_handlers() -> list[BaseHandler]:
+    private = filters.ChatType.PRIVATE
+    with warnings.catch_warnings():  # per_message=False is meant: the prompt is per chat, not per message
+        warnings.simplefilter("ignore", PTBUserWarning)
+        prompt = ConversationHandler(
+            entry_points=[CallbackQueryHandler(ask_for_text, pattern=r"^(ra:(ask|note|transfer|close):|rr:)")],
+            states={AWAITING_TEXT: [MessageHandler(filters.TEXT & ~filters.COMMAND & private, receive_text)]},
+            fallbacks=[CommandHandler("cancel", cancel_text), CallbackQueryHandler(cancel_text, pattern=r"^rx:$")],
+            allow_reentry=True, conversation_timeout=PROMPT_TIMEOUT_SECONDS, name="report_inbox",
+        )
+    return [
+        prompt,
+        CommandHandler("inbox", show_inbox),
+        CommandHandler("export", send_export),
+        CommandHandler("stats", send_stats),
+        CallbackQueryHandler(show_inbox, pattern=r"^(menu:inbox$|rb:)"),
+        CallbackQueryHandler(show_card, pattern=r"^rc:"),
+        CallbackQueryHandler(send_files, pattern=r"^rf:"),
+        CallbackQueryHandler(acknowledge, pattern=r"^ra:ack:"),
+        CallbackQueryHandler(choose_reject_kind, pattern=r"^ra:reject:"),
+        CallbackQueryHandler(cancel_stale, pattern=r"^rx:$"),
+        CallbackQueryHandler(_expired, pattern=r"^r[bcfarx]:"),  # anything else of ours: forged or stale
+    ]

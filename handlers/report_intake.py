@@ -1,0 +1,672 @@
+"""Anonymous reports, the reporter's side: the guided intake, ending with a receipt code.
+
+Entered with /report, the menu button `menu:report` or the deep link `/start report`, in private
+chats only: a group gets the deep link and nothing else. The steps, each answered by a button or
+by typing: category → unit or place → when → description → attachments → review (change any
+answer, or cancel) → submission, and the receipt code, shown once.
+
+Where things live: the step is the state of a persistent ConversationHandler (`DatabasePersistence`
+keeps it with the chat key encrypted and deletes it when the conversation ends); the answers and
+files are the ReportService draft (encrypted, under a keyed hash of the chat, erased on submission
+or cancel). A restart in the middle loses nothing. Nothing here logs who wrote, or what.
+
+Callback data (checked on arrival; anything else gets "This button has expired."):
+  rp:cat:<n>        category number n (1-based, in the configured order)
+  rp:when:<n>       one of the suggested answers to "when"
+  rp:more           attachments: go on to the review
+  rp:clear          remove the attachments added so far
+  rp:go | rp:new    an unfinished draft: continue it | start over
+  rp:submit | rp:edit | rp:cancel      the review (rp:cancel works at every step)
+  rp:ed:<field>     the answer to change; rp:back: back to the review
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import mimetypes
+import re
+import unicodedata
+import warnings
+from datetime import datetime, timezone
+
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+
+from bot.db import DatabaseUnavailable
+from bot.i18n import N_
+from bot.logs import describe_exception
+from bot.reports import files
+from bot.reports.files import CleanFile, FileRefused
+from bot.reports.service import UNIT_MAX_CHARS, WHEN_MAX_CHARS, Draft, IncompleteDraft, NoDraft, ReportService
+from handlers.common import buttons
+from handlers.context import Context
+
+log = logging.getLogger(__name__)
+
+# Conversation states (persisted as these strings).
+RESUME, CATEGORY, UNIT, WHEN, DESCRIPTION, FILES, REVIEW, EDIT = (
+    "resume", "category", "unit", "when", "description", "files", "review", "edit")
+STEPS = (CATEGORY, UNIT, WHEN, DESCRIPTION, FILES)
+END = ConversationHandler.END
+
+# In-memory only (chat_data is never persisted): the report a /status session has open.
+STATUS_MEMORY = "report_status"
+
+REVIEW_DESCRIPTION_CHARS = 3000  # a review message must stay under Telegram's 4096 characters
+
+WHEN_CHOICES = (N_("It is still going on"), N_("In the last month"), N_("Earlier this year"),
+                N_("Earlier than that"))
+FIELD_LABELS = {
+    CATEGORY: N_("Category"),
+    UNIT: N_("Unit or place"),
+    WHEN: N_("When"),
+    DESCRIPTION: N_("Description"),
+    FILES: N_("Attachments"),
+}
+# Typed words that stand for a button (besides its label and its number).
+ALIASES = {
+    "submit": {"submit", "send", "yes", "ok", "提交", "发送", "确认", "是"},
+    "edit": {"edit", "change", "修改", "编辑", "更改"},
+    "cancel": {"cancel", "stop", "quit", "取消", "放弃", "退出"},
+    "more": {"done", "continue", "next", "skip", "no", "nofiles", "none", "完成", "继续", "下一步", "跳过", "没有", "无", "好了"},
+    "clear": {"clear", "remove", "delete", "删除", "清除"},
+    "go": {"continue", "resume", "继续"},
+    "new": {"new", "startover", "restart", "重新开始", "重来", "新的"},
+    "back": {"back", "review", "返回"},
+}
+
+
+async def say(update: Update, context: Context, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
+    """Send an HTML message to the update's chat; a pressed button is answered once, however many are sent."""
+    query = update.callback_query
+    if query is not None and not getattr(context, "query_answered", False):
+        context.query_answered = True
+        await query.answer()
+    await context.bot.send_message(update.effective_chat.id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+
+
+def reports_of(context: Context) -> ReportService:
+    return context.services.reports
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def normalise_choice(text: str | None) -> str:
+    """Case, width, spaces, punctuation and emoji do not matter when a button is typed."""
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text or "").casefold())
+
+
+def pick(text: str | None, options: list[tuple[str, str]]) -> str | None:
+    """The option a typed text chooses: its number, its label (or a unique part of it), or an alias."""
+    typed = normalise_choice(text)
+    if not typed:
+        return None
+    if typed.isdigit():
+        number = int(typed)
+        return options[number - 1][0] if 1 <= number <= len(options) else None
+    for key, label in options:
+        if typed == normalise_choice(label) or typed in ALIASES.get(key, ()):
+            return key
+    partial = [key for key, label in options if len(typed) >= 2 and typed in normalise_choice(label)]
+    return partial[0] if len(partial) == 1 else None
+
+
+def category_label(context: Context, category_id: str) -> str:
+    for category in context.services.settings.reports.categories:
+        if category.id == category_id:
+            return getattr(category.label, context.language, category.label.zh)
+    return category_id
+
+
+def category_options(context: Context) -> list[tuple[str, str]]:
+    return [(category.id, getattr(category.label, context.language, category.label.zh))
+            for category in context.services.settings.reports.categories]
+
+
+# ---- shared with /status: files, refusals, the group link ------------------------------------
+
+ATTACHMENT = filters.PHOTO | filters.Document.ALL
+REFUSED_MEDIA = (filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE | filters.ANIMATION
+                 | filters.Sticker.ALL | filters.CONTACT | filters.LOCATION | filters.VENUE | filters.POLL
+                 | filters.Dice.ALL | filters.STORY)
+
+
+async def fetch_clean_file(message: Message, context: Context) -> CleanFile:
+    """The photo or document of a message, downloaded and stripped of its metadata (FileRefused if not)."""
+    max_mb = context.services.settings.reports.max_attachment_mb
+    if message.photo:
+        photo = message.photo[-1]
+        files.check_size(photo.file_size, max_mb)
+        source, mime = photo, "image/jpeg"  # the real format is read from the pixels' container
+    elif message.document is not None:
+        document = message.document
+        mime = (document.mime_type or "").lower()
+        if not files.accepts(mime):
+            mime = (mimetypes.guess_type(document.file_name or "")[0] or "").lower()
+        if not files.accepts(mime):
+            raise FileRefused("type")
+        files.check_size(document.file_size, max_mb)
+        source = document
+    else:
+        raise FileRefused("type")
+    telegram_file = await source.get_file()
+    data = bytes(await telegram_file.download_as_bytearray())
+    return await asyncio.to_thread(files.sanitise, data, mime, max_mb=max_mb)
+
+
+def refusal_text(context: Context, reason: str) -> str:
+    _ = context._
+    limits = context.services.settings.reports
+    if reason == "size":
+        return _("This file is too big: the limit is {mb} MB per file.", mb=limits.max_attachment_mb)
+    if reason == "count":
+        return _("That is the limit of {count} files; this one was not added.", count=limits.max_attachments)
+    if reason == "broken":
+        return _("I could not read this file; it may be damaged. Please try another file or format.")
+    return _("I can't take this kind of file. Please send photos, or documents of these types: {types}.",
+             types=", ".join(files.ACCEPTED_EXTENSIONS))
+
+
+async def refuse_media(update: Update, context: Context) -> None:
+    """Voice, video, stickers, contacts, locations: refused politely, nothing kept."""
+    _ = context._
+    message = update.effective_message
+    if message.contact is not None or message.location is not None or message.venue is not None:
+        text = _("Please do not send a contact or a location: they can identify you. Nothing was kept.")
+    else:
+        text = _("I can't take voice messages, videos, audio or stickers: a voice or a face can identify you. "
+                 "Please type your text, or send photos or documents.")
+    await message.reply_text(text)
+
+
+def deep_link(context: Context, payload: str) -> str:
+    return f"https://t.me/{context.bot.username}?start={payload}"
+
+
+async def send_deep_link(update: Update, context: Context, payload: str = "report") -> None:
+    """In a group: only the link to a private chat, where reports are made; nothing is asked here."""
+    _ = context._
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    if payload == "status":
+        text = _("Check a report in a private chat with me (never show your receipt code in a group): {link}",
+                 link=deep_link(context, payload))
+    else:
+        text = _("Reports are made in a private chat with me: {link}", link=deep_link(context, payload))
+    await context.bot.send_message(update.effective_chat.id, text)
+
+
+async def link_to_report(update: Update, context: Context) -> None:
+    """/report or the report button in a group: the deep link."""
+    await send_deep_link(update, context, "report")
+
+
+async def link_to_status(update: Update, context: Context) -> None:
+    """/status or the status button in a group: the deep link."""
+    await send_deep_link(update, context, "status")
+
+
+def is_private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+
+
+async def expired_button(update: Update, context: Context) -> None:
+    await update.callback_query.answer(context._("This button has expired."))
+
+
+# ---- the steps ---------------------------------------------------------------------------------
+
+def _header(context: Context, step: str) -> str:
+    return context._("<b>Step {number} of {total}</b>", number=STEPS.index(step) + 1, total=len(STEPS))
+
+
+def _cancel_row(context: Context) -> list[tuple[str, str]]:
+    return [(context._("❌ Cancel"), "rp:cancel")]
+
+
+async def ask(update: Update, context: Context, step: str, draft: Draft | None = None) -> str:
+    """Show the question of `step` (or the review) and return it as the new state."""
+    _ = context._
+    limits = context.services.settings.reports
+    if step == CATEGORY:
+        text = _header(context, step) + "\n" + _("What is it about? Choose a category, or type its number.")
+        rows = [[(f"{number}. {label}", f"rp:cat:{number}")]
+                for number, (_id, label) in enumerate(category_options(context), start=1)]
+        await say(update, context, text, buttons(rows + [_cancel_row(context)]))
+    elif step == UNIT:
+        text = _header(context, step) + "\n" + _(
+            "Which unit or place is it about? For example: “X township government”, “Y village committee”, "
+            "“the county education bureau”. Type it (at most {max} characters).", max=UNIT_MAX_CHARS)
+        await say(update, context, text, buttons([_cancel_row(context)]))
+    elif step == WHEN:
+        text = _header(context, step) + "\n" + _(
+            "When did it happen? Type a date or a period in your own words, or choose:")
+        rows = [[(_(choice), f"rp:when:{number}")] for number, choice in enumerate(WHEN_CHOICES, start=1)]
+        await say(update, context, text, buttons(rows + [_cancel_row(context)]))
+    elif step == DESCRIPTION:
+        text = _header(context, step) + "\n" + _(
+            "Describe what happened: what was required, by which unit, how often, and what it cost. "
+            "Between {min} and {max} characters.\n\n"
+            "Do not write your own name or anything else that would identify you.",
+            min=limits.description_min_chars, max=limits.description_max_chars)
+        await say(update, context, text, buttons([_cancel_row(context)]))
+    elif step == FILES:
+        await _ask_files(update, context, draft)
+    elif step == REVIEW:
+        await _show_review(update, context, draft)
+    elif step == EDIT:
+        rows = [[(_(label), f"rp:ed:{field}")] for field, label in FIELD_LABELS.items()]
+        rows.append([(_("← Back to the review"), "rp:back")])
+        await say(update, context, _("Which answer do you want to change?"), buttons(rows))
+    return step
+
+
+async def _ask_files(update: Update, context: Context, draft: Draft | None) -> None:
+    _ = context._
+    limits = context.services.settings.reports
+    count = draft.files if draft else 0
+    text = _header(context, FILES) + "\n" + _(
+        "You can add up to {count} photos or documents (at most {mb} MB each), for example a screenshot of a "
+        "notice or of a work-group message. Send them now, or press Continue.",
+        count=limits.max_attachments, mb=limits.max_attachment_mb)
+    text += "\n\n" + _(
+        "Location and camera data are removed from images. Documents (PDF, Word, Excel) may carry the author's "
+        "name in their properties: it is removed from Word and Excel files, but not from PDF or old .doc/.xls "
+        "files. Check them before sending.")
+    if count:
+        text += "\n\n" + _("Files added so far: {count}", count=count)
+    rows = [[(_("Continue →"), "rp:more")]]
+    if count:
+        rows.append([(_("Remove the files added"), "rp:clear")])
+    await say(update, context, text, buttons(rows + [_cancel_row(context)]))
+
+
+async def _show_review(update: Update, context: Context, draft: Draft) -> None:
+    _ = context._
+    description = draft.description or ""
+    if len(description) > REVIEW_DESCRIPTION_CHARS:
+        description = description[:REVIEW_DESCRIPTION_CHARS] + "…"
+    lines = [
+        _("<b>Please check your report before sending it</b>"),
+        "",
+        f"<b>{_('Category')}:</b> {html.escape(category_label(context, draft.category or ''))}",
+        f"<b>{_('Unit or place')}:</b> {html.escape(draft.unit or '')}",
+        f"<b>{_('When')}:</b> {html.escape(draft.when or '')}",
+        f"<b>{_('Description')}:</b>\n{html.escape(description)}",
+        f"<b>{_('Attachments')}:</b> {draft.files}",
+        "",
+        _("Send it, change an answer, or cancel (the draft is then deleted)."),
+    ]
+    rows = [[(_("✅ Submit"), "rp:submit")], [(_("✏️ Edit an answer"), "rp:edit")], _cancel_row(context)]
+    await say(update, context, "\n".join(lines), buttons(rows))
+
+
+def _review_options(context: Context) -> list[tuple[str, str]]:
+    _ = context._
+    return [("submit", _("✅ Submit")), ("edit", _("✏️ Edit an answer")), ("cancel", _("❌ Cancel"))]
+
+
+# ---- entering ----------------------------------------------------------------------------------
+
+async def start_report(update: Update, context: Context) -> str | int:
+    """/report, menu:report, /start report: begin a report, or offer to continue an unfinished one."""
+    if not is_private(update):
+        await send_deep_link(update, context, "report")
+        return END
+    _ = context._
+    context.chat_data.pop(STATUS_MEMORY, None)  # a /status session open in this chat ends here
+    reports = reports_of(context)
+    chat_id = update.effective_chat.id
+    draft = await reports.draft(chat_id=chat_id)
+    if draft is not None and (draft.category or draft.files):
+        rows = [[(_("Continue it"), "rp:go")], [(_("Start over"), "rp:new")], _cancel_row(context)]
+        await say(update, context, _("You have an unfinished report. Continue it, or start over (the draft is deleted)?"),
+                    buttons(rows))
+        return RESUME
+    return await _begin(update, context)
+
+
+async def _begin(update: Update, context: Context) -> str:
+    _ = context._
+    chat_id = update.effective_chat.id
+    reports = reports_of(context)
+    await reports.erase_draft(chat_id=chat_id)
+    draft = await reports.save_draft(chat_id=chat_id, draft=Draft(), now=utc_now())
+    await say(update, context, _(
+        "🔒 <b>Anonymous report</b>\n"
+        "Your Telegram name, number and id are not kept with the report, and nobody, the bot's operators "
+        "included, can tell who sent it. You will get a receipt code to read the answers later.\n"
+        "Type /cancel at any time to stop; nothing is kept then."))
+    return await ask(update, context, CATEGORY, draft)
+
+
+async def resume_choice(update: Update, context: Context) -> str | int:
+    """rp:go / rp:new, or typed: continue the unfinished draft or start over."""
+    _ = context._
+    query = update.callback_query
+    if query is not None:
+        choice = query.data.removeprefix("rp:")
+    else:
+        choice = pick(update.effective_message.text, [("go", _("Continue it")), ("new", _("Start over")),
+                                                      ("cancel", _("❌ Cancel"))])
+    if choice == "cancel":
+        return await cancel(update, context)
+    if choice == "new":
+        return await _begin(update, context)
+    if choice != "go":
+        await say(update, context, _("Please choose: continue the unfinished report, or start over."))
+        return RESUME
+    draft = await reports_of(context).draft(chat_id=update.effective_chat.id)
+    if draft is None:
+        return await _begin(update, context)
+    draft.editing = False
+    return await ask(update, context, draft.missing() or REVIEW, draft)
+
+
+# ---- answers -----------------------------------------------------------------------------------
+
+async def _load(update: Update, context: Context) -> Draft | None:
+    draft = await reports_of(context).draft(chat_id=update.effective_chat.id)
+    if draft is None:
+        await say(update, context, context._("This report is no longer in progress (it was sent, cancelled or expired). "
+                                      "Type /report to begin a new one."))
+    return draft
+
+
+async def _store(update: Update, context: Context, field: str, value: str) -> str | int:
+    """Save one answer, then ask the next question (or go back to the review after an edit)."""
+    draft = await _load(update, context)
+    if draft is None:
+        return END
+    setattr(draft, field, value)
+    editing, draft.editing = draft.editing, False
+    await reports_of(context).save_draft(chat_id=update.effective_chat.id, draft=draft, now=utc_now())
+    if editing:
+        return await ask(update, context, draft.missing() or REVIEW, draft)
+    return await ask(update, context, draft.missing() or FILES, draft)
+
+
+async def choose_category(update: Update, context: Context) -> str | int:
+    """rp:cat:<n> or a typed category (its number, its name, or part of it)."""
+    options = category_options(context)
+    query = update.callback_query
+    if query is not None:
+        match = re.fullmatch(r"rp:cat:(\d{1,2})", query.data or "")
+        number = int(match[1]) if match else 0
+        if not 1 <= number <= len(options):
+            await expired_button(update, context)
+            return CATEGORY
+        chosen = options[number - 1][0]
+    else:
+        chosen = pick(update.effective_message.text, options)
+        if chosen is None:
+            await say(update, context, context._("Please choose one of the categories above, or type its number "
+                                          "(1 to {count}).", count=len(options)))
+            return CATEGORY
+    return await _store(update, context, "category", chosen)
+
+
+async def type_unit(update: Update, context: Context) -> str | int:
+    """The unit or place, typed."""
+    text = " ".join((update.effective_message.text or "").split())
+    if len(text) < 2:
+        await say(update, context, context._("Please type the unit or place, e.g. “Y village committee”."))
+        return UNIT
+    if len(text) > UNIT_MAX_CHARS:
+        await say(update, context, context._("That is {length} characters; please keep the unit or place under {max} "
+                                      "(details go in the description).", length=len(text), max=UNIT_MAX_CHARS))
+        return UNIT
+    return await _store(update, context, "unit", text)
+
+
+async def choose_when(update: Update, context: Context) -> str | int:
+    """rp:when:<n> or a typed date or period."""
+    _ = context._
+    query = update.callback_query
+    if query is not None:
+        match = re.fullmatch(r"rp:when:(\d)", query.data or "")
+        number = int(match[1]) if match else 0
+        if not 1 <= number <= len(WHEN_CHOICES):
+            await expired_button(update, context)
+            return WHEN
+        text = _(WHEN_CHOICES[number - 1])
+    else:
+        text = " ".join((update.effective_message.text or "").split())
+        chosen = pick(text, [(choice, _(choice)) for choice in WHEN_CHOICES]) if text.isdigit() else None
+        text = _(chosen) if chosen else text
+        if not text:
+            await say(update, context, _("Please type when it happened, e.g. “since March”, “every Monday”."))
+            return WHEN
+        if len(text) > WHEN_MAX_CHARS:
+            await say(update, context, _("Please say when in fewer than {max} characters (details go in the description).",
+                                  max=WHEN_MAX_CHARS))
+            return WHEN
+    return await _store(update, context, "when", text)
+
+
+async def type_description(update: Update, context: Context) -> str | int:
+    """The description, within the configured length."""
+    _ = context._
+    text = (update.effective_message.text or "").strip()
+    limits = context.services.settings.reports
+    problem = reports_of(context).description_problem(text)
+    if problem == "short":
+        await say(update, context, _("That is {length} characters. Please write at least {min}, so that the supervisors "
+                              "can act on it: what was required, by which unit, how often.",
+                              length=len(text), min=limits.description_min_chars))
+        return DESCRIPTION
+    if problem == "long":
+        await say(update, context, _("That is {length} characters; the limit is {max}. Please shorten it (you can add "
+                              "details as a document in the next step).",
+                              length=len(text), max=limits.description_max_chars))
+        return DESCRIPTION
+    return await _store(update, context, "description", text)
+
+
+# ---- attachments ---------------------------------------------------------------------------------
+
+async def _add_file(update: Update, context: Context) -> int | None:
+    """Download, clean and add the file to the draft; the number of files, or None (the reporter was told)."""
+    try:
+        clean = await fetch_clean_file(update.effective_message, context)
+        return await reports_of(context).add_draft_file(chat_id=update.effective_chat.id, file=clean)
+    except FileRefused as refused:
+        await update.effective_message.reply_text(refusal_text(context, refused.reason))
+    except NoDraft:
+        await _load(update, context)
+    except TelegramError as exc:
+        log.warning("Could not download an attachment: %s", describe_exception(exc))
+        await update.effective_message.reply_text(
+            context._("I could not receive this file. Please send it again."))
+    return None
+
+
+async def receive_file(update: Update, context: Context) -> str:
+    """A photo or document at the attachments step."""
+    count = await _add_file(update, context)
+    if count is not None:
+        _ = context._
+        await say(update, context, _("File {count} of at most {max} added. Send more, or press Continue.",
+                              count=count, max=context.services.settings.reports.max_attachments),
+                    buttons([[(_("Continue →"), "rp:more")], _cancel_row(context)]))
+    return FILES
+
+
+async def receive_early_file(update: Update, context: Context) -> None:
+    """A photo or document before the attachments step: kept with the draft all the same."""
+    count = await _add_file(update, context)
+    if count is not None:
+        await update.effective_message.reply_text(context._(
+            "File {count} added; it will be sent with the report. Please answer the question above.", count=count))
+
+
+async def files_done(update: Update, context: Context) -> str | int:
+    """rp:more or typed "done": on to the review; rp:clear: remove the files added so far."""
+    _ = context._
+    query = update.callback_query
+    if query is not None:
+        choice = query.data.removeprefix("rp:")
+    else:
+        choice = pick(update.effective_message.text, [("more", _("Continue →")), ("clear", _("Remove the files added")),
+                                                      ("cancel", _("❌ Cancel"))])
+    if choice == "cancel":
+        return await cancel(update, context)
+    if choice == "clear":
+        await reports_of(context).clear_draft_files(chat_id=update.effective_chat.id)
+        draft = await _load(update, context)
+        return END if draft is None else await ask(update, context, FILES, draft)
+    if choice != "more":
+        await say(update, context, _("To attach something, send a photo or a document. To go on, press Continue "
+                              "(or type “done”)."), buttons([[(_("Continue →"), "rp:more")], _cancel_row(context)]))
+        return FILES
+    draft = await _load(update, context)
+    if draft is None:
+        return END
+    draft.editing = False
+    await reports_of(context).save_draft(chat_id=update.effective_chat.id, draft=draft, now=utc_now())
+    return await ask(update, context, draft.missing() or REVIEW, draft)
+
+
+# ---- review, edit, submit, cancel --------------------------------------------------------------
+
+async def review_choice(update: Update, context: Context) -> str | int:
+    """rp:submit / rp:edit, or typed."""
+    query = update.callback_query
+    choice = query.data.removeprefix("rp:") if query is not None else pick(update.effective_message.text,
+                                                                           _review_options(context))
+    if choice == "submit":
+        return await submit(update, context)
+    if choice == "edit":
+        return await ask(update, context, EDIT)
+    if choice == "cancel":
+        return await cancel(update, context)
+    await say(update, context, context._("Please choose: Submit, Edit an answer, or Cancel."))
+    return REVIEW
+
+
+async def edit_choice(update: Update, context: Context) -> str | int:
+    """rp:ed:<field> / rp:back, or typed: which answer to change."""
+    _ = context._
+    query = update.callback_query
+    options = [(field, _(label)) for field, label in FIELD_LABELS.items()] + [("back", _("← Back to the review"))]
+    if query is not None:
+        data = query.data or ""
+        choice = "back" if data == "rp:back" else data.removeprefix("rp:ed:")
+        if choice not in dict(options):
+            await expired_button(update, context)
+            return EDIT
+    else:
+        choice = pick(update.effective_message.text, options)
+        if choice is None:
+            await say(update, context, _("Please choose the answer to change (type its number, 1 to {count}).",
+                                  count=len(options)))
+            return EDIT
+    draft = await _load(update, context)
+    if draft is None:
+        return END
+    if choice == "back":
+        return await ask(update, context, REVIEW, draft)
+    draft.editing = True
+    await reports_of(context).save_draft(chat_id=update.effective_chat.id, draft=draft, now=utc_now())
+    return await ask(update, context, choice, draft)
+
+
+async def submit(update: Update, context: Context) -> str | int:
+    """Turn the draft into a report (one transaction) and show the receipt code, once."""
+    _ = context._
+    try:
+        receipt = await reports_of(context).submit(chat_id=update.effective_chat.id, now=utc_now())
+    except IncompleteDraft as missing:
+        draft = await _load(update, context)
+        return END if draft is None else await ask(update, context, missing.missing, draft)
+    except NoDraft:
+        await _load(update, context)
+        return END
+    except (SQLAlchemyError, DatabaseUnavailable, OSError) as exc:
+        log.warning("A report could not be submitted: %s", describe_exception(exc))
+        await say(update, context, _("Sorry, your report could not be saved just now. Your draft is kept: "
+                              "please press Submit again in a moment."),
+                    buttons([[(_("✅ Submit"), "rp:submit")], _cancel_row(context)]))
+        return REVIEW
+    await say(update, context, _(
+        "✅ <b>Your report has been sent.</b> The supervisors will look into it.\n\n"
+        "Your receipt code:\n<code>{code}</code>\n\n"
+        "Write it down or keep it somewhere safe <b>now</b>: it is shown only this once and it is the only way "
+        "back to your report. With it, /status shows what became of the report and the supervisors' questions, "
+        "and lets you answer. We do not know who you are, so we cannot show the code again or recover it. "
+        "Anyone who has the code can read the answers: do not share it.", code=receipt.code))
+    return END
+
+
+async def cancel(update: Update, context: Context) -> int:
+    """/cancel or rp:cancel at any step: the draft and its files are deleted."""
+    await reports_of(context).erase_draft(chat_id=update.effective_chat.id)
+    await say(update, context, context._("Cancelled. Your draft and its files have been deleted; nothing was kept."))
+    return END
+
+
+async def busy(update: Update, context: Context) -> None:
+    """/status while a report is being written: finish or cancel first (the draft stays)."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await update.effective_message.reply_text(context._(
+        "You are in the middle of writing a report. Finish it or /cancel it first, then use /status."))
+
+
+async def not_now(update: Update, context: Context) -> None:
+    """Anything else during the intake: say what is expected."""
+    await update.effective_message.reply_text(context._(
+        "Please answer the question above with text or a button, or type /cancel to stop."))
+
+
+# ---- the handler ---------------------------------------------------------------------------------
+
+TEXT = filters.TEXT & ~filters.COMMAND
+PRIVATE = filters.ChatType.PRIVATE
+
+
+def intake_handler() -> ConversationHandler:
+    """The persistent intake conversation; it must come before the plain /start handler."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*per_message.*")
+        return ConversationHandler(
+            entry_points=[
+                CommandHandler("report", start_report, filters=PRIVATE),
+                CommandHandler("start", start_report, filters=PRIVATE & filters.Regex(r"^/start(@\w+)? report$")),
+                CallbackQueryHandler(start_report, pattern=r"^menu:report$"),
+            ],
+            states={
+                RESUME: [CallbackQueryHandler(resume_choice, pattern=r"^rp:(go|new)$"),
+                         MessageHandler(TEXT, resume_choice)],
+                CATEGORY: [CallbackQueryHandler(choose_category, pattern=r"^rp:cat:"),
+                           MessageHandler(TEXT, choose_category)],
+                UNIT: [MessageHandler(TEXT, type_unit)],
+                WHEN: [CallbackQueryHandler(choose_when, pattern=r"^rp:when:"), MessageHandler(TEXT, choose_when)],
+                DESCRIPTION: [MessageHandler(TEXT, type_description)],
+                FILES: [MessageHandler(ATTACHMENT, receive_file),
+                        CallbackQueryHandler(files_done, pattern=r"^rp:(more|clear)$"),
+                        MessageHandler(TEXT, files_done)],
+                REVIEW: [CallbackQueryHandler(review_choice, pattern=r"^rp:(submit|edit)$"),
+                         MessageHandler(TEXT, review_choice)],
+                EDIT: [CallbackQueryHandler(edit_choice, pattern=r"^rp:(ed:|back$)"), MessageHandler(TEXT, edit_choice)],
+            },
+            fallbacks=[
+                CommandHandler("cancel", cancel),
+                CallbackQueryHandler(cancel, pattern=r"^rp:cancel$"),
+                CommandHandler("status", busy),
+                CallbackQueryHandler(busy, pattern=r"^menu:status$"),
+                MessageHandler(ATTACHMENT, receive_early_file),
+                MessageHandler(REFUSED_MEDIA, refuse_media),
+                MessageHandler(~filters.COMMAND, not_now),
+            ],
+            name="report_intake",
+            persistent=True,
+            allow_reentry=True,
+        )

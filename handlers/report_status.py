@@ -1,0 +1,339 @@
+"""Anonymous reports, the reporter's side: /status with the receipt code.
+
+`/status` (or the menu button `menu:status`, or the deep link `/start status`) asks for the code,
+or takes it at once (`/status K7QF-2M9X-...`). It shows the report's status history and the
+supervisors' messages, and lets the reporter answer or add information and files, by buttons or
+by typing. Wrong codes are throttled by the service (under a keyed hash, never the user id).
+
+The open report is remembered only in memory (`chat_data`, which is never persisted), for a
+limited time: after a restart or a pause the code is asked again. Nothing in the database links a
+chat to a report.
+
+Callback data (checked on arrival):
+  rs:reply   type an answer or more information
+  rs:file    send a file
+  rs:refresh show the report again
+  rs:done    close the view
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+import warnings
+
+from telegram import Update
+from telegram.ext import (CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, TypeHandler,
+                          filters)
+
+from bot.i18n import N_
+from bot.reports import codes
+from bot.reports.files import FileRefused
+from bot.reports.service import HistoryItem, Refused, ReporterView
+from bot.reports.states import Action, Status
+from handlers.common import buttons
+from handlers.context import Context
+from handlers.report_intake import (ATTACHMENT, PRIVATE, REFUSED_MEDIA, STATUS_MEMORY, TEXT, category_label,
+                                    fetch_clean_file, is_private, normalise_choice, pick, refusal_text,
+                                    refuse_media, reports_of, say, send_deep_link, utc_now)
+
+CODE, VIEW = "status_code", "status_view"
+END = ConversationHandler.END
+SESSION_SECONDS = 15 * 60  # how long an opened report stays open without activity
+MESSAGE_LIMIT = 3800  # under Telegram's 4096, with room for the markup
+QUOTE_CHARS = 1500  # the reporter's own messages are shown shortened
+_CODE_IN_TEXT = re.compile(r"[0-9A-Za-z]{4}(?:[\s\-_.]*[0-9A-Za-z]{4}){3}")
+
+STATUS_NAMES = {
+    Status.NEW: N_("received, waiting to be acknowledged"),
+    Status.OPEN: N_("being handled"),
+    Status.WAITING: N_("waiting for your answer"),
+    Status.CLOSED: N_("closed"),
+    Status.REJECTED: N_("rejected"),
+}
+
+
+# ---- memory (chat_data only: never written anywhere) -------------------------------------------
+
+def _remember(context: Context, report_id: int) -> None:
+    context.chat_data[STATUS_MEMORY] = (report_id, time.monotonic())
+
+
+def _current(context: Context) -> int | None:
+    entry = context.chat_data.get(STATUS_MEMORY)
+    if entry is None:
+        return None
+    report_id, since = entry
+    if time.monotonic() - since > SESSION_SECONDS:
+        context.chat_data.pop(STATUS_MEMORY, None)
+        return None
+    _remember(context, report_id)
+    return report_id
+
+
+def _forget(context: Context) -> None:
+    context.chat_data.pop(STATUS_MEMORY, None)
+
+
+# ---- entering, the code --------------------------------------------------------------------------
+
+async def start_status(update: Update, context: Context) -> str | int:
+    """/status [CODE], menu:status, /start status: ask for the receipt code (or check the one given)."""
+    if not is_private(update):
+        await send_deep_link(update, context, "status")
+        return END
+    _forget(context)
+    given = " ".join(context.args or []) if update.callback_query is None else ""
+    if given and given.lower() != "status":
+        return await _check(update, context, given)
+    await say(update, context, context._("Please send your receipt code (16 letters and digits, like "
+                                  "<code>K7QF-2M9X-ABCD-EFGH</code>). /cancel to stop."))
+    return CODE
+
+
+async def type_code(update: Update, context: Context) -> str | int:
+    """The receipt code, typed or pasted."""
+    return await _check(update, context, update.effective_message.text or "")
+
+
+def _code_candidate(text: str) -> str:
+    """The code itself when the reporter pasted it with other words (e.g. the whole receipt message)."""
+    if codes.normalise(text) is not None:
+        return text
+    found = _CODE_IN_TEXT.findall(text)
+    return found[0] if len(found) == 1 else text
+
+
+async def _check(update: Update, context: Context, text: str) -> str | int:
+    _ = context._
+    check = await reports_of(context).open_by_code(user_id=update.effective_user.id, text=_code_candidate(text),
+                                                   now=utc_now())
+    if check.outcome == "locked":
+        await say(update, context, _("Too many wrong codes. For your protection, please wait {minutes} minutes and then "
+                              "try again.", minutes=check.wait_minutes))
+        return END
+    if check.outcome == "bad_format":
+        await say(update, context, _("That does not look like a receipt code. A code has 16 letters and digits in four "
+                              "groups, like <code>K7QF-2M9X-ABCD-EFGH</code>. Please type it again, or /cancel."))
+        return CODE
+    if check.outcome == "not_found":
+        await say(update, context, _("No report has this code. Please check it and try again ({left} attempts left "
+                              "before a pause), or /cancel.", left=check.attempts_left))
+        return CODE
+    _remember(context, check.report_id)
+    return await _show(update, context, check.report_id)
+
+
+# ---- the view ------------------------------------------------------------------------------------
+
+def _history_line(context: Context, item: HistoryItem) -> str | None:
+    _ = context._
+    day = item.at.astimezone(context.services.settings.zone).date().isoformat()
+    text = html.escape(item.text or "")
+    if item.action is Action.SUBMIT:
+        line = _("Report sent")
+    elif item.action is Action.ACKNOWLEDGE:
+        line = _("Acknowledged by the supervisors")
+    elif item.action is Action.ASK:
+        line = _("<b>Question from the supervisors:</b> {text}", text=text)
+    elif item.action is Action.TRANSFER:
+        line = _("Passed on to the unit responsible")
+    elif item.action is Action.CLOSE:
+        line = _("<b>Closed. Outcome:</b> {text}", text=text)
+    elif item.action is Action.REJECT:
+        line = (_("<b>Rejected as spam:</b> {text}", text=text) if item.kind == "spam"
+                else _("<b>Rejected as outside our remit:</b> {text}", text=text))
+    elif item.action is Action.REPLY:
+        own = item.text or ""
+        own = own if len(own) <= QUOTE_CHARS else own[:QUOTE_CHARS] + "…"
+        line = _("Your message: {text}", text=html.escape(own))
+    elif item.action is Action.ATTACH:
+        line = _("You added a file")
+    else:
+        return None
+    return f"{day} · {line}"
+
+
+def _view_keyboard(context: Context):
+    _ = context._
+    return buttons([[(_("✍️ Answer or add information"), "rs:reply")], [(_("📎 Add a file"), "rs:file")],
+                    [(_("🔄 Refresh"), "rs:refresh"), (_("✔️ Done"), "rs:done")]])
+
+
+def _view_options(context: Context) -> list[tuple[str, str]]:
+    _ = context._
+    return [("reply", _("✍️ Answer or add information")), ("file", _("📎 Add a file")),
+            ("refresh", _("🔄 Refresh")), ("done", _("✔️ Done"))]
+
+
+def _pieces(lines: list[str]) -> list[str]:
+    """Lines joined into messages under Telegram's limit."""
+    pieces, current = [], ""
+    for line in lines:
+        line = line if len(line) <= MESSAGE_LIMIT else line[:MESSAGE_LIMIT] + "…"
+        if current and len(current) + len(line) + 1 > MESSAGE_LIMIT:
+            pieces.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    return pieces + [current] if current else pieces
+
+
+async def _show(update: Update, context: Context, report_id: int) -> str | int:
+    """The report's status, history and the supervisors' messages; then what the reporter can do."""
+    _ = context._
+    try:
+        view: ReporterView = await reports_of(context).reporter_view(report_id=report_id)
+    except Refused:  # deleted meanwhile (retention)
+        _forget(context)
+        await say(update, context, _("This report no longer exists: closed reports are deleted after a while."))
+        return END
+    lines = [
+        _("<b>Your report</b>"),
+        f"{_('Category')}: {html.escape(category_label(context, view.category))}",
+        _("Sent on: {day}", day=view.submitted_on.isoformat()),
+        _("Status: <b>{status}</b>", status=_(STATUS_NAMES[view.status])),
+        _("Files: {count}", count=view.files),
+        "",
+        _("<b>History</b>"),
+    ]
+    lines += [line for line in (_history_line(context, item) for item in view.history) if line]
+    pieces = _pieces(lines)
+    for piece in pieces[:-1]:
+        await say(update, context, piece)
+    if not view.can_reply:
+        _forget(context)
+        await say(update, context, pieces[-1] + "\n\n" + _("This report is finished; it can no longer be answered."))
+        return END
+    hint = (_("The supervisors are waiting for your answer: type it below.") if view.status is Status.WAITING
+            else _("To answer or add information, type it below; to add a photo or document, send it."))
+    await say(update, context, pieces[-1] + "\n\n" + hint, _view_keyboard(context))
+    return VIEW
+
+
+async def _report_or_restart(update: Update, context: Context) -> int | None:
+    report_id = _current(context)
+    if report_id is None:
+        await say(update, context, context._("Your report is no longer open here (for your safety it closes after a "
+                                      "while). Nothing was sent. Type /status and your code to open it again."))
+    return report_id
+
+
+async def view_choice(update: Update, context: Context) -> str | int:
+    """rs:reply / rs:file / rs:refresh / rs:done."""
+    _ = context._
+    choice = update.callback_query.data.removeprefix("rs:")
+    return await _act_on(update, context, choice)
+
+
+async def _act_on(update: Update, context: Context, choice: str) -> str | int:
+    _ = context._
+    if choice == "done":
+        return await finish(update, context)
+    report_id = await _report_or_restart(update, context)
+    if report_id is None:
+        return END
+    if choice == "refresh":
+        return await _show(update, context, report_id)
+    if choice == "file":
+        await say(update, context, _("Send the photo or document now (at most {mb} MB). Location and camera data are "
+                              "removed from images; documents may carry the author's name in their properties.",
+                              mb=context.services.settings.reports.max_attachment_mb))
+    else:
+        await say(update, context, _("Type your answer or the information you want to add, and send it."))
+    return VIEW
+
+
+async def send_message(update: Update, context: Context) -> str | int:
+    """Typed text in the view: a button's name, or a message for the supervisors."""
+    _ = context._
+    text = (update.effective_message.text or "").strip()
+    choice = pick(text, _view_options(context)) if len(normalise_choice(text)) <= 12 else None
+    if choice is not None:
+        return await _act_on(update, context, choice)
+    report_id = await _report_or_restart(update, context)
+    if report_id is None:
+        return END
+    try:
+        status = await reports_of(context).reporter_reply(report_id=report_id, text=text, now=utc_now())
+    except Refused as refused:
+        if refused.reason == "text_too_long":
+            await say(update, context, _("That is {length} characters; the limit is {max}. Please shorten it or send it "
+                                  "in two parts.", length=len(text),
+                                  max=context.services.settings.reports.description_max_chars))
+            return VIEW
+        if refused.reason == "text_required":
+            await say(update, context, _("Type your answer or the information you want to add, and send it."))
+            return VIEW
+        _forget(context)
+        await say(update, context, _("This report is finished; it can no longer be answered."))
+        return END
+    await say(update, context, _("✅ Sent to the supervisors; they do not see who you are. Status: <b>{status}</b>.\n"
+                          "You can write more, send a file, or press Done.", status=_(STATUS_NAMES[status])),
+                _view_keyboard(context))
+    return VIEW
+
+
+async def send_file(update: Update, context: Context) -> str | int:
+    """A photo or document in the view: cleaned and added to the report."""
+    _ = context._
+    report_id = await _report_or_restart(update, context)
+    if report_id is None:
+        return END
+    try:
+        clean = await fetch_clean_file(update.effective_message, context)
+        count = await reports_of(context).reporter_attach(report_id=report_id, file=clean, now=utc_now())
+    except FileRefused as refused:
+        await say(update, context, refusal_text(context, refused.reason))
+        return VIEW
+    except Refused:
+        _forget(context)
+        await say(update, context, _("This report is finished; it can no longer be answered."))
+        return END
+    await say(update, context, _("✅ File added to your report ({count} files now). The supervisors will see it.",
+                          count=count), _view_keyboard(context))
+    return VIEW
+
+
+async def ask_for_code(update: Update, context: Context) -> str:
+    """Anything but text while the code is expected."""
+    await say(update, context, context._("Please type your receipt code, or /cancel."))
+    return CODE
+
+
+async def finish(update: Update, context: Context) -> int:
+    """rs:done or /cancel: close the report view (the code is needed to open it again)."""
+    _forget(context)
+    await say(update, context, context._("Closed. To see your report again, type /status and your code."))
+    return END
+
+
+async def time_out(update: Update, context: Context) -> None:
+    """The view was left open: forget the report (quietly)."""
+    _forget(context)
+
+
+def status_handler() -> ConversationHandler:
+    """The /status conversation: in memory only, closed after a pause."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*per_message.*")
+        return ConversationHandler(
+            entry_points=[
+                CommandHandler("status", start_status, filters=PRIVATE),
+                CommandHandler("start", start_status, filters=PRIVATE & filters.Regex(r"^/start(@\w+)? status$")),
+                CallbackQueryHandler(start_status, pattern=r"^menu:status$"),
+            ],
+            states={
+                CODE: [MessageHandler(TEXT, type_code), MessageHandler(~filters.COMMAND, ask_for_code)],
+                VIEW: [CallbackQueryHandler(view_choice, pattern=r"^rs:(reply|file|refresh|done)$"),
+                       MessageHandler(TEXT, send_message),
+                       MessageHandler(ATTACHMENT, send_file),
+                       MessageHandler(REFUSED_MEDIA, refuse_media)],
+                ConversationHandler.TIMEOUT: [TypeHandler(Update, time_out)],
+            },
+            fallbacks=[CommandHandler("cancel", finish), CallbackQueryHandler(finish, pattern=r"^rs:done$")],
+            name="report_status",
+            persistent=False,
+            allow_reentry=True,
+            conversation_timeout=SESSION_SECONDS,
+        )

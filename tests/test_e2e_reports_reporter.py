@@ -1,0 +1,161 @@
+"""Anonymous reports, the reporter's side, end to end: the real bot process through the sandbox.
+
+A whole intake with a photo carrying GPS data (and a restart of the bot in the middle), the
+receipt, /status with that code (with a supervisor's question answered), wrong codes, /cancel,
+the group deep link, and a scan of the database file and the log for the reporter's identity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import sqlite3
+from datetime import datetime, timezone
+
+import pytest
+from PIL import ExifTags, Image
+
+from bot.config import load_settings
+from bot.crypto import Crypto
+from bot.db import Database
+from bot.reports.service import ReportService
+from bot.reports.states import Action
+from tests.e2e import SUPERVISOR_ID, buttons_of, text_of
+
+pytestmark = pytest.mark.e2e
+CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
+DESCRIPTION = ("The township requires every village cadre to post four photos a day in the work group "
+               "as proof of patrols, and scores us on the count.")
+
+
+def photo_with_gps() -> bytes:
+    """A small PNG whose EXIF names a camera and a GPS position."""
+    image = Image.new("RGB", (120, 80), (200, 30, 30))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "SecretCamMaker"
+    exif.get_ifd(ExifTags.IFD.GPSInfo).update({
+        ExifTags.GPS.GPSLatitudeRef: "N", ExifTags.GPS.GPSLatitude: (31.0, 14.0, 5.0),
+        ExifTags.GPS.GPSLongitudeRef: "E", ExifTags.GPS.GPSLongitude: (121.0, 28.0, 9.0)})
+    out = io.BytesIO()
+    image.save(out, "PNG", exif=exif)
+    return out.getvalue()
+
+
+def service_for(bot) -> tuple[ReportService, Database]:
+    """The bot's own report service, on its database, as a supervisor's tool would use it."""
+    key = bot.env["QINGFENG_SECURITY__ENCRYPTION_KEYS"]
+    settings = load_settings(environ={"QINGFENG_DATABASE__URL": bot.database_url,
+                                      "QINGFENG_BOT__DATA_DIR": str(bot.data_dir),
+                                      "QINGFENG_SECURITY__ENCRYPTION_KEYS": key,
+                                      "QINGFENG_ACCESS__SUPERVISORS": str(SUPERVISOR_ID)})
+    database = Database.connect(bot.database_url)
+    return ReportService(settings=settings, database=database, crypto=Crypto([key])), database
+
+
+async def test_a_report_with_a_photo_survives_a_restart_and_leaves_no_trace_of_the_reporter(bot_factory):
+    bot = await bot_factory()
+    user = await bot.user(language_code="en", first_name="Xiaoming", last_name="Wangreporter",
+                          username="secret_whistler")
+
+    # In a group: the deep link and nothing else.
+    group = await user.send("/report", chat_id=-100777)
+    assert len(group) == 1 and not buttons_of(group[0])
+    assert "?start=report" in group[0]["text"] and "Step" not in group[0]["text"]
+
+    started = await user.send("/report")
+    assert "Anonymous report" in text_of(started) and "Step 1 of 5" in text_of(started)
+    assert "Step 2 of 5" in text_of(await user.press("Inspection and assessment overload"))
+    assert "Step 3 of 5" in text_of(await user.send("Qinghe township government"))
+
+    await bot.restart()  # in the middle of the intake: nothing may be lost
+    assert "Step 4 of 5" in text_of(await user.send("every week since March"))
+    assert "at least 20" in text_of(await user.send("too short"))
+    files_step = text_of(await user.send(DESCRIPTION))
+    assert "Step 5 of 5" in files_step and "author's name" in files_step
+
+    assert "File 1 of at most 5 added" in text_of(await user.send_photo(photo_with_gps()))
+    assert "can't take this kind of file" in text_of(await user.send_document(b"PK\x03\x04zip", "x.zip",
+                                                                              "application/zip"))
+    review = text_of(await user.send("done"))
+    assert "Qinghe township government" in review and "every week since March" in review
+    assert "Attachments:</b> 1" in review or "Attachments: 1" in review
+
+    await user.press("Edit an answer")
+    assert "Which unit" in text_of(await user.press("Unit or place"))
+    review = text_of(await user.send("Qinghe township, Party and Government Office"))
+    assert "Party and Government Office" in review and "check your report" in review
+
+    receipt = text_of(await user.press("Submit"))
+    code = CODE.search(receipt)[0]
+    assert "only way back" in receipt
+
+    # A supervisor acknowledges and asks a question (through the service, as their inbox does).
+    reports, database = service_for(bot)
+    try:
+        now = datetime.now(timezone.utc)
+        found = await reports.open_by_code(user_id=1, text=code, now=now)
+        assert found.outcome == "found", (found, code, receipt)
+        await reports.act(supervisor_id=SUPERVISOR_ID, report_id=found.report_id, action=Action.ACKNOWLEDGE, now=now)
+        await reports.act(supervisor_id=SUPERVISOR_ID, report_id=found.report_id, action=Action.ASK, now=now,
+                          text="Which app is it?")
+        (stored,) = await reports.files(supervisor_id=SUPERVISOR_ID, report_id=found.report_id)
+    finally:
+        await database.dispose()
+    assert b"SecretCamMaker" not in stored.data and not dict(Image.open(io.BytesIO(stored.data)).getexif())
+
+    # /status: wrong format, then the code; the question is shown and answered.
+    assert "does not look like a receipt code" in text_of(await user.send("/status hello"))
+    view = text_of(await user.send(code.lower().replace("-", " ")))
+    assert "Which app is it?" in view and "waiting for your answer" in view and "Report sent" in view
+    assert "Sent to the supervisors" in text_of(await user.send("It is the Daily Patrol app."))
+    assert "Your message: It is the Daily Patrol app." in text_of(await user.press("Refresh"))
+    assert "Closed" in text_of(await user.press("Done"))
+    assert "No report has this code" in text_of(await user.send("/status 0000-0000-0000-0000"))
+
+    # Nothing that identifies the reporter: database file (with its WAL) and the log.
+    await bot.stop()
+    db_path = bot.data_dir / "qingfeng.db"
+    with sqlite3.connect(db_path) as conn:  # the intake left nothing under the chat
+        assert conn.execute("SELECT count(*) FROM conversation_state").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM report_draft").fetchone() == (0,)
+    stored_bytes = b"".join(p.read_bytes() for p in db_path.parent.glob("qingfeng.db*"))
+    log = bot.log_text()
+    assert "Traceback" not in log
+    for secret in (str(user.id), "secret_whistler", "Xiaoming", "Wangreporter",
+                   hashlib.sha256(str(user.id).encode()).hexdigest(), DESCRIPTION[:30], "Daily Patrol"):
+        assert secret.encode() not in stored_bytes, secret
+        if secret not in (DESCRIPTION[:30], "Daily Patrol"):
+            assert secret not in log, secret
+    assert DESCRIPTION[:30] not in log and "Daily Patrol" not in log
+
+
+async def test_cancel_deep_link_throttling_and_forged_buttons(bot_factory):
+    bot = await bot_factory()
+    user = await bot.user(language_code="zh")
+
+    # The deep link starts the intake; /cancel midway deletes the draft.
+    assert "第 1 步" in text_of(await user.send("/start report"))
+    await user.send("3")  # a typed category number
+    assert "第 3 步" in text_of(await user.send("某某乡政府"))
+    await user.press(data="rp:when:9", expect_reply=False)  # forged: refused, nothing changes
+    assert "未完成" in text_of(await user.send("/report"))  # an unfinished draft: continue it?
+    assert "第 3 步" in text_of(await user.send("继续"))  # typed instead of pressed
+    assert "/cancel" in text_of(await user.send("/status"))  # busy: finish or cancel first
+    assert "已取消" in text_of(await user.send("/cancel"))
+    started = await user.press("举报形式主义", message=(await user.send("/start"))[-1])
+    assert "第 1 步" in text_of(started)  # a fresh draft: the old answers are gone
+    assert "未完成" not in text_of(started)
+    await user.send("/cancel")
+
+    # Wrong codes: five, then a polite wait.
+    assert "回执码" in text_of(await user.send("/status"))
+    for attempt in range(5):
+        assert "没有与这个回执码对应的举报" in text_of(await user.send(f"0000-0000-0000-000{attempt}"))
+    assert "请等待" in text_of(await user.send("0000-0000-0000-0009"))
+    assert "请等待" in text_of(await user.send("/status 0000-0000-0000-0008"))
+
+    answers = [e for e in (await bot.client.events(chat_id=user.id, after=0))["events"]
+               if e["type"] == "callback_answer"]
+    assert any("失效" in (a.get("text") or "") for a in answers)
+    assert "Traceback" not in bot.log_text()

@@ -1,0 +1,219 @@
+"""LedgerService: invites bind once and expire; contacts see and act on their unit's items only;
+the closing workflow (progress, closure request, approve / send back / close directly)."""
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlmodel import select
+
+from bot.ledger.importer import ParsedItem, SourceRow, Table
+from bot.ledger.models import OutboxMessage
+from bot.ledger.service import Evidence, InvalidTransition, InviteInvalid, LedgerError, LedgerService, NotFound
+
+NOW = datetime(2026, 6, 1, 1, 0, tzinfo=timezone.utc)
+SUPERVISOR = 900000001  # the settings fixture's supervisor
+CHAT_A, CHAT_B = 555001, 555002
+
+
+class Clock:
+    def __init__(self):
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def ledger(settings, database, clock) -> LedgerService:
+    return LedgerService(settings=settings, database=database, clock=clock)
+
+
+def table(*rows: tuple[str, str, str, str]) -> Table:
+    headers = {"external_id": "编号", "problem": "问题", "unit": "责任单位", "deadline": "整改时限"}
+    return Table(headers=headers, rows=[SourceRow(n, dict(zip(headers, row))) for n, row in enumerate(rows, start=2)])
+
+
+@pytest.fixture
+async def items(ledger) -> dict[str, int]:
+    """Two units with two items each; item ids by external id."""
+    await ledger.add_unit("县政府")
+    await ledger.add_unit("甲局", parent="县政府")
+    await ledger.add_unit("乙局", parent="县政府")
+    result = await ledger.import_table(table(("A-1", "甲局问题一", "甲局", "2026-12-31"),
+                                             ("A-2", "甲局问题二", "甲局", "2026-06-10"),
+                                             ("B-1", "乙局问题一", "乙局", "2026-12-31"),
+                                             ("B-2", "乙局问题二", "乙局", "2026-07-01")))
+    assert result.applied, result.problems
+    ids = {}
+    for unit, chat in (("甲局", CHAT_A), ("乙局", CHAT_B)):
+        invite = await ledger.create_invite(unit)
+        await ledger.bind(invite.code, chat)
+        _unit, views, _total = await ledger.items_for_chat(chat)
+        ids |= {v.external_id: v.id for v in views}
+    return ids
+
+
+async def test_an_invite_binds_once(ledger):
+    await ledger.add_unit("甲局")
+    invite = await ledger.create_invite("甲局")
+    assert len(invite.code) == 10 and invite.expires_at == NOW + timedelta(hours=72)
+    unit = await ledger.bind(invite.code.lower(), CHAT_A)  # case and spaces do not matter
+    assert unit.name == "甲局"
+    assert (await ledger.unit_of_chat(CHAT_A)).name == "甲局"
+    with pytest.raises(InviteInvalid) as used:
+        await ledger.bind(invite.code, CHAT_B)
+    assert used.value.reason == "used"
+    assert await ledger.unit_of_chat(CHAT_B) is None
+    with pytest.raises(InviteInvalid) as unknown:
+        await ledger.bind("NOTACODE22", CHAT_B)
+    assert unknown.value.reason == "unknown"
+
+
+async def test_an_expired_invite_is_refused(ledger, clock, settings):
+    await ledger.add_unit("甲局")
+    invite = await ledger.create_invite("甲局")
+    clock.now = NOW + timedelta(hours=settings.ledger.invite_ttl_hours, seconds=1)
+    with pytest.raises(InviteInvalid) as expired:
+        await ledger.bind(invite.code, CHAT_A)
+    assert expired.value.reason == "expired"
+    assert await ledger.unit_of_chat(CHAT_A) is None
+    clock.now = NOW
+    assert (await ledger.bind(invite.code, CHAT_A)).name == "甲局"  # it was not spent by the refusal
+
+
+async def test_invite_for_an_unknown_unit(ledger):
+    with pytest.raises(NotFound):
+        await ledger.create_invite("没有的单位")
+
+
+async def test_a_new_code_moves_a_chat_to_another_unit(ledger):
+    await ledger.add_unit("甲局")
+    await ledger.add_unit("乙局")
+    await ledger.bind((await ledger.create_invite("甲局")).code, CHAT_A)
+    await ledger.bind((await ledger.create_invite("乙局")).code, CHAT_A)
+    assert (await ledger.unit_of_chat(CHAT_A)).name == "乙局"
+    units = {u.name: u for u in await ledger.list_units()}
+    assert (units["甲局"].contacts, units["乙局"].contacts) == (0, 1)
+
+
+async def test_a_contact_sees_and_acts_on_their_units_items_only(ledger, items):
+    unit, views, total = await ledger.items_for_chat(CHAT_A)
+    assert unit.name == "甲局" and total == 2
+    assert [v.external_id for v in views] == ["A-2", "A-1"]  # nearest deadline first
+    foreign = items["B-1"]
+    with pytest.raises(NotFound):
+        await ledger.item(foreign, chat_id=CHAT_A)
+    with pytest.raises(NotFound):
+        await ledger.record_progress(foreign, chat_id=CHAT_A, text="不是我们的")
+    with pytest.raises(NotFound):
+        await ledger.request_closure(foreign, chat_id=CHAT_A)
+    with pytest.raises(NotFound):
+        await ledger.start_prompt(chat_id=CHAT_A, user_id=CHAT_A, action="progress", item_id=foreign)
+    with pytest.raises(NotFound):
+        await ledger.progress_of(foreign, chat_id=CHAT_A)
+    with pytest.raises(NotFound):  # an unbound chat sees nothing
+        await ledger.items_for_chat(777)
+    assert (await ledger.item(foreign, chat_id=CHAT_B)).unit == "乙局"
+    assert (await ledger.item(foreign, supervisor_id=SUPERVISOR)).unit == "乙局"
+
+
+async def test_review_actions_need_a_supervisor(ledger, items):
+    item = items["A-1"]
+    await ledger.record_progress(item, chat_id=CHAT_A, text="已整改")
+    await ledger.request_closure(item, chat_id=CHAT_A)
+    for act in (ledger.approve(item, supervisor_id=CHAT_A),
+                ledger.send_back(item, supervisor_id=CHAT_A, comment="x"),
+                ledger.close_directly(item, supervisor_id=12345, reason="x")):
+        with pytest.raises(NotFound):
+            await act
+    with pytest.raises(NotFound):
+        await ledger.start_prompt(chat_id=CHAT_A, user_id=CHAT_A, action="close_directly", item_id=item)
+    assert (await ledger.item(item, chat_id=CHAT_A)).status == "closure_requested"
+
+
+async def test_progress_closure_request_send_back_and_approval(ledger, items):
+    item = items["A-1"]
+    with pytest.raises(InvalidTransition):  # nothing reported yet
+        await ledger.request_closure(item, chat_id=CHAT_A)
+    await ledger.start_prompt(chat_id=CHAT_A, user_id=CHAT_A, action="progress", item_id=item)
+    first = await ledger.record_progress(item, chat_id=CHAT_A, user_id=CHAT_A, text="已合并两个APP")
+    second = await ledger.record_progress(item, chat_id=CHAT_A, user_id=CHAT_A,
+                                          evidence=[Evidence("photo", "PHOTO-FILE-ID")])
+    assert first.progress_id == second.progress_id and second.files == 1  # one report, its evidence added
+    assert first.item.status == "open" and (await ledger.item(item, chat_id=CHAT_A)).status == "in_progress"
+    await ledger.end_prompt(chat_id=CHAT_A, user_id=CHAT_A)
+    assert await ledger.prompt(chat_id=CHAT_A, user_id=CHAT_A) is None
+
+    requested = await ledger.request_closure(item, chat_id=CHAT_A)
+    assert requested.status == "closure_requested"
+    with pytest.raises(InvalidTransition):
+        await ledger.request_closure(item, chat_id=CHAT_A)
+    with pytest.raises(LedgerError):
+        await ledger.send_back(item, supervisor_id=SUPERVISOR, comment="  ")
+    back = await ledger.send_back(item, supervisor_id=SUPERVISOR, comment="缺少佐证材料")
+    assert back.status == "in_progress"
+    with pytest.raises(InvalidTransition):
+        await ledger.approve(item, supervisor_id=SUPERVISOR)
+    await ledger.record_progress(item, chat_id=CHAT_A, text="补充材料", evidence=[Evidence("document", "DOC-ID", "a.pdf", "application/pdf")])
+    await ledger.request_closure(item, chat_id=CHAT_A)
+    closed = await ledger.approve(item, supervisor_id=SUPERVISOR)
+    assert closed.status == "closed" and not closed.overdue
+    with pytest.raises(InvalidTransition):
+        await ledger.record_progress(item, chat_id=CHAT_A, text="还有")
+
+    progress = await ledger.progress_of(item, supervisor_id=SUPERVISOR)
+    assert [(p.text, [e.file_id for e in p.evidence]) for p in progress] == [
+        ("已合并两个APP", ["PHOTO-FILE-ID"]), ("补充材料", ["DOC-ID"])]
+    actions = [(h.action, h.actor_kind) for h in await ledger.history(item)]
+    assert actions == [("created", "import"), ("progress", "contact"), ("started", "contact"),
+                       ("closure_requested", "contact"), ("sent_back", "supervisor"), ("progress", "contact"),
+                       ("closure_requested", "contact"), ("approved", "supervisor")]
+    assert [h.comment for h in await ledger.history(item) if h.action == "sent_back"] == ["缺少佐证材料"]
+
+
+async def test_close_directly_needs_a_reason_and_cancels_pending_reminders(ledger, items, database):
+    item = items["B-2"]
+    async with database.transaction() as session:
+        session.add(OutboxMessage(item_id=item, kind="before", slot="2026-07-01:-7", next_attempt_at=NOW, created_at=NOW))
+    with pytest.raises(LedgerError):
+        await ledger.close_directly(item, supervisor_id=SUPERVISOR, reason="")
+    closed = await ledger.close_directly(item, supervisor_id=SUPERVISOR, reason="政策调整，问题已不存在")
+    assert (closed.status, closed.closed_reason) == ("closed_directly", "政策调整，问题已不存在")
+    async with database.session() as session:
+        assert (await session.exec(select(OutboxMessage.status))).all() == ["cancelled"]
+    with pytest.raises(InvalidTransition):
+        await ledger.close_directly(item, supervisor_id=SUPERVISOR, reason="again")
+
+
+async def test_summary_and_overdue_are_derived_from_today(ledger, items, clock):
+    assert await ledger.overdue() == []
+    clock.now = NOW + timedelta(days=15)  # A-2 (06-10) is overdue; B-2 (07-01) not yet
+    overdue = await ledger.overdue()
+    assert [(v.external_id, v.days_left) for v in overdue] == [("A-2", -6)]
+    await ledger.record_progress(items["A-1"], chat_id=CHAT_A, text="进行中")
+    summary = {s.unit: s for s in await ledger.summary()}
+    assert summary["甲局"].counts == {"open": 1, "in_progress": 1} and summary["甲局"].overdue == 1
+    assert summary["乙局"].counts == {"open": 2} and summary["乙局"].overdue == 0
+    assert list(summary) == ["甲局", "乙局"]  # most overdue first
+    rows = await ledger.export_rows()
+    assert [(r[0], r[9]) for r in rows] == [("A-1", ""), ("A-2", "是"), ("B-1", ""), ("B-2", "")]
+
+
+async def test_an_unreachable_contact_gets_no_notices(ledger, items):
+    unit = await ledger.unit_of_chat(CHAT_A)
+    assert await ledger.contact_chats(unit.id) == [CHAT_A]
+    await ledger.mark_unreachable(CHAT_A)
+    assert await ledger.contact_chats(unit.id) == []
+    units = {u.name: u for u in await ledger.list_units()}
+    assert (units["甲局"].contacts, units["甲局"].reachable_contacts, units["甲局"].parent) == (1, 0, "县政府")
+
+
+def test_parsed_items_are_plain_values():
+    item = ParsedItem(row=2, external_id="X", round="r", problem="p", unit="u", owner="", severity="normal",
+                      deadline=date(2026, 12, 31), plan="")
+    assert item.deadline.year == 2026

@@ -1,0 +1,295 @@
+"""Anonymous reports, the supervisors' side: export, figures, poster, key rotation, retention,
+deadline reminders, and the commands, on real databases."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import shutil
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from openpyxl import load_workbook
+from PIL import Image
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.config import ReminderPolicy, Supervisor
+from bot.crypto import Crypto, generate_key
+from bot.db import Database
+from bot.models import ConversationState
+from bot.reports import deadlines
+from bot.reports.export import export, load_records
+from bot.reports.keys import RotationFailed, rotate_all
+from bot.reports.models import Report, ReportDeadlineNotice, ReportEvent
+from bot.reports.poster import find_cjk_font, render_image, render_poster, report_link
+from bot.reports.service import Draft, Refused, ReportService
+from bot.reports.states import Action, Status
+from bot.reports.stats import compute, render_chart
+from tests.conftest import TEST_KEY
+
+SUPERVISOR = 900000001
+SCOPED = 900000002
+REPORTER_CHAT = 555000111
+NOW = datetime(2026, 3, 4, 10, 30, tzinfo=timezone.utc)  # a Wednesday
+DESCRIPTION = "县里要求每天在三个APP上打卡并截图上传，村干部每天花两个小时留痕。"
+
+
+@pytest.fixture
+def service(settings, database, crypto) -> ReportService:
+    settings.access.supervisors = [Supervisor(id=SUPERVISOR), Supervisor(id=SCOPED, categories=["inaction"])]
+    return ReportService(settings=settings, database=database, crypto=crypto)
+
+
+async def submit(service: ReportService, *, now: datetime = NOW, category: str = "fingertip-formalism",
+                 unit: str = "某县农业农村局", description: str = DESCRIPTION, chat_id: int = REPORTER_CHAT) -> int:
+    await service.save_draft(chat_id=chat_id, draft=Draft(category=category, unit=unit, when="上周一",
+                                                          description=description), now=now)
+    return (await service.submit(chat_id=chat_id, now=now)).report_id
+
+
+# ---- export -----------------------------------------------------------------------------------
+
+async def test_xlsx_export_is_decrypted_complete_and_reporter_free(service):
+    first = await submit(service)
+    second = await submit(service, category="inaction", unit="=HYPERLINK(\"http://evil\",\"x\")",
+                          description="=1+1 " + DESCRIPTION)
+    await service.act(supervisor_id=SUPERVISOR, report_id=first, action=Action.ACKNOWLEDGE, now=NOW + timedelta(days=1))
+    await service.act(supervisor_id=SUPERVISOR, report_id=first, action=Action.NOTE, now=NOW + timedelta(days=1),
+                      text="已电话核实")
+    await service.act(supervisor_id=SUPERVISOR, report_id=first, action=Action.CLOSE, now=NOW + timedelta(days=3),
+                      text="已责令整改，取消打卡要求")
+
+    data, count = await export(service, format="xlsx", language="zh")
+    assert count == 2
+    workbook = load_workbook(io.BytesIO(data))
+    reports, events = workbook.worksheets
+    rows = [[cell.value for cell in row] for row in reports.iter_rows()]
+    assert rows[0][:3] == ["举报编号", "类别", "状态"]
+    assert rows[1][0] == first and rows[1][2] == "closed" and rows[1][10] == DESCRIPTION
+    assert rows[1][12] == "已责令整改，取消打卡要求"
+    assert rows[1][1] == "指尖上的形式主义（APP、工作群、打卡）"
+    # A text that looks like a formula stays text.
+    assert rows[2][8].startswith("=HYPERLINK") and reports.cell(row=3, column=9).data_type == "s"
+    log = [[cell.value for cell in row] for row in events.iter_rows(min_row=2)]
+    assert [row[5] for row in log if row[0] == first] == ["submit", "acknowledge", "note", "close"]
+    assert any(row[4] == SUPERVISOR for row in log)
+    flat = " ".join(str(value) for row in rows + log for value in row)
+    assert str(REPORTER_CHAT) not in flat
+
+
+async def test_csv_export_in_english_neutralises_formulas(service):
+    await submit(service, unit="@SUM(A1)", description="+" + DESCRIPTION)
+    data, count = await export(service, format="csv", language="en")
+    assert count == 1 and data.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["Report", "Category", "Status"]
+    assert rows[1][8] == "'@SUM(A1)" and rows[1][10].startswith("'+")
+
+
+async def test_export_of_a_scoped_supervisor_holds_only_their_categories(service):
+    await submit(service)
+    inaction = await submit(service, category="inaction")
+    records = await load_records(service, categories=service.scope(SCOPED))
+    assert [r.id for r in records] == [inaction]
+    with pytest.raises(Refused):
+        service.scope(123)
+
+
+# ---- figures ----------------------------------------------------------------------------------
+
+async def test_stats_count_per_week_and_measure_medians(service):
+    a = await submit(service, now=NOW - timedelta(days=14))
+    b = await submit(service, now=NOW - timedelta(days=7), category="inaction")
+    await submit(service, now=NOW)
+    await service.act(supervisor_id=SUPERVISOR, report_id=a, action=Action.ACKNOWLEDGE,
+                      now=NOW - timedelta(days=12))
+    await service.act(supervisor_id=SUPERVISOR, report_id=a, action=Action.CLOSE, now=NOW - timedelta(days=4),
+                      text="已整改")
+    await service.act(supervisor_id=SUPERVISOR, report_id=b, action=Action.ACKNOWLEDGE, now=NOW - timedelta(days=3))
+
+    stats = await compute(service, now=NOW)
+    assert (stats.total, stats.open, stats.closed) == (3, 2, 1)
+    assert stats.per_category["fingertip-formalism"][-3:] == [1, 0, 1]
+    assert stats.per_category["inaction"][-3:] == [0, 1, 0]
+    submitted_a = NOW.replace(minute=0) - timedelta(days=14)
+    expected_ack = ((NOW - timedelta(days=12) - submitted_a).total_seconds() / 86400
+                    + (NOW - timedelta(days=3) - (NOW.replace(minute=0) - timedelta(days=7))).total_seconds() / 86400) / 2
+    assert stats.median_acknowledge_days == pytest.approx(expected_ack)
+    assert stats.median_close_days == pytest.approx((NOW - timedelta(days=4) - submitted_a).total_seconds() / 86400)
+
+    scoped = await compute(service, now=NOW, categories=service.scope(SCOPED))
+    assert scoped.total == 1 and scoped.median_close_days is None
+
+    for language in ("zh", "en"):
+        png = render_chart(stats, labels={"inaction": "不担当不作为"}, language=language)
+        with Image.open(io.BytesIO(png)) as image:
+            assert image.format == "PNG" and image.width > 500
+
+
+async def test_stats_of_no_reports_render(service):
+    stats = await compute(service, now=NOW)
+    assert stats.total == 0 and stats.median_acknowledge_days is None
+    assert render_chart(stats, labels={}, language="zh").startswith(b"\x89PNG")
+
+
+# ---- poster -----------------------------------------------------------------------------------
+
+def test_poster_png_and_pdf_with_the_deep_link(tmp_path):
+    poster = render_poster(tmp_path / "out", "qingfeng_bot")
+    assert poster.link == "https://t.me/qingfeng_bot?start=report" == report_link("@qingfeng_bot")
+    with Image.open(poster.png) as image:
+        assert image.size == (1240, 1754)
+    assert poster.pdf.read_bytes().startswith(b"%PDF")
+    assert poster.chinese == (find_cjk_font() is not None)
+
+
+def test_poster_without_a_chinese_font_still_renders():
+    image = render_image("https://t.me/x_bot?start=report", font=None)
+    assert image.size == (1240, 1754)
+
+
+def test_poster_command(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(app, ["poster", "--output", str(tmp_path / "p"), "--bot-username", "qingfeng_bot"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "p" / "poster.png").exists() and (tmp_path / "p" / "poster.pdf").exists()
+    result = runner.invoke(app, ["poster", "--bot-username", "no spaces!"])
+    assert result.exit_code == 2 and "username" in result.output
+
+
+# ---- key rotation -----------------------------------------------------------------------------
+
+async def test_rotation_reencrypts_every_encrypted_column(settings, database):
+    old, new = generate_key(), generate_key()
+    service = ReportService(settings=settings, database=database, crypto=Crypto([old]))
+    report_id = await submit(service)
+    await service.act(supervisor_id=SUPERVISOR, report_id=report_id, action=Action.NOTE, now=NOW, text="备注")
+    await service.save_draft(chat_id=777, draft=Draft(unit="某乡"), now=NOW)
+    async with database.transaction() as session:
+        session.add(ConversationState(name="x", key_hash="h", key_token=Crypto([old]).encrypt(b"[1, 2]"), state="1"))
+
+    result = await rotate_all(database, Crypto([new, old]))
+    assert result.tables["report"] == 1 and result.tables["report_event"] == 1
+    assert result.tables["report_draft"] == 1 and result.tables["conversation_state"] == 1
+
+    only_new = ReportService(settings=settings, database=database, crypto=Crypto([new]))
+    card = await only_new.card(supervisor_id=SUPERVISOR, report_id=report_id)
+    assert card.description == DESCRIPTION and card.history[-1].text == "备注"
+    async with database.session() as session:
+        row = (await session.exec(select(ConversationState))).scalars().one()
+    assert Crypto([new]).decrypt(row.key_token) == b"[1, 2]"
+
+    with pytest.raises(RotationFailed):
+        await rotate_all(database, Crypto([generate_key()]))
+
+
+# ---- retention --------------------------------------------------------------------------------
+
+async def test_purge_deletes_only_closed_reports_past_retention(service, database):
+    days = service.settings.reports.retention_days
+    old_closed = await submit(service, now=NOW - timedelta(days=days + 30))
+    old_open = await submit(service, now=NOW - timedelta(days=days + 30))
+    recent_closed = await submit(service, now=NOW - timedelta(days=10))
+    for report_id, closed_at in ((old_closed, NOW - timedelta(days=days + 1)), (recent_closed, NOW - timedelta(days=2))):
+        await service.act(supervisor_id=SUPERVISOR, report_id=report_id, action=Action.REJECT, now=closed_at,
+                          text="重复举报", kind="spam")
+    async with database.transaction() as session:
+        session.add(ReportDeadlineNotice(report_id=old_closed, deadline="answer", stage="due"))
+
+    result = await service.purge(now=NOW)
+    assert result.reports == 1
+    async with database.session() as session:
+        remaining = set((await session.exec(select(Report.id))).scalars())
+        events = set((await session.exec(select(ReportEvent.report_id))).scalars())
+        notices = (await session.exec(select(ReportDeadlineNotice))).scalars().all()
+    assert remaining == {old_open, recent_closed} and old_closed not in events
+    assert notices == []
+
+
+# ---- deadlines --------------------------------------------------------------------------------
+
+def test_deadline_stages():
+    policy = ReminderPolicy(before_days=[7, 3, 1], on_the_day=True, overdue_every_days=3)
+    due = date(2026, 3, 10)
+    assert deadlines.stage_for(due, date(2026, 3, 1), policy) is None
+    assert deadlines.stage_for(due, date(2026, 3, 3), policy) == "before-7"
+    assert deadlines.stage_for(due, date(2026, 3, 5), policy) == "before-7"
+    assert deadlines.stage_for(due, date(2026, 3, 7), policy) == "before-3"
+    assert deadlines.stage_for(due, date(2026, 3, 9), policy) == "before-1"
+    assert deadlines.stage_for(due, due, policy) == "due"
+    assert deadlines.stage_for(due, date(2026, 3, 11), policy) == "overdue-0"
+    assert deadlines.stage_for(due, date(2026, 3, 13), policy) == "overdue-0"
+    assert deadlines.stage_for(due, date(2026, 3, 14), policy) == "overdue-1"
+
+
+def test_reminders_wait_for_the_sending_time(settings):
+    morning = datetime(2026, 3, 4, 0, 30, tzinfo=timezone.utc)  # 08:30 in Shanghai, a Wednesday
+    assert not deadlines.sending_time(settings, morning)
+    assert deadlines.sending_time(settings, morning + timedelta(hours=1))
+    assert not deadlines.sending_time(settings, morning + timedelta(days=3, hours=1))  # Saturday
+    assert not deadlines.sending_time(settings, morning + timedelta(hours=15))  # 23:30, quiet
+
+
+async def test_deadline_reminders_are_sent_once_and_escalated_to_everyone(service):
+    ack_days = service.settings.reports.acknowledge_within_days
+    report_id = await submit(service, category="inaction")
+    near = NOW + timedelta(days=ack_days - 1)
+    due = await deadlines.due_reminders(service, now=near)
+    assert [(r.report_id, r.deadline, r.stage, r.escalated) for r in due] == [(report_id, "acknowledge", "before-1", False)]
+    assert due[0].recipients == [SUPERVISOR, SCOPED]
+    await deadlines.mark_sent(service, due[0])
+    await deadlines.mark_sent(service, due[0])  # twice is harmless
+    assert await deadlines.due_reminders(service, now=near) == []
+
+    late = await deadlines.due_reminders(service, now=NOW + timedelta(days=ack_days + 2))
+    assert [(r.stage, r.escalated, r.days) for r in late] == [("overdue-0", True, 2)]
+    assert late[0].recipients == sorted(service.settings.supervisor_ids)
+
+    # Acknowledged: the acknowledge deadline is no longer running.
+    await service.act(supervisor_id=SCOPED, report_id=report_id, action=Action.ACKNOWLEDGE, now=NOW)
+    later = await deadlines.due_reminders(service, now=NOW + timedelta(days=ack_days + 2))
+    assert later == []
+
+
+# ---- the export command -----------------------------------------------------------------------
+
+def test_export_and_rotate_commands(tmp_path, monkeypatch, sqlite_template):
+    path = tmp_path / "cli.db"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite+aiosqlite:///{path}"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QINGFENG_DATABASE__URL", url)
+    monkeypatch.setenv("QINGFENG_BOT__DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("QINGFENG_SECURITY__ENCRYPTION_KEYS", TEST_KEY)
+    monkeypatch.delenv("QINGFENG_CONFIG", raising=False)
+
+    async def seed() -> None:
+        from bot.config import load_settings
+
+        database = Database.connect(url)
+        try:
+            await submit(ReportService(settings=load_settings(), database=database, crypto=Crypto([TEST_KEY])))
+        finally:
+            await database.dispose()
+
+    asyncio.run(seed())
+    runner = CliRunner()
+    result = runner.invoke(app, ["reports", "export", "--format", "csv", "--output", str(tmp_path / "r.csv")])
+    assert result.exit_code == 0, result.output
+    assert "1 report(s)" in result.output and DESCRIPTION in (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
+    result = runner.invoke(app, ["reports", "export", "--format", "xlsx"])
+    assert result.exit_code == 0 and list(tmp_path.glob("reports-*.xlsx"))
+    assert runner.invoke(app, ["reports", "export", "--format", "pdf"]).exit_code == 2
+
+    new = generate_key()
+    monkeypatch.setenv("QINGFENG_SECURITY__ENCRYPTION_KEYS", f"{new},{TEST_KEY}")
+    result = runner.invoke(app, ["keys", "rotate"])
+    assert result.exit_code == 0 and "Re-encrypted" in result.output
+    monkeypatch.setenv("QINGFENG_SECURITY__ENCRYPTION_KEYS", new)
+    result = runner.invoke(app, ["reports", "export", "--format", "csv", "--output", "-"])
+    assert result.exit_code == 0 and DESCRIPTION in result.output
+    assert Status.NEW.value in result.output
