@@ -64,6 +64,8 @@ def schedule_jobs(application: Application, settings: Settings) -> None:
                                             first=settings.knowledge.watch_seconds, name="knowledge-watch")
     # Anonymous reports: notifications to supervisors, deadline reminders, retention.
     handlers.report_inbox.schedule_report_jobs(application.job_queue, settings)
+    # Rectification reminders: the planner fills the outbox, the sender drains it.
+    handlers.reminders.schedule_reminder_jobs(application, settings)
 
 
 async def publish_commands(application: Application, settings: Settings) -> None:

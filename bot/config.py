@@ -191,6 +191,9 @@ class ReminderSettings(ReminderPolicy):
     planner_interval_seconds: int = Field(60, ge=1)
     sender_interval_seconds: float = Field(1.0, gt=0)
     max_attempts: int = Field(8, ge=1)
+    claim_lease_seconds: float = Field(60, gt=0)
+    sender_concurrency: int = Field(1, ge=1, le=30)
+    messages_per_second: float = Field(28.0, gt=0, le=30)
 
     @field_validator("working_days", mode="before")
     @classmethod

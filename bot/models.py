@@ -34,3 +34,4 @@ class ConversationState(SQLModel, table=True):
 import bot.knowledge.models  # noqa: E402,F401  (feature tables)
 import bot.reports.models  # noqa: E402,F401
 import bot.ledger.models  # noqa: E402,F401
+import bot.reminders.models  # noqa: E402,F401  (imported for the tables they register)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from typing import Any
 
 from sqlmodel import delete, select
 from telegram.ext import BasePersistence, PersistenceInput

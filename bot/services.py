@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.crypto import Crypto, load_or_create_local_key
 from bot.knowledge.service import KnowledgeService
 from bot.ledger.service import LedgerService
+from bot.reminders.service import ReminderService
 from bot.reports.service import ReportService
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ class Services:
     knowledge: KnowledgeService
     reports: ReportService
     ledger: LedgerService
+    reminders: ReminderService
 
     @classmethod
     async def start(cls, settings: Settings) -> "Services":
@@ -47,7 +49,7 @@ class Services:
         reports = ReportService(settings=settings, database=database, crypto=crypto)
         ledger = LedgerService(settings=settings, database=database)
         services = cls(settings=settings, database=database, crypto=crypto, knowledge=knowledge, reports=reports,
-                       ledger=ledger)
+                       ledger=ledger, reminders=ReminderService(settings, database, crypto))
         log.info("Services ready (database %s)", db.safe_url(settings.database_url))
         return services
 

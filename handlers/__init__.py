@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.ext import (BaseHandler, CallbackQueryHandler, CommandHandler, InlineQueryHandler, MessageHandler,
                           TypeHandler, filters)
 
-from handlers import knowledge, start
+from handlers import knowledge, reminders, start
 from handlers import report_intake, report_status  # anonymous reports, reporter side
 from handlers import report_inbox  # anonymous reports, supervisor side
 from handlers import ledger  # rectification ledger
@@ -55,6 +55,8 @@ def build_handlers() -> list[tuple[BaseHandler, int]]:
         # Rectification ledger: /bind, /tasks, items, progress (a conversation: before the catch-all that
         # takes text for a question), closing and review, /ledger, /overdue.
         *ledger.build(),
+        # Rectification reminders: "acknowledge" on a reminder.
+        CallbackQueryHandler(reminders.acknowledge, pattern=r"^lk:"),
         # Catch-alls: last.
         MessageHandler(filters.COMMAND, start.refuse_unknown_command),
         MessageHandler(knowledge.QUESTION, knowledge.answer_question),

@@ -14,29 +14,13 @@ keyed hash of the chat id, encrypted, and erased on submission or cancel.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from bot.db import UTCDateTime
 
-class UTCDateTime(sa.TypeDecorator):
-    """A timezone-aware UTC datetime on every backend (SQLite returns naive values otherwise)."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime: store UTC-aware datetimes")
-        return value.astimezone(timezone.utc)
-
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 class Report(SQLModel, table=True):

@@ -1,0 +1,104 @@
+"""The weekly digest for supervisors: where every unit stands, as a chart and a spreadsheet.
+
+Sent once per ISO week, on the configured weekday at the configured time or at the first run
+after it (a bot that was down on Monday morning sends it when it comes back).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bot.config import Settings
+from bot.db import Database
+from bot.i18n import translator
+from bot.ledger.models import ItemStatus
+from bot.ledger.service import LedgerService, UnitSummary
+from bot.reminders.models import DigestSent
+
+STATUS_ORDER = [ItemStatus.OPEN.value, ItemStatus.IN_PROGRESS.value, ItemStatus.CLOSURE_REQUESTED.value,
+                ItemStatus.CLOSED.value, ItemStatus.CLOSED_DIRECTLY.value]
+
+
+@dataclass
+class Digest:
+    week: str
+    text: str
+    chart_png: bytes
+    spreadsheet: bytes
+
+
+def digest_week(now: datetime, settings: Settings) -> str | None:
+    """This ISO week's key once its digest time has come, else None."""
+    local = now.astimezone(settings.zone)
+    digest = settings.ledger.digest
+    if (local.isoweekday(), local.time()) < (digest.weekday, digest.at):
+        return None
+    year, week, _ = local.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+async def already_sent(database: Database, week: str) -> bool:
+    async with database.session() as session:
+        return await session.get(DigestSent, week) is not None
+
+
+async def mark_sent(database: Database, week: str) -> None:
+    table = DigestSent.__table__
+    async with database.engine.begin() as connection:
+        insert = postgres_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        await connection.execute(insert(table).on_conflict_do_nothing(index_elements=["week"]),
+                                 {"week": week, "sent_at": datetime.now(timezone.utc)})
+
+
+async def build_digest(ledger: LedgerService, week: str, language: str) -> Digest:
+    _ = translator(language)
+    summary = await ledger.summary()
+    lines = [_("<b>Weekly rectification digest, {week}</b>", week=week), ""]
+    for unit in summary:
+        done = unit.counts.get(ItemStatus.CLOSED.value, 0) + unit.counts.get(ItemStatus.CLOSED_DIRECTLY.value, 0)
+        lines.append(_("{unit}: {done}/{total} closed, {overdue} overdue",
+                       unit=unit.unit, done=done, total=unit.total, overdue=unit.overdue))
+    if not summary:
+        lines.append(_("The ledger is empty."))
+    spreadsheet = io.BytesIO()
+    await ledger.export_xlsx(spreadsheet)
+    return Digest(week, "\n".join(lines), render_progress_chart(summary, language), spreadsheet.getvalue())
+
+
+def render_progress_chart(summary: list[UnitSummary], language: str) -> bytes:
+    """Stacked bars: each unit's items by status."""
+    from matplotlib import font_manager
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from bot.reports.poster import find_cjk_font
+
+    _ = translator(language)
+    font = find_cjk_font()
+    props = {"fontproperties": font_manager.FontProperties(fname=font.path)} if font else {}
+    names = {ItemStatus.OPEN.value: _("not started"), ItemStatus.IN_PROGRESS.value: _("in progress"),
+             ItemStatus.CLOSURE_REQUESTED.value: _("closure requested"),
+             ItemStatus.CLOSED.value: _("closed after review"), ItemStatus.CLOSED_DIRECTLY.value: _("closed directly")}
+    units = summary[:25]
+    figure = Figure(figsize=(10, max(3, 0.4 * len(units) + 1.5)), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot(1, 1, 1)
+    left = [0] * len(units)
+    for status in STATUS_ORDER:
+        counts = [unit.counts.get(status, 0) for unit in units]
+        axes.barh(range(len(units)), counts, left=left, label=names[status])
+        left = [a + b for a, b in zip(left, counts)]
+    axes.set_yticks(range(len(units)), [unit.unit if font else f"#{unit.unit_id}" for unit in units], **props)
+    axes.invert_yaxis()
+    axes.set_title(_("Rectification items by unit and status"), **props)
+    axes.legend(fontsize=8, prop=props.get("fontproperties"))
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()
+

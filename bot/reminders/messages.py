@@ -1,0 +1,45 @@
+"""The words of a reminder, in the recipient's language, with its buttons (as callback data)."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import date
+
+from bot.i18n import translator
+
+PROBLEM_PREVIEW = 600
+
+
+@dataclass(frozen=True)
+class Reminder:
+    kind: str
+    item_id: int
+    external_id: str
+    unit: str
+    problem: str
+    deadline: date
+    offset: int               # days from the deadline (negative: before it)
+    to_supervisor: bool = False
+
+
+def render(reminder: Reminder, language: str) -> tuple[str, list[list[tuple[str, str]]]]:
+    """HTML text and rows of (label, callback data) buttons."""
+    _ = translator(language)
+    facts = dict(item=html.escape(reminder.external_id), unit=html.escape(reminder.unit),
+                 deadline=reminder.deadline.isoformat(), days=abs(reminder.offset))
+    headline = {
+        "before": _("⏰ Rectification item {item} of {unit} is due in {days} day(s), on {deadline}.", **facts),
+        "due": _("⏰ Today ({deadline}) is the deadline of rectification item {item} of {unit}.", **facts),
+        "overdue": _("⚠️ Rectification item {item} of {unit} is {days} day(s) overdue (deadline {deadline}).", **facts),
+        "escalation": _("🚨 Escalation: rectification item {item} of {unit} is {days} day(s) overdue "
+                        "(deadline {deadline}); the unit has been reminded.", **facts),
+        "unreachable": _("🚨 A contact of {unit} can no longer be reached (they blocked the bot or left). "
+                         "Rectification item {item} (deadline {deadline}) needs another way in.", **facts),
+    }.get(reminder.kind, _("⏰ Reminder about rectification item {item} of {unit}.", **facts))
+    problem = reminder.problem if len(reminder.problem) <= PROBLEM_PREVIEW else reminder.problem[:PROBLEM_PREVIEW] + "…"
+    text = f"{headline}\n\n{html.escape(problem)}"
+    if reminder.to_supervisor:
+        return text, [[(_("Open the item"), f"li:{reminder.item_id}")]]
+    return text, [[(_("Acknowledge"), f"lk:{reminder.item_id}")],
+                  [(_("Report progress"), f"lp:{reminder.item_id}"), (_("Request closure"), f"lc:{reminder.item_id}")]]
