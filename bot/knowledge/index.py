@@ -27,6 +27,9 @@ UNKNOWN_WEIGHT = 1.0
 # A term "covers" a question's word fully once its weighted frequency reaches this: a question, a
 # paraphrase or a keyword does; a word mentioned once in an answer (weight 0.25) covers it a quarter.
 FULL_PRESENCE = 1.0
+# A long question carries detail ("my township", "last week", names) that no entry will contain.
+# Beyond this much IDF weight (about six rare words) more words no longer dilute the confidence.
+QUESTION_WEIGHT_CAP = 30.0
 
 
 def smoothed_idf(document_count: int, document_frequency: int) -> float:
@@ -35,7 +38,8 @@ def smoothed_idf(document_count: int, document_frequency: int) -> float:
 
 @dataclass
 class Scores:
-    """For every document: its BM25 score, and how much of the query's IDF weight it covers (0 to 1)."""
+    """For every document: its BM25 score, and how much of the query's IDF weight it covers (0 to 1;
+    for a long question, how much of QUESTION_WEIGHT_CAP)."""
 
     score: np.ndarray
     coverage: np.ndarray
@@ -97,7 +101,8 @@ class SearchIndex:
             score[ids] += self.weights[start:end] * count
             coverage[ids] += self.presence[start:end]
         if total:
-            coverage /= total
+            coverage /= min(total, QUESTION_WEIGHT_CAP)
+            np.minimum(coverage, 1.0, out=coverage)
         return Scores(score, coverage)
 
 
