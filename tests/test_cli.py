@@ -1,5 +1,7 @@
 """The `qingfeng` command: version, help, and one clear line for each known failure."""
 
+import re
+
 import pytest
 from typer.testing import CliRunner
 
@@ -23,7 +25,10 @@ def test_version():
     assert result.output.startswith("qingfeng ")
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["chat"], ["sandbox"], ["db"], ["db", "upgrade"], ["db", "status"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["chat"], ["sandbox"], ["db"], ["db", "upgrade"], ["db", "status"],
+                                     ["ask"], ["kb"], ["kb", "check"], ["kb", "gaps"], ["reports", "export"],
+                                     ["keys", "rotate"], ["poster"], ["ledger", "import"], ["ledger", "template"],
+                                     ["ledger", "export"], ["units", "invite"], ["units", "list"]])
 def test_help_on_every_command(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
@@ -58,3 +63,37 @@ def test_db_upgrade_then_status(local_env):
     assert result.exit_code == 0, result.output
     assert "up to date" in result.output
     assert runner.invoke(app, ["db", "status"]).output.strip().endswith("current")
+
+
+def test_run_refuses_a_broken_knowledge_base_with_file_and_line(local_env, monkeypatch):
+    broken = local_env / "kb"
+    broken.mkdir()
+    (broken / "topics.yaml").write_text("topics:\n  - id: x\n    title: {zh: 甲}\n", encoding="utf-8")
+    monkeypatch.setenv("QINGFENG_TELEGRAM__TOKEN", "123456:" + "a" * 35)
+    monkeypatch.setenv("QINGFENG_KNOWLEDGE__PATH", str(broken))
+    result = runner.invoke(app, ["run"])
+    assert result.exit_code == 2
+    assert "knowledge base has" in result.output
+    assert "topics.yaml:3: topic x: title: missing translation 'en'" in result.output
+
+
+def test_kb_gaps_lists_what_users_asked_in_vain(local_env):
+    import asyncio
+
+    from bot.config import load_settings
+    from bot.db import Database, prepare
+    from bot.knowledge.service import KnowledgeService
+
+    async def record():
+        settings = load_settings(None)
+        database = Database.connect(settings.database_url)
+        await prepare(database, auto_upgrade=True)
+        service = KnowledgeService(settings.path(settings.knowledge.path), database)
+        for question in ("村里路灯坏了找谁", "村里的路灯坏了找谁修"):
+            await service.record_unanswered(question, "zh")
+        await database.dispose()
+
+    asyncio.run(record())
+    result = runner.invoke(app, ["kb", "gaps"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^\s*2\s+村里的?路灯坏了找谁", result.output, re.MULTILINE), result.output

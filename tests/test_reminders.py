@@ -238,3 +238,33 @@ async def test_rows_claimed_by_a_dead_process_are_taken_over_after_the_lease(dat
     telegram = Telegram()
     assert (await sender(database, telegram, lease=60).run(1)).sent == 0
     assert (await sender(database, telegram, lease=0.001).run(2)).sent == 1
+
+
+# -- settings, digest --------------------------------------------------------------------------
+
+def test_severity_overrides_change_only_what_they_name(settings):
+    from bot.config import ReminderPolicy
+    from bot.reminders.policy import policies_from
+
+    settings.reminders.severity = {"high": ReminderPolicy.model_validate({"before_days": [3, 1]})}
+    default, by_severity = policies_from(settings)
+    high = by_severity["high"]
+    assert high.before_days == (3, 1) and high.overdue_every_days == default.overdue_every_days
+
+
+async def test_weekly_digest_once_a_week_with_chart_and_spreadsheet(database, settings):
+    from bot.ledger.service import LedgerService
+    from bot.reminders.digest import already_sent, build_digest, digest_week, mark_sent
+
+    await seed(database, items=2)
+    monday_morning = datetime(2026, 11, 30, 8, 0, tzinfo=SHANGHAI)
+    assert digest_week(monday_morning, settings) is None  # before 09:00
+    week = digest_week(monday_morning + timedelta(hours=2), settings)
+    assert week == "2026-W49" and digest_week(monday_morning + timedelta(days=2), settings) == week
+    digest = await build_digest(LedgerService(settings=settings, database=database), week, "zh")
+    assert "某镇" in digest.text and "0/2" in digest.text
+    assert digest.chart_png.startswith(b"\x89PNG") and digest.spreadsheet.startswith(b"PK")
+    assert not await already_sent(database, week)
+    await mark_sent(database, week)
+    await mark_sent(database, week)
+    assert await already_sent(database, week)
