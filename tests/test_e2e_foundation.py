@@ -9,8 +9,8 @@ from tests.e2e import SUPERVISOR_ID, buttons_of, text_of
 pytestmark = pytest.mark.e2e
 
 
-async def test_greeting_in_the_users_telegram_language(bot_factory):
-    bot = await bot_factory()
+async def test_greeting_in_the_users_telegram_language(shared_bot):
+    bot = shared_bot
     zh = await bot.user(language_code="zh-hans")
     en = await bot.user(language_code="en")
     assert "清风" in text_of(await zh.send("/start"))
@@ -19,8 +19,8 @@ async def test_greeting_in_the_users_telegram_language(bot_factory):
     assert "Ask a question" in [b["text"] for b in buttons_of(replies[-1])]
 
 
-async def test_help_lists_commands_and_supervisors_see_more(bot_factory):
-    bot = await bot_factory()
+async def test_help_lists_commands_and_supervisors_see_more(shared_bot):
+    bot = shared_bot
     user = await bot.user(language_code="en")
     supervisor = await bot.supervisor(language_code="en")
     help_text = text_of(await user.send("/help"))
@@ -39,16 +39,16 @@ async def test_language_choice_is_remembered_across_a_restart(bot_factory):
     assert "中文" in text_of(await user.send("/language zh"))
 
 
-async def test_commands_published_in_both_languages(bot_factory):
-    bot = await bot_factory()
+async def test_commands_published_in_both_languages(shared_bot):
+    bot = shared_bot
     zh = await bot.client.commands(language_code="zh")
     en = await bot.client.commands(language_code="en")
     assert {"start", "help", "language"} <= {c["command"] for c in en}
     assert any("菜单" in c["description"] for c in zh)
 
 
-async def test_unknown_command_and_forged_button_get_polite_answers(bot_factory):
-    bot = await bot_factory()
+async def test_unknown_command_and_forged_button_get_polite_answers(shared_bot):
+    bot = shared_bot
     user = await bot.user(language_code="en")
     assert "/help" in text_of(await user.send("/frobnicate"))
     start = await user.send("/start")
