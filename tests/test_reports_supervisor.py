@@ -222,8 +222,10 @@ def test_deadline_stages():
     assert deadlines.stage_for(due, date(2026, 3, 9), policy) == "before-1"
     assert deadlines.stage_for(due, due, policy) == "due"
     assert deadlines.stage_for(due, date(2026, 3, 11), policy) == "overdue-0"
-    assert deadlines.stage_for(due, date(2026, 3, 13), policy) == "overdue-0"
-    assert deadlines.stage_for(due, date(2026, 3, 14), policy) == "overdue-1"
+    assert deadlines.stage_for(due, date(2026, 3, 12), policy) == "overdue-0"
+    assert deadlines.stage_for(due, date(2026, 3, 13), policy) == "overdue-3"
+    assert deadlines.stage_for(due, date(2026, 3, 14), policy) == "overdue-3"
+    assert deadlines.stage_for(due, date(2026, 3, 16), policy) == "overdue-6"
 
 
 def test_reminders_wait_for_the_sending_time(settings):

@@ -2,10 +2,12 @@
 
 A report must be acknowledged within `reports.acknowledge_within_days` and answered (closed)
 within `reports.answer_within_days`. The reminder days come from the `reminders` section
-(`before_days`, `on_the_day`, `overdue_every_days`), the same policy as rectification items.
-There is no shared reminder engine yet, so this is a small one: the job asks `due_reminders`
-for what should be said today and `mark_sent` records it (`report_deadline_notice`), so
-that nothing is sent twice and nothing is lost across restarts.
+(`before_days`, `on_the_day`, `overdue_every_days`), and the days and hours are worked out by
+the reminder engine that serves rectification items (`bot.reminders.policy`: the same slots, the
+same catching up after downtime, the same working days and quiet hours). Delivery differs: a
+report is not a ledger item, so instead of the ledger's outbox the job asks `due_reminders` for
+what should be said today and `mark_sent` records it (`report_deadline_notice`), so that nothing
+is sent twice and nothing is lost across restarts.
 
 At each check only the most recent stage of a deadline is due: a bot that was down for a
 week sends one reminder, not seven. Reminders before a deadline go to the supervisors of the
@@ -21,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.config import ReminderPolicy, Settings
+from bot.reminders.policy import DUE, OVERDUE, Policy, timing_from
 from bot.reports.models import ReportDeadlineNotice
 from bot.reports.service import ReportService
 
@@ -37,29 +40,26 @@ class DeadlineReminder:
     recipients: list[int]
 
 
-def stage_for(due: date, today: date, policy: ReminderPolicy) -> str | None:
-    """The latest reminder stage of a deadline that has been reached today, or None."""
-    left = (due - today).days
-    if left > 0:
-        reached = [days for days in policy.before_days if days >= left]
-        return f"before-{min(reached)}" if reached else None
-    if left == 0:
-        return "due" if policy.on_the_day else None
-    late = -left
-    return f"overdue-{(late - 1) // policy.overdue_every_days}"
+def stage_for(due: date, today: date, policy: ReminderPolicy | Policy) -> str | None:
+    """The latest reminder slot of a deadline reached by today, as a stage name, or None. A
+    missed deadline is "overdue" from the first day (and escalated), then at the policy's pace."""
+    if not isinstance(policy, Policy):
+        policy = Policy(tuple(policy.before_days), policy.on_the_day, policy.overdue_every_days, 0)
+    slots = policy.latest_due(due, today)
+    if today > due:
+        late = [offset for kind, offset in slots if kind == OVERDUE]
+        return f"overdue-{max(late) if late else 0}"
+    if not slots:
+        return None
+    kind, offset = max(slots, key=lambda slot: slot[1])
+    return "due" if kind == DUE else f"before-{-offset}"
 
 
 def sending_time(settings: Settings, now: datetime) -> bool:
     """Reminders go out on working days, from `reminders.send_at`, outside quiet hours."""
-    local = now.astimezone(settings.zone)
-    reminders = settings.reminders
-    if local.isoweekday() not in reminders.working_days or local.time() < reminders.send_at:
-        return False
-    quiet = reminders.quiet_hours
-    moment = local.time()
-    if quiet.start <= quiet.end:
-        return not quiet.start <= moment < quiet.end
-    return quiet.end <= moment < quiet.start
+    timing = timing_from(settings)
+    today = now.astimezone(settings.zone).date()
+    return timing.send_time(today) <= now and timing.outside_quiet_hours(now) == now
 
 
 async def due_reminders(service: ReportService, *, now: datetime) -> list[DeadlineReminder]:
