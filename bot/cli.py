@@ -179,8 +179,10 @@ async def _chat(settings: Settings, config: Path | None, sandbox_url: str | None
 
 def _start_bot_process(settings: Settings, config: Path | None, url: str, supervisor_id: int | None) -> subprocess.Popen:
     """The real bot, unchanged, in its own process, pointed at the sandbox; its log goes to a file."""
+    # A local playground: its database follows the code (a production bot asks for `db upgrade`).
     env = {**os.environ, "QINGFENG_TELEGRAM__TOKEN": SANDBOX_TOKEN, "QINGFENG_TELEGRAM__BASE_URL": url,
-           "QINGFENG_TELEGRAM__MODE": "polling", "QINGFENG_TELEGRAM__POLL_TIMEOUT": "2"}
+           "QINGFENG_TELEGRAM__MODE": "polling", "QINGFENG_TELEGRAM__POLL_TIMEOUT": "2",
+           "QINGFENG_DATABASE__AUTO_UPGRADE": "true"}
     if supervisor_id is not None:
         env["QINGFENG_ACCESS__SUPERVISORS"] = ",".join(str(i) for i in sorted(settings.supervisor_ids | {supervisor_id}))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -196,7 +198,10 @@ async def _wait_until_polling(client, process: subprocess.Popen, settings: Setti
     deadline = loop.time() + timeout
     while loop.time() < deadline:
         if process.poll() is not None:
-            fail(f"the bot stopped at start; see {settings.data_dir / 'chat-bot.log'}", 1)
+            log_path = settings.data_dir / "chat-bot.log"
+            reason = [line for line in log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+                      if line.strip()][-1:] if log_path.exists() else []
+            fail(f"the bot stopped at start: {reason[0] if reason else '?'} (log: {log_path})", 1)
         stats = await client.stats()
         if stats.get("calls", {}).get("getUpdates"):
             return

@@ -57,6 +57,10 @@ def build_handlers() -> list[tuple[BaseHandler, int]]:
         *ledger.build(),
         # Rectification reminders: "acknowledge" on a reminder.
         CallbackQueryHandler(reminders.acknowledge, pattern=r"^lk:"),
+        # /cancel with nothing open; files sent outside a report or a progress report.
+        CommandHandler("cancel", knowledge.nothing_to_cancel),
+        MessageHandler(filters.ChatType.PRIVATE & (filters.PHOTO | filters.Document.ALL | filters.VIDEO
+                                                   | filters.VOICE | filters.AUDIO), knowledge.explain_files),
         # Catch-alls: last.
         MessageHandler(filters.COMMAND, start.refuse_unknown_command),
         MessageHandler(knowledge.QUESTION, knowledge.answer_question),

@@ -23,6 +23,7 @@ from bot.knowledge.engine import Answer, Band
 from bot.knowledge.render import entry_html, first_paragraph
 from bot.knowledge.schema import Entry
 from bot.knowledge.service import KnowledgeService
+from bot.knowledge.text import script_of
 from handlers.common import buttons
 from handlers.context import Context
 
@@ -65,17 +66,30 @@ def _question_text(message: Message) -> str:
     return text
 
 
+SMALL_TALK = re.compile(r"^\W*(你好|您好|嗨|哈喽|在吗|谢谢|多谢|感谢|谢啦|再见|hi|hello|hey|thanks|thank you|thx|bye)\W*$",
+                        re.IGNORECASE)
+
+
 async def answer_question(update: Update, context: Context) -> None:
-    """Free text: answer it, ask "did you mean", or say plainly that we don't know."""
+    """Free text: answer it, ask "did you mean", or say plainly that we don't know.
+
+    The entry's own text comes in the language of the question; everything the bot says around
+    it (buttons, "did you mean", "no answer") in the user's language.
+    """
     message = update.effective_message
+    _ = context._
+    question = _question_text(message)
+    if SMALL_TALK.match(question):  # a greeting or thanks is not a question nobody could answer
+        await message.reply_text(_("Hello! Ask me about burden reduction, formalism, accountability or fault "
+                                   "tolerance in your own words, or see /topics and /help."))
+        return
     knowledge = knowledge_of(context)
-    answer = knowledge.ask(_question_text(message), context.language)
-    _ = translator(answer.language)
+    answer = knowledge.ask(question, context.language)
     if answer.band is Band.EMPTY:
-        await message.reply_text(_("Please type your question in words, for example: "
+        await message.reply_text(_("Please ask a question in a few words, for example: "
                                    "“Can the county make us clock in on an app every day?”"))
     elif answer.band is Band.ANSWER:
-        await send_entry(knowledge, message, answer.best.entry, answer.language)
+        await send_entry(knowledge, message, answer.best.entry, answer.language, context.language)
     elif answer.band is Band.SUGGEST:
         rows = [[(_short(m.entry.question[answer.language]), f"kb:{m.entry.id}")] for m in answer.suggestions]
         await message.reply_text(_("I am not sure I understood. Did you mean:"), reply_markup=buttons(rows),
@@ -85,29 +99,30 @@ async def answer_question(update: Update, context: Context) -> None:
 
 
 async def _say_unknown(message: Message, answer: Answer, context: Context) -> None:
-    _ = translator(answer.language)
-    text = _("I have no answer to that yet. I have noted the question (not who asked) so that the editors "
-             "can add one. You can browse the topics I know about:")
-    await message.reply_text(text, reply_markup=topics_keyboard(knowledge_of(context), answer.language))
+    text = context._("I have no answer to that yet. I have noted the question (not who asked) so that the "
+                     "editors can add one. You can browse the topics I know about:")
+    await message.reply_text(text, reply_markup=topics_keyboard(knowledge_of(context), context.language))
     try:
         await knowledge_of(context).record_unanswered(answer.question, answer.language)
     except Exception:  # the user has their answer; a lost gap record is only logged
         log.warning("Could not record an unanswered question", exc_info=True)
 
 
-async def send_entry(knowledge: KnowledgeService, message: Message, entry: Entry, language: str, *,
-                     reply: bool = True) -> None:
-    """The entry's answer, split if long, with related questions and feedback buttons on the last piece."""
+async def send_entry(knowledge: KnowledgeService, message: Message, entry: Entry, language: str, ui_language: str,
+                     *, reply: bool = True) -> None:
+    """The entry's answer (in `language`), split if long, with related questions and feedback
+    buttons (labelled in `ui_language`) on the last piece."""
     pieces = entry_html(entry, language)
-    keyboard = entry_keyboard(knowledge, entry, language, feedback=True)
+    keyboard = entry_keyboard(knowledge, entry, language, feedback=True, ui_language=ui_language)
     for number, piece in enumerate(pieces):
         last = number == len(pieces) - 1
         await message.reply_text(piece, parse_mode=ParseMode.HTML, reply_markup=keyboard if last else None,
                                  reply_to_message_id=message.message_id if reply and number == 0 else None)
 
 
-def entry_keyboard(knowledge: KnowledgeService, entry: Entry, language: str, feedback: bool) -> InlineKeyboardMarkup:
-    _ = translator(language)
+def entry_keyboard(knowledge: KnowledgeService, entry: Entry, language: str, feedback: bool,
+                   ui_language: str | None = None) -> InlineKeyboardMarkup:
+    _ = translator(ui_language or language)
     related = [e for e in map(knowledge.entry, entry.related) if e is not None][:RELATED_BUTTONS]
     rows = [[InlineKeyboardButton("→ " + _short(e.question[language]), callback_data=f"kb:{e.id}")] for e in related]
     if feedback:
@@ -125,7 +140,7 @@ async def show_entry(update: Update, context: Context) -> None:
         await query.answer(context._("This button has expired."))
         return
     await query.answer()
-    await send_entry(knowledge, query.message, entry, context.language, reply=False)
+    await send_entry(knowledge, query.message, entry, context.language, context.language, reply=False)
 
 
 async def record_feedback(update: Update, context: Context) -> None:
@@ -141,8 +156,10 @@ async def record_feedback(update: Update, context: Context) -> None:
     await knowledge.record_feedback(entry_id, helpful, asked, context.language)
     await query.answer(context._("Thank you for your feedback.") if helpful else
                        context._("Thank you. The editors will see that this answer did not help."))
-    await query.edit_message_reply_markup(entry_keyboard(knowledge, knowledge.entry(entry_id), context.language,
-                                                         feedback=False))
+    language = script_of(query.message.text or "") if query.message else None
+    await query.edit_message_reply_markup(entry_keyboard(knowledge, knowledge.entry(entry_id),
+                                                         language or context.language, feedback=False,
+                                                         ui_language=context.language))
 
 
 def topics_keyboard(knowledge: KnowledgeService, language: str) -> InlineKeyboardMarkup:
@@ -197,8 +214,6 @@ async def answer_inline(update: Update, context: Context) -> None:
     """@bot question, in any chat: the best matching entries, each sent as its answer."""
     query = update.inline_query
     knowledge = knowledge_of(context)
-    from bot.knowledge.text import script_of
-
     language = script_of(query.query) or context.language
     matches = [m for m in knowledge.search(query.query, INLINE_RESULTS)
                if m.confidence >= knowledge.engine.suggest_threshold]
@@ -238,3 +253,15 @@ async def watch_files(context: Context) -> None:
         return
     problems = knowledge.reload()
     context.bot_data["knowledge_failed"] = fingerprint if problems else None
+
+
+async def nothing_to_cancel(update: Update, context: Context) -> None:
+    """/cancel with nothing open (every conversation handles its own /cancel first)."""
+    await update.effective_message.reply_text(context._("There is nothing to cancel."))
+
+
+async def explain_files(update: Update, context: Context) -> None:
+    """A photo or file sent outside a report: say where evidence goes, keep nothing."""
+    await update.effective_message.reply_text(context._(
+        "I only keep photos and files inside a report. To report anonymously with evidence, start with "
+        "/report; to add it to a report you have made, use /status with your receipt code."))

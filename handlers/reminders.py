@@ -74,6 +74,9 @@ async def send_weekly_digest(context: Context) -> None:
     supervisors = sorted(services.settings.supervisor_ids)
     if week is None or not supervisors or await already_sent(services.database, week):
         return
+    if not await services.ledger.summary():  # nothing in the ledger: nothing to report this week
+        await mark_sent(services.database, week)
+        return
     languages = await services.reminders.languages(supervisors)
     digests = {}
     for supervisor in supervisors:

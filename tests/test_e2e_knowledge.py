@@ -54,7 +54,9 @@ async def test_empty_and_huge_questions_get_a_polite_reply(shared_bot):
     bot = shared_bot
     user = await bot.user(language_code="en")
     (reply,) = await user.send("😀😀😀")
-    assert "type your question in words" in reply["text"]
+    assert "ask a question in a few words" in reply["text"]
+    (reply,) = await user.send("1")  # a number with no buttons to press is not a question
+    assert "ask a question in a few words" in reply["text"]
     (reply,) = await user.send("meetings " * 450)  # near the 4096-character limit of a message
     assert reply["text"]
 
@@ -129,3 +131,23 @@ NEW_ENTRY = """  - id: rp-zebra-test
     sources: [{document: 测试文件}]
     keywords: {zh: [斑马线], en: [zebra]}
 """
+
+
+async def test_greetings_stray_files_and_cancel_get_a_helpful_word(shared_bot):
+    user = await shared_bot.user(language_code="zh")
+    (hello,) = await user.send("你好")
+    assert "/topics" in hello["text"]
+    (cancel,) = await user.send("/cancel")
+    assert "没有可以取消" in cancel["text"]
+    (photo,) = await user.send_photo(b"\x89PNG\r\n\x1a\n" + b"0" * 64)
+    assert "/report" in photo["text"]
+
+
+async def test_the_interface_speaks_the_users_language_whatever_the_question(shared_bot):
+    user = await shared_bot.user(language_code="en")
+    (answer,) = await user.send("整改完成以后怎么销号？")
+    assert "销号" in answer["text"]  # the entry in the question's language
+    labels = [b["text"] for b in buttons_of(answer)]
+    assert "👍 Helpful" in labels  # the buttons in the user's
+    (unknown,) = await user.send("明天成都会下雨吗")
+    assert "no answer" in unknown["text"]

@@ -89,6 +89,8 @@ class KnowledgeEngine:
         truncated = len(text) > MAX_QUESTION_CHARS
         text = text[:MAX_QUESTION_CHARS]
         language = script_of(text) or language
+        if all(term.isdigit() for term in self.analyzer.terms(text)):  # "1", "？？", "😀": nothing to look up
+            return Answer(question, language, Band.EMPTY, truncated=truncated)
         matches = self.search(text, SUGGESTIONS + 1)
         if not matches:
             band = Band.EMPTY if not self.analyzer.terms(text) else Band.UNKNOWN

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import IO
 
-from bot.sandbox.client import SandboxClient
+from bot.sandbox.client import SandboxClient, SandboxClientError
 
 QUIET_SECONDS = 0.8       # the bot has answered once it says nothing more for this long
 FIRST_REPLY_TIMEOUT = 20  # scripted mode: how long to wait for the first reply to a line
@@ -86,6 +86,13 @@ class TerminalChat:
 
     async def act(self, line: str) -> bool:
         """Carry out one typed line; False when the user wants to leave."""
+        try:
+            return await self._act(line)
+        except SandboxClientError as refused:  # as Telegram would refuse it, e.g. over 4096 characters
+            self.say(f"(Telegram refused that: {refused})")
+            return True
+
+    async def _act(self, line: str) -> bool:
         line = line.strip()
         if not line:
             return True
