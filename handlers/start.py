@@ -89,7 +89,11 @@ async def _remember_language(update: Update, context: Context, language: str) ->
 
 
 async def refuse_unknown_command(update: Update, context: Context) -> None:
-    """Any command nobody handles."""
+    """Any command nobody handles, unless it is addressed to another bot (/cmd@otherbot in a group)."""
+    command = (update.effective_message.text or "").split(maxsplit=1)[0] if update.effective_message else ""
+    _, _at, addressee = command.partition("@")
+    if addressee and addressee.lower() != (context.bot.username or "").lower():
+        return
     await reply(update, context._("I don't know that command. Type /help to see what I can do."))
 
 

@@ -51,6 +51,8 @@ async def test_unknown_command_and_forged_button_get_polite_answers(shared_bot):
     bot = shared_bot
     user = await bot.user(language_code="en")
     assert "/help" in text_of(await user.send("/frobnicate"))
+    await bot.client.set_privacy_mode(False)  # the bot sees every message in the group
+    assert await user.send("/frobnicate@some_other_bot", chat_id=-100555, expect_reply=False) == []
     start = await user.send("/start")
     await user.press(data="lang:xx", message=start[-1], expect_reply=False)
     await user.press(data="nonsense:" + "x" * 50, message=start[-1], expect_reply=False)
