@@ -2,8 +2,6 @@
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -168,9 +166,15 @@ async def test_unanswered_questions_are_kept_as_text_and_grouped(database, tmp_p
 
 # -- the command line --------------------------------------------------------------------------
 
-def qingfeng(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True, input=input,
-                          cwd=ROOT, timeout=120)
+def qingfeng(*args: str, input: str | None = None):
+    """The command, in this process (the engine and jieba are loaded once for the whole suite)."""
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    result = CliRunner().invoke(app, list(args), input=input)
+    result.returncode = result.exit_code
+    return result
 
 
 def test_kb_check_reports_problems_and_exits_non_zero(tmp_path):
