@@ -29,14 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
-from sqlalchemy.dialects.postgresql import insert as postgres_insert  # noqa: E402
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert  # noqa: E402
 
 from bot.config import load_settings  # noqa: E402
-from bot.db import Database, prepare  # noqa: E402
+from bot.db import Database, insert_ignoring, prepare  # noqa: E402
 from bot.ledger.models import (InspectionRound, OutboxMessage, RectificationItem, Unit,  # noqa: E402
                                UnitContact)
-from bot.reminders.planner import Planner  # noqa: E402
+from bot.reminders.planner import OUTBOX_KEY, Planner  # noqa: E402
 from bot.reminders.policy import policies_from, timing_from  # noqa: E402
 from bot.reminders.sender import Delivery, Outcome, Sender  # noqa: E402
 
@@ -79,10 +77,9 @@ async def naive_pass(database: Database, planner: Planner, today, now) -> int:
                     offered.append({"item_id": row.id, "kind": kind, "slot": f"{row.deadline}:{offset}:{chat}",
                                     "chat_id": chat, "payload": json.dumps({"offset": offset}), "status": "pending",
                                     "attempts": 0, "next_attempt_at": now, "created_at": now})
-        insert = postgres_insert if connection.dialect.name == "postgresql" else sqlite_insert
         for start in range(0, len(offered), 5000):
-            await connection.execute(insert(OutboxMessage.__table__).on_conflict_do_nothing(
-                index_elements=["item_id", "kind", "slot"]), offered[start:start + 5000])
+            await connection.execute(insert_ignoring(connection, OutboxMessage.__table__, OUTBOX_KEY),
+                                     offered[start:start + 5000])
     return len(offered)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot import db
+from bot import db, preferences
 from bot.config import Settings
 from bot.crypto import Crypto, load_or_create_local_key
 from bot.knowledge.service import KnowledgeService
@@ -61,7 +61,16 @@ class Services:
 
     def user_key(self, user_id: int) -> str:
         """The keyed hash that stands for a user wherever a per-user row is unavoidable."""
-        return self.crypto.keyed_hash("user", user_id)
+        return preferences.user_key(self.crypto, user_id)
+
+    async def language_of(self, user_id: int) -> str:
+        """The language a user chose, else the default; the default too when the database cannot
+        be read: a notice in the default language is better than none."""
+        try:
+            found = await preferences.languages(self.database, self.crypto, [user_id], self.settings.bot.language)
+        except Exception:
+            return self.settings.bot.language
+        return found[user_id]
 
 
 def make_crypto(settings: Settings) -> Crypto:

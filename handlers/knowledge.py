@@ -247,12 +247,7 @@ async def reload_knowledge(update: Update, context: Context) -> None:
 
 async def watch_files(context: Context) -> None:
     """A repeating job: reload when the files change (a failed reload is not retried until they change again)."""
-    knowledge = knowledge_of(context)
-    fingerprint = knowledge.current_fingerprint()
-    if fingerprint in (knowledge.knowledge.fingerprint, context.bot_data.get("knowledge_failed")):
-        return
-    problems = knowledge.reload()
-    context.bot_data["knowledge_failed"] = fingerprint if problems else None
+    knowledge_of(context).reload_if_changed()
 
 
 async def nothing_to_cancel(update: Update, context: Context) -> None:

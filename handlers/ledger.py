@@ -18,20 +18,18 @@ from __future__ import annotations
 import html
 import logging
 import re
-import warnings
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
-from telegram.warnings import PTBUserWarning
 
-from bot import preferences
 from bot.i18n import N_, translator
 from bot.ledger.models import ItemStatus
 from bot.ledger.service import (Evidence, InvalidTransition, InviteInvalid, ItemView, LedgerError, LedgerService,
                                 NotFound)
 from handlers.common import buttons
+from handlers.common import conversation as chat_conversation
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
@@ -363,20 +361,10 @@ async def request_closure(update: Update, context: Context) -> int:
     return ConversationHandler.END
 
 
-async def _language_of(context: Context, user_id: int) -> str:
-    services = context.services
-    try:
-        async with services.database.session() as session:
-            chosen = await preferences.get_language(session=session, user_key=services.user_key(user_id))
-    except Exception:  # a notice in the default language is better than none
-        chosen = None
-    return chosen or services.settings.bot.language
-
-
 async def _notify_supervisors(context: Context, item: ItemView) -> None:
     ledger = ledger_of(context)
     for supervisor_id in sorted(context.services.settings.supervisor_ids):
-        language = await _language_of(context, supervisor_id)
+        language = await context.services.language_of(supervisor_id)
         _ = translator(language)
         view = _LanguageView(context, language)
         lines, files = await _progress_lines(ledger, item, view, chat_id=None, supervisor_id=supervisor_id)
@@ -404,7 +392,7 @@ class _LanguageView:
 async def _notify_unit(context: Context, item: ItemView, text_of) -> None:
     ledger = ledger_of(context)
     for chat_id in await ledger.contact_chats(item.unit_id):
-        _ = translator(await _language_of(context, chat_id))
+        _ = translator(await context.services.language_of(chat_id))
         try:
             await context.bot.send_message(chat_id, text_of(_), parse_mode=ParseMode.HTML,
                                            reply_markup=buttons([[(_("All items"), "lt:0")]]))
@@ -567,13 +555,7 @@ PROGRESS_MESSAGE = (filters.TEXT & ~filters.COMMAND) | filters.PHOTO | filters.D
 
 def conversation() -> ConversationHandler:
     """Progress reports and supervisors' comments: the next message belongs to the button pressed."""
-    with warnings.catch_warnings():  # per_message=False is meant: the next message of the chat is the answer
-        warnings.simplefilter("ignore", PTBUserWarning)
-        return _conversation()
-
-
-def _conversation() -> ConversationHandler:
-    return ConversationHandler(
+    return chat_conversation(
         entry_points=[CallbackQueryHandler(start_progress, pattern=r"^lp:"),
                       CallbackQueryHandler(start_comment, pattern=r"^l[bx]:")],
         states={

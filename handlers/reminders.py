@@ -10,13 +10,14 @@ import logging
 import re
 from datetime import datetime, timezone
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.reminders.digest import already_sent, build_digest, digest_week, mark_sent
 from bot.reminders.sender import Delivery, Outcome
+from handlers.common import buttons
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,7 @@ async def send_reminders(context: Context) -> None:
     bot = context.bot
 
     async def deliver(chat_id: int, text: str, rows: list[list[tuple[str, str]]]) -> Delivery:
-        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row]
-                                         for row in rows])
+        keyboard = buttons(rows)
         try:
             await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
         except Forbidden as error:

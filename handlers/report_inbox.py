@@ -20,27 +20,23 @@ import asyncio
 import html
 import logging
 import re
-import warnings
 from datetime import datetime, timezone
 
-from sqlalchemy.exc import SQLAlchemyError
 from telegram import InputFile, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.warnings import PTBUserWarning
 from telegram.ext import (BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, JobQueue,
                           MessageHandler, filters)
 
-from bot import preferences
 from bot.config import Settings
 from bot.i18n import N_, translator
 from bot.logs import describe_exception
 from bot.reports import deadlines
-from bot.reports.export import category_labels, export
+from bot.reports.export import export
 from bot.reports.service import FILTERS, Card, Refused, ReportService
 from bot.reports.states import REJECT_KINDS, Action, Status
 from bot.reports.stats import compute, render_chart
-from handlers.common import buttons
+from handlers.common import buttons, conversation
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
@@ -116,10 +112,7 @@ def _now() -> datetime:
 
 
 def _category(context: Context, category: str) -> str:
-    for item in context.services.settings.reports.categories:
-        if item.id == category:
-            return getattr(item.label, context.language, item.label.zh)
-    return category
+    return reports_of(context).category_label(category, context.language)
 
 
 def _reason(context: Context, refusal: Refused) -> str:
@@ -495,30 +488,13 @@ async def send_stats(update: Update, context: Context) -> None:
                 "Median time to acknowledge: {ack}; to close: {close}.",
                 total=stats.total, open=stats.open, closed=stats.closed,
                 ack=days(stats.median_acknowledge_days), close=days(stats.median_close_days))
-    chart = await asyncio.to_thread(render_chart, stats, labels=category_labels(service, context.language),
+    chart = await asyncio.to_thread(render_chart, stats, labels=service.category_labels(context.language),
                                     language=context.language)
     await update.effective_message.reply_photo(InputFile(chart, filename="stats.png"), caption=caption,
                                                parse_mode=ParseMode.HTML)
 
 
 # ---- jobs --------------------------------------------------------------------------------------
-
-async def _language_of(context: Context, user_id: int) -> str:
-    services = context.services
-    try:
-        async with services.database.session() as session:
-            chosen = await preferences.get_language(session=session, user_key=services.user_key(user_id))
-    except (SQLAlchemyError, OSError):
-        chosen = None
-    return chosen or services.settings.bot.language
-
-
-def _label(settings: Settings, category: str, language: str) -> str:
-    for item in settings.reports.categories:
-        if item.id == category:
-            return getattr(item.label, language, item.label.zh)
-    return category
-
 
 async def _deliver(context: Context, user_id: int, text: str, keyboard=None) -> bool | None:
     """True when sent; False when it never will be (blocked, no chat); None to try again later."""
@@ -537,7 +513,6 @@ async def send_notices(context: Context) -> None:
     """Repeating job: tell the supervisors of each new report or reporter's message (category and
     unit only, never the text). The database says what is pending, so a restart loses nothing."""
     service = reports_of(context)
-    settings = context.services.settings
     delivered: set = context.bot_data.setdefault("report_notices_delivered", set())
     for notice in await service.pending_notices():
         complete = True
@@ -545,13 +520,13 @@ async def send_notices(context: Context) -> None:
             key = (notice.report_id, notice.kind, user_id)
             if key in delivered:
                 continue
-            language = await _language_of(context, user_id)
+            language = await context.services.language_of(user_id)
             _ = translator(language)
             template = (N_("📨 <b>New report #{id}</b>\nCategory: {category}\nUnit or place: {unit}")
                         if notice.kind == "new" else
                         N_("💬 <b>The reporter of #{id} wrote or added a file.</b>\nCategory: {category}\n"
                            "Unit or place: {unit}"))
-            text = _(template, id=notice.report_id, category=html.escape(_label(settings, notice.category, language)),
+            text = _(template, id=notice.report_id, category=html.escape(service.category_label(notice.category, language)),
                      unit=html.escape(notice.unit))
             outcome = await _deliver(context, user_id, text, buttons([[(_("Open report"), f"rc:{notice.report_id}")]]))
             if outcome is None:
@@ -573,11 +548,11 @@ async def remind_deadlines(context: Context) -> None:
     for reminder in await deadlines.due_reminders(service, now=now):
         retry = False
         for user_id in reminder.recipients:
-            language = await _language_of(context, user_id)
+            language = await context.services.language_of(user_id)
             _ = translator(language)
             stage = "missed" if reminder.escalated else ("today" if reminder.days == 0 else "before")
             text = _(DEADLINE_MESSAGES[reminder.deadline, stage], id=reminder.report_id,
-                     category=html.escape(_label(settings, reminder.category, language)),
+                     category=html.escape(service.category_label(reminder.category, language)),
                      due=reminder.due.isoformat(), days=reminder.days)
             if await _deliver(context, user_id, text, buttons([[(_("Open report"), f"rc:{reminder.report_id}")]])) is None:
                 retry = True
@@ -604,14 +579,12 @@ def schedule_report_jobs(job_queue: JobQueue, settings: Settings) -> None:
 
 def build_inbox_handlers() -> list[BaseHandler]:
     private = filters.ChatType.PRIVATE
-    with warnings.catch_warnings():  # per_message=False is meant: the prompt is per chat, not per message
-        warnings.simplefilter("ignore", PTBUserWarning)
-        prompt = ConversationHandler(
-            entry_points=[CallbackQueryHandler(ask_for_text, pattern=r"^(ra:(ask|note|transfer|close):|rr:)")],
-            states={AWAITING_TEXT: [MessageHandler(filters.TEXT & ~filters.COMMAND & private, receive_text)]},
-            fallbacks=[CommandHandler("cancel", cancel_text), CallbackQueryHandler(cancel_text, pattern=r"^rx:$")],
-            allow_reentry=True, conversation_timeout=PROMPT_TIMEOUT_SECONDS, name="report_inbox",
-        )
+    prompt = conversation(
+        entry_points=[CallbackQueryHandler(ask_for_text, pattern=r"^(ra:(ask|note|transfer|close):|rr:)")],
+        states={AWAITING_TEXT: [MessageHandler(filters.TEXT & ~filters.COMMAND & private, receive_text)]},
+        fallbacks=[CommandHandler("cancel", cancel_text), CallbackQueryHandler(cancel_text, pattern=r"^rx:$")],
+        allow_reentry=True, conversation_timeout=PROMPT_TIMEOUT_SECONDS, name="report_inbox",
+    )
     return [
         prompt,
         CommandHandler("inbox", show_inbox),

@@ -28,7 +28,6 @@ import logging
 import mimetypes
 import re
 import unicodedata
-import warnings
 from datetime import datetime, timezone
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -43,7 +42,7 @@ from bot.logs import describe_exception
 from bot.reports import files
 from bot.reports.files import CleanFile, FileRefused
 from bot.reports.service import UNIT_MAX_CHARS, WHEN_MAX_CHARS, Draft, IncompleteDraft, NoDraft, ReportService
-from handlers.common import buttons
+from handlers.common import buttons, conversation
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
@@ -119,15 +118,11 @@ def pick(text: str | None, options: list[tuple[str, str]]) -> str | None:
 
 
 def category_label(context: Context, category_id: str) -> str:
-    for category in context.services.settings.reports.categories:
-        if category.id == category_id:
-            return getattr(category.label, context.language, category.label.zh)
-    return category_id
+    return context.services.reports.category_label(category_id, context.language)
 
 
 def category_options(context: Context) -> list[tuple[str, str]]:
-    return [(category.id, getattr(category.label, context.language, category.label.zh))
-            for category in context.services.settings.reports.categories]
+    return list(context.services.reports.category_labels(context.language).items())
 
 
 # ---- shared with /status: files, refusals, the group link ------------------------------------
@@ -634,39 +629,37 @@ PRIVATE = filters.ChatType.PRIVATE
 
 def intake_handler() -> ConversationHandler:
     """The persistent intake conversation; it must come before the plain /start handler."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*per_message.*")
-        return ConversationHandler(
-            entry_points=[
-                CommandHandler("report", start_report, filters=PRIVATE),
-                CommandHandler("start", start_report, filters=PRIVATE & filters.Regex(r"^/start(@\w+)? report$")),
-                CallbackQueryHandler(start_report, pattern=r"^menu:report$"),
-            ],
-            states={
-                RESUME: [CallbackQueryHandler(resume_choice, pattern=r"^rp:(go|new)$"),
-                         MessageHandler(TEXT, resume_choice)],
-                CATEGORY: [CallbackQueryHandler(choose_category, pattern=r"^rp:cat:"),
-                           MessageHandler(TEXT, choose_category)],
-                UNIT: [MessageHandler(TEXT, type_unit)],
-                WHEN: [CallbackQueryHandler(choose_when, pattern=r"^rp:when:"), MessageHandler(TEXT, choose_when)],
-                DESCRIPTION: [MessageHandler(TEXT, type_description)],
-                FILES: [MessageHandler(ATTACHMENT, receive_file),
-                        CallbackQueryHandler(files_done, pattern=r"^rp:(more|clear)$"),
-                        MessageHandler(TEXT, files_done)],
-                REVIEW: [CallbackQueryHandler(review_choice, pattern=r"^rp:(submit|edit)$"),
-                         MessageHandler(TEXT, review_choice)],
-                EDIT: [CallbackQueryHandler(edit_choice, pattern=r"^rp:(ed:|back$)"), MessageHandler(TEXT, edit_choice)],
-            },
-            fallbacks=[
-                CommandHandler("cancel", cancel),
-                CallbackQueryHandler(cancel, pattern=r"^rp:cancel$"),
-                CommandHandler("status", busy),
-                CallbackQueryHandler(busy, pattern=r"^menu:status$"),
-                MessageHandler(ATTACHMENT, receive_early_file),
-                MessageHandler(REFUSED_MEDIA, refuse_media),
-                MessageHandler(~filters.COMMAND, not_now),
-            ],
-            name="report_intake",
-            persistent=True,
-            allow_reentry=True,
-        )
+    return conversation(
+        entry_points=[
+            CommandHandler("report", start_report, filters=PRIVATE),
+            CommandHandler("start", start_report, filters=PRIVATE & filters.Regex(r"^/start(@\w+)? report$")),
+            CallbackQueryHandler(start_report, pattern=r"^menu:report$"),
+        ],
+        states={
+            RESUME: [CallbackQueryHandler(resume_choice, pattern=r"^rp:(go|new)$"),
+                     MessageHandler(TEXT, resume_choice)],
+            CATEGORY: [CallbackQueryHandler(choose_category, pattern=r"^rp:cat:"),
+                       MessageHandler(TEXT, choose_category)],
+            UNIT: [MessageHandler(TEXT, type_unit)],
+            WHEN: [CallbackQueryHandler(choose_when, pattern=r"^rp:when:"), MessageHandler(TEXT, choose_when)],
+            DESCRIPTION: [MessageHandler(TEXT, type_description)],
+            FILES: [MessageHandler(ATTACHMENT, receive_file),
+                    CallbackQueryHandler(files_done, pattern=r"^rp:(more|clear)$"),
+                    MessageHandler(TEXT, files_done)],
+            REVIEW: [CallbackQueryHandler(review_choice, pattern=r"^rp:(submit|edit)$"),
+                     MessageHandler(TEXT, review_choice)],
+            EDIT: [CallbackQueryHandler(edit_choice, pattern=r"^rp:(ed:|back$)"), MessageHandler(TEXT, edit_choice)],
+        },
+        fallbacks=[
+            CommandHandler("cancel", cancel),
+            CallbackQueryHandler(cancel, pattern=r"^rp:cancel$"),
+            CommandHandler("status", busy),
+            CallbackQueryHandler(busy, pattern=r"^menu:status$"),
+            MessageHandler(ATTACHMENT, receive_early_file),
+            MessageHandler(REFUSED_MEDIA, refuse_media),
+            MessageHandler(~filters.COMMAND, not_now),
+        ],
+        name="report_intake",
+        persistent=True,
+        allow_reentry=True,
+    )

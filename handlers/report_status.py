@@ -21,7 +21,6 @@ from __future__ import annotations
 import html
 import re
 import time
-import warnings
 
 from telegram import Update
 from telegram.ext import (CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, TypeHandler,
@@ -32,7 +31,7 @@ from bot.reports import codes
 from bot.reports.files import FileRefused
 from bot.reports.service import HistoryItem, Refused, ReporterView
 from bot.reports.states import Action, Status
-from handlers.common import buttons
+from handlers.common import buttons, conversation
 from handlers.context import Context
 from handlers.report_intake import (ATTACHMENT, PRIVATE, REFUSED_MEDIA, STATUS_MEMORY, TEXT, category_label,
                                     fetch_clean_file, is_private, normalise_choice, pick, refusal_text,
@@ -221,7 +220,6 @@ async def _report_or_restart(update: Update, context: Context) -> int | None:
 
 async def view_choice(update: Update, context: Context) -> str | int:
     """rs:reply / rs:file / rs:refresh / rs:done."""
-    _ = context._
     choice = update.callback_query.data.removeprefix("rs:")
     return await _act_on(update, context, choice)
 
@@ -315,25 +313,23 @@ async def time_out(update: Update, context: Context) -> None:
 
 def status_handler() -> ConversationHandler:
     """The /status conversation: in memory only, closed after a pause."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*per_message.*")
-        return ConversationHandler(
-            entry_points=[
-                CommandHandler("status", start_status, filters=PRIVATE),
-                CommandHandler("start", start_status, filters=PRIVATE & filters.Regex(r"^/start(@\w+)? status$")),
-                CallbackQueryHandler(start_status, pattern=r"^menu:status$"),
-            ],
-            states={
-                CODE: [MessageHandler(TEXT, type_code), MessageHandler(~filters.COMMAND, ask_for_code)],
-                VIEW: [CallbackQueryHandler(view_choice, pattern=r"^rs:(reply|file|refresh|done)$"),
-                       MessageHandler(TEXT, send_message),
-                       MessageHandler(ATTACHMENT, send_file),
-                       MessageHandler(REFUSED_MEDIA, refuse_media)],
-                ConversationHandler.TIMEOUT: [TypeHandler(Update, time_out)],
-            },
-            fallbacks=[CommandHandler("cancel", finish), CallbackQueryHandler(finish, pattern=r"^rs:done$")],
-            name="report_status",
-            persistent=False,
-            allow_reentry=True,
-            conversation_timeout=SESSION_SECONDS,
-        )
+    return conversation(
+        entry_points=[
+            CommandHandler("status", start_status, filters=PRIVATE),
+            CommandHandler("start", start_status, filters=PRIVATE & filters.Regex(r"^/start(@\w+)? status$")),
+            CallbackQueryHandler(start_status, pattern=r"^menu:status$"),
+        ],
+        states={
+            CODE: [MessageHandler(TEXT, type_code), MessageHandler(~filters.COMMAND, ask_for_code)],
+            VIEW: [CallbackQueryHandler(view_choice, pattern=r"^rs:(reply|file|refresh|done)$"),
+                   MessageHandler(TEXT, send_message),
+                   MessageHandler(ATTACHMENT, send_file),
+                   MessageHandler(REFUSED_MEDIA, refuse_media)],
+            ConversationHandler.TIMEOUT: [TypeHandler(Update, time_out)],
+        },
+        fallbacks=[CommandHandler("cancel", finish), CallbackQueryHandler(finish, pattern=r"^rs:done$")],
+        name="report_status",
+        persistent=False,
+        allow_reentry=True,
+        conversation_timeout=SESSION_SECONDS,
+    )

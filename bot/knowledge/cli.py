@@ -14,7 +14,7 @@ from bot.cli import ConfigOption, explained_failures, fail, settings_from
 from bot.i18n import normalise_language
 from bot.knowledge.engine import Answer, Band
 from bot.knowledge.render import entry_plain
-from bot.knowledge.schema import KnowledgeError, check_knowledge
+from bot.knowledge.schema import KnowledgeError, load_knowledge
 from bot.knowledge.service import KnowledgeService
 
 kb_app = typer.Typer(help="The knowledge base: check the files, see what users asked that it could not answer.",
@@ -28,14 +28,14 @@ def check(path: Annotated[Optional[Path], typer.Argument(help="Folder to check (
           config: ConfigOption = None) -> None:
     """Validate every file: YAML syntax, fields, ids, translations, related ids, sources."""
     folder = path or _configured_folder(config)
-    problems = check_knowledge(folder)
-    for problem in problems:
-        typer.echo(str(problem))
-    if problems:
-        typer.secho(f"{len(problems)} problem(s) in {folder}", fg=typer.colors.RED, err=True)
+    try:
+        knowledge = load_knowledge(folder)  # checking needs no search index
+    except KnowledgeError as error:
+        for problem in error.problems:
+            typer.echo(str(problem))
+        typer.secho(f"{len(error.problems)} problem(s) in {folder}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
-    service = KnowledgeService(folder, None)
-    typer.echo(f"{folder}: {len(service.knowledge.entries)} entries in {len(service.knowledge.topics)} topics, no problems.")
+    typer.echo(f"{folder}: {len(knowledge.entries)} entries in {len(knowledge.topics)} topics, no problems.")
 
 
 @kb_app.command("gaps")

@@ -89,12 +89,12 @@ class KnowledgeEngine:
         truncated = len(text) > MAX_QUESTION_CHARS
         text = text[:MAX_QUESTION_CHARS]
         language = script_of(text) or language
-        if all(term.isdigit() for term in self.analyzer.terms(text)):  # "1", "？？", "😀": nothing to look up
+        terms = self.query_terms(text)
+        if all(term.isdigit() for term in terms):  # "1", "？？", "😀": nothing to look up
             return Answer(question, language, Band.EMPTY, truncated=truncated)
-        matches = self.search(text, SUGGESTIONS + 1)
+        matches = self._rank(terms, SUGGESTIONS + 1)
         if not matches:
-            band = Band.EMPTY if not self.analyzer.terms(text) else Band.UNKNOWN
-            return Answer(question, language, band, truncated=truncated)
+            return Answer(question, language, Band.UNKNOWN, truncated=truncated)
         best = matches[0]
         if best.confidence >= self.answer_threshold:
             band = Band.ANSWER
@@ -107,7 +107,9 @@ class KnowledgeEngine:
 
     def search(self, question: str, limit: int = 5) -> list[Match]:
         """The best entries for `question`, best first, with their confidence."""
-        terms = self.query_terms(question[:MAX_QUESTION_CHARS])
+        return self._rank(self.query_terms(question[:MAX_QUESTION_CHARS]), limit)
+
+    def _rank(self, terms: list[str], limit: int) -> list[Match]:
         if not terms or not self.entries:
             return []
         scores = self.index.score(terms)

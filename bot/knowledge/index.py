@@ -79,9 +79,6 @@ class SearchIndex:
     def knows(self, term: str) -> bool:
         return term in self.terms
 
-    def vocabulary(self) -> list[str]:
-        return list(self.terms)
-
     def term_idf(self, term: str) -> float:
         position = self.terms.get(term)
         return float(self.idf[position]) if position is not None else self.unknown_idf

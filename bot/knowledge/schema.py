@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -380,8 +379,3 @@ def _line_map(path: Path) -> dict[tuple, int]:
         walk(root, ())
     return lines
 
-
-def iter_texts(knowledge: KnowledgeBase) -> Iterable[str]:
-    for entry in knowledge.entries.values():
-        for texts in entry.searchable().values():
-            yield from texts

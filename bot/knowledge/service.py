@@ -40,6 +40,7 @@ class KnowledgeService:
         self.cache_file = cache_file
         self.thresholds = dict(answer_threshold=answer_threshold, suggest_threshold=suggest_threshold)
         self.engine = self._load()
+        self._failed_fingerprint: str | None = None  # files that failed to load: not retried until they change
 
     def _load(self) -> KnowledgeEngine:
         engine = load_engine(self.directory, self.cache_file, **self.thresholds)
@@ -76,13 +77,22 @@ class KnowledgeService:
 
     def reload(self) -> list[Problem]:
         """Load the files again; on any problem keep answering from the old knowledge base."""
+        fingerprint = self.current_fingerprint()
         try:
             self.engine = self._load()
         except KnowledgeError as error:
+            self._failed_fingerprint = fingerprint
             log.warning("Knowledge base not reloaded, %d problem(s); still serving the previous one:\n%s",
                         len(error.problems), error)
             return error.problems
+        self._failed_fingerprint = None
         return []
+
+    def reload_if_changed(self) -> list[Problem]:
+        """Reload when the files changed since the last load or the last failed attempt."""
+        if self.current_fingerprint() in (self.knowledge.fingerprint, self._failed_fingerprint):
+            return []
+        return self.reload()
 
     # -- learning from use ---------------------------------------------------------------------
 
@@ -116,15 +126,6 @@ class KnowledgeService:
         async with self._database().session() as session:
             rows = (await session.exec(select(KnowledgeGap).order_by(KnowledgeGap.id))).all()
         return group_similar([(row.question, row.kind) for row in rows], self.engine.query_terms, similarity)
-
-    async def feedback_totals(self) -> dict[str, tuple[int, int]]:
-        async with self._database().session() as session:
-            rows = (await session.exec(select(KnowledgeFeedback))).all()
-        totals: dict[str, tuple[int, int]] = {}
-        for row in rows:
-            helpful, unhelpful = totals.get(row.entry_id, (0, 0))
-            totals[row.entry_id] = (helpful + row.helpful, unhelpful + row.unhelpful)
-        return totals
 
     def _database(self) -> Database:
         if self.database is None:

@@ -76,9 +76,8 @@ def initialise_jieba(words: Iterable[str] = ()) -> None:
 def _raw_tokens(text: str, *, fine: bool = True) -> list[str]:
     """Words in order: jieba words for Chinese runs, stemmed words for Latin runs.
 
-    `fine` adds the shorter words inside long ones (jieba's search mode): entries are indexed
-    that way so a question's 证明 finds an entry's 证明事项. Questions are cut whole first; only
-    words the index does not know are broken up (see `Analyzer.parts`).
+    `fine` adds the shorter words inside long ones (jieba's search mode), for entries and
+    questions alike, so that a question's 证明 finds an entry's 证明事项.
     """
     tokens: list[str] = []
     cut = jieba.lcut_for_search if fine else jieba.lcut
@@ -144,19 +143,8 @@ class Analyzer:
         initialise_jieba(self.words)
 
     def terms(self, text: str) -> list[str]:
-        """Terms of an entry's text: whole words and the words inside them."""
+        """Terms of a text (an entry's or a question): whole words and the words inside them."""
         return self.synonyms.apply(_raw_tokens(text))
-
-    def question_terms(self, text: str) -> list[str]:
-        """Terms of a question: whole words only, so that one unknown word counts once."""
-        return self.synonyms.apply(_raw_tokens(text, fine=False))
-
-    def parts(self, word: str) -> list[str]:
-        """The shorter words jieba sees inside a long Chinese word (empty for other words)."""
-        if len(word) < 3 or not _HAS_CJK.match(word):
-            return []
-        return [self.synonyms.single.get(w, w) for w in jieba.lcut_for_search(word, HMM=False)
-                if w != word and len(w) >= 2 and w not in ZH_STOPWORDS]
 
 
 class TypoFixer:

@@ -31,7 +31,6 @@ from sqlmodel import Field, SQLModel
 from bot.db import UTCDateTime
 
 
-
 class ItemStatus(str, enum.Enum):
     OPEN = "open"
     IN_PROGRESS = "in_progress"
@@ -42,7 +41,6 @@ class ItemStatus(str, enum.Enum):
 
 ACTIVE_STATUSES = (ItemStatus.OPEN.value, ItemStatus.IN_PROGRESS.value, ItemStatus.CLOSURE_REQUESTED.value)
 CLOSED_STATUSES = (ItemStatus.CLOSED.value, ItemStatus.CLOSED_DIRECTLY.value)
-SEVERITIES = ("low", "normal", "high")
 
 
 class OutboxStatus(str, enum.Enum):

@@ -334,7 +334,6 @@ class LedgerService:
                 rounds[name] = InspectionRound(name=name)
                 session.add(rounds[name])
             await session.flush()
-            unit_names = {u.id: n for n, u in units.items()}
             for start in range(0, len(result.created), IMPORT_BATCH):  # batched: one flush per batch
                 batch = [RectificationItem(round_id=rounds[p.round].id, external_id=p.external_id,
                                            unit_id=units[p.unit].id, problem=p.problem, owner=p.owner,

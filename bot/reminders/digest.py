@@ -10,11 +10,9 @@ import io
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.config import Settings
-from bot.db import Database
+from bot.db import Database, insert_ignoring
 from bot.i18n import translator
 from bot.ledger.models import ItemStatus
 from bot.ledger.service import LedgerService, UnitSummary
@@ -50,8 +48,7 @@ async def already_sent(database: Database, week: str) -> bool:
 async def mark_sent(database: Database, week: str) -> None:
     table = DigestSent.__table__
     async with database.engine.begin() as connection:
-        insert = postgres_insert if connection.dialect.name == "postgresql" else sqlite_insert
-        await connection.execute(insert(table).on_conflict_do_nothing(index_elements=["week"]),
+        await connection.execute(insert_ignoring(connection, table, ["week"]),
                                  {"week": week, "sent_at": datetime.now(timezone.utc)})
 
 

@@ -17,10 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.db import Database
+from bot.db import Database, insert_ignoring
 from bot.ledger.models import CLOSED_STATUSES, OutboxMessage, OutboxStatus, RectificationItem, Unit, UnitContact
 from bot.reminders.models import ReminderPlan
 from bot.reminders.policy import ESCALATION, Policy, Timing
@@ -28,6 +26,7 @@ from bot.reminders.policy import ESCALATION, Policy, Timing
 log = logging.getLogger(__name__)
 
 SUPERVISOR_KINDS = {ESCALATION}
+OUTBOX_KEY = ["item_id", "kind", "slot"]
 CHUNK = 5000  # rows per statement: bounded memory and statement size at 100,000 items
 
 
@@ -103,11 +102,8 @@ class Planner:
                         "status": OutboxStatus.PENDING.value, "attempts": 0, "next_attempt_at": send_at,
                         "created_at": now})
             moves.append({"plan_id": item.id, "next": policy.next_day_after(item.deadline, today)})
-        insert = postgres_insert if connection.dialect.name == "postgresql" else sqlite_insert
-        outbox = OutboxMessage.__table__
         for chunk in _chunks(rows):
-            await connection.execute(insert(outbox).on_conflict_do_nothing(
-                index_elements=["item_id", "kind", "slot"]), chunk)
+            await connection.execute(insert_ignoring(connection, OutboxMessage.__table__, OUTBOX_KEY), chunk)
         plans_update = plans.update().where(plans.c.item_id == sa.bindparam("plan_id")).values(next_on=sa.bindparam("next"))
         for chunk in _chunks(moves):
             await connection.execute(plans_update, chunk)

@@ -24,20 +24,6 @@ class Policy:
     overdue_every_days: int = 3
     escalate_after_days: int = 7
 
-    def slots_on(self, deadline: date, day: date) -> list[tuple[str, int]]:
-        """The slots that fall on `day` (an escalation day may also be an overdue day)."""
-        offset = (day - deadline).days
-        found = []
-        if offset < 0 and -offset in self.before_days:
-            found.append((BEFORE, offset))
-        if offset == 0 and self.on_the_day:
-            found.append((DUE, 0))
-        if offset > 0 and offset % self.overdue_every_days == 0:
-            found.append((OVERDUE, offset))
-        if offset > 0 and offset == self.escalate_after_days:
-            found.append((ESCALATION, offset))
-        return found
-
     def latest_due(self, deadline: date, today: date) -> list[tuple[str, int]]:
         """The most recent slot on or before `today` of each kind that is still worth sending:
         a reminder before the deadline only while it is still ahead, the escalation once."""

@@ -24,12 +24,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.db import Database
+from bot.db import Database, insert_ignoring
 from bot.ledger.models import OutboxMessage, OutboxStatus, RectificationItem, Unit, UnitContact
 from bot.reminders.messages import Reminder, render
+from bot.reminders.planner import OUTBOX_KEY
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +136,7 @@ class Sender:
                     continue
                 self._last_sent[row.chat_id] = time.monotonic()  # reserved before sending
                 await self._pace()
-                await self._deliver_one(row, languages.get(row.chat_id, "zh"), result)
+                await self._deliver_one(row, languages[row.chat_id], result)
 
         await asyncio.gather(*(worker() for _ in range(self.concurrency)))
 
@@ -209,15 +208,12 @@ class Sender:
         if parent:
             recipients |= {c for (c,) in await connection.execute(
                 sa.select(contacts.c.chat_id).where(contacts.c.unit_id == parent, contacts.c.reachable.is_(True)))}
-        insert = postgres_insert if connection.dialect.name == "postgresql" else sqlite_insert
-        outbox = OutboxMessage.__table__
         day = now.astimezone(self.zone).date().isoformat()
         rows = [{"item_id": row.item_id, "kind": UNREACHABLE, "slot": f"{row.chat_id}:{day}:{chat_id}",
                  "chat_id": chat_id, "payload": json.dumps({"offset": 0}), "status": OutboxStatus.PENDING.value,
                  "attempts": 0, "next_attempt_at": now, "created_at": now} for chat_id in sorted(recipients)]
         if rows:
-            await connection.execute(insert(outbox).on_conflict_do_nothing(
-                index_elements=["item_id", "kind", "slot"]), rows)
+            await connection.execute(insert_ignoring(connection, OutboxMessage.__table__, OUTBOX_KEY), rows)
 
 
 def _few_per_chat(rows, limit: int) -> list[int]:

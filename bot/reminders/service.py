@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-import sqlalchemy as sa
 from sqlmodel import select
 
 from bot.config import Settings
+from bot import preferences
 from bot.crypto import Crypto
 from bot.db import Database
 from bot.ledger.models import ItemHistory, RectificationItem, UnitContact
-from bot.models import UserPreference
 from bot.reminders.planner import Planner, PlanResult
 from bot.reminders.policy import policies_from, timing_from
 from bot.reminders.sender import Deliver, Sender, SendResult
@@ -41,16 +40,7 @@ class ReminderService:
         return await self.sender(deliver).run(budget_seconds)
 
     async def languages(self, chat_ids: list[int]) -> dict[int, str]:
-        """Each private chat's chosen language (chat id = user id there); the default otherwise."""
-        keys = {self.crypto.keyed_hash("user", chat_id): chat_id for chat_id in chat_ids if chat_id > 0}
-        chosen: dict[int, str] = {}
-        if keys:
-            table = UserPreference.__table__
-            async with self.database.engine.connect() as connection:
-                for key, language in await connection.execute(
-                        sa.select(table.c.user_key, table.c.language).where(table.c.user_key.in_(list(keys)))):
-                    chosen[keys[key]] = language
-        return {chat_id: chosen.get(chat_id, self.settings.bot.language) for chat_id in chat_ids}
+        return await preferences.languages(self.database, self.crypto, chat_ids, self.settings.bot.language)
 
     async def acknowledge(self, item_id: int, chat_id: int) -> bool:
         """A contact confirms a reminder was seen; only for an item of their own unit."""

@@ -149,10 +149,6 @@ def event_rows(records: list[ReportRecord], *, zone) -> list[list]:
             for r in records for e in r.events]
 
 
-def category_labels(service: ReportService, language: str) -> dict[str, str]:
-    return {c.id: getattr(c.label, language, c.label.zh) for c in service.settings.reports.categories}
-
-
 def _safe(value):
     """A cell that a spreadsheet will never run as a formula."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
@@ -214,7 +210,7 @@ async def export(service: ReportService, *, format: str, language: str,
     if format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     records = await load_records(service, categories=categories)
-    labels = category_labels(service, language)
+    labels = service.category_labels(language)
     writer = to_xlsx if format == "xlsx" else to_csv
     return writer(records, labels=labels, zone=service.settings.zone, language=language), len(records)
 

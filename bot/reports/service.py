@@ -204,6 +204,13 @@ class ReportService:
     def category_ids(self) -> list[str]:
         return [category.id for category in self.settings.reports.categories]
 
+    def category_labels(self, language: str) -> dict[str, str]:
+        """Each category's label in `language`, in the configured order."""
+        return {c.id: getattr(c.label, language, c.label.zh) for c in self.settings.reports.categories}
+
+    def category_label(self, category_id: str, language: str) -> str:
+        return self.category_labels(language).get(category_id, category_id)
+
     # ---- limits the handlers check before saving -------------------------------------------
     def description_problem(self, text: str) -> str | None:
         """"short" or "long" when a description (or a reply) is outside the configured limits."""

@@ -40,7 +40,6 @@ class Action(StrEnum):
 
 
 SUPERVISOR_ACTIONS = (Action.ACKNOWLEDGE, Action.ASK, Action.NOTE, Action.TRANSFER, Action.CLOSE, Action.REJECT)
-REPORTER_ACTIONS = (Action.REPLY, Action.ATTACH)
 TEXT_ACTIONS = frozenset({Action.ASK, Action.NOTE, Action.TRANSFER, Action.CLOSE, Action.REJECT})
 INTERNAL_ACTIONS = frozenset({Action.NOTE})  # never shown to the reporter
 REJECT_KINDS = ("spam", "scope")
