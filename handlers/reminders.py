@@ -15,7 +15,6 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from bot.reminders.digest import already_sent, build_digest, digest_week, mark_sent
 from bot.reminders.sender import Delivery, Outcome
 from handlers.common import buttons
 from handlers.context import Context
@@ -70,26 +69,17 @@ async def send_reminders(context: Context) -> None:
 async def send_weekly_digest(context: Context) -> None:
     """Once a week: the chart and the XLSX to every supervisor, in their language."""
     services = context.services
-    week = digest_week(datetime.now(timezone.utc), services.settings)
-    supervisors = sorted(services.settings.supervisor_ids)
-    if week is None or not supervisors or await already_sent(services.database, week):
+    due = await services.reminders.due_digests(services.ledger, datetime.now(timezone.utc))
+    if due is None:
         return
-    if not await services.ledger.summary():  # nothing in the ledger: nothing to report this week
-        await mark_sent(services.database, week)
-        return
-    languages = await services.reminders.languages(supervisors)
-    digests = {}
-    for supervisor in supervisors:
-        language = languages[supervisor]
-        if language not in digests:
-            digests[language] = await build_digest(services.ledger, week, language)
-        digest = digests[language]
+    week, digests = due
+    for supervisor, digest in digests.items():
         try:
             await context.bot.send_photo(supervisor, digest.chart_png, caption=digest.text[:1024], parse_mode=ParseMode.HTML)
             await context.bot.send_document(supervisor, digest.spreadsheet, filename=f"ledger-{week}.xlsx")
         except TelegramError as error:  # one supervisor's chat must not hold up the others
             log.warning("Weekly digest not delivered to a supervisor: %s", type(error).__name__)
-    await mark_sent(services.database, week)
+    await services.reminders.digest_sent(week)
 
 
 async def acknowledge(update: Update, context: Context) -> None:

@@ -268,3 +268,20 @@ async def test_weekly_digest_once_a_week_with_chart_and_spreadsheet(database, se
     await mark_sent(database, week)
     await mark_sent(database, week)
     assert await already_sent(database, week)
+
+
+async def test_due_digests_come_once_a_week_and_not_for_an_empty_ledger(database, settings, crypto):
+    from bot.ledger.service import LedgerService
+    from bot.reminders.service import ReminderService
+
+    service = ReminderService(settings, database, crypto)
+    ledger = LedgerService(settings=settings, database=database)
+    monday = datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI)
+    assert await service.due_digests(ledger, monday) is None  # empty: nothing to send, the week is done
+    await seed(database)
+    assert await service.due_digests(ledger, monday) is None
+    next_monday = monday + timedelta(days=7)
+    week, digests = await service.due_digests(ledger, next_monday)
+    assert week == "2026-W50" and set(digests) == {SUPERVISOR} and "某镇" in digests[SUPERVISOR].text
+    await service.digest_sent(week)
+    assert await service.due_digests(ledger, next_monday + timedelta(days=1)) is None

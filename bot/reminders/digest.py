@@ -6,6 +6,7 @@ after it (a bot that was down on Monday morning sends it when it comes back).
 
 from __future__ import annotations
 
+import html
 import io
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -53,18 +54,27 @@ async def mark_sent(database: Database, week: str) -> None:
 
 
 async def build_digest(ledger: LedgerService, week: str, language: str) -> Digest:
-    _ = translator(language)
     summary = await ledger.summary()
+    return digest_for(summary, await spreadsheet_of(ledger), week, language)
+
+
+async def spreadsheet_of(ledger: LedgerService) -> bytes:
+    out = io.BytesIO()
+    await ledger.export_xlsx(out)
+    return out.getvalue()
+
+
+def digest_for(summary: list[UnitSummary], spreadsheet: bytes, week: str, language: str) -> Digest:
+    """The digest in one language, from the ledger read once for all languages."""
+    _ = translator(language)
     lines = [_("<b>Weekly rectification digest, {week}</b>", week=week), ""]
     for unit in summary:
         done = unit.counts.get(ItemStatus.CLOSED.value, 0) + unit.counts.get(ItemStatus.CLOSED_DIRECTLY.value, 0)
         lines.append(_("{unit}: {done}/{total} closed, {overdue} overdue",
-                       unit=unit.unit, done=done, total=unit.total, overdue=unit.overdue))
+                       unit=html.escape(unit.unit), done=done, total=unit.total, overdue=unit.overdue))
     if not summary:
         lines.append(_("The ledger is empty."))
-    spreadsheet = io.BytesIO()
-    await ledger.export_xlsx(spreadsheet)
-    return Digest(week, "\n".join(lines), render_progress_chart(summary, language), spreadsheet.getvalue())
+    return Digest(week, "\n".join(lines), render_progress_chart(summary, language), spreadsheet)
 
 
 def render_progress_chart(summary: list[UnitSummary], language: str) -> bytes:

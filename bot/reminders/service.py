@@ -12,6 +12,8 @@ from bot import preferences
 from bot.crypto import Crypto
 from bot.db import Database
 from bot.ledger.models import ItemHistory, RectificationItem, UnitContact
+from bot.ledger.service import LedgerService
+from bot.reminders.digest import Digest, already_sent, digest_for, digest_week, mark_sent, spreadsheet_of
 from bot.reminders.planner import Planner, PlanResult
 from bot.reminders.policy import policies_from, timing_from
 from bot.reminders.sender import Deliver, Sender, SendResult
@@ -41,6 +43,25 @@ class ReminderService:
 
     async def languages(self, chat_ids: list[int]) -> dict[int, str]:
         return await preferences.languages(self.database, self.crypto, chat_ids, self.settings.bot.language)
+
+    async def due_digests(self, ledger: LedgerService, now: datetime) -> tuple[str, dict[int, Digest]] | None:
+        """This week's digest for each supervisor, in their language, once its time has come and
+        if it was not sent yet; None otherwise. An empty ledger counts as this week's digest."""
+        week = digest_week(now, self.settings)
+        supervisors = sorted(self.settings.supervisor_ids)
+        if week is None or not supervisors or await already_sent(self.database, week):
+            return None
+        summary = await ledger.summary()
+        if not summary:
+            await mark_sent(self.database, week)
+            return None
+        spreadsheet = await spreadsheet_of(ledger)
+        languages = await self.languages(supervisors)
+        by_language = {language: digest_for(summary, spreadsheet, week, language) for language in set(languages.values())}
+        return week, {supervisor: by_language[languages[supervisor]] for supervisor in supervisors}
+
+    async def digest_sent(self, week: str) -> None:
+        await mark_sent(self.database, week)
 
     async def acknowledge(self, item_id: int, chat_id: int) -> bool:
         """A contact confirms a reminder was seen; only for an item of their own unit."""
