@@ -26,7 +26,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 
 from bot.i18n import N_, translator
 from bot.ledger.models import ItemStatus
-from bot.ledger.service import (Evidence, InvalidTransition, InviteInvalid, ItemView, LedgerError, LedgerService,
+from bot.ledger.service import (Evidence, allowed, InvalidTransition, InviteInvalid, ItemView, LedgerError, LedgerService,
                                 NotFound)
 from handlers.common import buttons
 from handlers.common import conversation as chat_conversation
@@ -216,15 +216,15 @@ async def _progress_lines(ledger: LedgerService, item: ItemView, context: Contex
 def _item_keyboard(item: ItemView, context: Context, *, as_supervisor: bool, as_contact: bool) -> InlineKeyboardMarkup:
     _ = context._
     rows = []
-    if as_contact and item.status in (ItemStatus.OPEN.value, ItemStatus.IN_PROGRESS.value, ItemStatus.CLOSURE_REQUESTED.value):
+    if as_contact and allowed(item, "progress"):
         row = [(_("Report progress"), f"lp:{item.id}")]
-        if item.status != ItemStatus.CLOSURE_REQUESTED.value:
+        if allowed(item, "request_closure"):
             row.append((_("Request closure"), f"lc:{item.id}"))
         rows.append(row)
     if as_supervisor:
-        if item.status == ItemStatus.CLOSURE_REQUESTED.value:
+        if allowed(item, "approve"):
             rows.append([(_("Approve closing"), f"la:{item.id}"), (_("Send back"), f"lb:{item.id}")])
-        if item.status not in (ItemStatus.CLOSED.value, ItemStatus.CLOSED_DIRECTLY.value):
+        if allowed(item, "close_directly"):
             rows.append([(_("Close directly"), f"lx:{item.id}")])
     if as_contact:
         rows.append([(_("All items"), "lt:0")])

@@ -167,6 +167,21 @@ class ImportResult:
         return not self.problems
 
 
+# The statuses in which each action may be taken: the service enforces it, the chat shows only
+# the buttons it allows.
+ALLOWED_IN = {
+    "progress": ACTIVE_STATUSES,
+    "request_closure": (ItemStatus.OPEN.value, ItemStatus.IN_PROGRESS.value),
+    "approve": (ItemStatus.CLOSURE_REQUESTED.value,),
+    "send_back": (ItemStatus.CLOSURE_REQUESTED.value,),
+    "close_directly": ACTIVE_STATUSES,
+}
+
+
+def allowed(view: "ItemView", action: str) -> bool:
+    return view.status in ALLOWED_IN[action]
+
+
 def hash_code(code: str) -> str:
     return hashlib.sha256(normalise_code(code).encode()).hexdigest()
 
@@ -565,14 +580,7 @@ class LedgerService:
     # ---- helpers ---------------------------------------------------------------------------
     @staticmethod
     def _check_action(view: ItemView, action: str) -> None:
-        allowed = {
-            "progress": ACTIVE_STATUSES,
-            "request_closure": (ItemStatus.OPEN.value, ItemStatus.IN_PROGRESS.value),
-            "approve": (ItemStatus.CLOSURE_REQUESTED.value,),
-            "send_back": (ItemStatus.CLOSURE_REQUESTED.value,),
-            "close_directly": ACTIVE_STATUSES,
-        }[action]
-        if view.status not in allowed:
+        if not allowed(view, action):
             raise InvalidTransition(view.status, f"cannot {action.replace('_', ' ')} an item that is {view.status}")
 
     def _set_status(self, session: AsyncSession, item: RectificationItem, status: ItemStatus, actor_kind: str,
