@@ -627,14 +627,17 @@ TEXT = filters.TEXT & ~filters.COMMAND
 PRIVATE = filters.ChatType.PRIVATE
 
 
+def private_entry_points(name: str, callback) -> list:
+    """Three ways into a private conversation: /name, the deep link /start name, the menu button."""
+    return [CommandHandler(name, callback, filters=PRIVATE),
+            CommandHandler("start", callback, filters=PRIVATE & filters.Regex(rf"^/start(@\w+)? {name}$")),
+            CallbackQueryHandler(callback, pattern=rf"^menu:{name}$")]
+
+
 def intake_handler() -> ConversationHandler:
     """The persistent intake conversation; it must come before the plain /start handler."""
     return conversation(
-        entry_points=[
-            CommandHandler("report", start_report, filters=PRIVATE),
-            CommandHandler("start", start_report, filters=PRIVATE & filters.Regex(r"^/start(@\w+)? report$")),
-            CallbackQueryHandler(start_report, pattern=r"^menu:report$"),
-        ],
+        entry_points=private_entry_points("report", start_report),
         states={
             RESUME: [CallbackQueryHandler(resume_choice, pattern=r"^rp:(go|new)$"),
                      MessageHandler(TEXT, resume_choice)],

@@ -33,7 +33,8 @@ from bot.reports.service import HistoryItem, Refused, ReporterView
 from bot.reports.states import Action, Status
 from handlers.common import buttons, conversation
 from handlers.context import Context
-from handlers.report_intake import (ATTACHMENT, PRIVATE, REFUSED_MEDIA, STATUS_MEMORY, TEXT, category_label,
+from handlers.report_intake import (ATTACHMENT, REFUSED_MEDIA, STATUS_MEMORY, TEXT, category_label,
+                                    private_entry_points,
                                     fetch_clean_file, is_private, normalise_choice, pick, refusal_text,
                                     refuse_media, reports_of, say, send_deep_link, utc_now)
 
@@ -314,11 +315,7 @@ async def time_out(update: Update, context: Context) -> None:
 def status_handler() -> ConversationHandler:
     """The /status conversation: in memory only, closed after a pause."""
     return conversation(
-        entry_points=[
-            CommandHandler("status", start_status, filters=PRIVATE),
-            CommandHandler("start", start_status, filters=PRIVATE & filters.Regex(r"^/start(@\w+)? status$")),
-            CallbackQueryHandler(start_status, pattern=r"^menu:status$"),
-        ],
+        entry_points=private_entry_points("status", start_status),
         states={
             CODE: [MessageHandler(TEXT, type_code), MessageHandler(~filters.COMMAND, ask_for_code)],
             VIEW: [CallbackQueryHandler(view_choice, pattern=r"^rs:(reply|file|refresh|done)$"),
