@@ -1,7 +1,8 @@
 """The composition root: builds the PTB Application from the services and runs it.
 
-Part of the Telegram adapter layer (with `bot/persistence.py`): the only place in `bot/` that
-imports `telegram` or `handlers`. The lifecycle is explicit rather than `run_polling`'s, so
+Part of the Telegram adapter layer (with `bot/telegram_io.py`): the only place in `bot/` that
+imports `handlers`. There is no PTB persistence: who gets a user's next message is pending
+input in the database (bot/pending.py), read on every update. The lifecycle is explicit rather than `run_polling`'s, so
 that the database is checked before Telegram is contacted and a Telegram outage at start is
 retried with backoff instead of crashing.
 """
@@ -15,14 +16,15 @@ from contextlib import suppress
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.request import HTTPXRequest
 
 import handlers
 from bot.config import ConfigError, Settings
 from bot.i18n import LANGUAGES, translator
 from bot.logs import describe_exception
-from bot.persistence import DatabasePersistence
 from bot.services import Services
+from bot.telegram_io import PerChatUpdates, RetryingRateLimiter, TolerantBot, tolerate_unparseable_webhooks
 from handlers.commands import COMMANDS
 from handlers.context import Context
 from handlers.errors import report_error
@@ -34,22 +36,22 @@ MAX_BACKOFF = 60.0
 def build_application(services: Services, token: str) -> Application:
     settings = services.settings
     telegram = settings.telegram
+    timeout = telegram.request_timeout
+    bot = TolerantBot(
+        token, base_url=f"{telegram.base_url}/bot", base_file_url=f"{telegram.base_url}/file/bot",
+        request=HTTPXRequest(connection_pool_size=64, read_timeout=timeout, write_timeout=timeout),
+        get_updates_request=HTTPXRequest(read_timeout=telegram.poll_timeout + 10, write_timeout=timeout),
+        rate_limiter=RetryingRateLimiter(retry_for=telegram.retry_for_seconds),
+    )
     application = (
         ApplicationBuilder()
-        .token(token)
-        .base_url(f"{telegram.base_url}/bot")
-        .base_file_url(f"{telegram.base_url}/file/bot")
+        .bot(bot)
         .context_types(ContextTypes(context=Context))
-        .rate_limiter(AIORateLimiter(max_retries=telegram.max_retries))
-        .persistence(DatabasePersistence(services.database, services.crypto,
-                                         update_interval=settings.bot.persistence_interval))
-        .read_timeout(telegram.request_timeout)
-        .write_timeout(telegram.request_timeout)
-        .get_updates_read_timeout(telegram.poll_timeout + 10)
-        .concurrent_updates(False)
+        .concurrent_updates(PerChatUpdates())
         .build()
     )
     application.bot_data["services"] = services
+    application.bot_data["flows"] = handlers.FLOWS
     for handler, group in handlers.build_handlers():
         application.add_handler(handler, group)
     application.add_error_handler(report_error)
@@ -62,9 +64,9 @@ def schedule_jobs(application: Application, settings: Settings) -> None:
     if settings.knowledge.watch:
         application.job_queue.run_repeating(handlers.knowledge.watch_files, interval=settings.knowledge.watch_seconds,
                                             first=settings.knowledge.watch_seconds, name="knowledge-watch")
-    # Anonymous reports: notifications to supervisors, deadline reminders, retention.
-    handlers.report_inbox.schedule_report_jobs(application.job_queue, settings)
-    # Rectification reminders: the planner fills the outbox, the sender drains it.
+    # Anonymous reports: retention.
+    handlers.reports.inbox.schedule_report_jobs(application.job_queue, settings)
+    # Reminders and digests fill the outbox; the outbox's sender delivers every notice.
     handlers.reminders.schedule_reminder_jobs(application, settings)
 
 
@@ -142,6 +144,7 @@ async def _start_updates(application: Application, settings: Settings) -> None:
         )
         return
     webhook = telegram.webhook
+    tolerate_unparseable_webhooks()
     if not webhook.url:
         raise ConfigError("telegram.webhook.url is needed in webhook mode: the public HTTPS URL Telegram posts to")
     await application.updater.start_webhook(

@@ -61,7 +61,7 @@ class TelegramSettings(Section):
     mode: Literal["polling", "webhook"] = "polling"
     webhook: WebhookSettings = WebhookSettings()
     webhook_secret: SecretStr | None = None
-    max_retries: int = Field(3, ge=0, le=10)
+    retry_for_seconds: float = Field(60.0, ge=0, le=600)
     request_timeout: float = Field(20.0, gt=0)
     poll_timeout: int = Field(30, ge=0, le=50)
     username: str | None = None  # the bot's @username, for links printed offline (the poster)
@@ -84,7 +84,6 @@ class BotSettings(Section):
     data_dir: Path = Path("data")
     timezone: str = "Asia/Shanghai"
     language: Literal["zh", "en"] = "zh"
-    persistence_interval: float = Field(1.0, gt=0)
 
     @field_validator("timezone")
     @classmethod
@@ -163,7 +162,6 @@ class ReportSettings(Section):
     retention_days: int = Field(365, ge=1)
     code_attempts: int = Field(5, ge=1)
     code_window_minutes: int = Field(10, ge=1)
-    notify_interval_seconds: float = Field(10.0, gt=0)  # how often new reports are looked for
 
 
 class QuietHours(Section):

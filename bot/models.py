@@ -17,21 +17,9 @@ class UserPreference(SQLModel, table=True):
     language: str = Field(max_length=8)
 
 
-class ConversationState(SQLModel, table=True):
-    """An open conversation, so that a restart mid-conversation loses nothing.
-
-    PTB keys conversations by (chat id, user id). The key is stored only encrypted, found by a
-    keyed hash, and the row is deleted when the conversation ends.
-    """
-
-    __tablename__ = "conversation_state"
-    name: str = Field(primary_key=True, max_length=64)
-    key_hash: str = Field(primary_key=True, max_length=64)
-    key_token: bytes
-    state: str = Field(max_length=200)
-
-
 import bot.knowledge.models  # noqa: E402,F401  (feature tables)
 import bot.reports.models  # noqa: E402,F401
 import bot.ledger.models  # noqa: E402,F401
 import bot.reminders.models  # noqa: E402,F401  (imported for the tables they register)
+import bot.pending  # noqa: E402,F401
+import bot.outbox  # noqa: E402,F401

@@ -8,13 +8,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot import db, preferences
+from bot import db, outbox, preferences
+from bot.pending import PendingInputs
 from bot.config import Settings
 from bot.crypto import Crypto, load_or_create_local_key
 from bot.knowledge.service import KnowledgeService
 from bot.ledger.service import LedgerService
 from bot.reminders.service import ReminderService
 from bot.reports.service import ReportService
+# Outbox renderers register themselves when their modules are imported.
+import bot.ledger.notices  # noqa: E402,F401
+import bot.reminders.digest  # noqa: E402,F401
+import bot.reminders.messages  # noqa: E402,F401
+import bot.reports.notices  # noqa: E402,F401
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +34,7 @@ class Services:
     reports: ReportService
     ledger: LedgerService
     reminders: ReminderService
+    pending: PendingInputs
 
     @classmethod
     async def start(cls, settings: Settings) -> "Services":
@@ -49,7 +56,8 @@ class Services:
         reports = ReportService(settings=settings, database=database, crypto=crypto)
         ledger = LedgerService(settings=settings, database=database)
         services = cls(settings=settings, database=database, crypto=crypto, knowledge=knowledge, reports=reports,
-                       ledger=ledger, reminders=ReminderService(settings, database, crypto))
+                       ledger=ledger, reminders=ReminderService(settings, database, crypto, ledger),
+                       pending=PendingInputs(database, crypto))
         log.info("Services ready (database %s)", db.safe_url(settings.database_url))
         return services
 
@@ -63,14 +71,6 @@ class Services:
         """The keyed hash that stands for a user wherever a per-user row is unavoidable."""
         return preferences.user_key(self.crypto, user_id)
 
-    async def language_of(self, user_id: int) -> str:
-        """The language a user chose, else the default; the default too when the database cannot
-        be read: a notice in the default language is better than none."""
-        try:
-            found = await preferences.languages(self.database, self.crypto, [user_id], self.settings.bot.language)
-        except Exception:
-            return self.settings.bot.language
-        return found[user_id]
 
 
 def make_crypto(settings: Settings) -> Crypto:

@@ -7,32 +7,45 @@ import warnings
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.ext import ConversationHandler
 
-from bot import preferences
+from bot import outbox, preferences
+from bot.db import DatabaseUnavailable
 from bot.i18n import language_for
+from handlers import flow
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
 
 
 async def identify_user(update: Update, context: Context) -> None:
-    """Group -1: settle the user's language and role before any feature handler runs."""
-    user = update.effective_user
+    """Group -1: settle the user's language, role and pending input before any feature handler runs;
+    release what the outbox kept waiting for them; end a prompt that a command leaves."""
+    user, chat = update.effective_user, update.effective_chat
     services = context.services
     context.is_supervisor = services.is_supervisor(user.id if user else None)
     if user is None:
         return
     context.language = language_for(user.language_code, services.settings.bot.language)
+    now = flow.now()
     try:
         async with services.database.session() as session:
             chosen = await preferences.get_language(session=session, user_key=services.user_key(user.id))
-    except (SQLAlchemyError, OSError):
-        log.warning("Database unavailable while reading a language preference")
+        if chat is not None:
+            context.pending = await services.pending.read(chat_id=chat.id, user_id=user.id, now=now)
+            if chat.type == ChatType.PRIVATE:
+                if context.is_supervisor and user.language_code:
+                    await outbox.note_recipient_language(services.database, chat.id,
+                                                         language_for(user.language_code, services.settings.bot.language))
+                await outbox.release(services.database, chat.id, now)  # the sender's next run takes them
+    except (SQLAlchemyError, DatabaseUnavailable, OSError):
+        log.warning("Database unavailable while identifying a user")
+        context.pending_known = False
         return
     if chosen:
         context.language = chosen
+    await flow.end_if_left(update, context)
 
 
 async def reply(update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:

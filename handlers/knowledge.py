@@ -9,6 +9,7 @@ Callback data (64 bytes at most, all checked on arrival since anyone can forge i
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import re
@@ -24,6 +25,7 @@ from bot.knowledge.render import entry_html, first_paragraph
 from bot.knowledge.schema import Entry
 from bot.knowledge.service import KnowledgeService
 from bot.knowledge.text import script_of
+from handlers import flow
 from handlers.common import buttons
 from handlers.context import Context
 
@@ -102,10 +104,23 @@ async def _say_unknown(message: Message, answer: Answer, context: Context) -> No
     text = context._("I have no answer to that yet. I have noted the question (not who asked) so that the "
                      "editors can add one. You can browse the topics I know about:")
     await message.reply_text(text, reply_markup=topics_keyboard(knowledge_of(context), context.language))
+    if await _shielded(message, context):
+        return
     try:
         await knowledge_of(context).record_unanswered(answer.question, answer.language)
     except Exception:  # the user has their answer; a lost gap record is only logged
         log.warning("Could not record an unanswered question", exc_info=True)
+
+
+async def _shielded(message: Message, context: Context) -> bool:
+    """A private chat where a report flow was open in the last 24 hours: nothing typed there is kept
+    (a reporter's words must never reach the editors' list of questions)."""
+    if message.chat.type != ChatType.PRIVATE:
+        return False
+    try:
+        return await context.services.pending.shielded(chat_id=message.chat.id, now=flow.now())
+    except Exception:  # cannot tell: keep nothing
+        return True
 
 
 async def send_entry(knowledge: KnowledgeService, message: Message, entry: Entry, language: str, ui_language: str,
@@ -153,6 +168,8 @@ async def record_feedback(update: Update, context: Context) -> None:
         return
     entry_id, helpful = match[1], match[2] == "1"
     asked = query.message.reply_to_message.text if query.message and query.message.reply_to_message else None
+    if asked and query.message and await _shielded(query.message, context):
+        asked = None
     await knowledge.record_feedback(entry_id, helpful, asked, context.language)
     await query.answer(context._("Thank you for your feedback.") if helpful else
                        context._("Thank you. The editors will see that this answer did not help."))
@@ -230,11 +247,8 @@ async def reload_knowledge(update: Update, context: Context) -> None:
     """/reload (supervisors): read the knowledge files again; a broken file keeps the old ones."""
     _ = context._
     message = update.effective_message
-    if not context.is_supervisor:
-        await message.reply_text(_("This command is for supervisors."))
-        return
     knowledge = knowledge_of(context)
-    problems = knowledge.reload()
+    problems = await asyncio.to_thread(knowledge.reload)  # seconds for a large base: off the event loop
     if problems:
         listed = "\n".join(html.escape(str(p)) for p in problems[:10])
         more = _("… and {count} more.", count=len(problems) - 10) if len(problems) > 10 else ""
@@ -247,12 +261,7 @@ async def reload_knowledge(update: Update, context: Context) -> None:
 
 async def watch_files(context: Context) -> None:
     """A repeating job: reload when the files change (a failed reload is not retried until they change again)."""
-    knowledge_of(context).reload_if_changed()
-
-
-async def nothing_to_cancel(update: Update, context: Context) -> None:
-    """/cancel with nothing open (every conversation handles its own /cancel first)."""
-    await update.effective_message.reply_text(context._("There is nothing to cancel."))
+    await asyncio.to_thread(knowledge_of(context).reload_if_changed)
 
 
 async def explain_files(update: Update, context: Context) -> None:

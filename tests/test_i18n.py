@@ -37,3 +37,12 @@ def test_language_from_telegram_code():
     assert language_for("zh-hans", "zh") == "zh"
     assert language_for("ru", "zh") == "zh"
     assert language_for(None, "en") == "en"
+
+
+def test_every_translation_keeps_the_placeholders_of_its_message():
+    import re
+
+    placeholders = re.compile(r"\{(\w*)\}")
+    wrong = [m.id for m in catalog("zh") if m.id and m.string
+             and sorted(placeholders.findall(m.id)) != sorted(placeholders.findall(m.string))]
+    assert not wrong, "placeholders differ in:\n" + "\n".join(wrong)

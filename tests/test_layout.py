@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ADAPTER = {"bot/app.py", "bot/persistence.py"}
+ADAPTER = {"bot/app.py", "bot/telegram_io.py"}
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.ledger import importer
-from bot.ledger.models import InspectionRound, ItemHistory, OutboxMessage, RectificationItem, Unit
+from bot.ledger.models import InspectionRound, ItemHistory, RectificationItem, Unit
+from bot.outbox import OutboxMessage
 from bot.ledger.service import LedgerService
 
 NOW = datetime(2026, 6, 1, 1, 0, tzinfo=timezone.utc)  # 09:00 in Shanghai: "today" is 2026-06-01
@@ -166,7 +167,7 @@ async def test_reimport_updates_by_external_id_and_records_a_changed_deadline(le
     assert (await ledger.import_file(first)).applied
     async with database.transaction() as session:
         item = (await session.exec(select(RectificationItem).where(RectificationItem.external_id == "U-1"))).one()
-        session.add(OutboxMessage(item_id=item.id, kind="before", slot="2026-12-31:-7", next_attempt_at=NOW, created_at=NOW))
+        session.add(OutboxMessage(item_id=item.id, kind="before", slot="2026-12-31:-7", chat_id=5001, next_attempt_at=NOW, created_at=NOW))
     same = await ledger.import_file(first)
     assert (len(same.created), len(same.updated), same.unchanged) == (0, 0, 2)
 

@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import select
 
 from bot.ledger.importer import ParsedItem, SourceRow, Table
-from bot.ledger.models import OutboxMessage
+from bot.outbox import OutboxMessage
 from bot.ledger.service import Evidence, InvalidTransition, InviteInvalid, LedgerError, LedgerService, NotFound
 
 NOW = datetime(2026, 6, 1, 1, 0, tzinfo=timezone.utc)
@@ -113,7 +113,7 @@ async def test_a_contact_sees_and_acts_on_their_units_items_only(ledger, items):
     with pytest.raises(NotFound):
         await ledger.request_closure(foreign, chat_id=CHAT_A)
     with pytest.raises(NotFound):
-        await ledger.start_prompt(chat_id=CHAT_A, user_id=CHAT_A, action="progress", item_id=foreign)
+        await ledger.check_prompt(chat_id=CHAT_A, user_id=CHAT_A, action="progress", item_id=foreign)
     with pytest.raises(NotFound):
         await ledger.progress_of(foreign, chat_id=CHAT_A)
     with pytest.raises(NotFound):  # an unbound chat sees nothing
@@ -132,7 +132,7 @@ async def test_review_actions_need_a_supervisor(ledger, items):
         with pytest.raises(NotFound):
             await act
     with pytest.raises(NotFound):
-        await ledger.start_prompt(chat_id=CHAT_A, user_id=CHAT_A, action="close_directly", item_id=item)
+        await ledger.check_prompt(chat_id=CHAT_A, user_id=CHAT_A, action="close_directly", item_id=item)
     assert (await ledger.item(item, chat_id=CHAT_A)).status == "closure_requested"
 
 
@@ -140,14 +140,12 @@ async def test_progress_closure_request_send_back_and_approval(ledger, items):
     item = items["A-1"]
     with pytest.raises(InvalidTransition):  # nothing reported yet
         await ledger.request_closure(item, chat_id=CHAT_A)
-    await ledger.start_prompt(chat_id=CHAT_A, user_id=CHAT_A, action="progress", item_id=item)
-    first = await ledger.record_progress(item, chat_id=CHAT_A, user_id=CHAT_A, text="已合并两个APP")
-    second = await ledger.record_progress(item, chat_id=CHAT_A, user_id=CHAT_A,
+    await ledger.check_prompt(chat_id=CHAT_A, user_id=CHAT_A, action="progress", item_id=item)
+    first = await ledger.record_progress(item, chat_id=CHAT_A, text="已合并两个APP")
+    second = await ledger.record_progress(item, chat_id=CHAT_A, entry_id=first.progress_id,
                                           evidence=[Evidence("photo", "PHOTO-FILE-ID")])
     assert first.progress_id == second.progress_id and second.files == 1  # one report, its evidence added
     assert first.item.status == "open" and (await ledger.item(item, chat_id=CHAT_A)).status == "in_progress"
-    await ledger.end_prompt(chat_id=CHAT_A, user_id=CHAT_A)
-    assert await ledger.prompt(chat_id=CHAT_A, user_id=CHAT_A) is None
 
     requested = await ledger.request_closure(item, chat_id=CHAT_A)
     assert requested.status == "closure_requested"
@@ -179,13 +177,16 @@ async def test_progress_closure_request_send_back_and_approval(ledger, items):
 async def test_close_directly_needs_a_reason_and_cancels_pending_reminders(ledger, items, database):
     item = items["B-2"]
     async with database.transaction() as session:
-        session.add(OutboxMessage(item_id=item, kind="before", slot="2026-07-01:-7", next_attempt_at=NOW, created_at=NOW))
+        session.add(OutboxMessage(item_id=item, kind="before", slot="2026-07-01:-7", chat_id=5001, next_attempt_at=NOW, created_at=NOW))
     with pytest.raises(LedgerError):
         await ledger.close_directly(item, supervisor_id=SUPERVISOR, reason="")
     closed = await ledger.close_directly(item, supervisor_id=SUPERVISOR, reason="政策调整，问题已不存在")
     assert (closed.status, closed.closed_reason) == ("closed_directly", "政策调整，问题已不存在")
     async with database.session() as session:
-        assert (await session.exec(select(OutboxMessage.status))).all() == ["cancelled"]
+        rows = (await session.exec(select(OutboxMessage.kind, OutboxMessage.status, OutboxMessage.chat_id))).all()
+    decisions = [(status, chat) for kind, status, chat in rows if kind == "closure_decision"]
+    assert [status for kind, status, _ in rows if kind == "before"] == ["cancelled"]
+    assert decisions and {status for status, _ in decisions} == {"pending"}  # the unit is told, via the outbox
     with pytest.raises(InvalidTransition):
         await ledger.close_directly(item, supervisor_id=SUPERVISOR, reason="again")
 

@@ -8,10 +8,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from bot.ledger.models import (InspectionRound, OutboxMessage, RectificationItem, Unit, UnitContact)
+from bot.ledger.models import InspectionRound, RectificationItem, Unit, UnitContact
+from bot.outbox import OutboxMessage
 from bot.reminders.planner import Planner
 from bot.reminders.policy import BEFORE, DUE, ESCALATION, OVERDUE, Policy, Timing
-from bot.reminders.sender import Delivery, Outcome, Sender
+from types import SimpleNamespace
+
+import bot.reminders.messages  # noqa: F401  (registers the reminders' renderer)
+from bot.outbox import Delivery, Outcome, RenderEnv, Sender
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEADLINE = date(2026, 12, 31)  # a Thursday
@@ -97,13 +101,13 @@ async def test_planner_writes_each_reminder_once_even_when_run_again(database):
     rows = await outbox(database)
     assert [(r.kind, r.chat_id) for r in rows] == [(BEFORE, 5001)]
     await plan.run(at(-3))
-    assert [r.slot for r in await outbox(database)][-1] == f"{DEADLINE}:-3:5001"
+    assert [r.slot for r in await outbox(database)][-1] .endswith(f":{DEADLINE}:-3:5001")
 
 
 async def test_downtime_is_caught_up_with_one_reminder(database):
     await seed(database)
     await planner(database).run(at(5))  # first pass long after the deadline: only "3 days overdue"
-    assert [(r.kind, r.slot) for r in await outbox(database)] == [(OVERDUE, f"{DEADLINE}:3:5001")]
+    assert [(r.kind, r.slot) for r in await outbox(database)] == [(OVERDUE, f"1:{DEADLINE}:3:5001")]
 
 
 async def test_escalation_goes_to_the_parent_unit_and_supervisors(database):
@@ -129,7 +133,7 @@ async def test_changed_deadline_gives_new_slots_and_closed_items_stop(database):
     await plan.run(at(0))  # the old deadline's day: nothing, the new deadline is 10 days away
     assert len(await outbox(database)) == 1
     await plan.run(at(3))  # 7 days before the new deadline
-    assert (await outbox(database))[-1].slot == f"{DEADLINE + timedelta(days=10)}:-7:5001"
+    assert (await outbox(database))[-1].slot.endswith(f":{DEADLINE + timedelta(days=10)}:-7:5001")
     async with database.transaction() as session:
         (await session.get(RectificationItem, item_id)).status = "closed"
     await plan.run(at(7))
@@ -154,11 +158,11 @@ class Telegram:
         self.sent: list[tuple[int, str, float]] = []
         self.answers = answers or {}
 
-    async def deliver(self, chat_id, text, buttons):
+    async def deliver(self, chat_id, rendered):
         await asyncio.sleep(0)
         answer = self.answers.get(chat_id, Delivery(Outcome.SENT))
         if answer.outcome is Outcome.SENT:
-            self.sent.append((chat_id, text, time.monotonic()))
+            self.sent.append((chat_id, rendered.text, time.monotonic()))
         return answer
 
 
@@ -166,15 +170,18 @@ async def languages(chat_ids):
     return {chat_id: "zh" for chat_id in chat_ids}
 
 
-def sender(database, telegram, worker="w1", lease=60) -> Sender:
-    return Sender(database, telegram.deliver, languages, worker=worker, supervisors={SUPERVISOR}, zone=SHANGHAI,
-                  lease_seconds=lease)
+def sender(database, telegram, worker="w1", lease=60, today=-1) -> Sender:
+    """A sender whose clock reads `today` (days from the deadline), 10:01, and runs on."""
+    env = RenderEnv(SimpleNamespace(zone=SHANGHAI), frozenset({SUPERVISOR}), None)
+    shift = at(today) + timedelta(minutes=1) - datetime.now(timezone.utc)
+    return Sender(database, telegram.deliver, languages, env, worker=worker, lease_seconds=lease,
+                  clock=lambda: datetime.now(timezone.utc) + shift)
 
 
 async def due_now(database):
     async with database.engine.begin() as connection:
         table = OutboxMessage.__table__
-        await connection.execute(table.update().values(next_attempt_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+        await connection.execute(table.update().values(next_attempt_at=at(-1) - timedelta(seconds=1)))
 
 
 async def test_sender_delivers_each_reminder_once_and_spaces_messages_to_one_chat(database):
@@ -210,7 +217,7 @@ async def test_temporary_failures_are_retried_later(database):
     result = await sender(database, telegram).run(2)
     (row,) = await outbox(database)
     assert result.retried == 1 and row.status == "pending" and row.attempts == 1
-    assert row.next_attempt_at.replace(tzinfo=timezone.utc) > datetime.now(timezone.utc) + timedelta(seconds=20)
+    assert row.next_attempt_at.replace(tzinfo=timezone.utc) > at(-1) + timedelta(seconds=20)
 
 
 async def test_a_contact_who_blocked_the_bot_is_marked_and_escalated(database):
@@ -234,9 +241,9 @@ async def test_rows_claimed_by_a_dead_process_are_taken_over_after_the_lease(dat
     await due_now(database)
     async with database.engine.begin() as connection:
         table = OutboxMessage.__table__
-        await connection.execute(table.update().values(claimed_by="dead", claimed_at=datetime.now(timezone.utc)))
+        await connection.execute(table.update().values(claimed_by="dead", claimed_at=at(-1)))
     telegram = Telegram()
-    assert (await sender(database, telegram, lease=60).run(1)).sent == 0
+    assert (await sender(database, telegram, lease=3600).run(1)).sent == 0
     assert (await sender(database, telegram, lease=0.001).run(2)).sent == 1
 
 
@@ -254,7 +261,7 @@ def test_severity_overrides_change_only_what_they_name(settings):
 
 async def test_weekly_digest_once_a_week_with_chart_and_spreadsheet(database, settings):
     from bot.ledger.service import LedgerService
-    from bot.reminders.digest import already_sent, build_digest, digest_week, mark_sent
+    from bot.reminders.digest import already_planned, build_digest, digest_week, mark_planned
 
     await seed(database, items=2)
     monday_morning = datetime(2026, 11, 30, 8, 0, tzinfo=SHANGHAI)
@@ -264,24 +271,25 @@ async def test_weekly_digest_once_a_week_with_chart_and_spreadsheet(database, se
     digest = await build_digest(LedgerService(settings=settings, database=database), week, "zh")
     assert "某镇" in digest.text and "0/2" in digest.text
     assert digest.chart_png.startswith(b"\x89PNG") and digest.spreadsheet.startswith(b"PK")
-    assert not await already_sent(database, week)
-    await mark_sent(database, week)
-    await mark_sent(database, week)
-    assert await already_sent(database, week)
+    assert not await already_planned(database, week)
+    await mark_planned(database, week)
+    await mark_planned(database, week)
+    assert await already_planned(database, week)
 
 
-async def test_due_digests_come_once_a_week_and_not_for_an_empty_ledger(database, settings, crypto):
+async def test_digest_is_planned_once_a_week_per_supervisor_and_not_for_an_empty_ledger(database, settings, crypto):
     from bot.ledger.service import LedgerService
     from bot.reminders.service import ReminderService
 
-    service = ReminderService(settings, database, crypto)
-    ledger = LedgerService(settings=settings, database=database)
+    service = ReminderService(settings, database, crypto, LedgerService(settings=settings, database=database))
     monday = datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI)
-    assert await service.due_digests(ledger, monday) is None  # empty: nothing to send, the week is done
+    await service.plan_digest(monday)  # empty ledger: nothing to send, the week is done
+    assert [r for r in await outbox(database) if r.kind == "digest"] == []
     await seed(database)
-    assert await service.due_digests(ledger, monday) is None
+    await service.plan_digest(monday)
+    assert [r for r in await outbox(database) if r.kind == "digest"] == []
     next_monday = monday + timedelta(days=7)
-    week, digests = await service.due_digests(ledger, next_monday)
-    assert week == "2026-W50" and set(digests) == {SUPERVISOR} and "某镇" in digests[SUPERVISOR].text
-    await service.digest_sent(week)
-    assert await service.due_digests(ledger, next_monday + timedelta(days=1)) is None
+    assert await service.plan_digest(next_monday) == "2026-W50"
+    assert await service.plan_digest(next_monday) is None
+    digests = [r for r in await outbox(database) if r.kind == "digest"]
+    assert [(r.chat_id, r.status) for r in digests] == [(SUPERVISOR, "pending")]

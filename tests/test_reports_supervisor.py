@@ -10,6 +10,7 @@ import shutil
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import select
@@ -19,11 +20,12 @@ from bot.cli import app
 from bot.config import ReminderPolicy, Supervisor
 from bot.crypto import Crypto, generate_key
 from bot.db import Database
-from bot.models import ConversationState
+from bot.outbox import OutboxMessage
+from bot.pending import Pending, PendingInputs
 from bot.reports import deadlines
 from bot.reports.export import export, load_records
 from bot.reports.keys import RotationFailed, rotate_all
-from bot.reports.models import Report, ReportDeadlineNotice, ReportEvent
+from bot.reports.models import Report, ReportEvent
 from bot.reports.poster import find_cjk_font, render_image, render_poster, report_link
 from bot.reports.service import Draft, Refused, ReportService
 from bot.reports.states import Action, Status
@@ -169,19 +171,18 @@ async def test_rotation_reencrypts_every_encrypted_column(settings, database):
     report_id = await submit(service)
     await service.act(supervisor_id=SUPERVISOR, report_id=report_id, action=Action.NOTE, now=NOW, text="备注")
     await service.save_draft(chat_id=777, draft=Draft(unit="某乡"), now=NOW)
-    async with database.transaction() as session:
-        session.add(ConversationState(name="x", key_hash="h", key_token=Crypto([old]).encrypt(b"[1, 2]"), state="1"))
+    await PendingInputs(database, Crypto([old])).open(chat_id=777, user_id=777, ttl=timedelta(hours=1), now=NOW,
+                                                      pending=Pending("status", "view", data={"report": report_id}))
 
     result = await rotate_all(database, Crypto([new, old]))
     assert result.tables["report"] == 1 and result.tables["report_event"] == 1
-    assert result.tables["report_draft"] == 1 and result.tables["conversation_state"] == 1
+    assert result.tables["report_draft"] == 1 and result.tables["pending_input"] == 1
 
     only_new = ReportService(settings=settings, database=database, crypto=Crypto([new]))
     card = await only_new.card(supervisor_id=SUPERVISOR, report_id=report_id)
     assert card.description == DESCRIPTION and card.history[-1].text == "备注"
-    async with database.session() as session:
-        row = (await session.exec(select(ConversationState))).scalars().one()
-    assert Crypto([new]).decrypt(row.key_token) == b"[1, 2]"
+    opened = await PendingInputs(database, Crypto([new, old])).read(chat_id=777, user_id=777, now=NOW)
+    assert opened.data == {"report": report_id}
 
     with pytest.raises(RotationFailed):
         await rotate_all(database, Crypto([generate_key()]))
@@ -197,17 +198,15 @@ async def test_purge_deletes_only_closed_reports_past_retention(service, databas
     for report_id, closed_at in ((old_closed, NOW - timedelta(days=days + 1)), (recent_closed, NOW - timedelta(days=2))):
         await service.act(supervisor_id=SUPERVISOR, report_id=report_id, action=Action.REJECT, now=closed_at,
                           text="重复举报", kind="spam")
-    async with database.transaction() as session:
-        session.add(ReportDeadlineNotice(report_id=old_closed, deadline="answer", stage="due"))
 
     result = await service.purge(now=NOW)
     assert result.reports == 1
     async with database.session() as session:
         remaining = set((await session.exec(select(Report.id))).scalars())
         events = set((await session.exec(select(ReportEvent.report_id))).scalars())
-        notices = (await session.exec(select(ReportDeadlineNotice))).scalars().all()
+        notices = {row.slot.split(":")[0] for row in (await session.exec(select(OutboxMessage))).scalars()}
     assert remaining == {old_open, recent_closed} and old_closed not in events
-    assert notices == []
+    assert str(old_closed) not in notices and str(old_open) in notices  # its notices went with it
 
 
 # ---- deadlines --------------------------------------------------------------------------------
@@ -236,25 +235,33 @@ def test_reminders_wait_for_the_sending_time(settings):
     assert not deadlines.sending_time(settings, morning + timedelta(hours=15))  # 23:30, quiet
 
 
-async def test_deadline_reminders_are_sent_once_and_escalated_to_everyone(service):
+async def deadline_rows(service):
+    table = OutboxMessage.__table__
+    async with service.database.engine.connect() as connection:
+        rows = (await connection.execute(sa.select(table).where(table.c.kind == "report_deadline")
+                                         .order_by(table.c.id))).all()
+    return [(row.slot.split(":", 1)[1], row.chat_id) for row in rows]
+
+
+async def test_deadline_reminders_are_planned_once_and_escalated_to_everyone(service):
     ack_days = service.settings.reports.acknowledge_within_days
     report_id = await submit(service, category="inaction")
     near = NOW + timedelta(days=ack_days - 1)
-    due = await deadlines.due_reminders(service, now=near)
-    assert [(r.report_id, r.deadline, r.stage, r.escalated) for r in due] == [(report_id, "acknowledge", "before-1", False)]
-    assert due[0].recipients == [SUPERVISOR, SCOPED]
-    await deadlines.mark_sent(service, due[0])
-    await deadlines.mark_sent(service, due[0])  # twice is harmless
-    assert await deadlines.due_reminders(service, now=near) == []
+    await deadlines.plan(service, now=near)
+    await deadlines.plan(service, now=near)  # twice is harmless
+    assert await deadline_rows(service) == [("acknowledge:before-1:" + str(SUPERVISOR), SUPERVISOR),
+                                            ("acknowledge:before-1:" + str(SCOPED), SCOPED)]
 
-    late = await deadlines.due_reminders(service, now=NOW + timedelta(days=ack_days + 2))
-    assert [(r.stage, r.escalated, r.days) for r in late] == [("overdue-0", True, 2)]
-    assert late[0].recipients == sorted(service.settings.supervisor_ids)
+    late = NOW + timedelta(days=ack_days + 2)
+    await deadlines.plan(service, now=late)
+    escalated = [slot for slot, _ in await deadline_rows(service) if "overdue" in slot]
+    assert escalated == [f"acknowledge:overdue-0:{chat}" for chat in sorted(service.settings.supervisor_ids)]
 
     # Acknowledged: the acknowledge deadline is no longer running.
     await service.act(supervisor_id=SCOPED, report_id=report_id, action=Action.ACKNOWLEDGE, now=NOW)
-    later = await deadlines.due_reminders(service, now=NOW + timedelta(days=ack_days + 2))
-    assert later == []
+    before = len(await deadline_rows(service))
+    await deadlines.plan(service, now=late + timedelta(days=1))
+    assert [slot for slot, _ in (await deadline_rows(service))[before:] if slot.startswith("acknowledge")] == []
 
 
 # ---- the export command -----------------------------------------------------------------------

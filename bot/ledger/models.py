@@ -1,4 +1,4 @@
-"""Tables of the rectification ledger (整改台账) and the reminder outbox.
+"""Tables of the rectification ledger (整改台账).
 
 Unit contacts are not anonymous: they are named officials acting for their unit, so their chat
 id is stored in the clear (it is what reminders are sent to). Reporters never appear here.
@@ -8,16 +8,11 @@ closure_requested → closed (approved by a supervisor) or back to in_progress (
 comment); a supervisor may also close an item directly (closed_directly) with a reason.
 "Overdue" is not stored: an active item whose deadline is before today (in the configured zone).
 
-The `ledger_outbox` is the contract with the reminder planner and sender:
-- the planner inserts one row per reminder occurrence; the UNIQUE key (item_id, kind, slot)
-  makes a second insert of the same occurrence fail, so a planner pass can be repeated (after a
-  restart, or by two processes) without doubling anything. `slot` names the occurrence and
-  should include the deadline it was computed from (e.g. "2026-12-31:-7"), so that a changed
-  deadline gives new slots; the ledger cancels pending rows of an item whose deadline changed
-  or that was closed (status "cancelled").
-- the sender claims pending rows whose `next_attempt_at` has come (claimed_by / claimed_at;
-  FOR UPDATE SKIP LOCKED on PostgreSQL), sends, then sets sent/sent_at, or counts an attempt
-  and moves `next_attempt_at` (backoff), or gives up (failed, last_error).
+Reminders go through the bot's one outbox (`bot/outbox.py`); the contract with the planner:
+the planner inserts one row per reminder occurrence and recipient, with `item_id` set and a
+slot that names the item, the deadline it was computed from, the offset and the recipient
+(e.g. "12:2026-12-31:-7:5001"), so that a changed deadline gives new slots; the ledger cancels
+pending rows of an item whose deadline changed or that was closed (status "cancelled").
 """
 
 from __future__ import annotations
@@ -41,13 +36,6 @@ class ItemStatus(str, enum.Enum):
 
 ACTIVE_STATUSES = (ItemStatus.OPEN.value, ItemStatus.IN_PROGRESS.value, ItemStatus.CLOSURE_REQUESTED.value)
 CLOSED_STATUSES = (ItemStatus.CLOSED.value, ItemStatus.CLOSED_DIRECTLY.value)
-
-
-class OutboxStatus(str, enum.Enum):
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
 
 
 def _fk(target: str, *, nullable: bool = False, ondelete: str = "CASCADE", index: bool = True) -> sa.Column:
@@ -158,38 +146,3 @@ class InviteCode(SQLModel, table=True):
     used_by_chat: int | None = Field(default=None, sa_type=sa.BigInteger)
 
 
-class LedgerPrompt(SQLModel, table=True):
-    """What a chat is in the middle of (progress text, a send-back comment, a reason for direct
-    closing), so that the next message is understood after a restart too. Deleted when done."""
-
-    __tablename__ = "ledger_prompt"
-    chat_id: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=False))
-    user_id: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=False))
-    action: str = Field(max_length=16)  # progress, send_back, close_directly
-    item_id: int = Field(sa_column=_fk("ledger_item.id", index=False))
-    progress_id: int | None = Field(default=None)
-    expires_at: datetime = Field(sa_type=UTCDateTime)
-
-
-class OutboxMessage(SQLModel, table=True):
-    """A reminder to deliver (see the module docstring for the planner/sender contract)."""
-
-    __tablename__ = "ledger_outbox"
-    __table_args__ = (
-        sa.UniqueConstraint("item_id", "kind", "slot", name="uq_ledger_outbox_item_kind_slot"),
-        sa.Index("ix_ledger_outbox_due", "status", "next_attempt_at"),
-    )
-    id: int | None = Field(default=None, primary_key=True)
-    item_id: int = Field(sa_column=_fk("ledger_item.id", index=False))
-    kind: str = Field(max_length=32)   # e.g. before, due, overdue, escalation
-    slot: str = Field(max_length=64)   # the occurrence, e.g. "2026-12-31:-7"
-    chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)  # recipient, if fixed when planned
-    payload: str | None = Field(default=None, sa_type=sa.Text)  # JSON the sender needs, if any
-    status: str = Field(default=OutboxStatus.PENDING.value, max_length=16)
-    attempts: int = 0
-    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
-    created_at: datetime = Field(sa_type=UTCDateTime)
-    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    claimed_by: str | None = Field(default=None, max_length=64)
-    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    last_error: str | None = Field(default=None, max_length=500)

@@ -22,19 +22,20 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import outbox
 from bot.config import Settings
 from bot.db import Database
-from bot.ledger import importer
+from bot.ledger import importer, notices
 from bot.ledger.importer import ParsedItem, Problem, Table
 from bot.ledger.models import (ACTIVE_STATUSES, CLOSED_STATUSES, EvidenceFile, InspectionRound, InviteCode, ItemHistory,
-                               ItemStatus, LedgerPrompt, OutboxMessage, OutboxStatus, ProgressEntry,
+                               ItemStatus, ProgressEntry,
                                RectificationItem, Unit, UnitContact)
+from bot.outbox import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 CODE_LENGTH = 10
-PROMPT_MINUTES = 60
 MAX_TEXT = 4000
 IMPORT_BATCH = 500
 
@@ -142,13 +143,6 @@ class Invite:
     code: str
     unit: str
     expires_at: datetime
-
-
-@dataclass(frozen=True)
-class Prompt:
-    action: str
-    item_id: int
-    progress_id: int | None
 
 
 @dataclass
@@ -467,41 +461,21 @@ class LedgerService:
                 stmt = stmt.limit(limit)
             return await self._views(session, stmt)
 
-    # ---- prompts (what a chat is in the middle of) -----------------------------------------
-    async def start_prompt(self, *, chat_id: int, user_id: int, action: str, item_id: int) -> ItemView:
-        """Remember that the next message of this user in this chat is for `action` on the item."""
+    # ---- before a prompt: may this chat act on this item now? ----------------------------
+    async def check_prompt(self, *, chat_id: int, user_id: int, action: str, item_id: int) -> ItemView:
+        """The item, if the next message of this user may be `action` on it (NotFound, InvalidTransition)."""
         supervisor_action = action in ("send_back", "close_directly")
-        async with self.database.transaction() as session:
+        async with self.database.session() as session:
             view = await self._visible(session, item_id, chat_id=None if supervisor_action else chat_id,
                                        supervisor_id=user_id if supervisor_action else None)
-            self._check_action(view, action)
-            row = await session.get(LedgerPrompt, (chat_id, user_id))
-            expires = self.now() + timedelta(minutes=PROMPT_MINUTES)
-            if row is None:
-                session.add(LedgerPrompt(chat_id=chat_id, user_id=user_id, action=action, item_id=item_id,
-                                         expires_at=expires))
-            else:
-                row.action, row.item_id, row.progress_id, row.expires_at = action, item_id, None, expires
-            return view
-
-    async def prompt(self, *, chat_id: int, user_id: int) -> Prompt | None:
-        async with self.database.session() as session:
-            row = await session.get(LedgerPrompt, (chat_id, user_id))
-        if row is None or row.expires_at <= self.now():
-            return None
-        return Prompt(row.action, row.item_id, row.progress_id)
-
-    async def end_prompt(self, *, chat_id: int, user_id: int) -> None:
-        async with self.database.transaction() as session:
-            row = await session.get(LedgerPrompt, (chat_id, user_id))
-            if row is not None:
-                await session.delete(row)
+        self._check_action(view, action)
+        return view
 
     # ---- acting on items -------------------------------------------------------------------
     async def record_progress(self, item_id: int, *, chat_id: int, text: str = "", evidence: list[Evidence] = (),
-                              user_id: int | None = None) -> ProgressRecorded:
-        """A contact reports progress (text and/or files). Within an open progress prompt, further
-        messages add to the same entry."""
+                              entry_id: int | None = None) -> ProgressRecorded:
+        """A contact reports progress (text and/or files). Messages of one progress report add to
+        the entry the first one made (`entry_id`)."""
         text = (text or "").strip()[:MAX_TEXT]
         if not text and not evidence:
             raise LedgerError("progress needs text or a file")
@@ -510,18 +484,13 @@ class LedgerService:
             item = await self._item_for_update(session, item_id)
             view = await self._visible(session, item_id, chat_id=chat_id)
             self._check_action(view, "progress")
-            prompt = await session.get(LedgerPrompt, (chat_id, user_id)) if user_id is not None else None
-            entry = None
-            if prompt is not None and prompt.item_id == item_id and prompt.progress_id:
-                entry = await session.get(ProgressEntry, prompt.progress_id)
-            if entry is None:
+            entry = await session.get(ProgressEntry, entry_id) if entry_id else None
+            if entry is None or entry.item_id != item_id:
                 entry = ProgressEntry(item_id=item_id, at=now, author_kind="contact", author_id=chat_id, text=text)
                 session.add(entry)
                 await session.flush()
                 session.add(ItemHistory(item_id=item_id, at=now, actor_kind="contact", actor_id=chat_id,
                                         action="progress", comment=text or None))
-                if prompt is not None and prompt.item_id == item_id:
-                    prompt.progress_id = entry.id
             elif text:
                 entry.text = (entry.text + "\n" + text).strip()[:MAX_TEXT]
             for file in evidence:
@@ -545,7 +514,10 @@ class LedgerService:
                                           .where(ProgressEntry.item_id == item_id))).one()
             if not reports:
                 raise InvalidTransition(item.status, "report progress (with evidence) before asking for closing")
-            self._set_status(session, item, ItemStatus.CLOSURE_REQUESTED, "contact", chat_id, now, note)
+            event = self._set_status(session, item, ItemStatus.CLOSURE_REQUESTED, "contact", chat_id, now, note)
+            await session.flush()
+            await outbox.enqueue(await session.connection(), notices.closure_requested(
+                item_id, event.id, sorted(self.settings.supervisor_ids), now))
         return await self.item(item_id, chat_id=chat_id)
 
     async def approve(self, item_id: int, *, supervisor_id: int, comment: str | None = None) -> ItemView:
@@ -570,11 +542,17 @@ class LedgerService:
             item = await self._item_for_update(session, item_id)
             view = await self._visible(session, item_id, supervisor_id=supervisor_id)
             self._check_action(view, action)
-            self._set_status(session, item, target, "supervisor", supervisor_id, now, comment)
+            event = self._set_status(session, item, target, "supervisor", supervisor_id, now, comment)
             if target in (ItemStatus.CLOSED, ItemStatus.CLOSED_DIRECTLY):
                 item.closed_at = now
                 item.closed_reason = comment if target is ItemStatus.CLOSED_DIRECTLY else None
                 await self._cancel_pending(session, item_id)
+            await session.flush()
+            decision = {"approve": "approved"}.get(action, action)
+            contacts = list((await session.exec(select(UnitContact.chat_id).where(
+                UnitContact.unit_id == item.unit_id, UnitContact.reachable == True))).all())  # noqa: E712
+            await outbox.enqueue(await session.connection(),
+                                 notices.decision(item_id, event.id, decision, comment or "", contacts, now))
         return await self.item(item_id, supervisor_id=supervisor_id)
 
     # ---- helpers ---------------------------------------------------------------------------
@@ -584,14 +562,16 @@ class LedgerService:
             raise InvalidTransition(view.status, f"cannot {action.replace('_', ' ')} an item that is {view.status}")
 
     def _set_status(self, session: AsyncSession, item: RectificationItem, status: ItemStatus, actor_kind: str,
-                    actor_id: int | None, now: datetime, comment: str | None = None) -> None:
+                    actor_id: int | None, now: datetime, comment: str | None = None) -> ItemHistory:
         action = {ItemStatus.IN_PROGRESS: "sent_back" if item.status == ItemStatus.CLOSURE_REQUESTED.value else "started",
                   ItemStatus.CLOSURE_REQUESTED: "closure_requested", ItemStatus.CLOSED: "approved",
                   ItemStatus.CLOSED_DIRECTLY: "closed_directly"}.get(status, "status")
-        session.add(ItemHistory(item_id=item.id, at=now, actor_kind=actor_kind, actor_id=actor_id, action=action,
-                                field="status", old_value=item.status, new_value=status.value, comment=comment))
+        event = ItemHistory(item_id=item.id, at=now, actor_kind=actor_kind, actor_id=actor_id, action=action,
+                            field="status", old_value=item.status, new_value=status.value, comment=comment)
+        session.add(event)
         item.status = status.value
         item.updated_at = now
+        return event
 
     async def _cancel_pending(self, session: AsyncSession, item_id: int) -> None:
         """Reminders planned for an old deadline (or a closed item) are not sent."""

@@ -1,7 +1,9 @@
 """The weekly digest for supervisors: where every unit stands, as a chart and a spreadsheet.
 
-Sent once per ISO week, on the configured weekday at the configured time or at the first run
-after it (a bot that was down on Monday morning sends it when it comes back).
+Planned once per ISO week, on the configured weekday at the configured time or at the first run
+after it (a bot that was down on Monday morning plans it when it comes back), as one outbox row
+per supervisor; the chart and spreadsheet are made when the row is sent, so they show the ledger
+of that moment, and a supervisor who has not opened the bot yet gets it when they do.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from bot.db import Database, insert_ignoring
 from bot.i18n import translator
 from bot.ledger.models import ItemStatus
 from bot.ledger.service import LedgerService, UnitSummary
+from bot.outbox import Attachment, Claimed, Rendered, RenderEnv, renderer
 from bot.reminders.models import DigestSent
+
+KIND = "digest"
 
 STATUS_ORDER = [ItemStatus.OPEN.value, ItemStatus.IN_PROGRESS.value, ItemStatus.CLOSURE_REQUESTED.value,
                 ItemStatus.CLOSED.value, ItemStatus.CLOSED_DIRECTLY.value]
@@ -41,16 +46,26 @@ def digest_week(now: datetime, settings: Settings) -> str | None:
     return f"{year}-W{week:02d}"
 
 
-async def already_sent(database: Database, week: str) -> bool:
+async def already_planned(database: Database, week: str) -> bool:
     async with database.session() as session:
         return await session.get(DigestSent, week) is not None
 
 
-async def mark_sent(database: Database, week: str) -> None:
+async def mark_planned(database: Database, week: str) -> None:
     table = DigestSent.__table__
     async with database.engine.begin() as connection:
         await connection.execute(insert_ignoring(connection, table, ["week"]),
                                  {"week": week, "sent_at": datetime.now(timezone.utc)})
+
+
+@renderer(KIND)
+async def render_digest(connection, row: Claimed, language: str, env: RenderEnv, now: datetime) -> Rendered | None:
+    """The chart with the figures as its caption, then the spreadsheet."""
+    week = row.payload["week"]
+    found = await build_digest(env.ledger, week, language)
+    return Rendered(found.text[:1024], attachments=[Attachment("photo", found.chart_png),
+                                                    Attachment("document", found.spreadsheet, f"ledger-{week}.xlsx")],
+                    photo_caption=True)
 
 
 async def build_digest(ledger: LedgerService, week: str, language: str) -> Digest:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+
+import sqlalchemy as sa
 
 from bot.i18n import translator
+from bot.ledger.models import CLOSED_STATUSES, RectificationItem, Unit
+from bot.outbox import Claimed, Rendered, RenderEnv, renderer
 
 PROBLEM_PREVIEW = 600
 
@@ -43,3 +47,24 @@ def render(reminder: Reminder, language: str) -> tuple[str, list[list[tuple[str,
         return text, [[(_("Open the item"), f"li:{reminder.item_id}")]]
     return text, [[(_("Acknowledge"), f"lk:{reminder.item_id}")],
                   [(_("Report progress"), f"lp:{reminder.item_id}"), (_("Request closure"), f"lc:{reminder.item_id}")]]
+
+
+@renderer("before", "due", "overdue", "escalation", "unreachable")
+async def render_reminder(connection, row: Claimed, language: str, env: RenderEnv, now: datetime) -> Rendered | None:
+    """A ledger reminder in the words of the day it is delivered: a closed item says nothing, and a
+    "before" or "due" planned earlier says how the item stands today (e.g. overdue since)."""
+    items, units = RectificationItem.__table__, Unit.__table__
+    item = (await connection.execute(
+        sa.select(items.c.id, items.c.external_id, items.c.problem, items.c.deadline, items.c.status, units.c.name)
+        .select_from(items.join(units, units.c.id == items.c.unit_id)).where(items.c.id == row.item_id))).first()
+    if item is None or (item.status in CLOSED_STATUSES and row.kind != "unreachable"):
+        return None
+    offset = (env.today(now) - item.deadline).days
+    kind = row.kind
+    if kind in ("before", "due", "overdue"):
+        kind = "before" if offset < 0 else "due" if offset == 0 else "overdue"
+    reminder = Reminder(kind=kind, item_id=item.id, external_id=item.external_id, unit=item.name,
+                        problem=item.problem, deadline=item.deadline, offset=offset,
+                        to_supervisor=row.chat_id in env.supervisors)
+    text, buttons = render(reminder, language)
+    return Rendered(text, buttons)

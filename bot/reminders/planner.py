@@ -2,7 +2,7 @@
 
 Each pass (1) keeps `reminder_plan` in step with the items (new items, changed deadlines,
 closed items), then (2) for the items whose `next_on` has come, writes the reminders due today
-to the outbox and moves `next_on` to the next slot. The outbox's unique key (item, kind, slot)
+to the outbox and moves `next_on` to the next slot. The outbox's unique key (kind, slot)
 makes a pass idempotent: repeated after a crash, or run by two processes at once, it adds
 nothing twice. A slot names the deadline, the offset and the recipient, so a changed deadline
 gives new slots (the ledger cancels the old pending ones).
@@ -10,7 +10,6 @@ gives new slots (the ledger cancels the old pending ones).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -18,15 +17,15 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from bot.db import Database, insert_ignoring
-from bot.ledger.models import CLOSED_STATUSES, OutboxMessage, OutboxStatus, RectificationItem, Unit, UnitContact
+from bot import outbox
+from bot.db import Database
+from bot.ledger.models import CLOSED_STATUSES, RectificationItem, Unit, UnitContact
 from bot.reminders.models import ReminderPlan
 from bot.reminders.policy import ESCALATION, Policy, Timing
 
 log = logging.getLogger(__name__)
 
 SUPERVISOR_KINDS = {ESCALATION}
-OUTBOX_KEY = ["item_id", "kind", "slot"]
 CHUNK = 5000  # rows per statement: bounded memory and statement size at 100,000 items
 
 
@@ -96,14 +95,11 @@ class Planner:
             policy = self.policy_for(item.severity)
             for kind, offset in policy.latest_due(item.deadline, today):
                 for chat_id in self._recipients(kind, item.unit_id, item.parent_id, contacts):
-                    rows.append({
-                        "item_id": item.id, "kind": kind, "slot": f"{item.deadline.isoformat()}:{offset}:{chat_id}",
-                        "chat_id": chat_id, "payload": json.dumps({"offset": offset}),
-                        "status": OutboxStatus.PENDING.value, "attempts": 0, "next_attempt_at": send_at,
-                        "created_at": now})
+                    rows.append(outbox.message_row(kind, f"{item.id}:{item.deadline.isoformat()}:{offset}:{chat_id}",
+                                                   chat_id, now, item_id=item.id, send_at=send_at))
             moves.append({"plan_id": item.id, "next": policy.next_day_after(item.deadline, today)})
         for chunk in _chunks(rows):
-            await connection.execute(insert_ignoring(connection, OutboxMessage.__table__, OUTBOX_KEY), chunk)
+            await outbox.enqueue(connection, chunk)
         plans_update = plans.update().where(plans.c.item_id == sa.bindparam("plan_id")).values(next_on=sa.bindparam("next"))
         for chunk in _chunks(moves):
             await connection.execute(plans_update, chunk)

@@ -7,23 +7,26 @@ from datetime import datetime, timezone
 
 from sqlmodel import select
 
+from bot import outbox
 from bot.config import Settings
-from bot import preferences
 from bot.crypto import Crypto
 from bot.db import Database
 from bot.ledger.models import ItemHistory, RectificationItem, UnitContact
 from bot.ledger.service import LedgerService
-from bot.reminders.digest import Digest, already_sent, digest_for, digest_week, mark_sent, spreadsheet_of
+from bot.outbox import Deliver, RenderEnv, Sender, SendResult
+from bot.reminders import digest
 from bot.reminders.planner import Planner, PlanResult
 from bot.reminders.policy import policies_from, timing_from
-from bot.reminders.sender import Deliver, Sender, SendResult
 
 
 class ReminderService:
-    def __init__(self, settings: Settings, database: Database, crypto: Crypto):
+    """The planner and the outbox's sender, made from the settings (the sender serves every feature)."""
+
+    def __init__(self, settings: Settings, database: Database, crypto: Crypto, ledger: LedgerService):
         self.settings = settings
         self.database = database
         self.crypto = crypto
+        self.ledger = ledger
         policy, by_severity = policies_from(settings)
         self.planner = Planner(database, policy, by_severity, timing_from(settings), settings.supervisor_ids)
         self.worker = f"worker-{uuid.uuid4().hex[:12]}"
@@ -33,8 +36,8 @@ class ReminderService:
 
     def sender(self, deliver: Deliver) -> Sender:
         reminders = self.settings.reminders
-        return Sender(self.database, deliver, self.languages, worker=self.worker,
-                      supervisors=self.settings.supervisor_ids, zone=self.settings.zone,
+        env = RenderEnv(self.settings, frozenset(self.settings.supervisor_ids), self.crypto, self.ledger)
+        return Sender(self.database, deliver, self.languages, env, worker=self.worker,
                       lease_seconds=reminders.claim_lease_seconds, max_attempts=reminders.max_attempts,
                       concurrency=reminders.sender_concurrency, per_second=reminders.messages_per_second)
 
@@ -42,26 +45,21 @@ class ReminderService:
         return await self.sender(deliver).run(budget_seconds)
 
     async def languages(self, chat_ids: list[int]) -> dict[int, str]:
-        return await preferences.languages(self.database, self.crypto, chat_ids, self.settings.bot.language)
+        return await outbox.recipient_languages(self.database, self.crypto, chat_ids, self.settings.bot.language)
 
-    async def due_digests(self, ledger: LedgerService, now: datetime) -> tuple[str, dict[int, Digest]] | None:
-        """This week's digest for each supervisor, in their language, once its time has come and
-        if it was not sent yet; None otherwise. An empty ledger counts as this week's digest."""
-        week = digest_week(now, self.settings)
+    async def plan_digest(self, now: datetime) -> str | None:
+        """Once this week's digest time has come: one outbox row per supervisor (rendered, in their
+        language, when it is sent). The week is planned once; it counts as sent where delivered."""
+        week = digest.digest_week(now, self.settings)
         supervisors = sorted(self.settings.supervisor_ids)
-        if week is None or not supervisors or await already_sent(self.database, week):
+        if week is None or not supervisors or await digest.already_planned(self.database, week):
             return None
-        summary = await ledger.summary()
-        if not summary:
-            await mark_sent(self.database, week)
-            return None
-        spreadsheet = await spreadsheet_of(ledger)
-        languages = await self.languages(supervisors)
-        by_language = {language: digest_for(summary, spreadsheet, week, language) for language in set(languages.values())}
-        return week, {supervisor: by_language[languages[supervisor]] for supervisor in supervisors}
-
-    async def digest_sent(self, week: str) -> None:
-        await mark_sent(self.database, week)
+        if await self.ledger.summary():
+            await outbox.enqueue_now(self.database, [outbox.message_row(digest.KIND, f"{week}:{chat_id}", chat_id, now,
+                                                                        payload={"week": week})
+                                                     for chat_id in supervisors])
+        await digest.mark_planned(self.database, week)
+        return week
 
     async def acknowledge(self, item_id: int, chat_id: int) -> bool:
         """A contact confirms a reminder was seen; only for an item of their own unit."""

@@ -4,10 +4,10 @@ A report must be acknowledged within `reports.acknowledge_within_days` and answe
 within `reports.answer_within_days`. The reminder days come from the `reminders` section
 (`before_days`, `on_the_day`, `overdue_every_days`), and the days and hours are worked out by
 the reminder engine that serves rectification items (`bot.reminders.policy`: the same slots, the
-same catching up after downtime, the same working days and quiet hours). Delivery differs: a
-report is not a ledger item, so instead of the ledger's outbox the job asks `due_reminders` for
-what should be said today and `mark_sent` records it (`report_deadline_notice`), so that nothing
-is sent twice and nothing is lost across restarts.
+same catching up after downtime, the same working days and quiet hours). `plan` writes what is
+due to the outbox, one row per (report, deadline, stage, supervisor), so nothing is said twice
+and nothing is lost across restarts; the words (days left or late) are worked out when the row
+is sent (`bot/reports/notices.py`).
 
 At each check only the most recent stage of a deadline is due: a bot that was down for a
 week sends one reminder, not seven. Reminders before a deadline go to the supervisors of the
@@ -16,28 +16,14 @@ report's category; a missed deadline is escalated to every supervisor.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
+from bot import outbox
 from bot.config import ReminderPolicy, Settings
 from bot.reminders.policy import DUE, OVERDUE, Policy, timing_from
-from bot.reports.models import ReportDeadlineNotice
 from bot.reports.service import ReportService
 
-
-@dataclass(frozen=True)
-class DeadlineReminder:
-    report_id: int
-    category: str
-    deadline: str  # "acknowledge" or "answer"
-    due: date
-    stage: str
-    days: int  # days left (before), 0 (on the day), days late (overdue)
-    escalated: bool
-    recipients: list[int]
+KIND = "report_deadline"
 
 
 def stage_for(due: date, today: date, policy: ReminderPolicy | Policy) -> str | None:
@@ -62,38 +48,22 @@ def sending_time(settings: Settings, now: datetime) -> bool:
     return timing.send_time(today) <= now and timing.outside_quiet_hours(now) == now
 
 
-async def due_reminders(service: ReportService, *, now: datetime) -> list[DeadlineReminder]:
-    """What should be said today about running deadlines and has not been said yet."""
+async def plan(service: ReportService, *, now: datetime) -> int:
+    """Write today's deadline reminders to the outbox: before a deadline to the supervisors of the
+    report's category, a missed one escalated to every supervisor. Returns the rows offered."""
     settings = service.settings
+    if not sending_time(settings, now):
+        return 0
     today = now.astimezone(settings.zone).date()
     everyone = sorted(settings.supervisor_ids)
-    candidates = []
+    rows = []
     for report_id, category, deadline, due in await service.open_deadlines():
         stage = stage_for(due, today, settings.reminders)
-        if stage is not None:
-            candidates.append((report_id, category, deadline, due, stage))
-    if not candidates:
-        return []
-    async with service.database.session() as session:
-        sent = set((await session.exec(
-            select(ReportDeadlineNotice.report_id, ReportDeadlineNotice.deadline, ReportDeadlineNotice.stage)
-            .where(ReportDeadlineNotice.report_id.in_(sorted({c[0] for c in candidates}))))).all())
-    result = []
-    for report_id, category, deadline, due, stage in candidates:
-        if (report_id, deadline, stage) in sent:
+        if stage is None:
             continue
-        escalated = stage.startswith("overdue")
-        result.append(DeadlineReminder(
-            report_id=report_id, category=category, deadline=deadline, due=due, stage=stage,
-            days=abs((due - today).days), escalated=escalated,
-            recipients=everyone if escalated else service.supervisors_for(category)))
-    return result
-
-
-async def mark_sent(service: ReportService, reminder: DeadlineReminder) -> None:
-    try:
-        async with service.database.transaction() as session:
-            session.add(ReportDeadlineNotice(report_id=reminder.report_id, deadline=reminder.deadline,
-                                             stage=reminder.stage))
-    except IntegrityError:  # already marked (or the report was purged meanwhile): nothing to do
-        pass
+        recipients = everyone if stage.startswith("overdue") else service.supervisors_for(category)
+        rows += [outbox.message_row(KIND, f"{report_id}:{deadline}:{stage}:{chat_id}", chat_id, now,
+                                    payload={"report_id": report_id, "deadline": deadline})
+                 for chat_id in recipients]
+    await outbox.enqueue_now(service.database, rows)
+    return len(rows)

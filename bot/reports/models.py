@@ -39,7 +39,6 @@ class Report(SQLModel, table=True):
     answer_due: date
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # "new" or "reply" while supervisors have not been told yet; None once they have
-    pending_notice: str | None = Field(default=None, max_length=16)
     # encrypted JSON: {"unit": ..., "when": ..., "description": ...}
     content_token: bytes
 
@@ -106,12 +105,12 @@ class ReportCodeAttempt(SQLModel, table=True):
     count: int = 0
 
 
-class ReportDeadlineNotice(SQLModel, table=True):
-    """A deadline reminder already sent (report, deadline, stage), so that none goes out twice."""
+class ReportReceipt(SQLModel, table=True):
+    """A receipt code the reporter has not yet confirmed saving: encrypted, under a keyed hash of the
+    chat, for at most 24 hours (time rounded up to the hour), then erased."""
 
-    __tablename__ = "report_deadline_notice"
+    __tablename__ = "report_receipt"
 
-    report_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("report.id", ondelete="CASCADE"),
-                                               primary_key=True))
-    deadline: str = Field(primary_key=True, max_length=16)  # "acknowledge" or "answer"
-    stage: str = Field(primary_key=True, max_length=24)  # "before-3", "due", "overdue-0", ...
+    key: str = Field(primary_key=True, max_length=64)
+    code_token: bytes
+    expires_at: datetime = Field(sa_type=UTCDateTime)

@@ -17,20 +17,25 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
+import sqlalchemy as sa
 from sqlalchemy import delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
 from bot.crypto import Crypto
+from bot import outbox
 from bot.db import Database
 from bot.reports import codes
 from bot.reports.files import CleanFile, FileRefused
 from bot.reports.models import (Report, ReportAttachment, ReportCodeAttempt, ReportDraft, ReportDraftFile,
+                                ReportReceipt,
                                 ReportEvent)
 from bot.reports.states import (ACTIVE, FINISHED, INTERNAL_ACTIONS, REJECT_KINDS, SUPERVISOR_ACTIONS, TEXT_ACTIONS,
                                 Action, Status, allowed_actions, next_status, refusal)
 
 DRAFT_TTL_DAYS = 30  # an abandoned draft is erased after this
+RECEIPT_KEPT = timedelta(hours=24)  # an unconfirmed receipt code is erased after this
+REPORT_KINDS = ("report_new", "report_reply", "report_deadline")  # outbox rows about a report (slot: "<id>:…")
 UNIT_MAX_CHARS = 200
 WHEN_MAX_CHARS = 200
 PAGE_SIZE = 8
@@ -154,15 +159,6 @@ class Card:
     history: list[HistoryItem]
     files: list[dict]
     allowed: list[Action]
-
-
-@dataclass(frozen=True)
-class Notice:
-    report_id: int
-    kind: str  # "new" or "reply"
-    category: str
-    unit: str
-    recipients: list[int]
 
 
 @dataclass(frozen=True)
@@ -294,7 +290,6 @@ class ReportService:
                 status=Status.NEW, submitted_at=submitted_at,
                 acknowledge_due=day + timedelta(days=limits.acknowledge_within_days),
                 answer_due=day + timedelta(days=limits.answer_within_days),
-                pending_notice="new",
                 content_token=self._seal({"unit": draft.unit, "when": draft.when, "description": draft.description}),
             )
             session.add(report)
@@ -307,7 +302,54 @@ class ReportService:
                 session.add(ReportAttachment(report_id=report.id, seq=seq, event_seq=1,
                                              meta_token=file.meta_token, data_token=file.data_token))
             await _erase_draft(session, key)
-        return Receipt(code=codes.format_code(code), report_id=report.id)
+            # The code waits, encrypted, until the reporter confirms they saved it (24 h at most),
+            # and the supervisors' notices go out through the outbox: both with the report, or neither.
+            formatted = codes.format_code(code)
+            receipt = await session.get(ReportReceipt, self._receipt_key(chat_id))
+            if receipt is None:
+                session.add(ReportReceipt(key=self._receipt_key(chat_id), code_token=self._seal([formatted]),
+                                          expires_at=submitted_at + RECEIPT_KEPT))
+            else:  # an earlier code not yet confirmed stays with this one
+                receipt.code_token = self._seal([*self._open_list(receipt.code_token), formatted])
+                receipt.expires_at = submitted_at + RECEIPT_KEPT
+            await self._notify(session, report, "report_new", 1, submitted_at)
+        return Receipt(code=formatted, report_id=report.id)
+
+    def _receipt_key(self, chat_id: int) -> str:
+        return self.crypto.keyed_hash("report-receipt", chat_id)
+
+    async def unsaved_receipt(self, *, chat_id: int, now: datetime) -> list[str]:
+        """The receipt codes this chat has not confirmed saving yet (erased once 24 hours have passed)."""
+        async with self.database.transaction() as session:
+            row = await session.get(ReportReceipt, self._receipt_key(chat_id))
+            if row is None:
+                return []
+            if row.expires_at <= now:
+                await session.delete(row)
+                return []
+            return self._open_list(row.code_token)
+
+    def _open_list(self, token: bytes) -> list[str]:
+        return json.loads(self.crypto.decrypt(token))
+
+    async def confirm_receipt(self, *, chat_id: int) -> bool:
+        """The reporter has saved the code: it is erased. False if there was none."""
+        async with self.database.transaction() as session:
+            row = await session.get(ReportReceipt, self._receipt_key(chat_id))
+            if row is None:
+                return False
+            await session.delete(row)
+        await self.database.checkpoint()
+        return True
+
+    async def _notify(self, session: AsyncSession, report: Report, kind: str, seq: int, at: datetime) -> None:
+        """Tell the report's supervisors, through the outbox (category and unit only, rendered when sent).
+        Times are the report's hour, like the report's own: a notice must not date it more exactly."""
+        connection = await session.connection()
+        await outbox.enqueue(connection, [
+            outbox.message_row(kind, f"{report.id}:{seq}:{supervisor}", supervisor, at,
+                               payload={"report_id": report.id})
+            for supervisor in self.supervisors_for(report.category)])
 
     # ---- the reporter's side: the code, the view, replies -----------------------------------
     async def open_by_code(self, *, user_id: int, text: str, now: datetime) -> CodeCheck:
@@ -370,7 +412,7 @@ class ReportService:
             report = await _report(session, report_id)
             status = await self._record(session, report, Action.REPLY, actor="reporter", at=_hour(now),
                                         text={"text": text})
-            report.pending_notice = report.pending_notice or "reply"
+            await self._notify(session, report, "report_reply", await _last_seq(session, report_id), _hour(now))
         return status
 
     async def reporter_attach(self, *, report_id: int, file: CleanFile, now: datetime) -> int:
@@ -385,7 +427,7 @@ class ReportService:
             event_seq = await _last_seq(session, report_id)
             session.add(ReportAttachment(report_id=report_id, seq=max(seqs, default=0) + 1, event_seq=event_seq,
                                          meta_token=self._seal(file.meta()), data_token=self.crypto.encrypt(file.data)))
-            report.pending_notice = report.pending_notice or "reply"
+            await self._notify(session, report, "report_reply", event_seq, _hour(now))
         return len(seqs) + 1
 
     # ---- the supervisors' side --------------------------------------------------------------
@@ -526,22 +568,6 @@ class ReportService:
             ))
         return items
 
-    # ---- notifications to supervisors (category and unit only) ------------------------------
-    async def pending_notices(self) -> list[Notice]:
-        async with self.database.session() as session:
-            rows = (await session.exec(select(Report).where(Report.pending_notice.is_not(None))
-                                       .order_by(Report.id))).scalars().all()
-        return [Notice(report_id=row.id, kind=row.pending_notice, category=row.category,
-                       unit=self._open(row.content_token)["unit"], recipients=self.supervisors_for(row.category))
-                for row in rows]
-
-    async def clear_notice(self, *, report_id: int, kind: str) -> None:
-        """Mark a notice as delivered, unless a newer one replaced it meanwhile."""
-        async with self.database.transaction() as session:
-            report = await session.get(Report, report_id)
-            if report is not None and report.pending_notice == kind:
-                report.pending_notice = None
-
     # ---- deadlines --------------------------------------------------------------------------
     async def open_deadlines(self) -> list[tuple[int, str, str, date]]:
         """(report id, category, "acknowledge" or "answer", due date) of every deadline still running."""
@@ -569,6 +595,9 @@ class ReportService:
                 await session.exec(delete(ReportAttachment).where(ReportAttachment.report_id.in_(chunk)))
                 await session.exec(delete(ReportEvent).where(ReportEvent.report_id.in_(chunk)))
                 await session.exec(delete(Report).where(Report.id.in_(chunk)))
+                await session.exec(delete(outbox.OutboxMessage).where(
+                    outbox.OutboxMessage.kind.in_(REPORT_KINDS),
+                    sa.or_(*(outbox.OutboxMessage.slot.startswith(f"{report_id}:") for report_id in chunk))))
             result.reports = len(ids)
             stale = (self._local_day(now) - timedelta(days=DRAFT_TTL_DAYS)).isoformat()
             for row in (await session.exec(select(ReportDraft))).scalars().all():
@@ -578,6 +607,7 @@ class ReportService:
             bucket = int(now.timestamp()) // (self.settings.reports.code_window_minutes * 60)
             result.attempts = (await session.exec(delete(ReportCodeAttempt)
                                                   .where(ReportCodeAttempt.bucket < bucket - 1))).rowcount or 0
+            await session.exec(delete(ReportReceipt).where(ReportReceipt.expires_at <= now))
         return result
 
 

@@ -5,9 +5,10 @@ or takes it at once (`/status K7QF-2M9X-...`). It shows the report's status hist
 supervisors' messages, and lets the reporter answer or add information and files, by buttons or
 by typing. Wrong codes are throttled by the service (under a keyed hash, never the user id).
 
-The open report is remembered only in memory (`chat_data`, which is never persisted), for a
-limited time: after a restart or a pause the code is asked again. Nothing in the database links a
-chat to a report.
+The open report is the user's pending input (feature "status"): the report's number encrypted
+under a keyed hash of the chat and user, for 15 minutes after the last activity, so a restart
+or a second bot process keeps the view open; after the pause the code is asked again, and a
+message typed into an expired view is neither delivered nor kept anywhere.
 
 Callback data (checked on arrival):
   rs:reply   type an answer or more information
@@ -20,27 +21,27 @@ from __future__ import annotations
 
 import html
 import re
-import time
+from datetime import timedelta
 
 from telegram import Update
-from telegram.ext import (CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, TypeHandler,
-                          filters)
 
 from bot.i18n import N_
+from bot.pending import Pending
 from bot.reports import codes
 from bot.reports.files import FileRefused
 from bot.reports.service import HistoryItem, Refused, ReporterView
 from bot.reports.states import Action, Status
-from handlers.common import buttons, conversation
+from handlers import flow
+from handlers.common import buttons
 from handlers.context import Context
-from handlers.report_intake import (ATTACHMENT, REFUSED_MEDIA, STATUS_MEMORY, TEXT, category_label,
-                                    private_entry_points,
-                                    fetch_clean_file, is_private, normalise_choice, pick, refusal_text,
-                                    refuse_media, reports_of, say, send_deep_link, utc_now)
+from handlers.reports.intake import (REFUSED_MEDIA, category_label, private_entry_points, fetch_clean_file,
+                                     is_private, normalise_choice, pick, refusal_text, refuse_media, reports_of, say,
+                                     send_deep_link, utc_now)
 
-CODE, VIEW = "status_code", "status_view"
-END = ConversationHandler.END
-SESSION_SECONDS = 15 * 60  # how long an opened report stays open without activity
+FEATURE = "status"
+CODE, VIEW = "code", "view"
+END = "end"
+SESSION = timedelta(minutes=15)  # how long an opened report stays open without activity
 MESSAGE_LIMIT = 3800  # under Telegram's 4096, with room for the markup
 QUOTE_CHARS = 1500  # the reporter's own messages are shown shortened
 _CODE_IN_TEXT = re.compile(r"[0-9A-Za-z]{4}(?:[\s\-_.]*[0-9A-Za-z]{4}){3}")
@@ -54,26 +55,22 @@ STATUS_NAMES = {
 }
 
 
-# ---- memory (chat_data only: never written anywhere) -------------------------------------------
+# ---- the open report: the pending input -------------------------------------------------------
 
-def _remember(context: Context, report_id: int) -> None:
-    context.chat_data[STATUS_MEMORY] = (report_id, time.monotonic())
+async def _remember(update: Update, context: Context, report_id: int) -> None:
+    """The view of `report_id` owns the next message (for another SESSION)."""
+    await flow.expect(update, context, Pending(FEATURE, VIEW, data={"report": report_id}))
 
 
 def _current(context: Context) -> int | None:
-    entry = context.chat_data.get(STATUS_MEMORY)
-    if entry is None:
+    pending = context.pending
+    if pending is None or pending.feature != FEATURE or pending.action != VIEW or pending.expired:
         return None
-    report_id, since = entry
-    if time.monotonic() - since > SESSION_SECONDS:
-        context.chat_data.pop(STATUS_MEMORY, None)
-        return None
-    _remember(context, report_id)
-    return report_id
+    return pending.data.get("report")
 
 
-def _forget(context: Context) -> None:
-    context.chat_data.pop(STATUS_MEMORY, None)
+async def _forget(update: Update, context: Context) -> None:
+    await flow.done(update, context, FEATURE)
 
 
 # ---- entering, the code --------------------------------------------------------------------------
@@ -83,10 +80,10 @@ async def start_status(update: Update, context: Context) -> str | int:
     if not is_private(update):
         await send_deep_link(update, context, "status")
         return END
-    _forget(context)
     given = " ".join(context.args or []) if update.callback_query is None else ""
     if given and given.lower() != "status":
         return await _check(update, context, given)
+    await flow.expect(update, context, Pending(FEATURE, CODE))
     await say(update, context, context._("Please send your receipt code (16 letters and digits, like "
                                   "<code>K7QF-2M9X-ABCD-EFGH</code>). /cancel to stop."))
     return CODE
@@ -112,16 +109,18 @@ async def _check(update: Update, context: Context, text: str) -> str | int:
     if check.outcome == "locked":
         await say(update, context, _("Too many wrong codes. For your protection, please wait {minutes} minutes and then "
                               "try again.", minutes=check.wait_minutes))
+        await _forget(update, context)
         return END
     if check.outcome == "bad_format":
+        await flow.expect(update, context, Pending(FEATURE, CODE))
         await say(update, context, _("That does not look like a receipt code. A code has 16 letters and digits in four "
                               "groups, like <code>K7QF-2M9X-ABCD-EFGH</code>. Please type it again, or /cancel."))
         return CODE
     if check.outcome == "not_found":
+        await flow.expect(update, context, Pending(FEATURE, CODE))
         await say(update, context, _("No report has this code. Please check it and try again ({left} attempts left "
                               "before a pause), or /cancel.", left=check.attempts_left))
         return CODE
-    _remember(context, check.report_id)
     return await _show(update, context, check.report_id)
 
 
@@ -185,7 +184,7 @@ async def _show(update: Update, context: Context, report_id: int) -> str | int:
     try:
         view: ReporterView = await reports_of(context).reporter_view(report_id=report_id)
     except Refused:  # deleted meanwhile (retention)
-        _forget(context)
+        await _forget(update, context)
         await say(update, context, _("This report no longer exists: closed reports are deleted after a while."))
         return END
     lines = [
@@ -202,9 +201,10 @@ async def _show(update: Update, context: Context, report_id: int) -> str | int:
     for piece in pieces[:-1]:
         await say(update, context, piece)
     if not view.can_reply:
-        _forget(context)
+        await _forget(update, context)
         await say(update, context, pieces[-1] + "\n\n" + _("This report is finished; it can no longer be answered."))
         return END
+    await _remember(update, context, report_id)
     hint = (_("The supervisors are waiting for your answer: type it below.") if view.status is Status.WAITING
             else _("To answer or add information, type it below; to add a photo or document, send it."))
     await say(update, context, pieces[-1] + "\n\n" + hint, _view_keyboard(context))
@@ -216,6 +216,8 @@ async def _report_or_restart(update: Update, context: Context) -> int | None:
     if report_id is None:
         await say(update, context, context._("Your report is no longer open here (for your safety it closes after a "
                                       "while). Nothing was sent. Type /status and your code to open it again."))
+    else:
+        await _remember(update, context, report_id)  # activity keeps the view open
     return report_id
 
 
@@ -264,7 +266,7 @@ async def send_message(update: Update, context: Context) -> str | int:
         if refused.reason == "text_required":
             await say(update, context, _("Type your answer or the information you want to add, and send it."))
             return VIEW
-        _forget(context)
+        await _forget(update, context)
         await say(update, context, _("This report is finished; it can no longer be answered."))
         return END
     await say(update, context, _("✅ Sent to the supervisors; they do not see who you are. Status: <b>{status}</b>.\n"
@@ -286,7 +288,7 @@ async def send_file(update: Update, context: Context) -> str | int:
         await say(update, context, refusal_text(context, refused.reason))
         return VIEW
     except Refused:
-        _forget(context)
+        await _forget(update, context)
         await say(update, context, _("This report is finished; it can no longer be answered."))
         return END
     await say(update, context, _("✅ File added to your report ({count} files now). The supervisors will see it.",
@@ -300,33 +302,28 @@ async def ask_for_code(update: Update, context: Context) -> str:
     return CODE
 
 
-async def finish(update: Update, context: Context) -> int:
+async def finish(update: Update, context: Context) -> str:
     """rs:done or /cancel: close the report view (the code is needed to open it again)."""
-    _forget(context)
+    await _forget(update, context)
     await say(update, context, context._("Closed. To see your report again, type /status and your code."))
     return END
 
 
-async def time_out(update: Update, context: Context) -> None:
-    """The view was left open: forget the report (quietly)."""
-    _forget(context)
+async def receive(update: Update, context: Context) -> None:
+    """The next message while the code is asked for, or while the report is open."""
+    message = update.effective_message
+    if context.pending.action == CODE:
+        await (type_code(update, context) if message.text else ask_for_code(update, context))
+    elif message.photo or message.document is not None:
+        await send_file(update, context)
+    elif REFUSED_MEDIA.check_update(update):
+        await refuse_media(update, context)
+    elif message.text:
+        await send_message(update, context)
+    else:
+        await say(update, context, context._("Type your answer or the information you want to add, and send it."))
 
 
-def status_handler() -> ConversationHandler:
-    """The /status conversation: in memory only, closed after a pause."""
-    return conversation(
-        entry_points=private_entry_points("status", start_status),
-        states={
-            CODE: [MessageHandler(TEXT, type_code), MessageHandler(~filters.COMMAND, ask_for_code)],
-            VIEW: [CallbackQueryHandler(view_choice, pattern=r"^rs:(reply|file|refresh|done)$"),
-                   MessageHandler(TEXT, send_message),
-                   MessageHandler(ATTACHMENT, send_file),
-                   MessageHandler(REFUSED_MEDIA, refuse_media)],
-            ConversationHandler.TIMEOUT: [TypeHandler(Update, time_out)],
-        },
-        fallbacks=[CommandHandler("cancel", finish), CallbackQueryHandler(finish, pattern=r"^rs:done$")],
-        name="report_status",
-        persistent=False,
-        allow_reentry=True,
-        conversation_timeout=SESSION_SECONDS,
-    )
+def entry_points() -> list:
+    """/status, the deep link /start status and the menu button: before the plain /start."""
+    return private_entry_points("status", start_status)

@@ -5,10 +5,13 @@ chats only: a group gets the deep link and nothing else. The steps, each answere
 by typing: category → unit or place → when → description → attachments → review (change any
 answer, or cancel) → submission, and the receipt code, shown once.
 
-Where things live: the step is the state of a persistent ConversationHandler (`DatabasePersistence`
-keeps it with the chat key encrypted and deletes it when the conversation ends); the answers and
-files are the ReportService draft (encrypted, under a keyed hash of the chat, erased on submission
-or cancel). A restart in the middle loses nothing. Nothing here logs who wrote, or what.
+Where things live: the step is the user's pending input (`bot/pending.py`, feature "report",
+written before each question is shown, so a crash or a restart cannot put an answer in the wrong
+field); the answers and files are the ReportService draft (encrypted, under a keyed hash of the
+chat, erased on submission or cancel). `STEPS` is the one table of the intake's steps: the
+question each shows and the function that takes its answer, typed or pressed. The receipt code
+is kept (encrypted, 24 hours at most) until the reporter presses "I have saved my code", and
+shown again on their next message until then. Nothing here logs who wrote, or what.
 
 Callback data (checked on arrival; anything else gets "This button has expired."):
   rp:cat:<n>        category number n (1-based, in the configured order)
@@ -18,6 +21,7 @@ Callback data (checked on arrival; anything else gets "This button has expired."
   rp:go | rp:new    an unfinished draft: continue it | start over
   rp:submit | rp:edit | rp:cancel      the review (rp:cancel works at every step)
   rp:ed:<field>     the answer to change; rp:back: back to the review
+  rp:saved          the receipt code is saved: erase it from the bot
 """
 
 from __future__ import annotations
@@ -34,27 +38,27 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.db import DatabaseUnavailable
 from bot.i18n import N_
 from bot.logs import describe_exception
+from bot.pending import Pending
 from bot.reports import files
 from bot.reports.files import CleanFile, FileRefused
 from bot.reports.service import UNIT_MAX_CHARS, WHEN_MAX_CHARS, Draft, IncompleteDraft, NoDraft, ReportService
-from handlers.common import buttons, conversation
+from handlers import flow
+from handlers.common import buttons
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
 
-# Conversation states (persisted as these strings).
+FEATURE = "report"
+# The steps, as the pending input's action (stored as these strings).
 RESUME, CATEGORY, UNIT, WHEN, DESCRIPTION, FILES, REVIEW, EDIT = (
     "resume", "category", "unit", "when", "description", "files", "review", "edit")
-STEPS = (CATEGORY, UNIT, WHEN, DESCRIPTION, FILES)
-END = ConversationHandler.END
-
-# In-memory only (chat_data is never persisted): the report a /status session has open.
-STATUS_MEMORY = "report_status"
+NUMBERED = (CATEGORY, UNIT, WHEN, DESCRIPTION, FILES)
+END = "end"
 
 REVIEW_DESCRIPTION_CHARS = 3000  # a review message must stay under Telegram's 4096 characters
 
@@ -219,7 +223,7 @@ async def expired_button(update: Update, context: Context) -> None:
 # ---- the steps ---------------------------------------------------------------------------------
 
 def _header(context: Context, step: str) -> str:
-    return context._("<b>Step {number} of {total}</b>", number=STEPS.index(step) + 1, total=len(STEPS))
+    return context._("<b>Step {number} of {total}</b>", number=NUMBERED.index(step) + 1, total=len(NUMBERED))
 
 
 def _cancel_row(context: Context) -> list[tuple[str, str]]:
@@ -227,7 +231,8 @@ def _cancel_row(context: Context) -> list[tuple[str, str]]:
 
 
 async def ask(update: Update, context: Context, step: str, draft: Draft | None = None) -> str:
-    """Show the question of `step` (or the review) and return it as the new state."""
+    """Make `step` the owner of the reporter's next message, then show its question."""
+    await flow.expect(update, context, Pending(FEATURE, step))
     _ = context._
     limits = context.services.settings.reports
     if step == CATEGORY:
@@ -316,11 +321,11 @@ async def start_report(update: Update, context: Context) -> str | int:
         await send_deep_link(update, context, "report")
         return END
     _ = context._
-    context.chat_data.pop(STATUS_MEMORY, None)  # a /status session open in this chat ends here
     reports = reports_of(context)
     chat_id = update.effective_chat.id
     draft = await reports.draft(chat_id=chat_id)
     if draft is not None and (draft.category or draft.files):
+        await flow.expect(update, context, Pending(FEATURE, RESUME))
         rows = [[(_("Continue it"), "rp:go")], [(_("Start over"), "rp:new")], _cancel_row(context)]
         await say(update, context, _("You have an unfinished report. Continue it, or start over (the draft is deleted)?"),
                     buttons(rows))
@@ -573,16 +578,23 @@ async def edit_choice(update: Update, context: Context) -> str | int:
     return await ask(update, context, choice, draft)
 
 
-async def submit(update: Update, context: Context) -> str | int:
-    """Turn the draft into a report (one transaction) and show the receipt code, once."""
+async def submit(update: Update, context: Context) -> str:
+    """Turn the draft into a report (one transaction, with the receipt code kept until saved) and show
+    the code. A second submit of the same draft finds no draft and shows the same code again."""
     _ = context._
+    chat_id = update.effective_chat.id
     try:
-        receipt = await reports_of(context).submit(chat_id=update.effective_chat.id, now=utc_now())
+        receipt = await reports_of(context).submit(chat_id=chat_id, now=utc_now())
     except IncompleteDraft as missing:
         draft = await _load(update, context)
         return END if draft is None else await ask(update, context, missing.missing, draft)
     except NoDraft:
-        await _load(update, context)
+        kept = await reports_of(context).unsaved_receipt(chat_id=chat_id, now=utc_now())
+        if not kept:
+            await _load(update, context)
+        else:
+            await flow.done(update, context, FEATURE)
+            await show_receipt(update, context, kept)
         return END
     except (SQLAlchemyError, DatabaseUnavailable, OSError) as exc:
         log.warning("A report could not be submitted: %s", describe_exception(exc))
@@ -590,29 +602,61 @@ async def submit(update: Update, context: Context) -> str | int:
                               "please press Submit again in a moment."),
                     buttons([[(_("✅ Submit"), "rp:submit")], _cancel_row(context)]))
         return REVIEW
+    await flow.done(update, context, FEATURE)
+    await show_receipt(update, context, await reports_of(context).unsaved_receipt(chat_id=chat_id, now=utc_now())
+                       or [receipt.code])
+    return END
+
+
+async def show_receipt(update: Update, context: Context, kept: list[str]) -> None:
+    """The receipt code(s), with the button that erases them from the bot once the reporter has them."""
+    _ = context._
+    code = "\n".join(kept)
+    due = context.services.settings.reports.acknowledge_within_days
     await say(update, context, _(
         "✅ <b>Your report has been sent.</b> The supervisors will look into it.\n\n"
         "Your receipt code:\n<code>{code}</code>\n\n"
-        "Write it down or keep it somewhere safe <b>now</b>: it is shown only this once and it is the only way "
-        "back to your report. With it, /status shows what became of the report and the supervisors' questions, "
-        "and lets you answer. We do not know who you are, so we cannot show the code again or recover it. "
-        "Anyone who has the code can read the answers: do not share it.", code=receipt.code))
-    return END
+        "Write it down or keep it somewhere safe <b>now</b>: it is the only way back to your report. With it, "
+        "/status shows what became of the report and the supervisors' questions, and lets you answer. "
+        "Check back within {days} days: by then the report should have been acknowledged. "
+        "Anyone who has the code can read the answers: do not share it.\n\n"
+        "Until you press the button below, I keep the code (encrypted) for at most 24 hours and show it again "
+        "when you next write; then it is erased and cannot be recovered.", code=code, days=due),
+        buttons([[(_("✔️ I have saved my code"), "rp:saved")]]))
 
 
-async def cancel(update: Update, context: Context) -> int:
+async def confirm_receipt(update: Update, context: Context) -> None:
+    """rp:saved: the reporter has the code; erase it from the bot."""
+    _ = context._
+    erased = await reports_of(context).confirm_receipt(chat_id=update.effective_chat.id)
+    await update.callback_query.answer()
+    await say(update, context, _("Thank you. The code is no longer kept by the bot; only you have it.") if erased
+              else _("The code is no longer kept by the bot."))
+
+
+async def remind_receipt(update: Update, context: Context) -> None:
+    """Group -1: while a receipt code is unconfirmed, the reporter's next message shows it again
+    first (a receipt whose first sending failed is never lost)."""
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE or not context.pending_known:
+        return
+    query = update.callback_query
+    if query is not None and query.data == "rp:saved":
+        return
+    try:
+        kept = await reports_of(context).unsaved_receipt(chat_id=chat.id, now=utc_now())
+    except (SQLAlchemyError, DatabaseUnavailable, OSError):
+        return
+    if kept:
+        await show_receipt(update, context, kept)
+
+
+async def cancel(update: Update, context: Context) -> str:
     """/cancel or rp:cancel at any step: the draft and its files are deleted."""
+    await flow.done(update, context, FEATURE)
     await reports_of(context).erase_draft(chat_id=update.effective_chat.id)
     await say(update, context, context._("Cancelled. Your draft and its files have been deleted; nothing was kept."))
     return END
-
-
-async def busy(update: Update, context: Context) -> None:
-    """/status while a report is being written: finish or cancel first (the draft stays)."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    await update.effective_message.reply_text(context._(
-        "You are in the middle of writing a report. Finish it or /cancel it first, then use /status."))
 
 
 async def not_now(update: Update, context: Context) -> None:
@@ -634,35 +678,51 @@ def private_entry_points(name: str, callback) -> list:
             CallbackQueryHandler(callback, pattern=rf"^menu:{name}$")]
 
 
-def intake_handler() -> ConversationHandler:
-    """The persistent intake conversation; it must come before the plain /start handler."""
-    return conversation(
-        entry_points=private_entry_points("report", start_report),
-        states={
-            RESUME: [CallbackQueryHandler(resume_choice, pattern=r"^rp:(go|new)$"),
-                     MessageHandler(TEXT, resume_choice)],
-            CATEGORY: [CallbackQueryHandler(choose_category, pattern=r"^rp:cat:"),
-                       MessageHandler(TEXT, choose_category)],
-            UNIT: [MessageHandler(TEXT, type_unit)],
-            WHEN: [CallbackQueryHandler(choose_when, pattern=r"^rp:when:"), MessageHandler(TEXT, choose_when)],
-            DESCRIPTION: [MessageHandler(TEXT, type_description)],
-            FILES: [MessageHandler(ATTACHMENT, receive_file),
-                    CallbackQueryHandler(files_done, pattern=r"^rp:(more|clear)$"),
-                    MessageHandler(TEXT, files_done)],
-            REVIEW: [CallbackQueryHandler(review_choice, pattern=r"^rp:(submit|edit)$"),
-                     MessageHandler(TEXT, review_choice)],
-            EDIT: [CallbackQueryHandler(edit_choice, pattern=r"^rp:(ed:|back$)"), MessageHandler(TEXT, edit_choice)],
-        },
-        fallbacks=[
-            CommandHandler("cancel", cancel),
-            CallbackQueryHandler(cancel, pattern=r"^rp:cancel$"),
-            CommandHandler("status", busy),
-            CallbackQueryHandler(busy, pattern=r"^menu:status$"),
-            MessageHandler(ATTACHMENT, receive_early_file),
-            MessageHandler(REFUSED_MEDIA, refuse_media),
-            MessageHandler(~filters.COMMAND, not_now),
-        ],
-        name="report_intake",
-        persistent=True,
-        allow_reentry=True,
-    )
+# The intake's steps: the function that takes the answer to each (typed, or a button pressed).
+STEPS = {
+    RESUME: resume_choice,
+    CATEGORY: choose_category,
+    UNIT: type_unit,
+    WHEN: choose_when,
+    DESCRIPTION: type_description,
+    FILES: files_done,
+    REVIEW: review_choice,
+    EDIT: edit_choice,
+}
+BUTTON_STEPS = {RESUME, CATEGORY, WHEN, FILES, REVIEW, EDIT}  # steps that show buttons
+
+
+async def receive(update: Update, context: Context) -> None:
+    """The reporter's next message, for the step the pending input names."""
+    step = context.pending.action
+    message = update.effective_message
+    if message.photo or message.document is not None:
+        await (receive_file(update, context) if step == FILES else receive_early_file(update, context))
+    elif REFUSED_MEDIA.check_update(update):
+        await refuse_media(update, context)
+    elif message.text and step in STEPS:
+        await _finish(update, context, await STEPS[step](update, context))
+    else:
+        await not_now(update, context)
+
+
+async def press(update: Update, context: Context) -> None:
+    """rp:…: a button of the intake, valid only while a report is being written."""
+    pending = context.pending
+    data = update.callback_query.data or ""
+    if data == "rp:cancel" and pending is not None and pending.feature == FEATURE:
+        await cancel(update, context)
+    elif pending is None or pending.feature != FEATURE or pending.expired or pending.action not in BUTTON_STEPS:
+        await expired_button(update, context)
+    else:
+        await _finish(update, context, await STEPS[pending.action](update, context))
+
+
+async def _finish(update: Update, context: Context, step: str) -> None:
+    if step == END:
+        await flow.done(update, context, FEATURE)
+
+
+def entry_points() -> list:
+    """/report, the deep link /start report and the menu button: before the plain /start."""
+    return private_entry_points("report", start_report)

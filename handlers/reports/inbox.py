@@ -1,9 +1,12 @@
-"""Anonymous reports, the supervisors' side: notifications, /inbox, report cards and actions,
-/export and /stats, and the jobs (notifications, deadline reminders, retention).
+"""Anonymous reports, the supervisors' side: /inbox, report cards and actions, /export and /stats,
+and the retention job. Notices and deadline reminders go through the outbox (bot/reports/notices.py).
 
 Everything here is for supervisors, in their private chat with the bot (a card shows a report's
-text). Every action is checked by the service on arrival: supervisor? in scope? allowed by the
-state machine now? A button proves nothing.
+text): `handlers/__init__.py` registers these callbacks behind the supervisors' gate. Every action
+is still checked by the service on arrival: in scope? allowed by the state machine now? A button
+proves nothing. A text asked for (a question, a note, an outcome, a reason) is the supervisor's
+pending input (feature "inbox"); what the reporter will read is shown first and sent only when
+the supervisor confirms.
 
 Callback data (64 bytes at most, parsed strictly: anyone can forge it):
   rb:<filter>:<page>    a page of the inbox (filter: active, new, open, waiting, closed)
@@ -12,6 +15,8 @@ Callback data (64 bytes at most, parsed strictly: anyone can forge it):
   ra:<action>:<id>      an action: ack, ask, note, transfer, close, reject
   rr:<spam|scope>:<id>  reject as spam or out of scope (then the reason is asked for)
   rx:                   cancel the text being asked for
+  ry:                   confirm: send the text shown (to the reporter) and do the action
+  rz:                   write the text again
 """
 
 from __future__ import annotations
@@ -25,27 +30,24 @@ from datetime import datetime, timezone
 from telegram import InputFile, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import (BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, JobQueue,
-                          MessageHandler, filters)
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, JobQueue
 
 from bot.config import Settings
-from bot.i18n import N_, translator
-from bot.logs import describe_exception
-from bot.reports import deadlines
+from bot.i18n import N_
+from bot.pending import Pending
 from bot.reports.export import export
 from bot.reports.service import FILTERS, Card, Refused, ReportService
 from bot.reports.states import REJECT_KINDS, Action, Status
 from bot.reports.stats import compute, render_chart
-from handlers.common import buttons, conversation
+from handlers import flow
+from handlers.common import buttons
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
 
-AWAITING_TEXT = "awaiting_text"  # the conversation's one state: a supervisor is typing a text
-PROMPT_KEY = "report_action"  # in user_data (memory only; nothing per user is persisted)
+FEATURE = "inbox"
+CONFIRM = "confirm"  # the pending action once the text is typed and shown for confirmation
 MESSAGE_LIMIT = 4000
-PROMPT_TIMEOUT_SECONDS = 30 * 60
-DEADLINE_CHECK_SECONDS = 3600
 RETENTION_SECONDS = 24 * 3600
 
 ACTION_CODES = {"ack": Action.ACKNOWLEDGE, "ask": Action.ASK, "note": Action.NOTE, "transfer": Action.TRANSFER,
@@ -73,16 +75,6 @@ DONE = {Action.ACKNOWLEDGE: N_("Report #{id} acknowledged."), Action.ASK: N_("Qu
         Action.NOTE: N_("Note added to #{id}."), Action.TRANSFER: N_("Report #{id} transferred."),
         Action.CLOSE: N_("Report #{id} closed."), Action.REJECT: N_("Report #{id} rejected.")}
 REJECT_LABELS = {"spam": N_("Spam"), "scope": N_("Out of scope")}
-DEADLINE_MESSAGES = {
-    ("acknowledge", "before"): N_("⏰ Report #{id} ({category}) must be acknowledged by {due}: {days} day(s) left."),
-    ("acknowledge", "today"): N_("⏰ Report #{id} ({category}) must be acknowledged today ({due})."),
-    ("acknowledge", "missed"): N_("⚠️ <b>Deadline missed</b>: report #{id} ({category}) should have been "
-                                  "acknowledged by {due}, {days} day(s) ago."),
-    ("answer", "before"): N_("⏰ Report #{id} ({category}) must be answered by {due}: {days} day(s) left."),
-    ("answer", "today"): N_("⏰ Report #{id} ({category}) must be answered today ({due})."),
-    ("answer", "missed"): N_("⚠️ <b>Deadline missed</b>: report #{id} ({category}) should have been "
-                             "answered by {due}, {days} day(s) ago."),
-}
 REASONS = {
     "not_supervisor": N_("This is only for supervisors."),
     "out_of_scope": N_("This report is outside the categories you supervise."),
@@ -101,6 +93,12 @@ INBOX_DATA = re.compile(r"rb:(active|new|open|waiting|closed):(\d{1,5})")
 REPORT_DATA = re.compile(r"r[cf]:(\d{1,12})")
 ACTION_DATA = re.compile(r"ra:(ack|ask|note|transfer|close|reject):(\d{1,12})")
 REJECT_DATA = re.compile(r"rr:(spam|scope):(\d{1,12})")
+# What the reporter reads: shown to the supervisor before it is sent.
+SEEN_BY_REPORTER = {Action.ASK, Action.CLOSE, Action.REJECT}
+CONFIRM_QUESTIONS = {Action.ASK: N_("Send this question to the reporter of #{id}?"),
+                     Action.CLOSE: N_("Close report #{id} with this outcome? The reporter will read it, and the "
+                                      "report cannot be answered afterwards."),
+                     Action.REJECT: N_("Reject report #{id} with this reason? The reporter will read it.")}
 
 
 def reports_of(context: Context) -> ReportService:
@@ -132,18 +130,6 @@ async def _expired(update: Update, context: Context) -> None:
     await _refuse(update, context, context._("This button has expired."))
 
 
-async def _allowed(update: Update, context: Context) -> bool:
-    """Supervisors only, and only in a private chat: a card shows what a reporter wrote."""
-    if not context.is_supervisor:
-        await _refuse(update, context, context._("This is only for supervisors."))
-        return False
-    chat = update.effective_chat
-    if chat is None or chat.type != ChatType.PRIVATE:
-        await _refuse(update, context, context._("Supervisors' commands work only in a private chat with me."))
-        return False
-    return True
-
-
 async def _send(update: Update, text: str, keyboard=None) -> None:
     message = update.effective_message
     await message.get_bot().send_message(message.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
@@ -167,8 +153,6 @@ async def show_inbox(update: Update, context: Context) -> None:
             await update.effective_message.reply_text(
                 context._("Unknown filter. Use one of: {filters}.", filters=", ".join(FILTER_ORDER)))
             return
-    if not await _allowed(update, context):
-        return
     _ = context._
     try:
         inbox = await reports_of(context).inbox(supervisor_id=update.effective_user.id, filter=filter_name,
@@ -310,8 +294,6 @@ async def show_card(update: Update, context: Context) -> None:
     if match is None or not update.callback_query.data.startswith("rc:"):
         await _expired(update, context)
         return
-    if not await _allowed(update, context):
-        return
     if await send_card(update, context, int(match[1])):
         await update.callback_query.answer()
 
@@ -322,8 +304,6 @@ async def send_files(update: Update, context: Context) -> None:
     match = REPORT_DATA.fullmatch(query.data or "")
     if match is None or not query.data.startswith("rf:"):
         await _expired(update, context)
-        return
-    if not await _allowed(update, context):
         return
     report_id = int(match[1])
     try:
@@ -360,7 +340,7 @@ async def choose_reject_kind(update: Update, context: Context) -> None:
         await _expired(update, context)
         return
     report_id = int(match[2])
-    if not await _allowed(update, context) or not await _check(update, context, Action.REJECT, report_id):
+    if not await _check(update, context, Action.REJECT, report_id):
         return
     _ = context._
     await update.callback_query.answer()
@@ -379,7 +359,7 @@ async def _check(update: Update, context: Context, action: Action, report_id: in
     return True
 
 
-async def ask_for_text(update: Update, context: Context) -> str | int:
+async def ask_for_text(update: Update, context: Context) -> None:
     """ra:<ask|note|transfer|close>:<id> or rr:<kind>:<id>: check, then ask for the text."""
     data = update.callback_query.data or ""
     kind = None
@@ -389,53 +369,73 @@ async def ask_for_text(update: Update, context: Context) -> str | int:
         action, report_id = ACTION_CODES[match[1]], int(match[2])
     else:
         await _expired(update, context)
-        return ConversationHandler.END
-    if not await _allowed(update, context) or not await _check(update, context, action, report_id):
-        context.user_data.pop(PROMPT_KEY, None)
-        return ConversationHandler.END
-    context.user_data[PROMPT_KEY] = (str(action), report_id, kind)
+        return
+    if not await _check(update, context, action, report_id):
+        return
     await update.callback_query.answer()
+    await _prompt(update, context, action, report_id, kind)
+
+
+async def _prompt(update: Update, context: Context, action: Action, report_id: int, kind: str | None) -> None:
+    await flow.expect(update, context, Pending(FEATURE, CODE_OF[action], target=str(report_id),
+                                               data={"kind": kind} if kind else {}))
     await _send(update, f"#{report_id}: " + context._(PROMPTS[action]) + "\n" + context._("(/cancel to stop)"),
                 buttons([[(context._("Cancel"), "rx:")]]))
-    return AWAITING_TEXT
 
 
-async def receive_text(update: Update, context: Context) -> str | int:
-    """The typed text of the action asked for: do it."""
-    pending = context.user_data.get(PROMPT_KEY)
-    if pending is None:
-        return ConversationHandler.END
-    action, report_id, kind = Action(pending[0]), pending[1], pending[2]
-    text = update.effective_message.text or ""
-    if len(text.strip()) > context.services.settings.reports.description_max_chars or not text.strip():
-        await update.effective_message.reply_text(
-            context._(REASONS["text_too_long" if text.strip() else "text_required"]))
-        return AWAITING_TEXT
-    context.user_data.pop(PROMPT_KEY, None)
-    await _do(update, context, action, report_id, text=text, kind=kind)
-    return ConversationHandler.END
+async def receive_text(update: Update, context: Context) -> None:
+    """The supervisor's next message: the text of the action asked for. What the reporter will read
+    is shown first, to be confirmed; an internal note or a transfer is done at once."""
+    pending = context.pending
+    text = (update.effective_message.text or "").strip()
+    if pending.action == CONFIRM:
+        await update.effective_message.reply_text(context._("Please press Send, Write again or Cancel above."))
+        return
+    if not text or len(text) > context.services.settings.reports.description_max_chars:
+        await update.effective_message.reply_text(context._(REASONS["text_too_long" if text else "text_required"]))
+        return
+    action, report_id = ACTION_CODES[pending.action], int(pending.target)
+    if action not in SEEN_BY_REPORTER:
+        await flow.done(update, context, FEATURE)
+        await _do(update, context, action, report_id, text=text)
+        return
+    await flow.expect(update, context, Pending(FEATURE, CONFIRM, target=pending.target,
+                                               data={**pending.data, "action": pending.action, "text": text}))
+    _ = context._
+    await _send(update, _(CONFIRM_QUESTIONS[action], id=report_id) + "\n\n" + html.escape(text),
+                buttons([[(_("✅ Send"), "ry:"), (_("✏️ Write again"), "rz:")], [(_("Cancel"), "rx:")]]))
 
 
-async def cancel_text(update: Update, context: Context) -> int:
+async def confirm_text(update: Update, context: Context) -> None:
+    """ry: send the text shown and do the action; rz: write it again."""
+    pending = context.pending
+    if pending is None or pending.feature != FEATURE or pending.action != CONFIRM or pending.expired:
+        await _expired(update, context)
+        return
+    action, report_id = ACTION_CODES[pending.data["action"]], int(pending.target)
+    await update.callback_query.answer()
+    if update.callback_query.data == "rz:":
+        await _prompt(update, context, action, report_id, pending.data.get("kind"))
+        return
+    await flow.done(update, context, FEATURE)
+    await _do(update, context, action, report_id, text=pending.data["text"], kind=pending.data.get("kind"))
+
+
+async def cancel_text(update: Update, context: Context) -> None:
     """/cancel or the Cancel button while a text is asked for."""
-    context.user_data.pop(PROMPT_KEY, None)
+    pending = context.pending
     if update.callback_query is not None:
+        if pending is None or pending.feature != FEATURE:
+            await update.callback_query.answer(context._("Nothing to cancel."))
+            return
         await update.callback_query.answer()
+    await flow.done(update, context, FEATURE)
     await _send(update, context._("Cancelled; nothing was changed."))
-    return ConversationHandler.END
-
-
-async def cancel_stale(update: Update, context: Context) -> None:
-    """rx: outside a prompt (an old Cancel button): nothing to cancel."""
-    context.user_data.pop(PROMPT_KEY, None)
-    await update.callback_query.answer(context._("Nothing to cancel."))
 
 
 async def _do(update: Update, context: Context, action: Action, report_id: int, *, text: str | None = None,
               kind: str | None = None) -> None:
     """The action, checked by the service, then the updated card."""
-    if not await _allowed(update, context):
-        return
     try:
         await reports_of(context).act(supervisor_id=update.effective_user.id, report_id=report_id, action=action,
                                       now=_now(), text=text, kind=kind)
@@ -453,8 +453,6 @@ async def _do(update: Update, context: Context, action: Action, report_id: int, 
 
 async def send_export(update: Update, context: Context) -> None:
     """/export: the reports of the supervisor's categories as an XLSX document."""
-    if not await _allowed(update, context):
-        return
     service = reports_of(context)
     try:
         scope = service.scope(update.effective_user.id)
@@ -470,8 +468,6 @@ async def send_export(update: Update, context: Context) -> None:
 
 async def send_stats(update: Update, context: Context) -> None:
     """/stats: figures and a chart of the reports of the supervisor's categories."""
-    if not await _allowed(update, context):
-        return
     _ = context._
     service = reports_of(context)
     try:
@@ -496,70 +492,6 @@ async def send_stats(update: Update, context: Context) -> None:
 
 # ---- jobs --------------------------------------------------------------------------------------
 
-async def _deliver(context: Context, user_id: int, text: str, keyboard=None) -> bool | None:
-    """True when sent; False when it never will be (blocked, no chat); None to try again later."""
-    try:
-        await context.bot.send_message(user_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
-        return True
-    except (Forbidden, BadRequest) as exc:
-        log.warning("A supervisor could not be notified: %s", describe_exception(exc))
-        return False
-    except TelegramError as exc:
-        log.warning("Notification to a supervisor failed, will retry: %s", describe_exception(exc))
-        return None
-
-
-async def send_notices(context: Context) -> None:
-    """Repeating job: tell the supervisors of each new report or reporter's message (category and
-    unit only, never the text). The database says what is pending, so a restart loses nothing."""
-    service = reports_of(context)
-    delivered: set = context.bot_data.setdefault("report_notices_delivered", set())
-    for notice in await service.pending_notices():
-        complete = True
-        for user_id in notice.recipients:
-            key = (notice.report_id, notice.kind, user_id)
-            if key in delivered:
-                continue
-            language = await context.services.language_of(user_id)
-            _ = translator(language)
-            template = (N_("📨 <b>New report #{id}</b>\nCategory: {category}\nUnit or place: {unit}")
-                        if notice.kind == "new" else
-                        N_("💬 <b>The reporter of #{id} wrote or added a file.</b>\nCategory: {category}\n"
-                           "Unit or place: {unit}"))
-            text = _(template, id=notice.report_id, category=html.escape(service.category_label(notice.category, language)),
-                     unit=html.escape(notice.unit))
-            outcome = await _deliver(context, user_id, text, buttons([[(_("Open report"), f"rc:{notice.report_id}")]]))
-            if outcome is None:
-                complete = False
-            else:
-                delivered.add(key)
-        if complete:
-            await service.clear_notice(report_id=notice.report_id, kind=notice.kind)
-            delivered.difference_update({k for k in delivered if k[:2] == (notice.report_id, notice.kind)})
-
-
-async def remind_deadlines(context: Context) -> None:
-    """Repeating job (hourly): reminders before each deadline, escalation to all supervisors after."""
-    service = reports_of(context)
-    settings = context.services.settings
-    now = _now()
-    if not deadlines.sending_time(settings, now):
-        return
-    for reminder in await deadlines.due_reminders(service, now=now):
-        retry = False
-        for user_id in reminder.recipients:
-            language = await context.services.language_of(user_id)
-            _ = translator(language)
-            stage = "missed" if reminder.escalated else ("today" if reminder.days == 0 else "before")
-            text = _(DEADLINE_MESSAGES[reminder.deadline, stage], id=reminder.report_id,
-                     category=html.escape(service.category_label(reminder.category, language)),
-                     due=reminder.due.isoformat(), days=reminder.days)
-            if await _deliver(context, user_id, text, buttons([[(_("Open report"), f"rc:{reminder.report_id}")]])) is None:
-                retry = True
-        if not retry:
-            await deadlines.mark_sent(service, reminder)
-
-
 async def purge_old_reports(context: Context) -> None:
     """Daily job: closed reports past the retention period are deleted; only counts are logged."""
     result = await reports_of(context).purge(now=_now())
@@ -569,24 +501,14 @@ async def purge_old_reports(context: Context) -> None:
 
 def schedule_report_jobs(job_queue: JobQueue, settings: Settings) -> None:
     """The supervisors' side's repeating jobs; each only reads the database."""
-    job_queue.run_repeating(send_notices, interval=settings.reports.notify_interval_seconds, first=1,
-                            name="report-notices")
-    job_queue.run_repeating(remind_deadlines, interval=DEADLINE_CHECK_SECONDS, first=30, name="report-deadlines")
     job_queue.run_repeating(purge_old_reports, interval=RETENTION_SECONDS, first=60, name="report-retention")
 
 
 # ---- the handlers, in order --------------------------------------------------------------------
 
 def build_inbox_handlers() -> list[BaseHandler]:
-    private = filters.ChatType.PRIVATE
-    prompt = conversation(
-        entry_points=[CallbackQueryHandler(ask_for_text, pattern=r"^(ra:(ask|note|transfer|close):|rr:)")],
-        states={AWAITING_TEXT: [MessageHandler(filters.TEXT & ~filters.COMMAND & private, receive_text)]},
-        fallbacks=[CommandHandler("cancel", cancel_text), CallbackQueryHandler(cancel_text, pattern=r"^rx:$")],
-        allow_reentry=True, conversation_timeout=PROMPT_TIMEOUT_SECONDS, name="report_inbox",
-    )
+    """The supervisors' report handlers, in order (registered behind the supervisors' gate)."""
     return [
-        prompt,
         CommandHandler("inbox", show_inbox),
         CommandHandler("export", send_export),
         CommandHandler("stats", send_stats),
@@ -595,6 +517,8 @@ def build_inbox_handlers() -> list[BaseHandler]:
         CallbackQueryHandler(send_files, pattern=r"^rf:"),
         CallbackQueryHandler(acknowledge, pattern=r"^ra:ack:"),
         CallbackQueryHandler(choose_reject_kind, pattern=r"^ra:reject:"),
-        CallbackQueryHandler(cancel_stale, pattern=r"^rx:$"),
-        CallbackQueryHandler(_expired, pattern=r"^r[bcfarx]:"),  # anything else of ours: forged or stale
+        CallbackQueryHandler(ask_for_text, pattern=r"^(ra:(ask|note|transfer|close):|rr:)"),
+        CallbackQueryHandler(confirm_text, pattern=r"^r[yz]:$"),
+        CallbackQueryHandler(cancel_text, pattern=r"^rx:$"),
+        CallbackQueryHandler(_expired, pattern=r"^r[bcfarxyz]:"),  # anything else of ours: forged or stale
     ]

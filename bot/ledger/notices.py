@@ -1,0 +1,69 @@
+"""Outbox messages of the closing review: requests to the supervisors, decisions to the unit.
+
+Both are rendered when sent, from the item as it is then: a request that a supervisor decided
+meanwhile still reaches the others, showing the item's current status and only the buttons that
+still apply.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+from bot import outbox
+from bot.i18n import N_, translator
+from bot.outbox import Attachment, Claimed, Rendered, RenderEnv, renderer
+
+CLOSURE_REQUESTED = "closure_requested"
+DECISION = "closure_decision"
+EVIDENCE_FORWARDED = 5
+DECISIONS = {
+    "approved": N_("Item {external_id} has been reviewed and <b>closed</b>."),
+    "sent_back": N_("Item {external_id} was <b>sent back</b> by the inspection office: {comment}"),
+    "closed_directly": N_("Item {external_id} was <b>closed directly</b> by the inspection office: {comment}"),
+}
+
+
+def closure_requested(item_id: int, request: int, supervisors: list[int], now: datetime) -> list[dict]:
+    """One row per supervisor; `request` tells one request from the next on the same item."""
+    return [outbox.message_row(CLOSURE_REQUESTED, f"{item_id}:{request}:{chat_id}", chat_id, now,
+                               item_id=item_id, payload={"item_id": item_id}) for chat_id in supervisors]
+
+
+def decision(item_id: int, event: int, kind: str, comment: str, chats: list[int], now: datetime) -> list[dict]:
+    return [outbox.message_row(DECISION, f"{item_id}:{event}:{chat_id}", chat_id, now, item_id=item_id,
+                               payload={"item_id": item_id, "decision": kind, "comment": comment}) for chat_id in chats]
+
+
+@renderer(CLOSURE_REQUESTED)
+async def render_request(connection, row: Claimed, language: str, env: RenderEnv, now: datetime) -> Rendered | None:
+    from bot.ledger import texts  # the service makes these rows, and texts read its views: import when used
+    from bot.ledger.service import NotFound
+
+    ledger = env.ledger
+    try:
+        item = await ledger.item(row.payload["item_id"], supervisor_id=row.chat_id)
+        entries = await ledger.progress_of(item.id, supervisor_id=row.chat_id)
+    except NotFound:
+        return None
+    _ = translator(language)
+    progress = texts.progress_lines(entries, _, env.zone)
+    text = (_("<b>Closure requested</b> by {unit}", unit=html.escape(item.unit)) + "\n\n"
+            + texts.item_text(item, _, progress))
+    files = [file for entry in entries for file in entry.evidence][-EVIDENCE_FORWARDED:]
+    return Rendered(text, texts.item_buttons(item, _, as_supervisor=True, as_contact=False),
+                    attachments=[Attachment(file.kind, file.file_id) for file in files])
+
+
+@renderer(DECISION)
+async def render_decision(connection, row: Claimed, language: str, env: RenderEnv, now: datetime) -> Rendered | None:
+    from bot.ledger.service import NotFound
+
+    try:
+        item = await env.ledger.item(row.payload["item_id"], chat_id=row.chat_id)
+    except NotFound:
+        return None
+    _ = translator(language)
+    text = _(DECISIONS[row.payload["decision"]], external_id=html.escape(item.external_id),
+             comment=html.escape(row.payload.get("comment", "")))
+    return Rendered(text, [[(_("All items"), "lt:0")]])

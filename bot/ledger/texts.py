@@ -1,0 +1,89 @@
+"""How ledger items read, in any language: the one place for an item's line, card and buttons.
+
+Used by the chat handlers and by the outbox renderers (closure requests, decisions), so that an
+item looks the same whether a person opened it or was sent it. Buttons are (label, callback
+data) rows; the handlers turn them into keyboards.
+"""
+
+from __future__ import annotations
+
+import html
+
+from bot.i18n import N_, Translate
+from bot.ledger.models import ItemStatus
+from bot.ledger.service import ItemView, ProgressView, allowed
+
+Buttons = list[list[tuple[str, str]]]
+
+STATUS_LABELS = {
+    ItemStatus.OPEN.value: N_("not started"),
+    ItemStatus.IN_PROGRESS.value: N_("in progress"),
+    ItemStatus.CLOSURE_REQUESTED.value: N_("closure requested"),
+    ItemStatus.CLOSED.value: N_("closed after review"),
+    ItemStatus.CLOSED_DIRECTLY.value: N_("closed directly"),
+}
+SEVERITY_LABELS = {"low": N_("minor"), "normal": N_("normal"), "high": N_("serious")}
+BUTTON_TEXT_LIMIT = 40
+
+
+def short(text: str, limit: int = BUTTON_TEXT_LIMIT) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def status_label(_: Translate, status: str) -> str:
+    return _(STATUS_LABELS.get(status, status))
+
+
+def item_line(item: ItemView, _: Translate) -> str:
+    due = _("overdue by {days} days", days=-item.days_left) if item.overdue else \
+        _("due {date}", date=item.deadline.isoformat())
+    return (f"[{html.escape(item.external_id)}] {html.escape(short(item.problem, 60))} — "
+            f"{status_label(_, item.status)}, {due}")
+
+
+def item_text(item: ItemView, _: Translate, progress: list[str] = ()) -> str:
+    lines = [
+        _("<b>Item {external_id}</b> ({round})", external_id=html.escape(item.external_id), round=html.escape(item.round)),
+        _("Unit: {unit}", unit=html.escape(item.unit)),
+        _("Problem: {problem}", problem=html.escape(short(item.problem, 1500))),
+    ]
+    if item.plan:
+        lines.append(_("Plan: {plan}", plan=html.escape(short(item.plan, 1000))))
+    if item.owner:
+        lines.append(_("Responsible: {owner}", owner=html.escape(item.owner)))
+    lines.append(_("Severity: {severity}", severity=_(SEVERITY_LABELS.get(item.severity, item.severity))))
+    lines.append(_("Deadline: {date}", date=item.deadline.isoformat())
+                 + (" — " + _("overdue by {days} days", days=-item.days_left) if item.overdue else ""))
+    lines.append(_("Status: {status}", status=status_label(_, item.status)))
+    if item.closed_reason:
+        lines.append(_("Reason for closing directly: {reason}", reason=html.escape(item.closed_reason)))
+    if progress:
+        lines += ["", _("<b>Latest progress</b>")] + list(progress)
+    return "\n".join(lines)
+
+
+def progress_lines(entries: list[ProgressView], _: Translate, zone, count: int = 3) -> list[str]:
+    lines = []
+    for entry in entries[-count:]:
+        when = entry.at.astimezone(zone).strftime("%Y-%m-%d")
+        attached = _(" ({count} files)", count=len(entry.evidence)) if entry.evidence else ""
+        lines.append(f"• {when}: {html.escape(short(entry.text, 400)) or '—'}{attached}")
+    return lines
+
+
+def item_buttons(item: ItemView, _: Translate, *, as_supervisor: bool, as_contact: bool) -> Buttons:
+    rows = []
+    if as_contact and allowed(item, "progress"):
+        row = [(_("Report progress"), f"lp:{item.id}")]
+        if allowed(item, "request_closure"):
+            row.append((_("Request closure"), f"lc:{item.id}"))
+        rows.append(row)
+    if as_supervisor:
+        if allowed(item, "approve"):
+            rows.append([(_("Approve closing"), f"la:{item.id}"), (_("Send back"), f"lb:{item.id}")])
+        if allowed(item, "close_directly"):
+            rows.append([(_("Close directly"), f"lx:{item.id}")])
+    if as_contact:
+        rows.append([(_("All items"), "lt:0")])
+    return rows

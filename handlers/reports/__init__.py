@@ -1,0 +1,1 @@
+"""Anonymous reports in chat: the reporter's intake and /status, the supervisors' inbox."""
