@@ -61,6 +61,9 @@ def setup_logging(level: str = "INFO", file: Path | None = None) -> None:
     logging.basicConfig(level=level, handlers=handlers, force=True)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # "skipped: maximum number of running instances reached" is how the outbox job keeps to one
+    # sender at a time, every second while a long batch runs: expected, not worth a warning.
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
 
 
 def describe_exception(exc: BaseException) -> str:

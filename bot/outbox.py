@@ -44,6 +44,7 @@ from bot import preferences
 from bot.crypto import Crypto
 from bot.db import Database, UTCDateTime, insert_ignoring
 from bot.i18n import translator
+from bot.logs import describe_exception
 
 log = logging.getLogger(__name__)
 
@@ -353,7 +354,7 @@ class Sender:
                 return
             delivery = await self.deliver(row.chat_id, rendered)
         except Exception as error:  # never let one message stop the others
-            log.warning("Outbox row %s: unexpected %s", row.id, type(error).__name__)
+            log.warning("Outbox row %s: unexpected %s", row.id, describe_exception(error))
             delivery = Delivery(Outcome.RETRY, error=type(error).__name__)
         await self._record(row, delivery, result)
 

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 RETRY_FOR_SECONDS = 60.0
 NO_RETRY = -1  # rate_limit_args of a send that must not be retried here
+# What a user waits for: replies, edits, answers to buttons. Start-up calls (getMe, setWebhook, ...)
+# have their own backoff in bot/app.py, and getUpdates is simply called again.
+REPLIES = ("send", "edit", "answer", "copy", "forward", "delete")
 
 
 class PerChatUpdates(BaseUpdateProcessor):
@@ -72,7 +75,7 @@ class RetryingRateLimiter(AIORateLimiter):
         self.retry_for = retry_for
 
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
-        if rate_limit_args == NO_RETRY or endpoint == "getUpdates":
+        if rate_limit_args == NO_RETRY or not endpoint.startswith(REPLIES):
             return await super().process_request(callback, args, kwargs, endpoint, data, None)
         deadline = time.monotonic() + self.retry_for
         delay = 0.5

@@ -203,7 +203,6 @@ def bot_environment(sandbox_url: str, database_url: str, data_dir: Path, key: st
         "QINGFENG_TELEGRAM__POLL_TIMEOUT": "1",
         "QINGFENG_DATABASE__URL": database_url,
         "QINGFENG_BOT__DATA_DIR": str(data_dir),
-        "QINGFENG_BOT__PERSISTENCE_INTERVAL": "0.2",
         "QINGFENG_SECURITY__ENCRYPTION_KEYS": key,
         "QINGFENG_ACCESS__SUPERVISORS": str(SUPERVISOR_ID),
         "QINGFENG_CONFIG": str(Path(__file__).resolve().parent.parent / "config.yaml"),

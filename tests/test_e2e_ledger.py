@@ -91,7 +91,8 @@ async def test_invite_bind_tasks_progress_closure_and_approval(bot_factory, tmp_
     for forged in (f"li:{item_id}", f"lp:{item_id}", f"lc:{item_id}", f"la:{item_id}", f"lx:{item_id}", "lt:99", "li:x"):
         await bot.client.press(other.id, other_tasks, forged)
     await asyncio.sleep(1)
-    assert (await callback_answers(bot, other.id))[-7:] == [zh("This button has expired.")] * 7
+    expired, refused = zh("This button has expired."), zh("This is only for supervisors.")
+    assert (await callback_answers(bot, other.id))[-7:] == [expired] * 3 + [refused] * 2 + [expired] * 2
 
     # Closing is requested; the supervisors get the evidence and the review buttons.
     before = await bot.last_seq()
@@ -123,7 +124,9 @@ async def test_invite_bind_tasks_progress_closure_and_approval(bot_factory, tmp_
     assert "B-1" in sent_back["text"]
     assert "缺少会议纪要" in text_of(await bot.collect(other.chat_id, before))
     await supervisor.press(zh("Close directly"), message=review_b)
-    (closed_b,) = await supervisor.send("政策调整，该项检查已取消")
+    (preview,) = await supervisor.send("政策调整，该项检查已取消")  # shown first: it is final
+    assert "政策调整，该项检查已取消" in preview["text"]
+    (closed_b,) = await supervisor.press(zh("Close directly"), message=preview)
     assert closed_b["text"] == zh("Item {external_id} is closed directly.", external_id="B-1")
 
     settings = load_settings(environ=bot.env)

@@ -26,7 +26,8 @@ UNIT = "某某镇党政办"
 
 async def seed_report(database_url: str, key: str) -> int:
     """A report as the intake would submit it (with a photo), written into the bot's database."""
-    settings = load_settings(environ={"QINGFENG_DATABASE__URL": database_url, "QINGFENG_SECURITY__ENCRYPTION_KEYS": key})
+    settings = load_settings(environ={"QINGFENG_DATABASE__URL": database_url, "QINGFENG_SECURITY__ENCRYPTION_KEYS": key,
+                                      "QINGFENG_ACCESS__SUPERVISORS": str(SUPERVISOR_ID)})
     database = Database.connect(database_url)
     try:
         service = ReportService(settings=settings, database=database, crypto=Crypto([key]))
@@ -64,7 +65,7 @@ async def history(database_url: str, key: str, report_id: int) -> list[str]:
 
 
 async def test_supervisor_is_notified_works_the_case_and_others_are_refused(bot_factory):
-    bot = await bot_factory(env={"QINGFENG_REPORTS__NOTIFY_INTERVAL_SECONDS": "0.3"})
+    bot = await bot_factory()
     supervisor = await bot.supervisor(language_code="en")
     cadre = await bot.user(language_code="en")
     (greeting,) = await cadre.send("/start")
@@ -116,13 +117,16 @@ async def test_supervisor_is_notified_works_the_case_and_others_are_refused(bot_
     # Ask the reporter: the text is asked for, then sent.
     prompt = await supervisor.press("Ask the reporter", message=done[-1])
     assert "Type your question" in text_of(prompt)
-    asked = await supervisor.send("请问这项要求是哪个文件规定的？")
+    preview = await supervisor.send("请问这项要求是哪个文件规定的？")  # what the reporter will read, to confirm
+    assert "Send this question" in text_of(preview) and "请问这项要求是哪个文件规定的？" in text_of(preview)
+    asked = await supervisor.press("Send", message=preview[-1])
     assert f"Question sent to the reporter of #{report_id}." in text_of(asked)
     assert "waiting for the reporter" in text_of(asked)
 
     # Close with an outcome.
     await supervisor.press("Close with an outcome", message=asked[-1])
-    closed = await supervisor.send("已督促镇里取消每周三次照片上报的要求。")
+    preview = await supervisor.send("已督促镇里取消每周三次照片上报的要求。")
+    closed = await supervisor.press("Send", message=preview[-1])
     assert f"Report #{report_id} closed." in text_of(closed) and "closed" in text_of(closed)
     assert "Acknowledge" not in " ".join(b["text"] for b in buttons_of(closed[-1]))
 

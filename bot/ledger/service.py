@@ -548,7 +548,7 @@ class LedgerService:
                 item.closed_reason = comment if target is ItemStatus.CLOSED_DIRECTLY else None
                 await self._cancel_pending(session, item_id)
             await session.flush()
-            decision = {"approve": "approved"}.get(action, action)
+            decision = {"approve": "approved", "send_back": "sent_back", "close_directly": "closed_directly"}[action]
             contacts = list((await session.exec(select(UnitContact.chat_id).where(
                 UnitContact.unit_id == item.unit_id, UnitContact.reachable == True))).all())  # noqa: E712
             await outbox.enqueue(await session.connection(),

@@ -413,8 +413,8 @@ async def confirm_text(update: Update, context: Context) -> None:
         await _expired(update, context)
         return
     action, report_id = ACTION_CODES[pending.data["action"]], int(pending.target)
-    await update.callback_query.answer()
     if update.callback_query.data == "rz:":
+        await update.callback_query.answer()
         await _prompt(update, context, action, report_id, pending.data.get("kind"))
         return
     await flow.done(update, context, FEATURE)
