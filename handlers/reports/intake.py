@@ -613,7 +613,9 @@ async def show_receipt(update: Update, context: Context, kept: list[str]) -> Non
     _ = context._
     code = "\n".join(kept)
     due = context.services.settings.reports.acknowledge_within_days
-    await say(update, context, _(
+    # Sent as a message of its own, never as the answer to a pressed button: the button's own
+    # handler answers it.
+    await context.bot.send_message(update.effective_chat.id, _(
         "✅ <b>Your report has been sent.</b> The supervisors will look into it.\n\n"
         "Your receipt code:\n<code>{code}</code>\n\n"
         "Write it down or keep it somewhere safe <b>now</b>: it is the only way back to your report. With it, "
@@ -622,14 +624,13 @@ async def show_receipt(update: Update, context: Context, kept: list[str]) -> Non
         "Anyone who has the code can read the answers: do not share it.\n\n"
         "Until you press the button below, I keep the code (encrypted) for at most 24 hours and show it again "
         "when you next write; then it is erased and cannot be recovered.", code=code, days=due),
-        buttons([[(_("✔️ I have saved my code"), "rp:saved")]]))
+        parse_mode=ParseMode.HTML, reply_markup=buttons([[(_("✔️ I have saved my code"), "rp:saved")]]))
 
 
 async def confirm_receipt(update: Update, context: Context) -> None:
     """rp:saved: the reporter has the code; erase it from the bot."""
     _ = context._
     erased = await reports_of(context).confirm_receipt(chat_id=update.effective_chat.id)
-    await update.callback_query.answer()
     await say(update, context, _("Thank you. The code is no longer kept by the bot; only you have it.") if erased
               else _("The code is no longer kept by the bot."))
 
