@@ -2,7 +2,10 @@
 
 Every record passes a redacting filter: long digit runs (Telegram user and chat ids, phone
 numbers), @usernames and bot tokens are masked after formatting, exceptions included. httpx
-logs every request URL (with the bot token) at INFO, so it is held to WARNING.
+logs every request URL (with the bot token) at INFO, so it is held to WARNING. At DEBUG, PTB
+logs every request's parameters (message texts) and every answer (users' names): the "telegram"
+loggers are held to INFO whatever the level, and a record of theirs that quotes received data
+keeps only its first words.
 """
 
 from __future__ import annotations
@@ -27,9 +30,17 @@ def redact(text: str) -> str:
     return text
 
 
+# PTB quotes what it received or sent after these words (CRITICAL on a bad update, DEBUG otherwise).
+_QUOTES = re.compile(r"(Received data was|with parameters|finished with return value|Received Update|"
+                     r"Webhook received data)\b.*", re.DOTALL)
+
+
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
+        message = record.getMessage()
+        if record.name.startswith("telegram"):
+            message = _QUOTES.sub(r"\1 (withheld)", message)
+        record.msg = redact(message)
         record.args = None
         if record.exc_info:
             record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)))
@@ -61,6 +72,7 @@ def setup_logging(level: str = "INFO", file: Path | None = None) -> None:
     logging.basicConfig(level=level, handlers=handlers, force=True)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLevelName(level)))
     # "skipped: maximum number of running instances reached" is how the outbox job keeps to one
     # sender at a time, every second while a long batch runs: expected, not worth a warning.
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)

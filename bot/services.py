@@ -5,10 +5,11 @@ Nothing here knows Telegram: handlers receive this object and call into it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
-from bot import db, outbox, preferences
+from bot import charts, db, preferences
 from bot.pending import PendingInputs
 from bot.config import Settings
 from bot.crypto import Crypto, load_or_create_local_key
@@ -58,6 +59,7 @@ class Services:
         services = cls(settings=settings, database=database, crypto=crypto, knowledge=knowledge, reports=reports,
                        ledger=ledger, reminders=ReminderService(settings, database, crypto, ledger),
                        pending=PendingInputs(database, crypto))
+        await asyncio.to_thread(charts.check_fonts)  # the CJK font for charts, or one warning that there is none
         log.info("Services ready (database %s)", db.safe_url(settings.database_url))
         return services
 

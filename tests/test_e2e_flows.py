@@ -160,3 +160,18 @@ async def test_supervisors_commands_do_nothing_in_a_group(shared_bot):
     cadre = await bot.user(language_code="en")
     (refused,) = await cadre.send("/ledger")
     assert refused["text"] == "This is only for supervisors."
+
+
+async def test_a_whole_report_at_debug_level_leaves_no_user_in_the_log(bot_factory):
+    bot = await bot_factory(env={"QINGFENG_LOGGING__LEVEL": "DEBUG"})
+    reporter = await bot.user(language_code="zh", first_name="Meilan", last_name="Zhoureporter",
+                              username="hidden_reporter_77")
+    code = await write_report(reporter, unit="北坡村委会")
+    await reporter.send(f"/status {code}")
+    await reporter.send("补充情况：照片要求每天早上八点前上传。")
+    await bot.stop()
+    log = bot.log_text()
+    assert "DEBUG" in log  # the level was really DEBUG
+    for secret in (str(reporter.id), "Meilan", "Zhoureporter", "hidden_reporter_77", "北坡村委会", DESCRIPTION[:12],
+                   "照片要求每天早上八点前上传", code):
+        assert secret not in log, secret

@@ -126,7 +126,7 @@ async def test_stats_count_per_week_and_measure_medians(service):
     assert scoped.total == 1 and scoped.median_close_days is None
 
     for language in ("zh", "en"):
-        png = render_chart(stats, labels={"inaction": "不担当不作为"}, language=language)
+        png = render_chart(stats, labels=service.category_labels, language=language)
         with Image.open(io.BytesIO(png)) as image:
             assert image.format == "PNG" and image.width > 500
 
@@ -134,7 +134,7 @@ async def test_stats_count_per_week_and_measure_medians(service):
 async def test_stats_of_no_reports_render(service):
     stats = await compute(service, now=NOW)
     assert stats.total == 0 and stats.median_acknowledge_days is None
-    assert render_chart(stats, labels={}, language="zh").startswith(b"\x89PNG")
+    assert render_chart(stats, labels=service.category_labels, language="zh").startswith(b"\x89PNG")
 
 
 # ---- poster -----------------------------------------------------------------------------------

@@ -13,10 +13,10 @@ import io
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-
+from bot import charts
 from bot.config import Settings
 from bot.db import Database, insert_ignoring
-from bot.i18n import translator
+from bot.i18n import Translate, translator
 from bot.ledger.models import ItemStatus
 from bot.ledger.service import LedgerService, UnitSummary
 from bot.outbox import Attachment, Claimed, Rendered, RenderEnv, renderer
@@ -26,6 +26,7 @@ KIND = "digest"
 
 STATUS_ORDER = [ItemStatus.OPEN.value, ItemStatus.IN_PROGRESS.value, ItemStatus.CLOSURE_REQUESTED.value,
                 ItemStatus.CLOSED.value, ItemStatus.CLOSED_DIRECTLY.value]
+CHART_UNITS = 25  # bars in the chart; the text and the spreadsheet list every unit
 
 
 @dataclass
@@ -93,34 +94,18 @@ def digest_for(summary: list[UnitSummary], spreadsheet: bytes, week: str, langua
 
 
 def render_progress_chart(summary: list[UnitSummary], language: str) -> bytes:
-    """Stacked bars: each unit's items by status."""
-    from matplotlib import font_manager
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    """Stacked bars: each unit's items by status, the units by name (at most CHART_UNITS)."""
+    return charts.render(language, lambda language: _progress_chart(summary, translator(language)))
 
-    from bot.reports.poster import find_cjk_font
 
-    _ = translator(language)
-    font = find_cjk_font()
-    props = {"fontproperties": font_manager.FontProperties(fname=font.path)} if font else {}
+def _progress_chart(summary: list[UnitSummary], _: Translate) -> charts.Chart:
     names = {ItemStatus.OPEN.value: _("not started"), ItemStatus.IN_PROGRESS.value: _("in progress"),
              ItemStatus.CLOSURE_REQUESTED.value: _("closure requested"),
              ItemStatus.CLOSED.value: _("closed after review"), ItemStatus.CLOSED_DIRECTLY.value: _("closed directly")}
-    units = summary[:25]
-    figure = Figure(figsize=(10, max(3, 0.4 * len(units) + 1.5)), dpi=100)
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot(1, 1, 1)
-    left = [0] * len(units)
-    for status in STATUS_ORDER:
-        counts = [unit.counts.get(status, 0) for unit in units]
-        axes.barh(range(len(units)), counts, left=left, label=names[status])
-        left = [a + b for a, b in zip(left, counts)]
-    axes.set_yticks(range(len(units)), [unit.unit if font else f"#{unit.unit_id}" for unit in units], **props)
-    axes.invert_yaxis()
-    axes.set_title(_("Rectification items by unit and status"), **props)
-    axes.legend(fontsize=8, prop=props.get("fontproperties"))
-    figure.tight_layout()
-    out = io.BytesIO()
-    figure.savefig(out, format="png")
-    return out.getvalue()
-
+    units = summary[:CHART_UNITS]
+    bars = charts.Bars(
+        title=_("Rectification items by unit and status"), horizontal=True,
+        categories=[unit.unit for unit in units],  # shortened and made drawable by bot.charts
+        series=[charts.Series(names[status], [unit.counts.get(status, 0) for unit in units])
+                for status in STATUS_ORDER])
+    return charts.Chart([bars], size=(10, max(3, 0.4 * len(units) + 1.5)))

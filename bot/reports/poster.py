@@ -1,20 +1,19 @@
 """A printable poster for village notice boards: a QR code of the report link and short Chinese
 instructions, as PNG and PDF (A4 at 150 dpi).
 
-The Chinese text needs a CJK font. One is found with fontconfig (`fc-list :lang=zh`); without
-one, the poster is still made (QR code, link, English instructions) and `missing_font_message`
-says what to install.
+The Chinese text needs a CJK font, found as the charts find theirs (`bot.charts.find_cjk_font`);
+without one, the poster is still made (QR code, link, English instructions) and the command
+warns with `INSTALL_HINT`, which says what to install.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
+
+from bot.charts import FontFile, find_cjk_font  # one font search for the charts and the poster
 
 A4_PIXELS = (1240, 1754)  # 210 × 297 mm at 150 dpi
 DPI = 150
@@ -44,12 +43,6 @@ INSTALL_HINT = ("No Chinese (CJK) font was found, so the poster has English text
 
 
 @dataclass(frozen=True)
-class FontFile:
-    path: str
-    index: int = 0
-
-
-@dataclass(frozen=True)
 class Poster:
     png: Path
     pdf: Path
@@ -59,31 +52,6 @@ class Poster:
 
 def report_link(username: str) -> str:
     return f"https://t.me/{username.lstrip('@')}?start=report"
-
-
-@cache
-def find_cjk_font(bold: bool = False) -> FontFile | None:
-    """A font with Chinese glyphs (Simplified preferred), found with fontconfig; None if there is none."""
-    if shutil.which("fc-list") is None:
-        return None
-    try:
-        listing = subprocess.run(["fc-list", ":lang=zh", "-f", "%{file}|%{index}|%{family}|%{style}\n"],
-                                 capture_output=True, text=True, timeout=20, check=False).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    fonts = []
-    for line in listing.splitlines():
-        parts = line.split("|")
-        if len(parts) < 4 or not parts[0]:
-            continue
-        path, index, family, style = parts[0], parts[1], parts[2], parts[3]
-        score = (("SC" in family or "GB" in family or "Hans" in family) * 4 + ("Sans" in family or "Hei" in family) * 2
-                 - ("Mono" in family) * 3 + (("Bold" in style) == bold) * 3)
-        fonts.append((score, path, int(index) if index.isdigit() else 0))
-    if not fonts:
-        return None
-    _score, path, index = max(fonts, key=lambda item: (item[0], item[1]))
-    return FontFile(path, index)
 
 
 def _font(file: FontFile | None, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:

@@ -1,19 +1,20 @@
 """Figures for supervisors: reports per category per week, open vs closed, and the median times
-to acknowledge and to close, with a chart (matplotlib, Agg backend, no display needed).
+to acknowledge and to close, with a chart (drawn by bot.charts).
 
 Only counts and durations are computed; nothing is decrypted.
 """
 
 from __future__ import annotations
 
-import io
 import statistics
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from bot.i18n import translator
+from bot import charts
+from bot.i18n import Translate, translator
 from bot.reports.models import Report, ReportEvent
 from bot.reports.service import ReportService
 from bot.reports.states import ACTIVE, Action
@@ -82,55 +83,28 @@ def _days(start: datetime, end: datetime) -> float:
     return max(0.0, (end - start).total_seconds() / 86400)
 
 
-def render_chart(stats: Stats, *, labels: dict[str, str], language: str) -> bytes:
-    """A PNG: reports per category per week (stacked bars), open vs closed, the two medians."""
-    from matplotlib import font_manager
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+def render_chart(stats: Stats, *, labels: Callable[[str], Mapping[str, str]], language: str) -> bytes:
+    """A PNG: reports per category per week (stacked bars), open vs closed, the two medians.
 
-    from bot.reports.poster import find_cjk_font
+    `labels(language)` gives the categories' labels in a language (e.g. `ReportService.category_labels`);
+    it is asked for English when Chinese cannot be drawn.
+    """
+    return charts.render(language, lambda language: _chart(stats, labels(language), translator(language)))
 
-    _ = translator(language)
-    font = find_cjk_font()
-    props = {}
-    if font is not None:
-        props = {"fontproperties": font_manager.FontProperties(fname=font.path)}
-    elif language == "zh":  # no glyphs for Chinese: fall back to English and category ids
-        _ = translator("en")
-        labels = {}
 
-    figure = Figure(figsize=(11, 6), dpi=100)
-    FigureCanvasAgg(figure)
-    grid = figure.add_gridspec(1, 3, width_ratios=[3, 1, 0.05])
-    weekly, totals = figure.add_subplot(grid[0, 0]), figure.add_subplot(grid[0, 1])
-
-    x = list(range(len(stats.weeks)))
-    bottom = [0] * len(x)
-    for category, counts in sorted(stats.per_category.items()):
-        weekly.bar(x, counts, bottom=bottom, label=labels.get(category, category))
-        bottom = [b + c for b, c in zip(bottom, counts)]
-    weekly.set_xticks(x, [monday.strftime("%m-%d") for monday in stats.weeks], rotation=45, fontsize=8)
-    weekly.set_title(_("Reports per category per week"), **props)
-    weekly.set_ylabel(_("Reports"), **props)
-    weekly.yaxis.get_major_locator().set_params(integer=True)
-    if stats.per_category:
-        weekly.legend(fontsize=8, loc="upper left", prop=props.get("fontproperties"))
-
-    names = [_("Open"), _("Closed")]
-    totals.bar([0, 1], [stats.open, stats.closed], color=["#d98c1f", "#2a7f5a"])
-    totals.set_xticks([0, 1], names)
-    for tick in totals.get_xticklabels():
-        if props:
-            tick.set_fontproperties(props["fontproperties"])
-    totals.set_title(_("Open and closed"), **props)
-    totals.yaxis.get_major_locator().set_params(integer=True)
-
+def _chart(stats: Stats, labels: Mapping[str, str], _: Translate) -> charts.Chart:
     def median(value: float | None) -> str:
         return "—" if value is None else _("{days} days", days=format(value, ".1f"))
 
-    figure.suptitle(_("Median time to acknowledge: {ack}; to close: {close}",
-                      ack=median(stats.median_acknowledge_days), close=median(stats.median_close_days)), **props)
-    figure.tight_layout()
-    out = io.BytesIO()
-    figure.savefig(out, format="png")
-    return out.getvalue()
+    weekly = charts.Bars(
+        title=_("Reports per category per week"), axis_label=_("Reports"),
+        categories=[monday.strftime("%m-%d") for monday in stats.weeks],
+        series=[charts.Series(labels.get(category, category), counts)
+                for category, counts in sorted(stats.per_category.items())],
+        legend_loc="upper left", tick_rotation=45, tick_size=8, width=3, label_width=60)
+    totals = charts.Bars(
+        title=_("Open and closed"), categories=[_("Open"), _("Closed")],
+        series=[charts.Series("", [stats.open, stats.closed], ["#d98c1f", "#2a7f5a"])], legend=False)
+    return charts.Chart([weekly, totals], size=(11, 6), spacer=0.05,
+                        title=_("Median time to acknowledge: {ack}; to close: {close}",
+                                ack=median(stats.median_acknowledge_days), close=median(stats.median_close_days)))

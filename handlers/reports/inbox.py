@@ -484,8 +484,7 @@ async def send_stats(update: Update, context: Context) -> None:
                 "Median time to acknowledge: {ack}; to close: {close}.",
                 total=stats.total, open=stats.open, closed=stats.closed,
                 ack=days(stats.median_acknowledge_days), close=days(stats.median_close_days))
-    chart = await asyncio.to_thread(render_chart, stats, labels=service.category_labels(context.language),
-                                    language=context.language)
+    chart = await asyncio.to_thread(render_chart, stats, labels=service.category_labels, language=context.language)
     await update.effective_message.reply_photo(InputFile(chart, filename="stats.png"), caption=caption,
                                                parse_mode=ParseMode.HTML)
 
