@@ -23,6 +23,7 @@ from bot.outbox import Attachment, Claimed, Rendered, RenderEnv, renderer
 from bot.reminders.models import DigestSent
 
 KIND = "digest"
+CAPTION_LIMIT = 1024
 
 STATUS_ORDER = [ItemStatus.OPEN.value, ItemStatus.IN_PROGRESS.value, ItemStatus.CLOSURE_REQUESTED.value,
                 ItemStatus.CLOSED.value, ItemStatus.CLOSED_DIRECTLY.value]
@@ -64,9 +65,11 @@ async def render_digest(connection, row: Claimed, language: str, env: RenderEnv,
     """The chart with the figures as its caption, then the spreadsheet."""
     week = row.payload["week"]
     found = await build_digest(env.ledger, week, language)
-    return Rendered(found.text[:1024], attachments=[Attachment("photo", found.chart_png),
-                                                    Attachment("document", found.spreadsheet, f"ledger-{week}.xlsx")],
-                    photo_caption=True)
+    # A caption holds 1,024 characters; a longer digest goes as its own message (never cut: a cut
+    # HTML entity would make Telegram refuse the whole message).
+    return Rendered(found.text, attachments=[Attachment("photo", found.chart_png),
+                                             Attachment("document", found.spreadsheet, f"ledger-{week}.xlsx")],
+                    photo_caption=len(found.text) <= CAPTION_LIMIT)
 
 
 async def build_digest(ledger: LedgerService, week: str, language: str) -> Digest:
