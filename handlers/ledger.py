@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import html
 import logging
-import re
 
 
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -35,7 +34,7 @@ from bot.ledger import texts
 from bot.ledger.models import ItemStatus
 from bot.ledger.service import Evidence, InvalidTransition, InviteInvalid, ItemView, LedgerError, LedgerService, NotFound
 from bot.pending import Pending
-from handlers import flow
+from handlers import callback_data as data_of, flow
 from handlers.common import buttons
 from handlers.context import Context
 
@@ -48,8 +47,6 @@ OVERDUE_SHOWN = 30
 OVERDUE_BUTTONS = 10
 TEXT_LIMIT = 3800
 
-ITEM_DATA = re.compile(r"l([ipdcabxy]):(\d{1,9})")
-PAGE_DATA = re.compile(r"lt:(\d{1,4})")
 
 
 def ledger_of(context: Context) -> LedgerService:
@@ -60,8 +57,8 @@ _short = texts.short
 
 
 def _item_id(update: Update, kind: str) -> int | None:
-    match = ITEM_DATA.fullmatch(update.callback_query.data or "")
-    return int(match[2]) if match and match[1] == kind else None
+    parsed = data_of.item(kind).parse(update.callback_query.data)
+    return parsed[0] if parsed else None
 
 
 async def _expired(update: Update, context: Context) -> None:
@@ -127,11 +124,11 @@ async def show_tasks(update: Update, context: Context) -> None:
     query = update.callback_query
     page = 0
     if query is not None:
-        match = PAGE_DATA.fullmatch(query.data or "")
-        if match is None:
+        parsed = data_of.TASK_PAGE.parse(query.data)
+        if parsed is None:
             await _expired(update, context)
             return
-        page = int(match[1])
+        (page,) = parsed
     try:
         unit, items, total = await ledger_of(context).items_for_chat(update.effective_chat.id, page=page,
                                                                      per_page=ITEMS_PER_PAGE)
@@ -356,14 +353,15 @@ async def start_comment(update: Update, context: Context) -> None:
     """lb:<item> (send back) or lx:<item> (close directly), supervisors: ask for the comment or reason."""
     _ = context._
     query = update.callback_query
-    match = ITEM_DATA.fullmatch(query.data or "")
-    if match is None or match[1] not in "bx":
+    kind = (query.data or "")[1:2]
+    item_id = _item_id(update, kind) if kind in ("b", "x") else None
+    if item_id is None:
         await _expired(update, context)
         return
-    action = SEND_BACK if match[1] == "b" else CLOSE_DIRECTLY
+    action = SEND_BACK if kind == "b" else CLOSE_DIRECTLY
     try:
         item = await ledger_of(context).check_prompt(chat_id=update.effective_chat.id, user_id=update.effective_user.id,
-                                                     action=action, item_id=int(match[2]))
+                                                     action=action, item_id=item_id)
     except NotFound:
         await _expired(update, context)
         return

@@ -7,14 +7,13 @@ stops between two runs, the next run finds everything where it was.
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime, timezone
 
 from telegram import Update
 from telegram.ext import Application
 
 from bot.reports import deadlines
-from handlers import delivery
+from handlers import callback_data as data_of, delivery
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
@@ -58,9 +57,9 @@ async def plan_weekly_digest(context: Context) -> None:
 async def acknowledge(update: Update, context: Context) -> None:
     """lk:<item>: the contact has seen the reminder; noted in the item's history."""
     query = update.callback_query
-    match = re.fullmatch(r"lk:(\d{1,9})", query.data or "")
+    parsed = data_of.ACKNOWLEDGE.parse(query.data)
     chat = update.effective_chat
-    if match is None or chat is None or not await context.services.reminders.acknowledge(int(match[1]), chat.id):
+    if parsed is None or chat is None or not await context.services.reminders.acknowledge(parsed[0], chat.id):
         await query.answer(context._("This button has expired."))
         return
     await query.answer(context._("Noted: the supervisors can see that you have read this reminder."))

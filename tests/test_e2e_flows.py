@@ -175,3 +175,17 @@ async def test_a_whole_report_at_debug_level_leaves_no_user_in_the_log(bot_facto
     for secret in (str(reporter.id), "Meilan", "Zhoureporter", "hidden_reporter_77", "北坡村委会", DESCRIPTION[:12],
                    "照片要求每天早上八点前上传", code):
         assert secret not in log, secret
+
+
+async def test_forged_ids_beyond_a_database_integer_are_expired_buttons(shared_bot):
+    bot = shared_bot
+    supervisor = await bot.supervisor(language_code="en")
+    (greeting,) = await supervisor.send("/start")
+    before = await bot.last_seq()
+    for forged in ("rc:99999999999", "ra:ack:99999999999", "li:99999999999", "lp:4294967296"):
+        await bot.client.press(supervisor.id, greeting, forged)
+    await asyncio.sleep(2)
+    events = (await bot.client.events(chat_id=supervisor.id, after=before))["events"]
+    answers = [e.get("text") for e in events if e["type"] == "callback_answer"]
+    assert answers == ["This button has expired."] * 4
+    assert "storage" not in bot.log_text()

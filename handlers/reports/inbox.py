@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-import re
 from datetime import datetime, timezone
 
 from telegram import InputFile, Update
@@ -39,7 +38,7 @@ from bot.reports.export import export
 from bot.reports.service import FILTERS, Card, Refused, ReportService
 from bot.reports.states import REJECT_KINDS, Action, Status
 from bot.reports.stats import compute, render_chart
-from handlers import flow
+from handlers import callback_data as data_of, flow
 from handlers.common import buttons
 from handlers.context import Context
 
@@ -89,10 +88,6 @@ REASONS = {
     "bad_filter": N_("This button has expired."),
 }
 
-INBOX_DATA = re.compile(r"rb:(active|new|open|waiting|closed):(\d{1,5})")
-REPORT_DATA = re.compile(r"r[cf]:(\d{1,12})")
-ACTION_DATA = re.compile(r"ra:(ack|ask|note|transfer|close|reject):(\d{1,12})")
-REJECT_DATA = re.compile(r"rr:(spam|scope):(\d{1,12})")
 # What the reporter reads: shown to the supervisor before it is sent.
 SEEN_BY_REPORTER = {Action.ASK, Action.CLOSE, Action.REJECT}
 CONFIRM_QUESTIONS = {Action.ASK: N_("Send this question to the reporter of #{id}?"),
@@ -142,11 +137,11 @@ async def show_inbox(update: Update, context: Context) -> None:
     query = update.callback_query
     filter_name, page = "active", 0
     if query is not None and query.data != "menu:inbox":
-        match = INBOX_DATA.fullmatch(query.data or "")
-        if match is None:
+        parsed = data_of.INBOX_PAGE.parse(query.data)
+        if parsed is None:
             await _expired(update, context)
             return
-        filter_name, page = match[1], int(match[2])
+        filter_name, page = parsed
     elif context.args:
         filter_name = context.args[0].lower()
         if filter_name not in FILTERS:
@@ -290,22 +285,22 @@ async def send_card(update: Update, context: Context, report_id: int) -> bool:
 
 async def show_card(update: Update, context: Context) -> None:
     """rc:<id>: the report's card with its decrypted text, history and actions."""
-    match = REPORT_DATA.fullmatch(update.callback_query.data or "")
-    if match is None or not update.callback_query.data.startswith("rc:"):
+    parsed = data_of.REPORT_CARD.parse(update.callback_query.data)
+    if parsed is None:
         await _expired(update, context)
         return
-    if await send_card(update, context, int(match[1])):
+    if await send_card(update, context, parsed[0]):
         await update.callback_query.answer()
 
 
 async def send_files(update: Update, context: Context) -> None:
     """rf:<id>: the report's attachments, as documents (as they were stored: metadata removed)."""
     query = update.callback_query
-    match = REPORT_DATA.fullmatch(query.data or "")
-    if match is None or not query.data.startswith("rf:"):
+    parsed = data_of.REPORT_FILES.parse(query.data)
+    if parsed is None:
         await _expired(update, context)
         return
-    report_id = int(match[1])
+    (report_id,) = parsed
     try:
         files = await reports_of(context).files(supervisor_id=update.effective_user.id, report_id=report_id)
     except Refused as refusal:
@@ -326,20 +321,20 @@ async def send_files(update: Update, context: Context) -> None:
 
 async def acknowledge(update: Update, context: Context) -> None:
     """ra:ack:<id>: acknowledge at once (no text needed)."""
-    match = ACTION_DATA.fullmatch(update.callback_query.data or "")
-    if match is None or match[1] != "ack":
+    parsed = data_of.REPORT_ACTION.parse(update.callback_query.data)
+    if parsed is None or parsed[0] != "ack":
         await _expired(update, context)
         return
-    await _do(update, context, Action.ACKNOWLEDGE, int(match[2]))
+    await _do(update, context, Action.ACKNOWLEDGE, parsed[1])
 
 
 async def choose_reject_kind(update: Update, context: Context) -> None:
     """ra:reject:<id>: spam or out of scope? (checked first: is rejecting allowed now?)"""
-    match = ACTION_DATA.fullmatch(update.callback_query.data or "")
-    if match is None or match[1] != "reject":
+    parsed = data_of.REPORT_ACTION.parse(update.callback_query.data)
+    if parsed is None or parsed[0] != "reject":
         await _expired(update, context)
         return
-    report_id = int(match[2])
+    report_id = parsed[1]
     if not await _check(update, context, Action.REJECT, report_id):
         return
     _ = context._
@@ -361,12 +356,12 @@ async def _check(update: Update, context: Context, action: Action, report_id: in
 
 async def ask_for_text(update: Update, context: Context) -> None:
     """ra:<ask|note|transfer|close>:<id> or rr:<kind>:<id>: check, then ask for the text."""
-    data = update.callback_query.data or ""
+    data = update.callback_query.data
     kind = None
-    if (match := REJECT_DATA.fullmatch(data)) is not None:
-        action, kind, report_id = Action.REJECT, match[1], int(match[2])
-    elif (match := ACTION_DATA.fullmatch(data)) is not None and match[1] in ("ask", "note", "transfer", "close"):
-        action, report_id = ACTION_CODES[match[1]], int(match[2])
+    if (parsed := data_of.REPORT_REJECT.parse(data)) is not None:
+        action, (kind, report_id) = Action.REJECT, parsed
+    elif (parsed := data_of.REPORT_ACTION.parse(data)) is not None and parsed[0] in ("ask", "note", "transfer", "close"):
+        action, report_id = ACTION_CODES[parsed[0]], parsed[1]
     else:
         await _expired(update, context)
         return

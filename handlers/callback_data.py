@@ -1,0 +1,75 @@
+"""The callback data of the buttons that name a record: packed and parsed here, and only here.
+
+Anyone can forge callback data, so every field is typed and range-checked on the way in: a
+number must fit a database integer (a forged id of 10**12 answers "this button has expired",
+never "storage unavailable"), a word must be one of those the button can carry. `parse` returns
+the fields or None; a None is one answer, "this button has expired", wherever it comes from.
+Telegram allows 64 bytes; every format here stays far below.
+
+Formats (see each handler module for what they do):
+  rb:<filter>:<page>   rc:<report>   rf:<report>   ra:<action>:<report>   rr:<kind>:<report>
+  l<kind>:<item>   lt:<page>   lk:<item>
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_ID = 2**31 - 1   # PostgreSQL's integer
+MAX_PAGE = 9999
+
+
+@dataclass(frozen=True)
+class Number:
+    maximum: int = MAX_ID
+    minimum: int = 0
+
+    def read(self, text: str) -> int | None:
+        if not text.isdigit() or len(text) > len(str(self.maximum)):
+            return None
+        value = int(text)
+        return value if self.minimum <= value <= self.maximum else None
+
+
+@dataclass(frozen=True)
+class Word:
+    choices: tuple[str, ...]
+
+    def read(self, text: str) -> str | None:
+        return text if text in self.choices else None
+
+
+@dataclass(frozen=True)
+class Format:
+    prefix: str
+    fields: tuple[Number | Word, ...]
+
+    @property
+    def pattern(self) -> str:
+        """For a CallbackQueryHandler: data that starts like this format (checked fully by `parse`)."""
+        return rf"^{re.escape(self.prefix)}:"
+
+    def pack(self, *values: object) -> str:
+        return ":".join([self.prefix, *map(str, values)])
+
+    def parse(self, data: str | None) -> tuple | None:
+        parts = (data or "").split(":")
+        if parts[0] != self.prefix or len(parts) != len(self.fields) + 1:
+            return None
+        values = tuple(field.read(part) for field, part in zip(self.fields, parts[1:]))
+        return None if any(value is None for value in values) else values
+
+
+def item(kind: str) -> Format:
+    return Format(f"l{kind}", (Number(minimum=1),))
+
+
+REPORT_ID = Number(minimum=1)
+INBOX_PAGE = Format("rb", (Word(("active", "new", "open", "waiting", "closed")), Number(MAX_PAGE)))
+REPORT_CARD = Format("rc", (REPORT_ID,))
+REPORT_FILES = Format("rf", (REPORT_ID,))
+REPORT_ACTION = Format("ra", (Word(("ack", "ask", "note", "transfer", "close", "reject")), REPORT_ID))
+REPORT_REJECT = Format("rr", (Word(("spam", "scope")), REPORT_ID))
+TASK_PAGE = Format("lt", (Number(MAX_PAGE),))
+ACKNOWLEDGE = item("k")
