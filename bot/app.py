@@ -33,7 +33,9 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = 60.0
 
 
-def build_application(services: Services, token: str) -> Application:
+def build_application(services: Services, token: str, *, updates: object | None = None) -> Application:
+    """The bot; `updates` is how updates are processed (default: concurrently across chats, in
+    order within one; bench/concurrency.py passes False for the old one-at-a-time baseline)."""
     settings = services.settings
     telegram = settings.telegram
     timeout = telegram.request_timeout
@@ -47,7 +49,7 @@ def build_application(services: Services, token: str) -> Application:
         ApplicationBuilder()
         .bot(bot)
         .context_types(ContextTypes(context=Context))
-        .concurrent_updates(PerChatUpdates())
+        .concurrent_updates(PerChatUpdates() if updates is None else updates)
         .build()
     )
     application.bot_data["services"] = services

@@ -234,10 +234,14 @@ async def note_recipient_language(database: Database, chat_id: int, language: st
 async def release(database: Database, chat_id: int, now: datetime) -> int:
     """This person has written to the bot: what was waiting for them can go now."""
     outbox = OutboxMessage.__table__
+    waiting = sa.and_(outbox.c.chat_id == chat_id, outbox.c.status == OutboxStatus.WAITING.value)
+    # A read first: most people have nothing waiting, and a write would wait for a running import.
+    async with database.engine.connect() as connection:
+        if (await connection.execute(sa.select(outbox.c.id).where(waiting).limit(1))).first() is None:
+            return 0
     async with database.engine.begin() as connection:
-        released = await connection.execute(
-            outbox.update().where(outbox.c.chat_id == chat_id, outbox.c.status == OutboxStatus.WAITING.value)
-            .values(status=OutboxStatus.PENDING.value, next_attempt_at=now, claimed_by=None, claimed_at=None))
+        released = await connection.execute(outbox.update().where(waiting).values(
+            status=OutboxStatus.PENDING.value, next_attempt_at=now, claimed_by=None, claimed_at=None))
     return released.rowcount or 0
 
 
