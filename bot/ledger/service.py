@@ -25,7 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import outbox
 from bot.config import Settings
 from bot.db import Database
-from bot.ledger import importer, notices
+from bot.ledger import importer, notices, states
 from bot.ledger.importer import ParsedItem, Problem, Table
 from bot.ledger.models import (ACTIVE_STATUSES, CLOSED_STATUSES, EvidenceFile, InspectionRound, InviteCode, ItemHistory,
                                ItemStatus, ProgressEntry,
@@ -161,19 +161,9 @@ class ImportResult:
         return not self.problems
 
 
-# The statuses in which each action may be taken: the service enforces it, the chat shows only
-# the buttons it allows.
-ALLOWED_IN = {
-    "progress": ACTIVE_STATUSES,
-    "request_closure": (ItemStatus.OPEN.value, ItemStatus.IN_PROGRESS.value),
-    "approve": (ItemStatus.CLOSURE_REQUESTED.value,),
-    "send_back": (ItemStatus.CLOSURE_REQUESTED.value,),
-    "close_directly": ACTIVE_STATUSES,
-}
-
-
 def allowed(view: "ItemView", action: str) -> bool:
-    return view.status in ALLOWED_IN[action]
+    """May `action` be taken on the item now (bot/ledger/states.py)? The chat shows only these buttons."""
+    return states.next_status(action, view.status) is not None
 
 
 def hash_code(code: str) -> str:
@@ -521,27 +511,26 @@ class LedgerService:
         return await self.item(item_id, chat_id=chat_id)
 
     async def approve(self, item_id: int, *, supervisor_id: int, comment: str | None = None) -> ItemView:
-        return await self._review(item_id, supervisor_id, ItemStatus.CLOSED, comment, "approve")
+        return await self._review(item_id, supervisor_id, comment, "approve")
 
     async def send_back(self, item_id: int, *, supervisor_id: int, comment: str) -> ItemView:
         if not (comment or "").strip():
             raise LedgerError("a comment is needed to send an item back")
-        return await self._review(item_id, supervisor_id, ItemStatus.IN_PROGRESS, comment.strip()[:MAX_TEXT], "send_back")
+        return await self._review(item_id, supervisor_id, comment.strip()[:MAX_TEXT], "send_back")
 
     async def close_directly(self, item_id: int, *, supervisor_id: int, reason: str) -> ItemView:
         """直接销号: an item that cannot be rectified (policy change, force majeure, inaccurate finding)."""
         if not (reason or "").strip():
             raise LedgerError("a reason is needed to close an item directly")
-        return await self._review(item_id, supervisor_id, ItemStatus.CLOSED_DIRECTLY, reason.strip()[:MAX_TEXT],
-                                  "close_directly")
+        return await self._review(item_id, supervisor_id, reason.strip()[:MAX_TEXT], "close_directly")
 
-    async def _review(self, item_id: int, supervisor_id: int, target: ItemStatus, comment: str | None,
-                      action: str) -> ItemView:
+    async def _review(self, item_id: int, supervisor_id: int, comment: str | None, action: str) -> ItemView:
         now = self.now()
         async with self.database.transaction() as session:
             item = await self._item_for_update(session, item_id)
             view = await self._visible(session, item_id, supervisor_id=supervisor_id)
             self._check_action(view, action)
+            target = states.next_status(action, item.status)
             event = self._set_status(session, item, target, "supervisor", supervisor_id, now, comment)
             if target in (ItemStatus.CLOSED, ItemStatus.CLOSED_DIRECTLY):
                 item.closed_at = now
