@@ -1,0 +1,80 @@
+"""The outbox: one way out for every notice, in the recipient's language of the moment, waiting
+for people who have not opened the bot, counted as sent only when delivered."""
+
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from bot import outbox, preferences
+from bot.outbox import Delivery, Outcome, OutboxMessage, Rendered, RenderEnv, Sender, renderer
+
+NOW = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
+
+
+@renderer("test_notice")
+async def render_test_notice(connection, row, language, env, now):
+    return Rendered({"zh": "你好", "en": "Hello"}[language])
+
+
+class Telegram:
+    def __init__(self):
+        self.answer = Delivery(Outcome.SENT)
+        self.sent: list[tuple[int, str]] = []
+
+    async def deliver(self, chat_id, rendered):
+        if self.answer.outcome is Outcome.SENT:
+            self.sent.append((chat_id, rendered.text))
+        return self.answer
+
+
+def sender(database, crypto, telegram, clock):
+    env = RenderEnv(SimpleNamespace(zone=ZoneInfo("Asia/Shanghai")), frozenset(), crypto)
+
+    async def languages(chat_ids):
+        return await outbox.recipient_languages(database, crypto, chat_ids, "zh")
+
+    return Sender(database, telegram.deliver, languages, env, worker="t", clock=clock)
+
+
+async def rows(database):
+    async with database.engine.connect() as connection:
+        return (await connection.execute(sa.select(OutboxMessage.__table__))).all()
+
+
+async def test_a_message_waits_for_someone_who_never_opened_the_bot_and_says_how_long(database, crypto):
+    await outbox.enqueue_now(database, [outbox.message_row("test_notice", "1:7001", 7001, NOW)])
+    telegram = Telegram()
+    telegram.answer = Delivery(Outcome.WAITING, error="Bad Request: chat not found")
+    result = await sender(database, crypto, telegram, lambda: NOW).run(2)
+    assert result.waiting == 1 and [r.status for r in await rows(database)] == ["waiting"]
+    assert (await sender(database, crypto, telegram, lambda: NOW + timedelta(hours=1)).run(1)).sent == 0
+
+    # Two days later they write to the bot: the message goes, saying how long it waited.
+    later = NOW + timedelta(days=2)
+    assert await outbox.release(database, 7001, later) == 1
+    assert await outbox.release(database, 7002, later) == 0  # nobody else's
+    telegram.answer = Delivery(Outcome.SENT)
+    assert (await sender(database, crypto, telegram, lambda: later).run(2)).sent == 1
+    assert telegram.sent == [(7001, "（这条消息等了 2 天，直到您打开本机器人。）\n\n你好")]
+    assert [r.status for r in await rows(database)] == ["sent"]
+
+
+async def test_the_language_is_the_one_chosen_else_telegrams_else_the_default(database, crypto):
+    for chat in (7001, 7002, 7003):
+        await outbox.enqueue_now(database, [outbox.message_row("test_notice", f"1:{chat}", chat, NOW)])
+    await outbox.note_recipient_language(database, 7002, "en")
+    await outbox.note_recipient_language(database, 7002, "zh")  # only the first one counts
+    async with database.transaction() as session:
+        await preferences.set_language(session=session, user_key=preferences.user_key(crypto, 7003), language="en")
+    telegram = Telegram()
+    await sender(database, crypto, telegram, lambda: NOW).run(5)
+    assert sorted(telegram.sent) == [(7001, "你好"), (7002, "Hello"), (7003, "Hello")]
+
+
+async def test_an_enqueue_repeated_adds_nothing(database, crypto):
+    row = outbox.message_row("test_notice", "1:7001", 7001, NOW)
+    await outbox.enqueue_now(database, [row])
+    await outbox.enqueue_now(database, [row, dict(row)])
+    assert len(await rows(database)) == 1
