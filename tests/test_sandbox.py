@@ -13,7 +13,8 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
 from bot.sandbox.client import SandboxClient
-from bot.sandbox.server import DEFAULT_TOKEN, start_sandbox
+from bot.sandbox.app import start_sandbox
+from bot.sandbox.state import DEFAULT_TOKEN
 from bot.sandbox.terminal import run_terminal_chat
 
 PNG = bytes.fromhex(
