@@ -7,8 +7,8 @@ Every method returns plain JSON data shaped like Telegram's objects:
   ``photo``/``document`` + ``caption``, ``entities``, ``reply_markup`` ...), as the bot sees it;
 - an *event* is something the bot did that users see: ``{"seq", "type", "chat_id", "time", ...}``
   with ``type`` one of ``message``, ``edit`` (both with the full current ``message``),
-  ``delete`` (``message_id``), ``callback_answer`` (``callback_query_id``, ``text``,
-  ``show_alert``, ``url``), ``chat_action`` (``action``) and ``inline_answer`` (``results``).
+  ``callback_answer`` (``callback_query_id``, ``text``, ``show_alert``, ``url``) and
+  ``inline_answer`` (``results``).
   A ``message`` event may also carry ``keyboard`` (a reply keyboard the bot set) or
   ``remove_keyboard``.
 

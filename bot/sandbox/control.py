@@ -18,7 +18,7 @@ otherwise.
 - ``GET /sandbox/stats``; ``POST /sandbox/reset``; ``GET /sandbox/health``
 - ``POST /sandbox/faults`` (a Fault) / ``GET`` / ``DELETE``; ``POST /sandbox/limits`` / ``GET``
 - ``POST /sandbox/settings`` {privacy_mode?}
-- ``GET /sandbox/bots``; ``GET /sandbox/bots/{token|default}/commands?language_code=&scope=&user_id=``
+- ``GET /sandbox/bots/{token|default}/commands?language_code=&scope=&user_id=``
 - ``GET /sandbox/webhook``; ``GET /sandbox/files/{file_id}`` -> the bytes
 """
 
@@ -181,12 +181,6 @@ async def settings(sandbox: Sandbox, request: web.Request, body: dict) -> Any:
     return {"privacy_mode": sandbox.privacy_mode}
 
 
-async def bots(sandbox: Sandbox, request: web.Request, body: dict) -> Any:
-    return [{"token": b.token, "id": b.id, "username": b.user["username"], "active": b.active,
-             "webhook": b.webhook["url"] if b.webhook else None, "pending_updates": len(b.updates)}
-            for b in sandbox.bots.values()]
-
-
 async def commands(sandbox: Sandbox, request: web.Request, body: dict) -> Any:
     token = request.match_info.get("token")
     return sandbox.commands_for(None if token in (None, "default") else token,
@@ -218,8 +212,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/sandbox/reset", reset), ("POST", "/sandbox/faults", add_fault),
     ("GET", "/sandbox/faults", list_faults), ("DELETE", "/sandbox/faults", clear_faults),
     ("POST", "/sandbox/limits", set_limits), ("GET", "/sandbox/limits", get_limits),
-    ("POST", "/sandbox/settings", settings), ("GET", "/sandbox/bots", bots),
-    ("GET", "/sandbox/commands", commands), ("GET", "/sandbox/bots/{token}/commands", commands),
+    ("POST", "/sandbox/settings", settings), ("GET", "/sandbox/bots/{token}/commands", commands),
     ("GET", "/sandbox/webhook", webhook), ("GET", "/sandbox/files/{file_id}", file_bytes),
 ]
 

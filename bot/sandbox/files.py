@@ -76,7 +76,7 @@ class Upload:
 class StoredFile:
     file_id: str
     file_unique_id: str
-    kind: str  # photo | document | video | audio | animation | voice
+    kind: str  # photo | document
     data: bytes
     file_path: str
     file_name: str | None = None
@@ -89,10 +89,8 @@ class StoredFile:
                 "file_size": len(self.data), "file_path": self.file_path}
 
 
-_FILE_PREFIX = {"photo": "AgACAgIAAxkBAA", "document": "BQACAgIAAxkBAA", "video": "BAACAgIAAxkBAA",
-                "audio": "CQACAgIAAxkBAA", "animation": "CgACAgIAAxkBAA", "voice": "AwACAgIAAxkBAA"}
-_FILE_FOLDER = {"photo": "photos", "document": "documents", "video": "videos", "audio": "music",
-                "animation": "animations", "voice": "voice"}
+_FILE_PREFIX = {"photo": "AgACAgIAAxkBAA", "document": "BQACAgIAAxkBAA"}
+_FILE_FOLDER = {"photo": "photos", "document": "documents"}
 
 
 def document_of(stored: StoredFile) -> dict:

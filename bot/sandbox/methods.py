@@ -1,7 +1,10 @@
 """The Bot API methods the sandbox answers, in one table: ``METHODS`` maps each method's name
 to its function ``(sandbox, bot, params) -> result``; ``call`` is one Bot API call.
 
-A method not in the table answers 404, as Telegram does for a method it does not know.
+Only what the bot and its tests use is here: getMe; getUpdates and the webhook (setWebhook,
+deleteWebhook, getWebhookInfo); sendMessage, sendPhoto, sendDocument; editMessageText,
+editMessageReplyMarkup; answerCallbackQuery, answerInlineQuery; setMyCommands; getFile. Any
+other method answers 404, as Telegram does for a method it does not know.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import secrets
 import re
 import time
 from typing import Any, Awaitable, Callable
@@ -19,7 +21,7 @@ from urllib.parse import urlsplit
 from bot.sandbox.entities import CAPTION_LIMIT, TEXT_LIMIT, format_text
 from bot.sandbox.errors import ApiError, bad_request, blocked_error
 from bot.sandbox.files import DOWNLOAD_LIMIT, Upload, document_of
-from bot.sandbox.state import BOT_FIRST_NAME, BotState, Sandbox, deep, scope_key, timestamp
+from bot.sandbox.state import BotState, Sandbox, deep, scope_key, timestamp
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +31,7 @@ COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 LANGUAGE_RE = re.compile(r"^[a-z]{2}$")
 # Methods that write to a chat: a blocked user answers these with 403.
 CHAT_WRITE_METHODS = frozenset({
-    "sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "copyMessage", "forwardMessage",
-    "editMessageText", "editMessageCaption", "editMessageReplyMarkup", "sendChatAction",
-})
-CHAT_ACTIONS = frozenset({
-    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-    "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note",
+    "sendMessage", "sendPhoto", "sendDocument", "editMessageText", "editMessageReplyMarkup",
 })
 COMMAND_SCOPES = frozenset({
     "default", "all_private_chats", "all_group_chats", "all_chat_administrators", "chat",
@@ -157,7 +154,6 @@ async def call(sandbox: Sandbox, token: str, method: str, params: dict | Params 
         raise
     return result, p.description
 
-
 def target_chat(sandbox: Sandbox, bot: BotState, p: Params, method: str) -> dict:
     """The chat a method writes to: 403 if it is the private chat of a user who blocked the bot."""
     chat = sandbox.chat(sandbox.resolve_chat_id(p.values.get("chat_id")))
@@ -165,17 +161,8 @@ def target_chat(sandbox: Sandbox, bot: BotState, p: Params, method: str) -> dict
         raise blocked_error()
     return chat
 
-
 async def get_me(sandbox: Sandbox, bot: BotState, p: Params) -> dict:
     return bot.get_me()
-
-
-async def log_out(sandbox: Sandbox, bot: BotState, p: Params) -> bool:
-    return True
-
-
-async def close(sandbox: Sandbox, bot: BotState, p: Params) -> bool:
-    return True
 
 
 # updates
@@ -213,7 +200,6 @@ async def get_updates(sandbox: Sandbox, bot: BotState, p: Params) -> list[dict]:
     sandbox.count_delivered(bot, result)
     return deep(result)
 
-
 async def set_webhook(sandbox: Sandbox, bot: BotState, p: Params) -> bool:
     url = (p.str("url") or "").strip()
     if not url:
@@ -240,7 +226,6 @@ async def set_webhook(sandbox: Sandbox, bot: BotState, p: Params) -> bool:
     p.description = "Webhook is already set" if was and was["url"] == url else "Webhook was set"
     return True
 
-
 async def delete_webhook(sandbox: Sandbox, bot: BotState, p: Params) -> bool:
     was = bot.webhook
     await bot.stop_webhook()
@@ -249,10 +234,8 @@ async def delete_webhook(sandbox: Sandbox, bot: BotState, p: Params) -> bool:
     p.description = "Webhook was deleted" if was else "Webhook is already deleted"
     return True
 
-
 async def get_webhook_info(sandbox: Sandbox, bot: BotState, p: Params) -> dict:
     return bot.webhook_info()
-
 
 async def deliver_webhook(sandbox: Sandbox, bot: BotState) -> None:
     """POSTs pending updates to the webhook, one at a time and in order, retrying with
@@ -351,7 +334,6 @@ def reply_markup(p: Params) -> dict | None:
         return dict(markup)
     raise bad_request("can't find field \"inline_keyboard\"")
 
-
 def replied_message(sandbox: Sandbox, bot: BotState, p: Params, chat: dict) -> dict | None:
     parameters = p.json("reply_parameters")
     if parameters is None and p.has("reply_to_message_id"):
@@ -376,7 +358,6 @@ def replied_message(sandbox: Sandbox, bot: BotState, p: Params, chat: dict) -> d
             raise bad_request("quote not found")
         result["_quote"] = {"text": quote, "position": parameters.get("quote_position", 0), "is_manual": True}
     return result
-
 
 def new_message(sandbox: Sandbox, bot: BotState, chat: dict, content: dict, p: Params, *,
                 markup: dict | None = None, reply_to: dict | None = None) -> dict:
@@ -418,7 +399,6 @@ def new_message(sandbox: Sandbox, bot: BotState, chat: dict, content: dict, p: P
                  **keyboard_event)
     return deep(message)
 
-
 def text_content(p: Params) -> dict:
     text, entities = format_text(p.str("text"), p.str("parse_mode"), p.json("entities"), limit=TEXT_LIMIT)
     content: dict[str, Any] = {"text": text}
@@ -430,7 +410,6 @@ def text_content(p: Params) -> dict:
     if isinstance(options, dict) and options:
         content["link_preview_options"] = options
     return content
-
 
 def caption_content(p: Params) -> dict:
     caption, entities = format_text(p.str("caption"), p.str("parse_mode"), p.json("caption_entities"),
@@ -444,7 +423,6 @@ def caption_content(p: Params) -> dict:
         content["show_caption_above_media"] = True
     return content
 
-
 async def send_message(sandbox: Sandbox, bot: BotState, p: Params) -> dict:
     chat = target_chat(sandbox, bot, p, "sendMessage")
     content = text_content(p)
@@ -452,7 +430,6 @@ async def send_message(sandbox: Sandbox, bot: BotState, p: Params) -> dict:
     reply_to = replied_message(sandbox, bot, p, chat)
     sandbox.check_flood(bot, chat)
     return new_message(sandbox, bot, chat, content, p, markup=markup, reply_to=reply_to)
-
 
 async def send_photo(sandbox: Sandbox, bot: BotState, p: Params) -> dict:
     chat = target_chat(sandbox, bot, p, "sendPhoto")
@@ -466,7 +443,6 @@ async def send_photo(sandbox: Sandbox, bot: BotState, p: Params) -> dict:
     content = {"photo": sandbox.files.photo_sizes(stored), **content}
     return new_message(sandbox, bot, chat, content, p, markup=markup, reply_to=reply_to)
 
-
 async def send_document(sandbox: Sandbox, bot: BotState, p: Params) -> dict:
     chat = target_chat(sandbox, bot, p, "sendDocument")
     content = caption_content(p)
@@ -476,85 +452,6 @@ async def send_document(sandbox: Sandbox, bot: BotState, p: Params) -> dict:
     stored = await sandbox.files.input_file(p.file("document"), "document", "document")
     content = {"document": document_of(stored), **content}
     return new_message(sandbox, bot, chat, content, p, markup=markup, reply_to=reply_to)
-
-
-async def send_media_group(sandbox: Sandbox, bot: BotState, p: Params) -> list[dict]:
-    chat = target_chat(sandbox, bot, p, "sendMediaGroup")
-    media = p.json("media")
-    if not isinstance(media, list) or not 2 <= len(media) <= 10:
-        raise bad_request("wrong number of media specified: must be 2-10")
-    kinds = {item.get("type") if isinstance(item, dict) else None for item in media}
-    if not kinds <= {"photo", "video", "document", "audio"} or None in kinds:
-        raise bad_request("can't parse InputMedia: unsupported media type")
-    if len(kinds) > 1 and ("document" in kinds or "audio" in kinds):
-        kind = "document" if "document" in kinds else "audio"
-        raise bad_request(f"{kind} can't be mixed with other media types")
-    reply_to = replied_message(sandbox, bot, p, chat)
-    items = []
-    for item in media:
-        sub = Params({"caption": item.get("caption"), "parse_mode": item.get("parse_mode"),
-                      "caption_entities": item.get("caption_entities")}, p.uploads)
-        caption = caption_content(sub)
-        value = item.get("media")
-        if isinstance(value, str) and value.startswith("attach://"):
-            value = p.uploads.get(value[len("attach://"):])
-            if value is None:
-                raise bad_request("can't find attached file")
-        elif isinstance(value, str) and value in p.uploads:
-            value = p.uploads[value]
-        stored = await sandbox.files.input_file(value, item["type"], item["type"])
-        items.append((item["type"], stored, caption))
-    sandbox.check_flood(bot, chat, len(items))
-    group_id = str(secrets.randbelow(9 * 10 ** 16) + 10 ** 16)
-    messages = []
-    for kind, stored, caption in items:
-        if kind == "photo":
-            content = {"photo": sandbox.files.photo_sizes(stored)}
-        else:
-            content = {kind: document_of(stored)}
-        content = {"media_group_id": group_id, **content, **caption}
-        messages.append(new_message(sandbox, bot, chat, content, p, reply_to=deep(reply_to)))
-    return messages
-
-
-async def forward_message(sandbox: Sandbox, bot: BotState, p: Params) -> dict:
-    chat = target_chat(sandbox, bot, p, "forwardMessage")
-    source = source_message(sandbox, bot, p)
-    content = {k: v for k, v in source.items()
-               if k not in ("message_id", "from", "chat", "date", "reply_to_message", "edit_date", "reply_markup")}
-    origin_user = source.get("from") or {}
-    content["forward_origin"] = {"type": "user", "sender_user": origin_user, "date": source["date"]}
-    sandbox.check_flood(bot, chat)
-    return new_message(sandbox, bot, chat, content, p)
-
-
-async def copy_message(sandbox: Sandbox, bot: BotState, p: Params) -> dict:
-    chat = target_chat(sandbox, bot, p, "copyMessage")
-    source = source_message(sandbox, bot, p)
-    content = {k: v for k, v in source.items()
-               if k not in ("message_id", "from", "chat", "date", "reply_to_message", "edit_date", "reply_markup",
-                            "caption", "caption_entities")}
-    if p.has("caption"):
-        content.update(caption_content(p))
-    else:
-        content.update({k: source[k] for k in ("caption", "caption_entities") if k in source})
-    markup = reply_markup(p)
-    reply_to = replied_message(sandbox, bot, p, chat)
-    sandbox.check_flood(bot, chat)
-    message = new_message(sandbox, bot, chat, content, p, markup=markup, reply_to=reply_to)
-    return {"message_id": message["message_id"]}
-
-
-def source_message(sandbox: Sandbox, bot: BotState, p: Params) -> dict:
-    from_chat = sandbox.chat(sandbox.resolve_chat_id(p.values.get("from_chat_id")))
-    message_id = p.int("message_id")
-    if message_id is None:
-        raise bad_request("message identifier is not specified")
-    source = bot.chat_log(from_chat["id"]).messages.get(message_id)
-    if source is None:
-        raise bad_request("message to forward not found")
-    return deep(source)
-
 
 def editable(sandbox: Sandbox, bot: BotState, p: Params, method: str) -> tuple[dict, dict]:
     if p.has("inline_message_id"):
@@ -569,7 +466,6 @@ def editable(sandbox: Sandbox, bot: BotState, p: Params, method: str) -> tuple[d
     if message.get("from", {}).get("id") != bot.id:
         raise bad_request("message can't be edited")
     return chat, message
-
 
 def apply_edit(sandbox: Sandbox, bot: BotState, chat: dict, message: dict, changes: dict, markup: dict | None) -> dict:
     new_markup = markup if markup and "inline_keyboard" in markup else None
@@ -590,7 +486,6 @@ def apply_edit(sandbox: Sandbox, bot: BotState, chat: dict, message: dict, chang
     sandbox.emit(bot, "edit", chat["id"], message_id=message["message_id"], message=deep(message))
     return deep(message)
 
-
 async def edit_message_text(sandbox: Sandbox, bot: BotState, p: Params) -> dict:
     chat, message = editable(sandbox, bot, p, "editMessageText")
     content = text_content(p)
@@ -602,59 +497,10 @@ async def edit_message_text(sandbox: Sandbox, bot: BotState, p: Params) -> dict:
         changes["link_preview_options"] = content["link_preview_options"]
     return apply_edit(sandbox, bot, chat, message, changes, markup)
 
-
-async def edit_message_caption(sandbox: Sandbox, bot: BotState, p: Params) -> dict:
-    chat, message = editable(sandbox, bot, p, "editMessageCaption")
-    content = caption_content(p)
-    markup = reply_markup(p)
-    if "text" in message:
-        raise bad_request("there is no caption in the message to edit")
-    changes = {"caption": content.get("caption"), "caption_entities": content.get("caption_entities")}
-    return apply_edit(sandbox, bot, chat, message, changes, markup)
-
-
 async def edit_message_reply_markup(sandbox: Sandbox, bot: BotState, p: Params) -> dict:
     chat, message = editable(sandbox, bot, p, "editMessageReplyMarkup")
     markup = reply_markup(p)
     return apply_edit(sandbox, bot, chat, message, {}, markup)
-
-
-async def delete_message(sandbox: Sandbox, bot: BotState, p: Params) -> bool:
-    chat = sandbox.chat(sandbox.resolve_chat_id(p.values.get("chat_id")))
-    message_id = p.int("message_id")
-    if message_id is None:
-        raise bad_request("message identifier is not specified")
-    delete_one(sandbox, bot, chat, message_id)
-    return True
-
-
-async def delete_messages(sandbox: Sandbox, bot: BotState, p: Params) -> bool:
-    chat = sandbox.chat(sandbox.resolve_chat_id(p.values.get("chat_id")))
-    ids = p.json("message_ids")
-    if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
-        raise bad_request("message_ids must be a list of 1-100 message identifiers")
-    for message_id in ids:
-        with contextlib.suppress(ApiError):
-            delete_one(sandbox, bot, chat, int(message_id))
-    return True
-
-
-def delete_one(sandbox: Sandbox, bot: BotState, chat: dict, message_id: int) -> None:
-    message = bot.chat_log(chat["id"]).messages.pop(message_id, None)
-    if message is None:
-        raise bad_request("message to delete not found")
-    sandbox.stats["deletes"] += 1
-    sandbox.emit(bot, "delete", chat["id"], message_id=message_id, message=message)
-
-
-async def send_chat_action(sandbox: Sandbox, bot: BotState, p: Params) -> bool:
-    chat = target_chat(sandbox, bot, p, "sendChatAction")
-    action = p.str("action")
-    if action not in CHAT_ACTIONS:
-        raise bad_request("wrong parameter action in request")
-    sandbox.stats["chat_actions"] += 1
-    sandbox.emit(bot, "chat_action", chat["id"], action=action)
-    return True
 
 
 # queries
@@ -672,7 +518,6 @@ async def answer_callback_query(sandbox: Sandbox, bot: BotState, p: Params) -> b
                  message_id=entry["message_id"], data=entry["query"].get("data"), **answer)
     bot.answers.notify()
     return True
-
 
 async def answer_inline_query(sandbox: Sandbox, bot: BotState, p: Params) -> bool:
     query_id = p.str("inline_query_id")
@@ -712,7 +557,7 @@ async def answer_inline_query(sandbox: Sandbox, bot: BotState, p: Params) -> boo
     return True
 
 
-# commands and bot settings
+# commands and files
 
 def command_scope(sandbox: Sandbox, p: Params) -> tuple[str, str]:
     scope = p.json("scope") or {"type": "default"}
@@ -729,7 +574,6 @@ def command_scope(sandbox: Sandbox, p: Params) -> tuple[str, str]:
     if language and not LANGUAGE_RE.match(language):
         raise bad_request("invalid language code specified")
     return scope_key(scope), language
-
 
 async def set_my_commands(sandbox: Sandbox, bot: BotState, p: Params) -> bool:
     commands = p.json("commands")
@@ -756,133 +600,6 @@ async def set_my_commands(sandbox: Sandbox, bot: BotState, p: Params) -> bool:
         bot.commands.pop(key, None)
     return True
 
-
-async def get_my_commands(sandbox: Sandbox, bot: BotState, p: Params) -> list[dict]:
-    return deep(bot.commands.get(command_scope(sandbox, p), []))
-
-
-async def delete_my_commands(sandbox: Sandbox, bot: BotState, p: Params) -> bool:
-    bot.commands.pop(command_scope(sandbox, p), None)
-    return True
-
-
-async def set_chat_menu_button(sandbox: Sandbox, bot: BotState, p: Params) -> bool:
-    button = p.json("menu_button") or {"type": "default"}
-    if not isinstance(button, dict) or button.get("type") not in ("default", "commands", "web_app"):
-        raise bad_request("can't parse menu button JSON object")
-    chat_id = sandbox.resolve_chat_id(p.values["chat_id"]) if p.has("chat_id") else None
-    if chat_id is not None:
-        sandbox.chat(chat_id)
-    bot.menu_buttons[chat_id] = button
-    return True
-
-
-async def get_chat_menu_button(sandbox: Sandbox, bot: BotState, p: Params) -> dict:
-    chat_id = sandbox.resolve_chat_id(p.values["chat_id"]) if p.has("chat_id") else None
-    return deep(bot.menu_buttons.get(chat_id) or bot.menu_buttons.get(None) or {"type": "default"})
-
-
-def set_text(bot: BotState, p: Params, kind: str, limit: int) -> bool:
-    value = p.str(kind, "") or ""
-    if len(value) > limit:
-        raise bad_request(f"{kind} is too long")
-    language = p.str("language_code", "") or ""
-    if language and not LANGUAGE_RE.match(language):
-        raise bad_request("invalid language code specified")
-    bot.texts[(kind, language)] = value
-    if kind == "name" and value and not language:
-        bot.user["first_name"] = value
-    return True
-
-
-def get_text(bot: BotState, p: Params, kind: str) -> dict:
-    language = p.str("language_code", "") or ""
-    value = bot.texts.get((kind, language), bot.texts.get((kind, ""), BOT_FIRST_NAME if kind == "name" else ""))
-    return {kind: value}
-
-
-async def set_my_name(sandbox: Sandbox, bot: BotState, p: Params) -> bool:
-    return set_text(bot, p, "name", 64)
-
-
-async def get_my_name(sandbox: Sandbox, bot: BotState, p: Params) -> dict:
-    return get_text(bot, p, "name")
-
-
-async def set_my_description(sandbox: Sandbox, bot: BotState, p: Params) -> bool:
-    return set_text(bot, p, "description", 512)
-
-
-async def get_my_description(sandbox: Sandbox, bot: BotState, p: Params) -> dict:
-    return get_text(bot, p, "description")
-
-
-async def set_my_short_description(sandbox: Sandbox, bot: BotState, p: Params) -> bool:
-    return set_text(bot, p, "short_description", 120)
-
-
-async def get_my_short_description(sandbox: Sandbox, bot: BotState, p: Params) -> dict:
-    return get_text(bot, p, "short_description")
-
-
-# chats and files
-
-async def get_chat(sandbox: Sandbox, bot: BotState, p: Params) -> dict:
-    chat = sandbox.chat(sandbox.resolve_chat_id(p.values.get("chat_id")))
-    info = {**chat, "accent_color_id": 0, "max_reaction_count": 11,
-            "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
-                                    "premium_subscription": False, "gifts_from_channels": False}}
-    if chat["type"] == "private":
-        user = sandbox.users.get(chat["id"], {})
-        info.update({k: user[k] for k in ("first_name", "last_name", "username") if k in user})
-    return info
-
-
-async def get_chat_member(sandbox: Sandbox, bot: BotState, p: Params) -> dict:
-    chat = sandbox.chat(sandbox.resolve_chat_id(p.values.get("chat_id")))
-    user_id = p.int("user_id")
-    if user_id == bot.id:
-        return {"status": "member", "user": dict(bot.user)}
-    user = sandbox.users.get(user_id or 0)
-    if user is None:
-        raise bad_request("user not found")
-    if chat["type"] == "private" and chat["id"] != user_id:
-        raise bad_request("user not found")
-    return {"status": "member", "user": dict(user)}
-
-
-async def get_chat_member_count(sandbox: Sandbox, bot: BotState, p: Params) -> int:
-    chat = sandbox.chat(sandbox.resolve_chat_id(p.values.get("chat_id")))
-    if chat["type"] == "private":
-        return 2
-    senders = {m.get("from", {}).get("id") for m in bot.chat_log(chat["id"]).messages.values()}
-    return len(senders | {bot.id})
-
-
-async def leave_chat(sandbox: Sandbox, bot: BotState, p: Params) -> bool:
-    sandbox.chat(sandbox.resolve_chat_id(p.values.get("chat_id")))
-    return True
-
-
-async def pin_chat_message(sandbox: Sandbox, bot: BotState, p: Params) -> bool:
-    chat = sandbox.chat(sandbox.resolve_chat_id(p.values.get("chat_id")))
-    if p.int("message_id") not in bot.chat_log(chat["id"]).messages:
-        raise bad_request("message to pin not found")
-    return True
-
-
-async def unpin_chat_message(sandbox: Sandbox, bot: BotState, p: Params) -> bool:
-    sandbox.chat(sandbox.resolve_chat_id(p.values.get("chat_id")))
-    return True
-
-
-async def set_message_reaction(sandbox: Sandbox, bot: BotState, p: Params) -> bool:
-    chat = sandbox.chat(sandbox.resolve_chat_id(p.values.get("chat_id")))
-    if p.int("message_id") not in bot.chat_log(chat["id"]).messages:
-        raise bad_request("message to react not found")
-    return True
-
-
 async def get_file(sandbox: Sandbox, bot: BotState, p: Params) -> dict:
     file_id = p.str("file_id")
     if not file_id:
@@ -899,8 +616,6 @@ Method = Callable[[Sandbox, BotState, Params], Awaitable[Any]]
 
 METHODS: dict[str, Method] = {
     "getMe": get_me,
-    "logOut": log_out,
-    "close": close,
     "getUpdates": get_updates,
     "setWebhook": set_webhook,
     "deleteWebhook": delete_webhook,
@@ -908,35 +623,11 @@ METHODS: dict[str, Method] = {
     "sendMessage": send_message,
     "sendPhoto": send_photo,
     "sendDocument": send_document,
-    "sendMediaGroup": send_media_group,
-    "forwardMessage": forward_message,
-    "copyMessage": copy_message,
     "editMessageText": edit_message_text,
-    "editMessageCaption": edit_message_caption,
     "editMessageReplyMarkup": edit_message_reply_markup,
-    "deleteMessage": delete_message,
-    "deleteMessages": delete_messages,
-    "sendChatAction": send_chat_action,
     "answerCallbackQuery": answer_callback_query,
     "answerInlineQuery": answer_inline_query,
     "setMyCommands": set_my_commands,
-    "getMyCommands": get_my_commands,
-    "deleteMyCommands": delete_my_commands,
-    "setChatMenuButton": set_chat_menu_button,
-    "getChatMenuButton": get_chat_menu_button,
-    "setMyName": set_my_name,
-    "getMyName": get_my_name,
-    "setMyDescription": set_my_description,
-    "getMyDescription": get_my_description,
-    "setMyShortDescription": set_my_short_description,
-    "getMyShortDescription": get_my_short_description,
-    "getChat": get_chat,
-    "getChatMember": get_chat_member,
-    "getChatMemberCount": get_chat_member_count,
-    "leaveChat": leave_chat,
-    "pinChatMessage": pin_chat_message,
-    "unpinChatMessage": unpin_chat_message,
-    "setMessageReaction": set_message_reaction,
     "getFile": get_file,
 }
 _NAMES = {name.lower(): name for name in METHODS}  # method names are case-insensitive

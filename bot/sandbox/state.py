@@ -154,8 +154,6 @@ class BotState:
         self.webhook_wakeup = asyncio.Event()
         self.webhook_error: tuple[int, str] | None = None
         self.commands: dict[tuple[str, str], list[dict]] = {}  # (scope key, language) -> commands
-        self.menu_buttons: dict[int | None, dict] = {}
-        self.texts: dict[tuple[str, str], str] = {}  # (name|description|short_description, language)
         self.chats: dict[int, ChatLog] = {}
         self.callback_queries: dict[str, dict] = {}
         self.inline_queries: dict[str, dict] = {}
@@ -200,8 +198,7 @@ def _new_stats() -> dict:
     return {
         "calls": Counter(), "errors": Counter(), "sent_messages": 0, "errors_429": 0,
         "updates_created": 0, "updates_delivered": 0, "sent_per_chat": Counter(), "edits": 0,
-        "deletes": 0, "callback_answers": 0, "inline_answers": 0, "chat_actions": 0,
-        "faults_triggered": 0, "webhook_deliveries": 0,
+        "callback_answers": 0, "inline_answers": 0, "faults_triggered": 0, "webhook_deliveries": 0,
         "webhook_failures": 0, "uploads": 0, "downloads": 0, "user_messages": 0, "first_sent_at": None,
         "last_sent_at": None,
     }
