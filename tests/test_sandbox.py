@@ -4,11 +4,14 @@ These tests use PTB's own `Bot` against the sandbox (no mock), so a difference b
 sandbox and what PTB expects from Telegram shows up here rather than as a puzzling e2e failure.
 """
 
+import asyncio
 import io
 import subprocess
 import sys
 
+import httpx
 import pytest
+from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
@@ -123,6 +126,62 @@ async def test_webhook_excludes_get_updates(sandbox):
     assert await bot.get_updates(timeout=0) == ()
 
 
+UNPARSEABLE = {"message": {"message_id": "x", "date": "not-a-date", "chat": 5}}
+
+
+async def test_a_raw_update_is_delivered_verbatim_by_get_updates(sandbox):
+    running, client, bot = sandbox
+    from telegram import Update
+
+    with pytest.raises(Exception):  # what the sandbox must be able to hand to a bot
+        Update.de_json({"update_id": 1, **UNPARSEABLE}, bot)
+    user = await client.create_user()
+    await client.send(user["id"], "before")
+    update_id = await client.inject_raw_update(UNPARSEABLE)
+    await client.send(user["id"], "after")
+
+    async with httpx.AsyncClient(base_url=f"{running.url}/bot{DEFAULT_TOKEN}", trust_env=False) as http:
+        updates = (await http.post("/getUpdates", json={"timeout": 0})).json()["result"]
+        assert [u["update_id"] for u in updates] == [update_id - 1, update_id, update_id + 1]
+        assert updates[1] == {"update_id": update_id, **UNPARSEABLE}
+        confirmed = (await http.post("/getUpdates", json={"offset": update_id + 2, "timeout": 0})).json()
+        assert confirmed == {"ok": True, "result": []}
+
+
+async def test_a_raw_update_is_delivered_verbatim_by_webhook(sandbox):
+    running, client, bot = sandbox
+    received = []
+
+    async def hook(request):
+        received.append((request.headers.get("X-Telegram-Bot-Api-Secret-Token"), await request.json()))
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        await bot.set_webhook(f"http://127.0.0.1:{runner.addresses[0][1]}/hook", secret_token="s3cret")
+        update_id = await client.inject_raw_update(UNPARSEABLE)
+        for _ in range(100):
+            if received:
+                break
+            await asyncio.sleep(0.05)
+        assert received == [("s3cret", {"update_id": update_id, **UNPARSEABLE})]
+        assert (await bot.get_webhook_info()).pending_update_count == 0
+    finally:
+        await bot.delete_webhook()
+        await runner.cleanup()
+
+
+async def test_a_raw_update_must_be_a_json_object(sandbox):
+    running, _, _ = sandbox
+    async with httpx.AsyncClient(base_url=running.url, trust_env=False) as http:
+        answer = await http.post("/sandbox/raw_updates", content=b"[1, 2]")
+    assert answer.status_code == 400 and not answer.json()["ok"]
+
+
 async def test_commands_are_kept_per_language(sandbox):
     _, client, bot = sandbox
     from telegram import BotCommand
@@ -150,8 +209,6 @@ async def test_terminal_chat_numbers_buttons_and_presses_them(sandbox, tmp_path)
                     [[InlineKeyboardButton("Yes", callback_data="yes")]]))
             else:
                 await bot.send_message(4242, f"pressed {update.callback_query.data}")
-
-    import asyncio
 
     answering = asyncio.create_task(answer_like_a_bot())
     await run_terminal_chat(client, user, input_stream=script, output=output)

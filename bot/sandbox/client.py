@@ -144,6 +144,14 @@ class SandboxClient:
             user_id=user_id, chat_id=chat_id, caption=caption, reply_to_message_id=reply_to_message_id,
             document={"data": _b64(data), "file_name": file_name or name or "file", "mime_type": mime_type}))
 
+    async def inject_raw_update(self, payload: dict) -> int:
+        """Queue `payload` verbatim as an update for the bot, whatever it holds (even what the
+        bot cannot parse, e.g. ``{"message": {"message_id": "x", "date": "not-a-date", "chat": 5}}``)
+        and whatever its allowed_updates; the sandbox sets ``update_id``, returned. Delivered
+        by getUpdates or the webhook like any update."""
+        result = await self._request("POST", "/sandbox/raw_updates", json=payload, params=self._query())
+        return result["update_id"]
+
     async def press(self, user_id: int, message: dict | tuple[int, int] | int, data: str | None, *,
                     chat_id: int | None = None) -> str:
         """The user presses an inline button of `message` (a Message dict, ``(chat_id,

@@ -9,6 +9,8 @@ otherwise.
 - ``POST /sandbox/messages`` {user_id, chat_id?, text?, photo? (base64 or {data, file_name}),
   document? ({data, file_name, mime_type}), caption?, reply_to_message_id?, chat_title?,
   extra?} -> Message
+- ``POST /sandbox/raw_updates?token=`` {any JSON object} -> {update_id}: queued verbatim as an
+  update (the sandbox sets update_id), even one the bot cannot parse
 - ``POST /sandbox/callbacks`` {user_id, chat_id, message_id, data} -> {callback_query_id};
   ``GET /sandbox/callbacks/{id}?timeout=`` -> {id, answered, answer}
 - ``POST /sandbox/inline_queries`` {user_id, query, offset?} -> {inline_query_id};
@@ -98,6 +100,10 @@ async def post_message(sandbox: Sandbox, request: web.Request, body: dict) -> An
         file_name=file_name or body.get("file_name"), mime_type=mime_type or body.get("mime_type"),
         caption=body.get("caption"), reply_to_message_id=body.get("reply_to_message_id"),
         chat_title=body.get("chat_title"), extra=body.get("extra"))
+
+
+async def post_raw_update(sandbox: Sandbox, request: web.Request, body: dict) -> Any:
+    return {"update_id": sandbox.inject_raw_update(body, request.query.get("token"))}
 
 
 async def post_callback(sandbox: Sandbox, request: web.Request, body: dict) -> Any:
@@ -205,6 +211,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/sandbox/health", health), ("POST", "/sandbox/users", create_user),
     ("GET", "/sandbox/users", list_users), ("POST", "/sandbox/users/{user_id}/block", block),
     ("POST", "/sandbox/users/{user_id}/unblock", unblock), ("POST", "/sandbox/messages", post_message),
+    ("POST", "/sandbox/raw_updates", post_raw_update),
     ("POST", "/sandbox/callbacks", post_callback), ("GET", "/sandbox/callbacks/{query_id}", get_callback),
     ("POST", "/sandbox/inline_queries", post_inline), ("GET", "/sandbox/inline_queries/{query_id}", get_inline),
     ("GET", "/sandbox/events", events), ("GET", "/sandbox/chats/{chat_id}/messages", chat_messages),

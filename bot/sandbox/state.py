@@ -218,9 +218,9 @@ class Sandbox:
     """All the sandbox's state, usable in-process too (every HTTP route calls a method here).
 
     Bot side: ``await bot.sandbox.methods.call(sandbox, token, method, params, uploads)``.
-    Users' side: ``create_user``, ``user_message``, ``press_button``, ``inline_query``,
-    ``block``/``unblock``, ``wait_events``, ``chat_messages``, ``stats_snapshot``,
-    ``add_fault``, ``set_limits``, ``reset``.
+    Users' side: ``create_user``, ``user_message``, ``inject_raw_update``, ``press_button``,
+    ``inline_query``, ``block``/``unblock``, ``wait_events``, ``chat_messages``,
+    ``stats_snapshot``, ``add_fault``, ``set_limits``, ``reset``.
     """
 
     def __init__(self, *, enforce_limits: bool = False, limits: Limits | None = None,
@@ -409,6 +409,20 @@ class Sandbox:
         bot.webhook_wakeup.set()
         log.debug("update %s for bot %s: %s", update["update_id"], bot.id, kind)
         return update
+
+    def inject_raw_update(self, payload: dict, token: str | None = None) -> int:
+        """Queues `payload` verbatim as an update (whatever it holds, even what no bot can parse,
+        and whatever the bot's allowed_updates); the sandbox sets its update_id, returned."""
+        if not isinstance(payload, dict):
+            raise SandboxError(400, "a raw update must be a JSON object")
+        bot = self.bot(token)
+        update = {**deep(payload), "update_id": next(self._update_ids)}
+        bot.updates.append(update)
+        self.stats["updates_created"] += 1
+        bot.notifier.notify()
+        bot.webhook_wakeup.set()
+        log.debug("raw update %s for bot %s", update["update_id"], bot.id)
+        return update["update_id"]
 
     def count_delivered(self, bot: BotState, updates: list[dict]) -> None:
         for update in updates:
