@@ -107,6 +107,41 @@ async def test_faults_look_like_telegram_errors(sandbox):
         await bot.send_message(user["id"], "x")
 
 
+async def test_a_user_who_has_not_opened_the_bot_cannot_be_written_to(sandbox):
+    running, client, bot = sandbox
+    user = await client.create_user(started=False)
+    with pytest.raises(BadRequest, match="(?i)chat not found"):
+        await bot.send_message(user["id"], "a reminder")
+    with pytest.raises(BadRequest, match="(?i)chat not found"):
+        await bot.send_photo(user["id"], io.BytesIO(PNG))
+    async with httpx.AsyncClient(base_url=f"{running.url}/bot{DEFAULT_TOKEN}", trust_env=False) as http:
+        answer = await http.post("/sendDocument", data={"chat_id": str(user["id"])},
+                                 files={"document": ("a.txt", b"text", "text/plain")})
+    assert answer.status_code == 400
+    assert answer.json() == {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}
+    assert (await client.chat(user["id"]))["started"] is False
+
+    await client.send(user["id"], "hello", chat_id=-100)  # a group message opens no private chat
+    with pytest.raises(BadRequest, match="(?i)chat not found"):
+        await bot.send_message(user["id"], "still not")
+
+    await client.send(user["id"], "/start")
+    sent = await bot.send_message(user["id"], "welcome")
+    assert sent.chat.id == user["id"] and (await client.chat(user["id"]))["started"] is True
+    assert [m["text"] for m in await client.messages(user["id"])] == ["/start", "welcome"]
+
+
+async def test_started_is_the_default_and_can_be_set_again(sandbox):
+    _, client, bot = sandbox
+    user = await client.create_user()
+    await bot.send_message(user["id"], "at once")
+    await client.create_user(id=user["id"], started=False)
+    with pytest.raises(BadRequest, match="(?i)chat not found"):
+        await bot.send_message(user["id"], "no more")
+    await client.create_user(id=user["id"])
+    await bot.send_message(user["id"], "again")
+
+
 async def test_flood_limit_per_chat_is_enforced_when_asked(sandbox):
     _, client, bot = sandbox
     user = await client.create_user()

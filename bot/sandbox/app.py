@@ -5,7 +5,8 @@ in the running event loop, ``main`` on its own (``python -m bot.sandbox``).
 The real bot runs against it unchanged, only its base URL differs. Answers are plain JSON dicts
 shaped like Telegram's objects, and errors are Telegram's, word for word where it matters
 (``Bad Request: message is not modified: ...``, 429 with ``retry_after``, 403 for a blocked
-user, 409 for getUpdates while a webhook is set, 401/404).
+user, 400 ``chat not found`` for one who never opened the bot, 409 for getUpdates while a
+webhook is set, 401/404).
 
 The sandbox deliberately does not import ``telegram``: it is the server side.
 """

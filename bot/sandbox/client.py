@@ -99,11 +99,15 @@ class SandboxClient:
 
     async def create_user(self, id: int | None = None, first_name: str = "Test", last_name: str | None = None,
                           username: str | None = None, language_code: str | None = None,
-                          is_premium: bool | None = None) -> dict:
-        """A Telegram user (an existing id is updated); returns the User dict."""
+                          is_premium: bool | None = None, started: bool = True) -> dict:
+        """A Telegram user (an existing id is updated); returns the User dict.
+
+        ``started=False``: a user who has not opened the bot; until they write to it in their
+        private chat, the bot's sends there get 400 "Bad Request: chat not found"."""
         return await self._request("POST", "/sandbox/users", json={
             k: v for k, v in dict(id=id, first_name=first_name, last_name=last_name, username=username,
-                                  language_code=language_code, is_premium=is_premium).items() if v is not None})
+                                  language_code=language_code, is_premium=is_premium,
+                                  started=started).items() if v is not None})
 
     async def users(self) -> list[dict]:
         return await self._request("GET", "/sandbox/users")
@@ -232,7 +236,7 @@ class SandboxClient:
         return await self._request("GET", f"/sandbox/chats/{int(chat_id)}/messages", params=self._query())
 
     async def chat(self, chat_id: int) -> dict:
-        """``{"chat", "keyboard" (the current reply keyboard), "message_count", "blocked"}``."""
+        """``{"chat", "keyboard" (the current reply keyboard), "message_count", "blocked", "started"}``."""
         return await self._request("GET", f"/sandbox/chats/{int(chat_id)}", params=self._query())
 
     async def commands(self, language_code: str = "", scope: str | dict | None = None,

@@ -3,8 +3,8 @@
 ``token`` is optional everywhere (in the body of a POST, else in the query): the default bot
 otherwise.
 
-- ``POST /sandbox/users`` {id?, first_name, last_name?, username?, language_code?, is_premium?}
-  -> user;
+- ``POST /sandbox/users`` {id?, first_name, last_name?, username?, language_code?, is_premium?,
+  started? (default true; false: a user who has not opened the bot)} -> user;
   ``GET /sandbox/users``; ``POST /sandbox/users/{id}/block`` and ``/unblock``
 - ``POST /sandbox/messages`` {user_id, chat_id?, text?, photo? (base64 or {data, file_name}),
   document? ({data, file_name, mime_type}), caption?, reply_to_message_id?, chat_title?,
@@ -64,8 +64,10 @@ def _q_float(request: web.Request, name: str, default: float) -> float:
 
 
 async def create_user(sandbox: Sandbox, request: web.Request, body: dict) -> Any:
+    started = body.get("started")
     return sandbox.create_user(**{k: body.get(k) for k in ("id", "first_name", "last_name", "username",
-                                                          "language_code", "is_premium")})
+                                                          "language_code", "is_premium")},
+                               started=True if started is None else bool(started))
 
 
 async def list_users(sandbox: Sandbox, request: web.Request, body: dict) -> Any:

@@ -29,7 +29,8 @@ CALLBACK_DATA_LIMIT = 64
 SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 LANGUAGE_RE = re.compile(r"^[a-z]{2}$")
-# Methods that write to a chat: a blocked user answers these with 403.
+# Methods that write to a chat: a blocked user answers these with 403, one who has not opened
+# the bot with 400 "chat not found".
 CHAT_WRITE_METHODS = frozenset({
     "sendMessage", "sendPhoto", "sendDocument", "editMessageText", "editMessageReplyMarkup",
 })
@@ -155,10 +156,14 @@ async def call(sandbox: Sandbox, token: str, method: str, params: dict | Params 
     return result, p.description
 
 def target_chat(sandbox: Sandbox, bot: BotState, p: Params, method: str) -> dict:
-    """The chat a method writes to: 403 if it is the private chat of a user who blocked the bot."""
+    """The chat a method writes to: 400 "chat not found" for a user who has not opened the bot
+    (see ``Sandbox.create_user``), 403 for one who blocked it."""
     chat = sandbox.chat(sandbox.resolve_chat_id(p.values.get("chat_id")))
-    if chat["type"] == "private" and chat["id"] in sandbox.blocked and method in CHAT_WRITE_METHODS:
-        raise blocked_error()
+    if chat["type"] == "private" and method in CHAT_WRITE_METHODS:
+        if not sandbox.has_started(bot, chat["id"]):
+            raise bad_request("chat not found")
+        if chat["id"] in sandbox.blocked:
+            raise blocked_error()
     return chat
 
 async def get_me(sandbox: Sandbox, bot: BotState, p: Params) -> dict:

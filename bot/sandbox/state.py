@@ -155,6 +155,7 @@ class BotState:
         self.webhook_error: tuple[int, str] | None = None
         self.commands: dict[tuple[str, str], list[dict]] = {}  # (scope key, language) -> commands
         self.chats: dict[int, ChatLog] = {}
+        self.started: set[int] = set()  # users who have written to the bot in their private chat
         self.callback_queries: dict[str, dict] = {}
         self.inline_queries: dict[str, dict] = {}
         self.answers = Notifier()
@@ -243,6 +244,7 @@ class Sandbox:
         self.users: dict[int, dict] = {}
         self.chats: dict[int, dict] = {}
         self.blocked: set[int] = set()
+        self.not_started: set[int] = set()  # users created with started=False
         self.events: list[dict] = []
         self.faults: list[Fault] = []
         self.stats = _new_stats()
@@ -310,8 +312,14 @@ class Sandbox:
 
     def create_user(self, id: int | None = None, first_name: str | None = None, last_name: str | None = None,
                     username: str | None = None, language_code: str | None = None,
-                    is_premium: bool | None = None) -> dict:
-        """A Telegram user (created, or updated if `id` exists) and their private chat."""
+                    is_premium: bool | None = None, started: bool = True) -> dict:
+        """A Telegram user (created, or updated if `id` exists) and their private chat.
+
+        ``started=False``: a user who has not opened the bot. Until they write to it in their
+        private chat (a message in a group does not count), the bot's sends and edits there
+        fail with "Bad Request: chat not found", as Telegram answers for a user who never
+        wrote to the bot. For an existing user, `started` sets this either way.
+        """
         if id is None:
             while self._next_user_id in self.users:
                 self._next_user_id += 1
@@ -331,7 +339,17 @@ class Sandbox:
             if key in user:
                 chat[key] = user[key]
         self.chats[id] = chat
+        if started:
+            self.not_started.discard(id)
+        else:
+            self.not_started.add(id)
+            for bot in self.bots.values():
+                bot.started.discard(id)
         return dict(user)
+
+    def has_started(self, bot: BotState, user_id: int) -> bool:
+        """Whether the bot may write to the user's private chat (see ``create_user``)."""
+        return user_id not in self.not_started or user_id in bot.started
 
     def _user(self, user_id: int) -> dict:
         user = self.users.get(int(user_id))
@@ -515,6 +533,8 @@ class Sandbox:
         chat_log.next_message_id += 1
         chat_log.messages[message["message_id"]] = message
         self.stats["user_messages"] += 1
+        if chat["type"] == "private":
+            bot.started.add(user["id"])
         if self._bot_sees(bot, chat, message):
             self.enqueue(bot, "message", deep(message))
         return deep(message)
@@ -602,7 +622,7 @@ class Sandbox:
         chat_log = bot.chats.get(int(chat_id))
         return {"chat": dict(chat), "keyboard": deep(chat_log.keyboard) if chat_log else None,
                 "message_count": len(chat_log.messages) if chat_log else 0,
-                "blocked": int(chat_id) in self.blocked}
+                "blocked": int(chat_id) in self.blocked, "started": self.has_started(bot, int(chat_id))}
 
     def commands_for(self, token: str | None = None, language_code: str = "", scope: Any = None,
                      user_id: int | None = None) -> list[dict]:
