@@ -5,6 +5,7 @@ sandbox and what PTB expects from Telegram shows up here rather than as a puzzli
 """
 
 import asyncio
+import contextlib
 import io
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import httpx
 import pytest
 from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.app import start_sandbox
@@ -140,6 +141,28 @@ async def test_started_is_the_default_and_can_be_set_again(sandbox):
         await bot.send_message(user["id"], "no more")
     await client.create_user(id=user["id"])
     await bot.send_message(user["id"], "again")
+
+
+async def test_only_delivered_messages_are_recorded(sandbox):
+    """What a user really received: the chat's messages, its "message" events and
+    sent_per_chat hold a bot's message only if the send succeeded."""
+    _, client, bot = sandbox
+    reader, blocker, stranger = (await client.create_user(), await client.create_user(),
+                                 await client.create_user(started=False))
+    await client.block(blocker["id"])
+    await client.inject_fault("sendMessage", "500", chat_id=reader["id"])
+    for user in (reader, blocker, stranger, reader):
+        with contextlib.suppress(TelegramError):
+            await bot.send_message(user["id"], f"to {user['id']}")
+
+    assert [m["text"] for m in await client.messages(reader["id"])] == [f"to {reader['id']}"]
+    assert await client.messages(blocker["id"]) == [] and await client.messages(stranger["id"]) == []
+    events = (await client.events(after=0, types=["message"]))["events"]
+    assert [e["chat_id"] for e in events] == [reader["id"]]
+    stats = await client.stats()
+    assert stats["sent_per_chat"] == {str(reader["id"]): 1} and stats["sent_messages"] == 1
+    assert stats["calls"]["sendMessage"] == 4
+    assert stats["errors"] == {"500": 1, "403": 1, "400": 1}
 
 
 async def test_flood_limit_per_chat_is_enforced_when_asked(sandbox):

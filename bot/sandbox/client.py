@@ -12,6 +12,11 @@ Every method returns plain JSON data shaped like Telegram's objects:
   A ``message`` event may also carry ``keyboard`` (a reply keyboard the bot set) or
   ``remove_keyboard``.
 
+Only what was delivered is recorded: a send that failed (403 blocked, 400 chat not found,
+429, an injected fault) leaves no message in the chat, no event and no count in
+``sent_per_chat``; so a chat's ``message`` events are what its user really received (its
+errors are counted in ``stats()["errors"]``).
+
 Errors of the sandbox raise SandboxClientError (``status``, ``message``).
 """
 
