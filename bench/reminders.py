@@ -118,7 +118,8 @@ async def bench_delivery(messages: int, concurrency: int) -> tuple[str, str, str
     from telegram.ext import AIORateLimiter, ExtBot
 
     from bot.sandbox.client import SandboxClient
-    from bot.sandbox.server import DEFAULT_TOKEN, start_sandbox
+    from bot.sandbox.app import start_sandbox
+    from bot.sandbox.state import DEFAULT_TOKEN
 
     running = await start_sandbox(enforce_limits=True)
     client = SandboxClient(running.url)

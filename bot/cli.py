@@ -131,7 +131,7 @@ def sandbox(
     enforce_limits: Annotated[bool, typer.Option(help="Answer 429 like Telegram when sending too fast.")] = False,
 ) -> None:
     """Run the local Telegram Bot API sandbox (point telegram.base_url at it)."""
-    from bot.sandbox.server import main as sandbox_main
+    from bot.sandbox.app import main as sandbox_main
 
     argv = ["--host", host, "--port", str(port)] + (["--enforce-limits"] if enforce_limits else [])
     sandbox_main(argv)
@@ -153,7 +153,7 @@ def chat(
 async def _chat(settings: Settings, config: Path | None, sandbox_url: str | None, supervisor: bool,
                 user_id: int, language: str) -> None:
     from bot.sandbox.client import SandboxClient
-    from bot.sandbox.server import start_sandbox
+    from bot.sandbox.app import start_sandbox
     from bot.sandbox.terminal import run_terminal_chat
 
     if supervisor and not sandbox_url and settings.supervisor_ids:

@@ -113,7 +113,7 @@ async def launch_bot(data_dir: Path, knowledge_cache: Path, *, env: dict[str, st
     (a new SQLite file set up by the bot on first start, unless `database_url` is given; a
     PostgreSQL one is emptied first)."""
     from bot.sandbox.client import SandboxClient
-    from bot.sandbox.server import start_sandbox
+    from bot.sandbox.app import start_sandbox
     from tests.e2e import BotProcess, bot_environment
 
     url = database_url or f"sqlite+aiosqlite:///{data_dir / 'qingfeng.db'}"

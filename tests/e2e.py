@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.sandbox.client import SandboxClient
-from bot.sandbox.server import RunningSandbox
+from bot.sandbox.app import RunningSandbox
 
 TOKEN = "123456:SANDBOX-TOKEN-qingfeng-local-0000000"
 SUPERVISOR_ID = 900000001

@@ -4,16 +4,21 @@ These tests use PTB's own `Bot` against the sandbox (no mock), so a difference b
 sandbox and what PTB expects from Telegram shows up here rather than as a puzzling e2e failure.
 """
 
+import asyncio
+import contextlib
 import io
 import subprocess
 import sys
 
+import httpx
 import pytest
+from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.sandbox.client import SandboxClient
-from bot.sandbox.server import DEFAULT_TOKEN, start_sandbox
+from bot.sandbox.app import start_sandbox
+from bot.sandbox.state import DEFAULT_TOKEN
 from bot.sandbox.terminal import run_terminal_chat
 
 PNG = bytes.fromhex(
@@ -103,6 +108,63 @@ async def test_faults_look_like_telegram_errors(sandbox):
         await bot.send_message(user["id"], "x")
 
 
+async def test_a_user_who_has_not_opened_the_bot_cannot_be_written_to(sandbox):
+    running, client, bot = sandbox
+    user = await client.create_user(started=False)
+    with pytest.raises(BadRequest, match="(?i)chat not found"):
+        await bot.send_message(user["id"], "a reminder")
+    with pytest.raises(BadRequest, match="(?i)chat not found"):
+        await bot.send_photo(user["id"], io.BytesIO(PNG))
+    async with httpx.AsyncClient(base_url=f"{running.url}/bot{DEFAULT_TOKEN}", trust_env=False) as http:
+        answer = await http.post("/sendDocument", data={"chat_id": str(user["id"])},
+                                 files={"document": ("a.txt", b"text", "text/plain")})
+    assert answer.status_code == 400
+    assert answer.json() == {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}
+    assert (await client.chat(user["id"]))["started"] is False
+
+    await client.send(user["id"], "hello", chat_id=-100)  # a group message opens no private chat
+    with pytest.raises(BadRequest, match="(?i)chat not found"):
+        await bot.send_message(user["id"], "still not")
+
+    await client.send(user["id"], "/start")
+    sent = await bot.send_message(user["id"], "welcome")
+    assert sent.chat.id == user["id"] and (await client.chat(user["id"]))["started"] is True
+    assert [m["text"] for m in await client.messages(user["id"])] == ["/start", "welcome"]
+
+
+async def test_started_is_the_default_and_can_be_set_again(sandbox):
+    _, client, bot = sandbox
+    user = await client.create_user()
+    await bot.send_message(user["id"], "at once")
+    await client.create_user(id=user["id"], started=False)
+    with pytest.raises(BadRequest, match="(?i)chat not found"):
+        await bot.send_message(user["id"], "no more")
+    await client.create_user(id=user["id"])
+    await bot.send_message(user["id"], "again")
+
+
+async def test_only_delivered_messages_are_recorded(sandbox):
+    """What a user really received: the chat's messages, its "message" events and
+    sent_per_chat hold a bot's message only if the send succeeded."""
+    _, client, bot = sandbox
+    reader, blocker, stranger = (await client.create_user(), await client.create_user(),
+                                 await client.create_user(started=False))
+    await client.block(blocker["id"])
+    await client.inject_fault("sendMessage", "500", chat_id=reader["id"])
+    for user in (reader, blocker, stranger, reader):
+        with contextlib.suppress(TelegramError):
+            await bot.send_message(user["id"], f"to {user['id']}")
+
+    assert [m["text"] for m in await client.messages(reader["id"])] == [f"to {reader['id']}"]
+    assert await client.messages(blocker["id"]) == [] and await client.messages(stranger["id"]) == []
+    events = (await client.events(after=0, types=["message"]))["events"]
+    assert [e["chat_id"] for e in events] == [reader["id"]]
+    stats = await client.stats()
+    assert stats["sent_per_chat"] == {str(reader["id"]): 1} and stats["sent_messages"] == 1
+    assert stats["calls"]["sendMessage"] == 4
+    assert stats["errors"] == {"500": 1, "403": 1, "400": 1}
+
+
 async def test_flood_limit_per_chat_is_enforced_when_asked(sandbox):
     _, client, bot = sandbox
     user = await client.create_user()
@@ -120,6 +182,62 @@ async def test_webhook_excludes_get_updates(sandbox):
     assert (await bot.get_webhook_info()).url == "http://127.0.0.1:9/hook"
     await bot.delete_webhook()
     assert await bot.get_updates(timeout=0) == ()
+
+
+UNPARSEABLE = {"message": {"message_id": "x", "date": "not-a-date", "chat": 5}}
+
+
+async def test_a_raw_update_is_delivered_verbatim_by_get_updates(sandbox):
+    running, client, bot = sandbox
+    from telegram import Update
+
+    with pytest.raises(Exception):  # what the sandbox must be able to hand to a bot
+        Update.de_json({"update_id": 1, **UNPARSEABLE}, bot)
+    user = await client.create_user()
+    await client.send(user["id"], "before")
+    update_id = await client.inject_raw_update(UNPARSEABLE)
+    await client.send(user["id"], "after")
+
+    async with httpx.AsyncClient(base_url=f"{running.url}/bot{DEFAULT_TOKEN}", trust_env=False) as http:
+        updates = (await http.post("/getUpdates", json={"timeout": 0})).json()["result"]
+        assert [u["update_id"] for u in updates] == [update_id - 1, update_id, update_id + 1]
+        assert updates[1] == {"update_id": update_id, **UNPARSEABLE}
+        confirmed = (await http.post("/getUpdates", json={"offset": update_id + 2, "timeout": 0})).json()
+        assert confirmed == {"ok": True, "result": []}
+
+
+async def test_a_raw_update_is_delivered_verbatim_by_webhook(sandbox):
+    running, client, bot = sandbox
+    received = []
+
+    async def hook(request):
+        received.append((request.headers.get("X-Telegram-Bot-Api-Secret-Token"), await request.json()))
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        await bot.set_webhook(f"http://127.0.0.1:{runner.addresses[0][1]}/hook", secret_token="s3cret")
+        update_id = await client.inject_raw_update(UNPARSEABLE)
+        for _ in range(100):
+            if received:
+                break
+            await asyncio.sleep(0.05)
+        assert received == [("s3cret", {"update_id": update_id, **UNPARSEABLE})]
+        assert (await bot.get_webhook_info()).pending_update_count == 0
+    finally:
+        await bot.delete_webhook()
+        await runner.cleanup()
+
+
+async def test_a_raw_update_must_be_a_json_object(sandbox):
+    running, _, _ = sandbox
+    async with httpx.AsyncClient(base_url=running.url, trust_env=False) as http:
+        answer = await http.post("/sandbox/raw_updates", content=b"[1, 2]")
+    assert answer.status_code == 400 and not answer.json()["ok"]
 
 
 async def test_commands_are_kept_per_language(sandbox):
@@ -149,8 +267,6 @@ async def test_terminal_chat_numbers_buttons_and_presses_them(sandbox, tmp_path)
                     [[InlineKeyboardButton("Yes", callback_data="yes")]]))
             else:
                 await bot.send_message(4242, f"pressed {update.callback_query.data}")
-
-    import asyncio
 
     answering = asyncio.create_task(answer_like_a_bot())
     await run_terminal_chat(client, user, input_stream=script, output=output)

@@ -2,6 +2,6 @@
 
 import sys
 
-from bot.sandbox.server import main
+from bot.sandbox.app import main
 
 sys.exit(main(sys.argv[1:]))

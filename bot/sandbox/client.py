@@ -7,10 +7,15 @@ Every method returns plain JSON data shaped like Telegram's objects:
   ``photo``/``document`` + ``caption``, ``entities``, ``reply_markup`` ...), as the bot sees it;
 - an *event* is something the bot did that users see: ``{"seq", "type", "chat_id", "time", ...}``
   with ``type`` one of ``message``, ``edit`` (both with the full current ``message``),
-  ``delete`` (``message_id``), ``callback_answer`` (``callback_query_id``, ``text``,
-  ``show_alert``, ``url``), ``chat_action`` (``action``) and ``inline_answer`` (``results``).
+  ``callback_answer`` (``callback_query_id``, ``text``, ``show_alert``, ``url``) and
+  ``inline_answer`` (``results``).
   A ``message`` event may also carry ``keyboard`` (a reply keyboard the bot set) or
   ``remove_keyboard``.
+
+Only what was delivered is recorded: a send that failed (403 blocked, 400 chat not found,
+429, an injected fault) leaves no message in the chat, no event and no count in
+``sent_per_chat``; so a chat's ``message`` events are what its user really received (its
+errors are counted in ``stats()["errors"]``).
 
 Errors of the sandbox raise SandboxClientError (``status``, ``message``).
 """
@@ -99,11 +104,15 @@ class SandboxClient:
 
     async def create_user(self, id: int | None = None, first_name: str = "Test", last_name: str | None = None,
                           username: str | None = None, language_code: str | None = None,
-                          is_premium: bool | None = None) -> dict:
-        """A Telegram user (an existing id is updated); returns the User dict."""
+                          is_premium: bool | None = None, started: bool = True) -> dict:
+        """A Telegram user (an existing id is updated); returns the User dict.
+
+        ``started=False``: a user who has not opened the bot; until they write to it in their
+        private chat, the bot's sends there get 400 "Bad Request: chat not found"."""
         return await self._request("POST", "/sandbox/users", json={
             k: v for k, v in dict(id=id, first_name=first_name, last_name=last_name, username=username,
-                                  language_code=language_code, is_premium=is_premium).items() if v is not None})
+                                  language_code=language_code, is_premium=is_premium,
+                                  started=started).items() if v is not None})
 
     async def users(self) -> list[dict]:
         return await self._request("GET", "/sandbox/users")
@@ -143,6 +152,14 @@ class SandboxClient:
         return await self._request("POST", "/sandbox/messages", json=self._body(
             user_id=user_id, chat_id=chat_id, caption=caption, reply_to_message_id=reply_to_message_id,
             document={"data": _b64(data), "file_name": file_name or name or "file", "mime_type": mime_type}))
+
+    async def inject_raw_update(self, payload: dict) -> int:
+        """Queue `payload` verbatim as an update for the bot, whatever it holds (even what the
+        bot cannot parse, e.g. ``{"message": {"message_id": "x", "date": "not-a-date", "chat": 5}}``)
+        and whatever its allowed_updates; the sandbox sets ``update_id``, returned. Delivered
+        by getUpdates or the webhook like any update."""
+        result = await self._request("POST", "/sandbox/raw_updates", json=payload, params=self._query())
+        return result["update_id"]
 
     async def press(self, user_id: int, message: dict | tuple[int, int] | int, data: str | None, *,
                     chat_id: int | None = None) -> str:
@@ -224,7 +241,7 @@ class SandboxClient:
         return await self._request("GET", f"/sandbox/chats/{int(chat_id)}/messages", params=self._query())
 
     async def chat(self, chat_id: int) -> dict:
-        """``{"chat", "keyboard" (the current reply keyboard), "message_count", "blocked"}``."""
+        """``{"chat", "keyboard" (the current reply keyboard), "message_count", "blocked", "started"}``."""
         return await self._request("GET", f"/sandbox/chats/{int(chat_id)}", params=self._query())
 
     async def commands(self, language_code: str = "", scope: str | dict | None = None,
