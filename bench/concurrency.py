@@ -34,7 +34,7 @@ from bot.app import build_application  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.crypto import generate_key  # noqa: E402
 from bot.sandbox.client import SandboxClient  # noqa: E402
-from bot.sandbox.server import DEFAULT_TOKEN, start_sandbox  # noqa: E402
+from bot.sandbox.app import DEFAULT_TOKEN, start_sandbox  # noqa: E402
 from bot.services import Services  # noqa: E402
 from bot.telegram_io import PerChatUpdates  # noqa: E402
 

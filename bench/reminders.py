@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
 import sys
 import tempfile
 import time
@@ -31,12 +30,14 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 
 from bot.config import load_settings  # noqa: E402
-from bot.db import Database, insert_ignoring, prepare  # noqa: E402
-from bot.ledger.models import (InspectionRound, OutboxMessage, RectificationItem, Unit,  # noqa: E402
+from bot import outbox  # noqa: E402
+from bot.db import Database, prepare  # noqa: E402
+from bot.outbox import Delivery, OutboxMessage, Outcome, RenderEnv, Sender  # noqa: E402
+from bot.ledger.models import (InspectionRound, RectificationItem, Unit,  # noqa: E402
                                UnitContact)
-from bot.reminders.planner import OUTBOX_KEY, Planner  # noqa: E402
+import bot.reminders.messages  # noqa: E402,F401  (the reminders' renderer)
+from bot.reminders.planner import Planner  # noqa: E402
 from bot.reminders.policy import policies_from, timing_from  # noqa: E402
-from bot.reminders.sender import Delivery, Outcome, Sender  # noqa: E402
 
 UNITS = 1000
 
@@ -74,12 +75,10 @@ async def naive_pass(database: Database, planner: Planner, today, now) -> int:
                                             .where(items.c.status == "open")):
             for kind, offset in planner.policy.latest_due(row.deadline, today):
                 for chat in chats.get(row.unit_id, []):
-                    offered.append({"item_id": row.id, "kind": kind, "slot": f"{row.deadline}:{offset}:{chat}",
-                                    "chat_id": chat, "payload": json.dumps({"offset": offset}), "status": "pending",
-                                    "attempts": 0, "next_attempt_at": now, "created_at": now})
+                    offered.append(outbox.message_row(kind, f"{row.id}:{row.deadline}:{offset}:{chat}", chat, now,
+                                                      item_id=row.id))
         for start in range(0, len(offered), 5000):
-            await connection.execute(insert_ignoring(connection, OutboxMessage.__table__, OUTBOX_KEY),
-                                     offered[start:start + 5000])
+            await outbox.enqueue(connection, offered[start:start + 5000])
     return len(offered)
 
 
@@ -142,9 +141,9 @@ async def bench_delivery(messages: int, concurrency: int) -> tuple[str, str, str
         bot = ExtBot(DEFAULT_TOKEN, base_url=f"{running.url}/bot", rate_limiter=AIORateLimiter(max_retries=3))
         await bot.initialize()
 
-        async def deliver(chat_id, text, buttons):
+        async def deliver(chat_id, rendered):
             try:
-                await bot.send_message(chat_id, text)
+                await bot.send_message(chat_id, rendered.text)
             except RetryAfter:
                 return Delivery(Outcome.RETRY, 1, "429")
             except Forbidden:
@@ -156,8 +155,8 @@ async def bench_delivery(messages: int, concurrency: int) -> tuple[str, str, str
         async def languages(chat_ids):
             return {c: "en" for c in chat_ids}
 
-        sender = Sender(database, deliver, languages, worker="bench", supervisors=set(), zone=timezone.utc,
-                        concurrency=concurrency)
+        env = RenderEnv(load_settings(None), frozenset(), None)
+        sender = Sender(database, deliver, languages, env, worker="bench", concurrency=concurrency)
         started = time.perf_counter()
         sent = 0
         while sent < messages and time.perf_counter() - started < 600:

@@ -61,7 +61,7 @@ async def alternating_proxy(port: int, targets: list[int]) -> tuple[web.AppRunne
 @pytest.mark.skipif(not POSTGRES_URL, reason="TEST_DATABASE_URL is not set")
 async def test_two_webhook_processes_share_every_conversation(tmp_path, knowledge_cache):
     from bot.sandbox.client import SandboxClient
-    from bot.sandbox.server import start_sandbox
+    from bot.sandbox.app import start_sandbox
 
     database = Database.connect(POSTGRES_URL)
     await _empty_postgres(database)
