@@ -189,3 +189,48 @@ async def test_forged_ids_beyond_a_database_integer_are_expired_buttons(shared_b
     answers = [e.get("text") for e in events if e["type"] == "callback_answer"]
     assert answers == ["This button has expired."] * 4
     assert "storage" not in bot.log_text()
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_an_update_the_bot_cannot_parse_is_skipped_without_its_content(bot_factory, mode):
+    from tests.test_e2e_foundation import free_port
+
+    env = {}
+    if mode == "webhook":
+        port = free_port()
+        env = {"QINGFENG_TELEGRAM__MODE": "webhook", "QINGFENG_TELEGRAM__WEBHOOK__PORT": str(port),
+               "QINGFENG_TELEGRAM__WEBHOOK__URL": f"http://127.0.0.1:{port}/telegram",
+               "QINGFENG_TELEGRAM__WEBHOOK_SECRET": "e2e-secret_token"}
+    bot = await bot_factory(env=env)
+    calls = (await bot.client.stats())["calls"].get("getUpdates", 0)
+    update_id = await bot.client.inject_raw_update({"message": {
+        "message_id": "x", "date": "not-a-date", "chat": 5,
+        "from": {"id": 77123456, "first_name": "Secretname", "username": "secret_user_name"},
+        "text": "这段文字不可出现在日志里"}})
+    user = await bot.user(language_code="en")
+    assert "/topics" in text_of(await user.send("/help"))  # nobody is held up
+    await asyncio.sleep(2)
+    log = bot.log_text()
+    assert f"skipped unparseable update {update_id}" in log
+    for secret in ("Secretname", "secret_user_name", "77123456", "这段文字不可出现在日志里"):
+        assert secret not in log
+    if mode == "polling":  # the batch was acknowledged, not fetched again and again
+        assert (await bot.client.stats())["calls"].get("getUpdates", 0) - calls < 20
+
+
+async def test_notices_wait_for_a_supervisor_who_never_opened_the_bot_and_come_in_their_language(bot_factory):
+    bot = await bot_factory()
+    await bot.client.create_user(id=SUPERVISOR_ID, first_name="Supervisor", language_code="en", started=False)
+    reporter = await bot.user(language_code="zh")
+    await write_report(reporter)
+    await asyncio.sleep(3)
+    assert await bot.client.messages(SUPERVISOR_ID) == []
+    assert query(bot, "SELECT status FROM outbox WHERE kind = 'report_new'") == [("waiting",)]
+
+    supervisor = await bot.supervisor(language_code="en")
+    before = await bot.last_seq()
+    await supervisor.send("/start")
+    await asyncio.sleep(3)
+    received = text_of(await bot.collect(SUPERVISOR_ID, before))
+    assert "New report #1" in received and "waited 0 hour(s)" in received  # in English, as Telegram said
+    assert query(bot, "SELECT count(*) FROM outbox WHERE kind = 'report_new'") == [(0,)]  # erased once delivered
