@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-import warnings
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.ext import ConversationHandler
 
 from bot import outbox, preferences
 from bot.db import DatabaseUnavailable
@@ -61,11 +59,3 @@ async def reply(update: Update, text: str, keyboard: InlineKeyboardMarkup | None
 def buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
     """Rows of (label, callback_data) pairs as an inline keyboard."""
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows])
-
-
-def conversation(**options) -> ConversationHandler:
-    """A ConversationHandler whose answer is the chat's next message (per_message=False, on
-    purpose): PTB warns about that combination with button entry points; the warning is silenced."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*per_message.*")
-        return ConversationHandler(**options)
