@@ -594,7 +594,7 @@ async def submit(update: Update, context: Context) -> str:
             await _load(update, context)
         else:
             await flow.done(update, context, FEATURE)
-            await show_receipt(update, context, kept)
+            await show_receipt(update, context, kept, again=True)
         return END
     except (SQLAlchemyError, DatabaseUnavailable, OSError) as exc:
         log.warning("A report could not be submitted: %s", describe_exception(exc))
@@ -608,10 +608,13 @@ async def submit(update: Update, context: Context) -> str:
     return END
 
 
-async def show_receipt(update: Update, context: Context, kept: list[str]) -> None:
+async def show_receipt(update: Update, context: Context, kept: list[str], *, again: bool = False) -> None:
     """The receipt code(s), with the button that erases them from the bot once the reporter has them."""
     _ = context._
     code = "\n".join(kept)
+    if again:
+        await context.bot.send_message(update.effective_chat.id, _(
+            "🔁 You have not yet confirmed that you saved your receipt code, so here it is again:"))
     due = context.services.settings.reports.acknowledge_within_days
     # Sent as a message of its own, never as the answer to a pressed button: the button's own
     # handler answers it.
@@ -649,7 +652,7 @@ async def remind_receipt(update: Update, context: Context) -> None:
     except (SQLAlchemyError, DatabaseUnavailable, OSError):
         return
     if kept:
-        await show_receipt(update, context, kept)
+        await show_receipt(update, context, kept, again=True)
 
 
 async def cancel(update: Update, context: Context) -> str:
