@@ -594,7 +594,8 @@ async def submit(update: Update, context: Context) -> str:
             await _load(update, context)
         else:
             await flow.done(update, context, FEATURE)
-            await show_receipt(update, context, kept, again=True)
+            if not getattr(context, "receipt_shown", False):  # group -1 may have shown it for this update
+                await show_receipt(update, context, kept, again=True)
         return END
     except (SQLAlchemyError, DatabaseUnavailable, OSError) as exc:
         log.warning("A report could not be submitted: %s", describe_exception(exc))
@@ -653,6 +654,7 @@ async def remind_receipt(update: Update, context: Context) -> None:
         return
     if kept:
         await show_receipt(update, context, kept, again=True)
+        context.receipt_shown = True
 
 
 async def cancel(update: Update, context: Context) -> str:
