@@ -117,26 +117,27 @@ def knows_year(year: int) -> bool:
     return True
 
 
-def _warn_unknown(year: int) -> bool:
-    if year in _warned_years:
+def _warn_unknown(*years: int) -> bool:
+    """One warning naming the years not warned about yet; False when there were none."""
+    fresh = sorted(set(years) - _warned_years)
+    if not fresh:
         return False
-    _warned_years.add(year)
-    log.warning("The holiday calendar (chinese-calendar %s) does not know %d: its statutory holidays and "
-                "make-up working days (调休) are not counted, working days are the office week plus "
-                "calendar.extra_holidays / calendar.extra_working_days. Update the package "
-                "(pip install -U chinese-calendar) or list the year's days in config.yaml.",
-                getattr(chinese_calendar, "__version__", "?"), year)
+    _warned_years.update(fresh)
+    log.warning("The holiday calendar (chinese-calendar %s) does not know %s: statutory holidays and "
+                "make-up working days (调休) are not counted there; working days are the office week "
+                "(reminders.working_days) plus calendar.extra_working_days, minus calendar.extra_holidays. "
+                "Update the package (pip install -U chinese-calendar) or list the days in config.yaml.",
+                getattr(chinese_calendar, "__version__", "?"), ", ".join(str(year) for year in fresh))
     return True
 
 
 def warn_if_unknown(calendar: WorkCalendar, today: date) -> list[int]:
-    """At start: one warning for each of the current and the coming year that the statutory
-    calendar does not know. Returns those years (none when `calendar.statutory` is off)."""
+    """At start: one warning when the statutory calendar does not know the current or the coming
+    year. Returns those years (none when `calendar.statutory` is off)."""
     if not calendar.statutory:
         return []
     missing = [year for year in (today.year, today.year + 1) if not knows_year(year)]
-    for year in missing:
-        _warn_unknown(year)
+    _warn_unknown(*missing)
     return missing
 
 
