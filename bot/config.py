@@ -9,13 +9,13 @@ config names: a secret written into the committed YAML file is refused.
 from __future__ import annotations
 
 import os
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 ENV_PREFIX = "QINGFENG_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -157,8 +157,8 @@ class ReportSettings(Section):
     description_max_chars: int = Field(3000, ge=10, le=20000)
     max_attachments: int = Field(5, ge=0, le=20)
     max_attachment_mb: int = Field(10, ge=1, le=50)
-    acknowledge_within_days: int = Field(7, ge=1)
-    answer_within_days: int = Field(90, ge=1)
+    acknowledge_within_days: int = Field(5, ge=1)  # working days (bot/workdays.py)
+    answer_within_days: int = Field(15, ge=1)  # working days
     retention_days: int = Field(365, ge=1)
     code_attempts: int = Field(5, ge=1)
     code_window_minutes: int = Field(10, ge=1)
@@ -199,6 +199,27 @@ class ReminderSettings(ReminderPolicy):
         return _split_commas(value)
 
 
+class CalendarSettings(Section):
+    """Working days (bot/workdays.py): China's statutory holidays and make-up days, and these."""
+
+    statutory: bool = True  # count statutory holidays and make-up working days (chinese-calendar)
+    extra_holidays: list[date] = []  # local days off besides the statutory ones
+    extra_working_days: list[date] = []  # days worked besides the office week and the make-up days
+
+    @field_validator("extra_holidays", "extra_working_days", mode="before")
+    @classmethod
+    def _day_list(cls, value: Any) -> Any:
+        return _split_commas(value)
+
+    @model_validator(mode="after")
+    def _not_both(self) -> "CalendarSettings":
+        both = set(self.extra_holidays) & set(self.extra_working_days)
+        if both:
+            raise ValueError("listed both as extra holiday and extra working day: "
+                             + ", ".join(day.isoformat() for day in sorted(both)))
+        return self
+
+
 class DigestSettings(Section):
     weekday: int = Field(1, ge=1, le=7)
     at: time = time(9, 0)
@@ -219,6 +240,7 @@ class Settings(Section):
     knowledge: KnowledgeSettings = KnowledgeSettings()
     reports: ReportSettings = ReportSettings()
     reminders: ReminderSettings = ReminderSettings()
+    calendar: CalendarSettings = CalendarSettings()
     ledger: LedgerSettings = LedgerSettings()
 
     # Where relative paths are resolved: the directory of the config file.

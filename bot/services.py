@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
-from bot import charts, db, preferences
+from bot import charts, db, preferences, workdays
 from bot.pending import PendingInputs
 from bot.config import Settings
 from bot.crypto import Crypto, load_or_create_local_key
@@ -59,6 +60,8 @@ class Services:
         services = cls(settings=settings, database=database, crypto=crypto, knowledge=knowledge, reports=reports,
                        ledger=ledger, reminders=ReminderService(settings, database, crypto, ledger),
                        pending=PendingInputs(database, crypto))
+        # One warning when the holiday calendar does not know this year or the next.
+        workdays.warn_if_unknown(workdays.calendar_from(settings), datetime.now(settings.zone).date())
         await asyncio.to_thread(charts.check_fonts)  # the CJK font for charts, or one warning that there is none
         log.info("Services ready (database %s)", db.safe_url(settings.database_url))
         return services

@@ -83,3 +83,11 @@ def test_missing_secret_file_is_explained(tmp_path):
 def test_unknown_timezone_refused():
     with pytest.raises(ConfigError, match="bot.timezone"):
         load_settings(environ={"QINGFENG_BOT__TIMEZONE": "Mars/Olympus"})
+
+
+def test_committed_config_lists_the_models_defaults():
+    """config.yaml documents every default; it must not drift from the model's (e.g. calendar:)."""
+    from bot.config import Settings
+
+    assert load_settings(environ={}).model_dump() == Settings().model_dump()
+    assert Settings().calendar.model_dump() == {"statutory": True, "extra_holidays": [], "extra_working_days": []}

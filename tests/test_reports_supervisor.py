@@ -244,7 +244,10 @@ async def deadline_rows(service):
 
 
 async def test_deadline_reminders_are_planned_once_and_escalated_to_everyone(service):
-    ack_days = service.settings.reports.acknowledge_within_days
+    # The deadline is counted in working days (bot/workdays.py); reminders count calendar days to it.
+    submitted_on = NOW.astimezone(service.settings.zone).date()
+    ack_days = (service.calendar.add_working_days(submitted_on, service.settings.reports.acknowledge_within_days)
+                - submitted_on).days
     report_id = await submit(service, category="inaction")
     near = NOW + timedelta(days=ack_days - 1)
     await deadlines.plan(service, now=near)

@@ -2,16 +2,18 @@
 
 A deadline has slots, each a (kind, offset in days from the deadline): "before" at -7, -3, -1;
 "due" on the day; "overdue" every N days after it; "escalation" once, M days after. A reminder
-is planned on its slot's day and sent at `send_at` local time, moved to the next working day,
-and held until quiet hours end. After downtime only the latest missed slot is sent: one
+is planned on its slot's day and sent at `send_at` local time, moved to the next working day
+(statutory holidays skipped, make-up working days (调休) used: `bot.workdays`), and held until quiet hours end. After downtime only the latest missed slot is sent: one
 reminder that says where things stand, not a burst of stale ones.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
+
+from bot.workdays import WorkCalendar, calendar_from
 
 BEFORE, DUE, OVERDUE, ESCALATION = "before", "due", "overdue", "escalation"
 HORIZON_DAYS = 3660  # no item stays overdue for ten years; bounds the slot search
@@ -68,13 +70,23 @@ class Timing:
     quiet_start: time = time(22, 0)
     quiet_end: time = time(8, 0)
     working_days: frozenset[int] = frozenset({1, 2, 3, 4, 5})
+    # The holidays and make-up days; None: the weekdays above only (no holidays).
+    calendar: WorkCalendar | None = field(default=None, compare=False)
+
+    def is_working_day(self, day: date) -> bool:
+        if self.calendar is not None:
+            return self.calendar.is_working_day(day)
+        return day.isoweekday() in self.working_days or not self.working_days
 
     def send_time(self, day: date) -> datetime:
         """`send_at` on `day`, or on the next working day, outside quiet hours; in UTC."""
-        for _ in range(14):
-            if day.isoweekday() in self.working_days or not self.working_days:
-                break
-            day += timedelta(days=1)
+        if self.calendar is not None:
+            day = self.calendar.next_working_day(day)
+        else:
+            for _ in range(14):
+                if self.is_working_day(day):
+                    break
+                day += timedelta(days=1)
         moment = datetime.combine(day, self.send_at, tzinfo=self.zone)
         return self.outside_quiet_hours(moment).astimezone(timezone.utc)
 
@@ -112,4 +124,4 @@ def policies_from(settings) -> tuple[Policy, dict[str, Policy]]:
 def timing_from(settings) -> Timing:
     reminders = settings.reminders
     return Timing(settings.zone, reminders.send_at, reminders.quiet_hours.start, reminders.quiet_hours.end,
-                  frozenset(reminders.working_days))
+                  frozenset(reminders.working_days), calendar_from(settings))

@@ -1,7 +1,8 @@
 """Deadlines of reports: remind supervisors before each one, escalate when one is missed.
 
 A report must be acknowledged within `reports.acknowledge_within_days` and answered (closed)
-within `reports.answer_within_days`. The reminder days come from the `reminders` section
+within `reports.answer_within_days`, both working days (`bot.workdays`: statutory holidays and
+make-up working days counted; the due dates are set at submission). The reminder days come from the `reminders` section
 (`before_days`, `on_the_day`, `overdue_every_days`), and the days and hours are worked out by
 the reminder engine that serves rectification items (`bot.reminders.policy`: the same slots, the
 same catching up after downtime, the same working days and quiet hours). `plan` writes what is
@@ -42,7 +43,8 @@ def stage_for(due: date, today: date, policy: ReminderPolicy | Policy) -> str | 
 
 
 def sending_time(settings: Settings, now: datetime) -> bool:
-    """Reminders go out on working days, from `reminders.send_at`, outside quiet hours."""
+    """Reminders go out on working days (holidays skipped, 调休 days used), from `reminders.send_at`,
+    outside quiet hours."""
     timing = timing_from(settings)
     today = now.astimezone(settings.zone).date()
     return timing.send_time(today) <= now and timing.outside_quiet_hours(now) == now

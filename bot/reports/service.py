@@ -27,6 +27,7 @@ from bot import outbox
 from bot.db import Database
 from bot.reports import codes
 from bot.reports.files import CleanFile, FileRefused
+from bot.workdays import WorkCalendar, calendar_from
 from bot.reports.models import (Report, ReportAttachment, ReportCodeAttempt, ReportDraft, ReportDraftFile,
                                 ReportReceipt,
                                 ReportEvent)
@@ -183,6 +184,14 @@ class ReportService:
     database: Database
     crypto: Crypto
     _dummy_hash: str | None = field(default=None, repr=False)
+    _calendar: WorkCalendar | None = field(default=None, repr=False)
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        """Working days (config `calendar`): report deadlines are counted in them."""
+        if self._calendar is None:
+            self._calendar = calendar_from(self.settings)
+        return self._calendar
 
     # ---- sealing ----------------------------------------------------------------------------
     def _seal(self, value: object) -> bytes:
@@ -288,8 +297,9 @@ class ReportService:
             report = Report(
                 locator=codes.locator(self.crypto, code), code_hash=code_hash, category=draft.category,
                 status=Status.NEW, submitted_at=submitted_at,
-                acknowledge_due=day + timedelta(days=limits.acknowledge_within_days),
-                answer_due=day + timedelta(days=limits.answer_within_days),
+                # Working days, as in the 2020 rules (检举控告工作规则): holidays and 调休 counted.
+                acknowledge_due=self.calendar.add_working_days(day, limits.acknowledge_within_days),
+                answer_due=self.calendar.add_working_days(day, limits.answer_within_days),
                 content_token=self._seal({"unit": draft.unit, "when": draft.when, "description": draft.description}),
             )
             session.add(report)

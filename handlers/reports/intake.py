@@ -624,7 +624,7 @@ async def show_receipt(update: Update, context: Context, kept: list[str], *, aga
         "Your receipt code:\n<code>{code}</code>\n\n"
         "Write it down or keep it somewhere safe <b>now</b>: it is the only way back to your report. With it, "
         "/status shows what became of the report and the supervisors' questions, and lets you answer. "
-        "Check back within {days} days: by then the report should have been acknowledged. "
+        "Check back within {days} working days: by then the report should have been acknowledged. "
         "Anyone who has the code can read the answers: do not share it.\n\n"
         "Until you press the button below, I keep the code (encrypted) for at most 24 hours and show it again "
         "when you next write; then it is erased and cannot be recovered.", code=code, days=due),
