@@ -283,3 +283,66 @@ def test_a_big_but_fair_image_is_still_taken():
     clean = files.sanitise(picture.getvalue(), "image/jpeg", max_mb=20)
     assert clean.kind == "image" and clean.cleaned == ("location",)
     assert Image.open(io.BytesIO(clean.data)).size == (4000, 3000)
+
+
+# ---- what the reporter is told -----------------------------------------------------------------
+
+def fake_context(language: str):
+    from types import SimpleNamespace
+
+    from bot.i18n import translator
+    reports = SimpleNamespace(max_attachment_mb=20, max_attachments=5)
+    return SimpleNamespace(_=translator(language), services=SimpleNamespace(settings=SimpleNamespace(reports=reports)))
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_every_refusal_has_its_own_polite_reason(language):
+    from handlers.reports.intake import refusal_text
+    reasons = ("type", "old_office", "size", "bomb", "count", "broken")
+    texts = {reason: refusal_text(fake_context(language), reason) for reason in reasons}
+    assert len(set(texts.values())) == len(reasons)
+    if language == "zh":
+        english = {reason: refusal_text(fake_context("en"), reason) for reason in reasons}
+        assert all(texts[r] != english[r] for r in reasons)
+    assert "docx" in texts["old_office"] and "PDF" in texts["bomb"]
+
+
+def test_the_reporter_is_told_what_was_and_was_not_removed():
+    from handlers.reports.intake import CLEANED_LABELS, KEPT_LABELS, cleaning_text
+    assert set(CLEANED_LABELS) == set(files.CLEANED) and set(KEPT_LABELS) == set(files.KEPT)
+    clean = files.sanitise(docx(), DOCX, max_mb=10)
+    text = cleaning_text(fake_context("en"), clean)
+    assert text.startswith("Removed from this file:")
+    assert "tracked changes" in text and "comments" in text and "custom properties" in text
+    assert "Not removed, please check:" in text and "written in the text itself" in text
+    zh = cleaning_text(fake_context("zh"), clean)
+    assert "修订作者" in zh and "未删除" in zh
+    plain = files.sanitise("只是文字".encode(), "text/plain", max_mb=10)
+    assert cleaning_text(fake_context("en"), plain).startswith("No hidden data")
+
+
+async def test_the_type_is_found_from_the_name_and_old_office_refused_before_downloading():
+    from types import SimpleNamespace
+
+    from handlers.reports.intake import fetch_clean_file
+    downloads = []
+
+    def message(name, mime="application/octet-stream"):
+        async def get_file():
+            downloads.append(name)
+            async def download_as_bytearray():
+                return bytearray(docx())
+            return SimpleNamespace(download_as_bytearray=download_as_bytearray)
+        return SimpleNamespace(photo=None, document=SimpleNamespace(
+            mime_type=mime, file_name=name, file_size=1000, get_file=get_file))
+
+    clean = await fetch_clean_file(message("举报材料.DOCX"), fake_context("zh"))
+    assert clean.extension == "docx" and "revisions" in clean.cleaned
+    for name, mime in (("old.doc", "application/octet-stream"), ("old.xls", "application/vnd.ms-excel")):
+        with pytest.raises(FileRefused) as refused:
+            await fetch_clean_file(message(name, mime), fake_context("zh"))
+        assert refused.value.reason == "old_office"
+    with pytest.raises(FileRefused) as refused:
+        await fetch_clean_file(message("song.mp3", "audio/mpeg"), fake_context("zh"))
+    assert refused.value.reason == "type"
+    assert downloads == ["举报材料.DOCX"]
