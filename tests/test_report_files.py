@@ -346,3 +346,72 @@ async def test_the_type_is_found_from_the_name_and_old_office_refused_before_dow
         await fetch_clean_file(message("song.mp3", "audio/mpeg"), fake_context("zh"))
     assert refused.value.reason == "type"
     assert downloads == ["举报材料.DOCX"]
+
+
+def jpeg_with_gps() -> bytes:
+    picture = Image.new("RGB", (40, 30), "red")
+    exif = Image.Exif()
+    exif[0x013B] = "Zhang Wei"  # Artist
+    exif[0x8825] = {1: "N", 2: (39.0, 54.0, 27.0)}  # GPS
+    out = io.BytesIO()
+    picture.save(out, "JPEG", exif=exif.tobytes(), comment=b"zhangwei")
+    return out.getvalue()
+
+
+def test_pictures_inside_documents_lose_their_exif_and_local_paths_their_folders():
+    photo = jpeg_with_gps()
+    assert b"Zhang Wei" in photo and Image.open(io.BytesIO(photo)).getexif()
+    original = zipped({
+        "word/document.xml": f"<w:document {W}/>",
+        "word/media/image1.jpeg": photo,
+        "word/_rels/settings.xml.rels": HEAD + (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+            'attachedTemplate" Target="file:///C:\\Users\\zhangwei\\AppData\\Roaming\\Microsoft\\Templates\\'
+            'Normal.dotm" TargetMode="External"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/'
+            'officeDocument/2006/relationships/hyperlink" Target="https://example.org/a" TargetMode="External"/>'
+            '</Relationships>'),
+    })
+    clean = files.sanitise(original, DOCX, max_mb=10)
+    assert_no_name(every_part(clean.data))
+    with zipfile.ZipFile(io.BytesIO(clean.data)) as z:
+        picture = Image.open(io.BytesIO(z.read("word/media/image1.jpeg")))
+        picture.load()
+        assert picture.size == (40, 30) and not picture.getexif()
+        rels = z.read("word/_rels/settings.xml.rels")
+    assert b'Target="Normal.dotm"' in rels and b"https://example.org/a" in rels
+    assert {"picture_location", "folder"} <= set(clean.cleaned)
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    image = pikepdf.Stream(pdf, photo)
+    image.Type, image.Subtype, image.Filter = pikepdf.Name.XObject, pikepdf.Name.Image, pikepdf.Name.DCTDecode
+    image.Width, image.Height, image.BitsPerComponent, image.ColorSpace = 40, 30, 8, pikepdf.Name.DeviceRGB
+    pdf.pages[0].Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=pdf.make_indirect(image)))
+    raw = io.BytesIO()
+    pdf.save(raw)
+    clean = files.sanitise(raw.getvalue(), "application/pdf", max_mb=10)
+    assert_no_name(clean.data)
+    assert "picture_location" in clean.cleaned
+    with pikepdf.open(io.BytesIO(clean.data)) as result:
+        kept = result.pages[0].Resources.XObject.Im0.read_raw_bytes()
+    assert Image.open(io.BytesIO(kept)).size == (40, 30)
+
+
+def test_damaged_pictures_inside_documents_pass_as_they_are():
+    for data in (b"\xff\xd8\xff\xe1\x00", b"\x89PNG\r\n\x1a\n\x00\x00\xff\xffIHDR", b"GIF89a"):
+        assert files.strip_picture_metadata(data) == data
+
+
+def test_a_png_inside_a_document_loses_its_text_and_exif_chunks():
+    from PIL import PngImagePlugin
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", "Zhang Wei")
+    info.add_itxt("Comment", "张伟", zip=True)
+    out = io.BytesIO()
+    Image.new("RGB", (20, 10), "blue").save(out, "PNG", pnginfo=info)
+    stripped = files.strip_picture_metadata(out.getvalue())
+    assert b"Zhang Wei" not in stripped and b"iTXt" not in stripped
+    picture = Image.open(io.BytesIO(stripped))
+    picture.load()
+    assert picture.size == (20, 10) and not picture.text

@@ -4,14 +4,16 @@ Images are decoded and re-encoded from their pixels alone, so EXIF (GPS position
 time), XMP and comments are gone; the orientation is applied first. Office Open XML (docx, xlsx,
 pptx) and OpenDocument (odt, ods, odp) files lose every author name they keep outside the text:
 the document properties (author, last editor, company, manager), custom properties, comment
-authors and initials, the people lists of comments, tracked-change authors and times, and
-Excel's saved folder path. PDFs lose their Info dictionary, every XMP metadata stream and the
-authors of their annotations. Old binary Office files (.doc, .xls) cannot be cleaned and are
+authors and initials, the people lists of comments, tracked-change authors and times, folder
+paths on the author's computer (Excel's saved folder, templates and linked files), and the EXIF
+(GPS), XMP and text of the JPEG and PNG pictures inside them. PDFs lose their Info dictionary,
+every XMP metadata stream, the authors of their annotations and the EXIF of their JPEG images. Old binary Office files (.doc, .xls) cannot be cleaned and are
 refused. Original file names are never kept (they often hold a name or the exact time a photo was
 taken). Voice, video and audio are refused: a voice identifies a person.
 
 What was cleaned is told to the reporter (`CleanFile.cleaned`), and so is what stays
-(`CleanFile.kept`): the text itself, pictures and files embedded in a document.
+(`CleanFile.kept`): names in the text itself or shown in pictures, and files embedded in a
+document (not cleaned).
 
 Zip-based files and images are checked before anything is unpacked or decoded: the sizes the zip
 declares (which zipfile enforces while reading), the number of entries, the compression ratio,
@@ -62,7 +64,8 @@ _BY_EXTENSION = {ext: mime for mime, (ext, _magic) in DOCUMENT_TYPES.items()} | 
     ext: mime for mime, ext in IMAGE_FORMATS.values()}
 
 # What `CleanFile.cleaned` and `CleanFile.kept` may hold (the intake words each for the reporter).
-CLEANED = ("location", "properties", "custom", "comment_authors", "revisions", "folder", "pdf_info", "xmp",
+CLEANED = ("location", "properties", "custom", "comment_authors", "revisions", "folder", "picture_location",
+           "pdf_info", "xmp",
            "annotation_authors")
 KEPT = ("text", "embedded")
 
@@ -197,7 +200,8 @@ _DATE_ATTRIBUTES = {"date", "dateUtc", "dt"}
 # Elements whose text is a person: xl/comments*.xml <author>, ODF dc:creator and friends.
 _PERSON_ELEMENTS = {"author": "comment_authors", "creator": "comment_authors", "initial-creator": "properties",
                     "printed-by": "properties", "creator-initials": "comment_authors"}
-_CANDIDATE = re.compile(rb"author|creator|initials|userid|username|providerid|displayname|abspath|printed-by",
+_CANDIDATE = re.compile(rb"author|creator|initials|userid|username|providerid|displayname|abspath|printed-by"
+                        rb"|targetmode",
                         re.IGNORECASE)
 _EMBEDDED = re.compile(r"(^|/)(embeddings|Object \d+|ObjectReplacements)/", re.IGNORECASE)
 
@@ -238,6 +242,11 @@ def _clean_package(data: bytes) -> tuple[bytes, tuple[str, ...], tuple[str, ...]
                     cleaned.add(what)
                 elif item.filename.endswith((".xml", ".rels")) and _CANDIDATE.search(content):
                     content = _scrub_xml(content, cleaned)
+                elif item.filename.lower().endswith((".jpg", ".jpeg", ".png")):
+                    stripped = strip_picture_metadata(content)
+                    if stripped != content:
+                        content = stripped
+                        cleaned.add("picture_location")
                 info = zipfile.ZipInfo(item.filename, date_time=(1980, 1, 1, 0, 0, 0))
                 # OpenDocument's "mimetype" must stay first and stored
                 info.compress_type = zipfile.ZIP_STORED if item.compress_type == zipfile.ZIP_STORED else zipfile.ZIP_DEFLATED
@@ -251,6 +260,7 @@ def _clean_package(data: bytes) -> tuple[bytes, tuple[str, ...], tuple[str, ...]
 _PARSER = dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_blank_text=False)
 
 
+_LOCAL_PATH = re.compile(r"file:|[a-zA-Z]:[\\/]|\\\\|/", re.IGNORECASE)
 _COMMENT_TAGS = {"comment", "cmAuthor", "author", "person", "presenceInfo", "annotation"}
 
 
@@ -275,6 +285,13 @@ def _scrub_xml(content: bytes, cleaned: set[str]) -> bytes:
         if not isinstance(element.tag, str):
             continue  # comments, processing instructions
         tag = _local(element.tag)
+        if tag == "Relationship" and element.get("TargetMode") == "External" and _LOCAL_PATH.match(
+                element.get("Target", "")):
+            # a template or linked file on the author's computer: file:///C:\Users\name\…\Normal.dotm
+            element.set("Target", re.split(r"[\\/]", element.get("Target"))[-1])
+            cleaned.add("folder")
+            changed = True
+            continue
         if tag == "absPath":  # Excel's x15ac:absPath: the folder the file was saved in (C:\Users\name\…)
             element.getparent().remove(element)
             cleaned.add("folder")
@@ -303,6 +320,61 @@ def _scrub_xml(content: bytes, cleaned: set[str]) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
+# ---- pictures inside documents: metadata dropped without decoding the pixels ------------------------
+
+_JPEG_DROPPED = {0xE1, 0xE2, 0xE3, 0xE4, 0xE5, 0xE6, 0xE7, 0xE8, 0xE9, 0xEA, 0xEB, 0xEC, 0xED, 0xEF, 0xFE}
+_PNG_DROPPED = {b"eXIf", b"tEXt", b"zTXt", b"iTXt", b"tIME", b"iCCP"}
+
+
+def strip_picture_metadata(data: bytes) -> bytes:
+    """A JPEG without its APP1–APP15 segments but APP14 (EXIF, XMP, IPTC, ICC…) and comments, or a PNG without
+    its EXIF, text, time and profile chunks; anything else (or a damaged picture) as it came."""
+    try:
+        if data.startswith(b"\xff\xd8"):
+            return _strip_jpeg(data)
+        if data.startswith(b"\x89PNG\r\n\x1a\n"):
+            return _strip_png(data)
+    except (IndexError, ValueError):
+        pass
+    return data
+
+
+def _strip_jpeg(data: bytes) -> bytes:
+    out = [data[:2]]
+    at = 2
+    while at + 4 <= len(data):
+        if data[at] != 0xFF:
+            raise ValueError("not a marker")
+        marker = data[at + 1]
+        if marker == 0xDA:  # start of scan: the pixels follow, no more metadata segments to drop
+            out.append(data[at:])
+            return b"".join(out)
+        length = int.from_bytes(data[at + 2:at + 4], "big")
+        if length < 2 or at + 2 + length > len(data):
+            raise ValueError("bad length")
+        if marker not in _JPEG_DROPPED:
+            out.append(data[at:at + 2 + length])
+        at += 2 + length
+    raise ValueError("no scan")
+
+
+def _strip_png(data: bytes) -> bytes:
+    out = [data[:8]]
+    at = 8
+    while at + 12 <= len(data):
+        length = int.from_bytes(data[at:at + 4], "big")
+        kind = data[at + 4:at + 8]
+        end = at + 12 + length
+        if end > len(data):
+            raise ValueError("bad length")
+        if kind not in _PNG_DROPPED:
+            out.append(data[at:end])
+        at = end
+        if kind == b"IEND":
+            return b"".join(out)
+    raise ValueError("no end")
+
+
 # ---- PDF -------------------------------------------------------------------------------------------
 
 def _clean_pdf(data: bytes) -> tuple[bytes, tuple[str, ...], tuple[str, ...]]:
@@ -325,6 +397,13 @@ def _clean_pdf(data: bytes) -> tuple[bytes, tuple[str, ...], tuple[str, ...]]:
                 if pikepdf.Name.PieceInfo in obj:  # private data of the application that wrote the file
                     del obj[pikepdf.Name.PieceInfo]
                     cleaned.add("properties")
+                if (isinstance(obj, pikepdf.Stream) and obj.get(pikepdf.Name.Filter) == pikepdf.Name.DCTDecode
+                        and obj.get(pikepdf.Name.Subtype) == pikepdf.Name.Image):
+                    raw = obj.read_raw_bytes()  # a JPEG as it is: EXIF (GPS) included
+                    stripped = strip_picture_metadata(raw)
+                    if stripped != raw:
+                        obj.write(stripped, filter=pikepdf.Name.DCTDecode, decode_parms=obj.get(pikepdf.Name.DecodeParms))
+                        cleaned.add("picture_location")
                 if pikepdf.Name.EmbeddedFiles in obj or obj.get(pikepdf.Name.Type) == pikepdf.Name.Filespec:
                     kept.add("embedded")
             for page in pdf.pages:
