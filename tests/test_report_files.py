@@ -415,3 +415,10 @@ def test_a_png_inside_a_document_loses_its_text_and_exif_chunks():
     picture = Image.open(io.BytesIO(stripped))
     picture.load()
     assert picture.size == (20, 10) and not picture.text
+
+
+def test_an_xml_part_too_big_to_rewrite_in_memory_is_refused(monkeypatch):
+    monkeypatch.setattr(files, "MAX_XML_PARSED", 500)
+    with pytest.raises(FileRefused) as refused:
+        files.sanitise(docx(), DOCX, max_mb=10)
+    assert refused.value.reason == "bomb"

@@ -39,6 +39,7 @@ MAX_UNPACKED_BYTES = 50 * 1024 * 1024  # all entries of a zip-based document tog
 MAX_ENTRIES = 2_000
 MAX_RATIO = 200  # uncompressed / compressed size of one entry bigger than RATIO_FLOOR
 RATIO_FLOOR = 1024 * 1024
+MAX_XML_PARSED = 10 * 1024 * 1024  # an XML part to rewrite: its tree takes ~11 times its size in memory
 
 IMAGE_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 _ZIP = b"PK\x03\x04"
@@ -241,6 +242,8 @@ def _clean_package(data: bytes) -> tuple[bytes, tuple[str, ...], tuple[str, ...]
                     content, what = _EMPTY_PARTS[item.filename]
                     cleaned.add(what)
                 elif item.filename.endswith((".xml", ".rels")) and _CANDIDATE.search(content):
+                    if len(content) > MAX_XML_PARSED:
+                        raise FileRefused("bomb")
                     content = _scrub_xml(content, cleaned)
                 elif item.filename.lower().endswith((".jpg", ".jpeg", ".png")):
                     stripped = strip_picture_metadata(content)
