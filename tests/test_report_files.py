@@ -92,6 +92,13 @@ def xlsx() -> bytes:
             '<ThreadedComments xmlns="http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments">'
             '<threadedComment ref="A1" dT="2024-05-01T10:32:00.00" personId="{1}" id="{2}"><text>check</text>'
             '</threadedComment></ThreadedComments>'),
+        "xl/revisions/userNames.xml": HEAD + (
+            '<users xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1">'
+            '<userInfo guid="{3}" name="张伟" id="1" dateTime="2024-05-01T10:32:00"/></users>'),
+        "xl/revisions/revisionHeaders.xml": HEAD + (
+            '<headers xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" guid="{4}">'
+            '<header guid="{5}" dateTime="2024-05-01T10:32:00" maxSheetId="2" userName="Zhang Wei" r:id="rId1" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"/></headers>'),
         "xl/persons/person.xml": HEAD + (
             '<personList xmlns="http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments">'
             '<person displayName="Zhang Wei" id="{1}" userId="zhangwei@example.org" providerId="AD"/></personList>'),
@@ -162,7 +169,7 @@ def test_an_xlsx_loses_every_author_name_and_still_opens():
     assert_no_name(every_part(clean.data))
     book = openpyxl.load_workbook(io.BytesIO(clean.data))
     assert book.active["A1"].value == "the figures"
-    assert set(clean.cleaned) >= {"properties", "custom", "comment_authors", "folder"}
+    assert set(clean.cleaned) >= {"properties", "custom", "comment_authors", "folder", "revisions"}
 
 
 def test_pptx_and_odt_lose_their_authors():

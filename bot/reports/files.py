@@ -196,13 +196,13 @@ _EMPTY_PARTS = {
 # Attributes (by local name) that hold a person, blanked (never removed: some are required); the
 # elements they name a person on (None: any element).
 _PERSON_ATTRIBUTES = {"author": None, "initials": None, "userId": None, "providerId": None, "userName": None,
-                      "displayName": {"person"}, "name": {"cmAuthor", "author"}}
+                      "displayName": {"person"}, "name": {"cmAuthor", "author", "userInfo"}}
 _DATE_ATTRIBUTES = {"date", "dateUtc", "dt"}
 # Elements whose text is a person: xl/comments*.xml <author>, ODF dc:creator and friends.
 _PERSON_ELEMENTS = {"author": "comment_authors", "creator": "comment_authors", "initial-creator": "properties",
                     "printed-by": "properties", "creator-initials": "comment_authors"}
 _CANDIDATE = re.compile(rb"author|creator|initials|userid|username|providerid|displayname|abspath|printed-by"
-                        rb"|targetmode",
+                        rb"|targetmode|userinfo|cmauthor",
                         re.IGNORECASE)
 _EMBEDDED = re.compile(r"(^|/)(embeddings|Object \d+|ObjectReplacements)/", re.IGNORECASE)
 
