@@ -242,7 +242,7 @@ def test_too_many_entries_or_a_high_ratio_is_a_bomb():
     assert refused.value.reason == "bomb"
 
 
-BOMBS = textwrap.dedent("""
+BOMBS = textwrap.dedent(r"""
     import io, resource, sys, zipfile, zlib
     from PIL import Image
     from bot.reports import files
@@ -258,15 +258,35 @@ BOMBS = textwrap.dedent("""
                 part.write(chunk)
         del chunk
     docx = docx.getvalue()
+    # a PDF whose object stream inflates to 1 GiB: qpdf inflates object streams to read their objects
+    stream = zlib.compressobj(9)
+    packed = stream.compress(b"2 0 << /A 1 >>") + b"".join(stream.compress(chunk) for chunk in [bytes(16 << 20)] * 64)
+    packed += stream.flush()
+    pdf, offsets = io.BytesIO(), {}
+    pdf.write(b"%PDF-1.5\n")
+    def obj(number, content):
+        offsets[number] = pdf.tell()
+        pdf.write(b"%d 0 obj\n" % number + content + b"\nendobj\n")
+    obj(1, b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n" % len(packed) + packed
+        + b"\nendstream")
+    obj(3, b"<< /Type /Catalog /Pages 4 0 R /X 2 0 R >>")
+    obj(4, b"<< /Type /Pages /Kids [] /Count 0 >>")
+    xref = pdf.tell()
+    row = lambda kind, a, b: bytes([kind]) + a.to_bytes(4, "big") + b.to_bytes(2, "big")
+    rows = (row(0, 0, 65535) + row(1, offsets[1], 0) + row(2, 1, 0) + row(1, offsets[3], 0) + row(1, offsets[4], 0)
+            + row(1, xref, 0))
+    pdf.write(b"5 0 obj\n<< /Type /XRef /Size 6 /W [1 4 2] /Root 3 0 R /Length %d >>\nstream\n" % len(rows) + rows
+              + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref)
+    pdf = pdf.getvalue()
     png = io.BytesIO()
     Image.new("1", (7000, 7000)).save(png, "PNG")
     png = png.getvalue()
     print(len(docx), len(png), file=sys.stderr)
-    assert len(docx) < 2 * 1024 * 1024 and len(png) < 200 * 1024
+    assert len(docx) < 2 * 1024 * 1024 and len(pdf) < 2 * 1024 * 1024 and len(png) < 200 * 1024
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     reasons = []
     for data, mime in ((docx, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-                       (png, "image/png"), (png, "image/jpeg")):
+                       (pdf, "application/pdf"), (png, "image/png"), (png, "image/jpeg")):
         try:
             files.sanitise(data, mime, max_mb=20)
         except FileRefused as refused:
@@ -280,8 +300,8 @@ def test_bombs_are_refused_without_the_memory_they_ask_for():
     result = subprocess.run([sys.executable, "-c", BOMBS], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     reasons, growth_mib = result.stdout.rsplit(" ", 1)
-    assert reasons == "['bomb', 'bomb', 'bomb']"
-    assert int(growth_mib) < 400  # ru_maxrss is in KiB on Linux
+    assert reasons == "['bomb', 'bomb', 'bomb', 'bomb']"
+    assert int(growth_mib) < 400  # ru_maxrss is in KiB on Linux (the PDF's child process is capped apart)
 
 
 def test_a_big_but_fair_image_is_still_taken():

@@ -17,7 +17,9 @@ document (not cleaned).
 
 Zip-based files and images are checked before anything is unpacked or decoded: the sizes the zip
 declares (which zipfile enforces while reading), the number of entries, the compression ratio,
-and the pixel count of an image (decompression bombs: FileRefused("bomb")).
+and the pixel count of an image (decompression bombs: FileRefused("bomb")); an XML part is rewritten
+only up to MAX_XML_PARSED. PDFs are cleaned in a child process (bot.reports.pdf_clean) whose address
+space is capped, as qpdf inflates object streams to read them.
 """
 
 from __future__ import annotations
@@ -380,46 +382,31 @@ def _strip_png(data: bytes) -> bytes:
 
 # ---- PDF -------------------------------------------------------------------------------------------
 
-def _clean_pdf(data: bytes) -> tuple[bytes, tuple[str, ...], tuple[str, ...]]:
-    """The PDF without its Info dictionary, XMP streams and annotation authors; streams are not decoded."""
-    import pikepdf
+MAX_PDF_MEMORY = 640 * 1024 * 1024  # address space of the process that opens a PDF
+PDF_SECONDS = 60
 
-    cleaned: set[str] = set()
-    kept: set[str] = set()
+
+def _clean_pdf(data: bytes) -> tuple[bytes, tuple[str, ...], tuple[str, ...]]:
+    """The PDF cleaned in a child process with its memory capped: qpdf inflates object streams to read
+    them, and a 1 MB PDF can ask for gigabytes (FileRefused("bomb"), the bot's memory untouched)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])  # where the bot package is, installed or not
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))}
     try:
-        with pikepdf.open(io.BytesIO(data)) as pdf:
-            if len(pdf.docinfo.keys()):
-                cleaned.add("pdf_info")
-            del pdf.docinfo
-            for obj in pdf.objects:
-                if not isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
-                    continue
-                if pikepdf.Name.Metadata in obj:
-                    del obj[pikepdf.Name.Metadata]
-                    cleaned.add("xmp")
-                if pikepdf.Name.PieceInfo in obj:  # private data of the application that wrote the file
-                    del obj[pikepdf.Name.PieceInfo]
-                    cleaned.add("properties")
-                if (isinstance(obj, pikepdf.Stream) and obj.get(pikepdf.Name.Filter) == pikepdf.Name.DCTDecode
-                        and obj.get(pikepdf.Name.Subtype) == pikepdf.Name.Image):
-                    raw = obj.read_raw_bytes()  # a JPEG as it is: EXIF (GPS) included
-                    stripped = strip_picture_metadata(raw)
-                    if stripped != raw:
-                        obj.write(stripped, filter=pikepdf.Name.DCTDecode, decode_parms=obj.get(pikepdf.Name.DecodeParms))
-                        cleaned.add("picture_location")
-                if pikepdf.Name.EmbeddedFiles in obj or obj.get(pikepdf.Name.Type) == pikepdf.Name.Filespec:
-                    kept.add("embedded")
-            for page in pdf.pages:
-                for annotation in page.obj.get(pikepdf.Name.Annots, None) or []:
-                    if (isinstance(annotation, pikepdf.Dictionary) and pikepdf.Name.T in annotation
-                            and annotation.get(pikepdf.Name.Subtype) != pikepdf.Name.Widget):
-                        del annotation[pikepdf.Name.T]  # a comment's author (a form field's /T is its name)
-                        cleaned.add("annotation_authors")
-            out = io.BytesIO()
-            pdf.save(out, stream_decode_level=pikepdf.StreamDecodeLevel.none, fix_metadata_version=False,
-                     deterministic_id=True)
-    except pikepdf.PasswordError:
-        raise FileRefused("broken") from None
-    except (pikepdf.PdfError, OSError, ValueError, RuntimeError):
-        raise FileRefused("broken") from None
-    return out.getvalue(), tuple(c for c in CLEANED if c in cleaned), tuple(k for k in KEPT if k in kept)
+        done = subprocess.run([sys.executable, "-m", "bot.reports.pdf_clean", str(MAX_PDF_MEMORY)], input=data,
+                              capture_output=True, timeout=PDF_SECONDS, check=False, env=env)
+    except subprocess.TimeoutExpired:
+        raise FileRefused("bomb") from None
+    if done.returncode == 2:
+        raise FileRefused("broken")
+    if done.returncode != 0:
+        raise FileRefused("bomb")  # out of memory (or killed)
+    head, _, cleaned_pdf = done.stdout.partition(b"\n")
+    found = json.loads(head)
+    return (cleaned_pdf, tuple(c for c in CLEANED if c in found["cleaned"]),
+            tuple(k for k in KEPT if k in found["kept"]))
