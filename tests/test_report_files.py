@@ -449,3 +449,17 @@ def test_an_xml_part_too_big_to_rewrite_in_memory_is_refused(monkeypatch):
     with pytest.raises(FileRefused) as refused:
         files.sanitise(docx(), DOCX, max_mb=10)
     assert refused.value.reason == "bomb"
+
+
+def test_a_zip_that_lies_about_its_sizes_is_not_unpacked_beyond_them():
+    honest = zipped({"word/document.xml": b"<a>" + bytes(2 << 20) + b"</a>"})
+    with zipfile.ZipFile(io.BytesIO(honest)) as z:
+        declared = z.getinfo("word/document.xml").file_size
+    # the central directory (the last record of the file) says 1,000 bytes instead
+    at = honest.rindex(b"PK\x01\x02")
+    forged = honest[:at + 24] + (1000).to_bytes(4, "little") + honest[at + 28:]
+    with zipfile.ZipFile(io.BytesIO(forged)) as z:
+        assert z.getinfo("word/document.xml").file_size == 1000 != declared
+    with pytest.raises(FileRefused) as refused:
+        files.sanitise(forged, DOCX, max_mb=10)
+    assert refused.value.reason in ("broken", "bomb")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -384,6 +385,7 @@ def _strip_png(data: bytes) -> bytes:
 
 MAX_PDF_MEMORY = 640 * 1024 * 1024  # address space of the process that opens a PDF
 PDF_SECONDS = 60
+_ONE_PDF_AT_A_TIME = threading.BoundedSemaphore(1)  # so that two PDFs never take twice MAX_PDF_MEMORY
 
 
 def _clean_pdf(data: bytes) -> tuple[bytes, tuple[str, ...], tuple[str, ...]]:
@@ -398,8 +400,9 @@ def _clean_pdf(data: bytes) -> tuple[bytes, tuple[str, ...], tuple[str, ...]]:
     root = str(Path(__file__).resolve().parents[2])  # where the bot package is, installed or not
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))}
     try:
-        done = subprocess.run([sys.executable, "-m", "bot.reports.pdf_clean", str(MAX_PDF_MEMORY)], input=data,
-                              capture_output=True, timeout=PDF_SECONDS, check=False, env=env)
+        with _ONE_PDF_AT_A_TIME:
+            done = subprocess.run([sys.executable, "-m", "bot.reports.pdf_clean", str(MAX_PDF_MEMORY)], input=data,
+                                  capture_output=True, timeout=PDF_SECONDS, check=False, env=env)
     except subprocess.TimeoutExpired:
         raise FileRefused("bomb") from None
     if done.returncode == 2:
