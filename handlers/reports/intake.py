@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-import mimetypes
 import re
 import unicodedata
 from datetime import datetime, timezone
@@ -147,10 +146,9 @@ async def fetch_clean_file(message: Message, context: Context) -> CleanFile:
     elif message.document is not None:
         document = message.document
         mime = (document.mime_type or "").lower()
-        if not files.accepts(mime):
-            mime = (mimetypes.guess_type(document.file_name or "")[0] or "").lower()
-        if not files.accepts(mime):
-            raise FileRefused("type")
+        if not files.accepts(mime) and mime not in files.OLD_OFFICE_TYPES:
+            mime = files.mime_for_name(document.file_name) or mime
+        files.check_type(mime)  # before downloading: old .doc/.xls and unknown types are refused
         files.check_size(document.file_size, max_mb)
         source = document
     else:
@@ -169,8 +167,45 @@ def refusal_text(context: Context, reason: str) -> str:
         return _("That is the limit of {count} files; this one was not added.", count=limits.max_attachments)
     if reason == "broken":
         return _("I could not read this file; it may be damaged. Please try another file or format.")
+    if reason == "bomb":
+        return _("I can't take this file: unpacked, it would be far bigger than it looks (too many pixels, "
+                 "parts or megabytes). Please send a smaller picture, or the document saved again or as a PDF.")
+    if reason == "old_office":
+        return _("Old Word, Excel and PowerPoint files (.doc, .xls, .ppt) can carry the author's name in places "
+                 "I cannot clean, so I don't take them. Please save the file as .docx, .xlsx, .pptx or PDF, "
+                 "or send a screenshot.")
     return _("I can't take this kind of file. Please send photos, or documents of these types: {types}.",
              types=", ".join(files.ACCEPTED_EXTENSIONS))
+
+
+CLEANED_LABELS = {
+    "location": N_("location, camera and time data"),
+    "properties": N_("the author, last editor and company in the document's properties"),
+    "custom": N_("the document's custom properties"),
+    "comment_authors": N_("the names and initials of the authors of comments"),
+    "revisions": N_("the names of the authors of tracked changes, and when they made them"),
+    "folder": N_("folder paths on the author's computer (they often hold a user name)"),
+    "picture_location": N_("location and camera data of the pictures inside the document"),
+    "pdf_info": N_("the PDF's document information (author, creator, dates)"),
+    "xmp": N_("the PDF's XMP metadata"),
+    "annotation_authors": N_("the authors of comments in the PDF"),
+}
+KEPT_LABELS = {
+    "text": N_("names written in the text itself, in headers and footers or in pictures"),
+    "embedded": N_("files embedded in the document: they are not cleaned"),
+}
+
+
+def cleaning_text(context: Context, clean: CleanFile) -> str:
+    """What was removed from a file, and what may still name someone (plain text, one item a line)."""
+    _ = context._
+    if clean.cleaned:
+        text = _("Removed from this file:") + "".join(f"\n• {_(CLEANED_LABELS[item])}" for item in clean.cleaned)
+    else:
+        text = _("No hidden data that names a person was found in this file.")
+    if clean.kept:
+        text += "\n" + _("Not removed, please check:") + "".join(f"\n• {_(KEPT_LABELS[item])}" for item in clean.kept)
+    return text
 
 
 async def refuse_media(update: Update, context: Context) -> None:
@@ -277,9 +312,11 @@ async def _ask_files(update: Update, context: Context, draft: Draft | None) -> N
         "notice or of a work-group message. Send them now, or press Continue.",
         count=limits.max_attachments, mb=limits.max_attachment_mb)
     text += "\n\n" + _(
-        "Location and camera data are removed from images. Documents (PDF, Word, Excel) may carry the author's "
-        "name in their properties: it is removed from Word and Excel files, but not from PDF or old .doc/.xls "
-        "files. Check them before sending.")
+        "Location and camera data are removed from images. From Word, Excel, PowerPoint, OpenDocument and PDF "
+        "files I remove the names kept outside the text: the document's properties, the authors of comments and "
+        "of tracked changes, and PDF metadata. Names written in the text itself, in pictures or in files embedded "
+        "in a document stay: check them before sending. Old .doc/.xls/.ppt files are not taken. After each file "
+        "I tell you what was removed.")
     if count:
         text += "\n\n" + _("Files added so far: {count}", count=count)
     rows = [[(_("Continue →"), "rp:more")]]
@@ -472,11 +509,12 @@ async def type_description(update: Update, context: Context) -> str | int:
 
 # ---- attachments ---------------------------------------------------------------------------------
 
-async def _add_file(update: Update, context: Context) -> int | None:
-    """Download, clean and add the file to the draft; the number of files, or None (the reporter was told)."""
+async def _add_file(update: Update, context: Context) -> tuple[int, CleanFile] | None:
+    """Download, clean and add the file to the draft; the number of files and the file, or None (the reporter
+    was told)."""
     try:
         clean = await fetch_clean_file(update.effective_message, context)
-        return await reports_of(context).add_draft_file(chat_id=update.effective_chat.id, file=clean)
+        return await reports_of(context).add_draft_file(chat_id=update.effective_chat.id, file=clean), clean
     except FileRefused as refused:
         await update.effective_message.reply_text(refusal_text(context, refused.reason))
     except NoDraft:
@@ -490,21 +528,25 @@ async def _add_file(update: Update, context: Context) -> int | None:
 
 async def receive_file(update: Update, context: Context) -> str:
     """A photo or document at the attachments step."""
-    count = await _add_file(update, context)
-    if count is not None:
+    added = await _add_file(update, context)
+    if added is not None:
         _ = context._
+        count, clean = added
         await say(update, context, _("File {count} of at most {max} added. Send more, or press Continue.",
-                              count=count, max=context.services.settings.reports.max_attachments),
+                              count=count, max=context.services.settings.reports.max_attachments)
+                  + "\n\n" + html.escape(cleaning_text(context, clean)),
                     buttons([[(_("Continue →"), "rp:more")], _cancel_row(context)]))
     return FILES
 
 
 async def receive_early_file(update: Update, context: Context) -> None:
     """A photo or document before the attachments step: kept with the draft all the same."""
-    count = await _add_file(update, context)
-    if count is not None:
+    added = await _add_file(update, context)
+    if added is not None:
+        count, clean = added
         await update.effective_message.reply_text(context._(
-            "File {count} added; it will be sent with the report. Please answer the question above.", count=count))
+            "File {count} added; it will be sent with the report. Please answer the question above.", count=count)
+            + "\n\n" + cleaning_text(context, clean))
 
 
 async def files_done(update: Update, context: Context) -> str | int:

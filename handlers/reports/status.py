@@ -35,8 +35,8 @@ from handlers import flow
 from handlers.common import buttons
 from handlers.context import Context
 from handlers.reports.intake import (REFUSED_MEDIA, category_label, private_entry_points, fetch_clean_file,
-                                     is_private, normalise_choice, pick, refusal_text, refuse_media, reports_of, say,
-                                     send_deep_link, utc_now)
+                                     cleaning_text, is_private, normalise_choice, pick, refusal_text, refuse_media,
+                                     reports_of, say, send_deep_link, utc_now)
 
 FEATURE = "status"
 CODE, VIEW = "code", "view"
@@ -292,7 +292,7 @@ async def send_file(update: Update, context: Context) -> str | int:
         await say(update, context, _("This report is finished; it can no longer be answered."))
         return END
     await say(update, context, _("✅ File added to your report ({count} files now). The supervisors will see it.",
-                          count=count), _view_keyboard(context))
+                          count=count) + "\n\n" + html.escape(cleaning_text(context, clean)), _view_keyboard(context))
     return VIEW
 
 
