@@ -21,21 +21,30 @@ from typing import Any, Iterable
 
 import yaml
 
-# canonical field -> accepted headers (compared after `_header_key`)
+# THE header vocabulary: canonical field -> accepted headers (compared after `_header_key`). The
+# template (`qingfeng ledger template`) prints this table; nothing else lists header names.
 FIELDS: dict[str, tuple[str, ...]] = {
     "external_id": ("编号", "问题编号", "序号", "external id", "external_id", "id", "no", "number"),
     "round": ("巡视轮次", "巡察轮次", "轮次", "巡视巡察轮次", "round", "inspection round"),
-    "problem": ("问题", "问题描述", "问题内容", "存在问题", "problem", "description", "problem description"),
-    "unit": ("责任单位", "单位", "整改单位", "unit", "responsible unit"),
-    "owner": ("责任人", "整改责任人", "owner", "responsible person", "person"),
-    "deadline": ("整改时限", "完成时限", "整改期限", "时限", "deadline", "due", "due date"),
+    "problem": ("问题", "问题描述", "存在问题", "反馈问题", "问题表现", "具体问题", "问题内容",
+                "problem", "description", "problem description"),
+    "unit": ("责任单位", "牵头单位", "整改单位", "责任部门", "单位", "unit", "responsible unit", "lead unit"),
+    "co_units": ("配合单位", "协办单位", "co-units", "co units", "supporting units"),
+    "owner": ("责任人", "具体责任人", "整改责任人", "owner", "responsible person", "person"),
+    "leader": ("责任领导", "分管领导", "leader", "responsible leader"),
+    "deadline": ("整改时限", "完成时限", "整改期限", "完成时间", "时限", "deadline", "due", "due date"),
+    "plan": ("整改措施", "整改目标", "整改举措", "整改方案", "措施", "plan", "measures", "rectification plan"),
+    "category": ("问题类别", "问题类型", "category"),
+    "progress": ("完成情况", "整改进展", "整改情况", "progress"),
+    "status": ("整改状态", "状态", "status"),
+    "note": ("备注", "note", "notes"),
     "severity": ("严重程度", "问题等级", "等级", "severity", "level"),
-    "plan": ("整改措施", "整改方案", "措施", "plan", "measures", "rectification plan"),
 }
 REQUIRED = ("external_id", "problem", "unit", "deadline")
 # the headers the template and the export use
-HEADERS_ZH = {"external_id": "编号", "round": "巡视轮次", "problem": "问题描述", "unit": "责任单位",
-              "owner": "责任人", "deadline": "整改时限", "severity": "严重程度", "plan": "整改措施"}
+HEADERS_ZH = {name: aliases[0] for name, aliases in FIELDS.items()}
+HEADERS_ZH["problem"] = "问题描述"
+TEMPLATE_FIELDS = ("external_id", "round", "problem", "unit", "owner", "deadline", "severity", "plan")
 SEVERITY_WORDS = {
     "low": ("low", "minor", "轻微", "较轻", "低"),
     "normal": ("normal", "medium", "ordinary", "一般", "普通", "中"),
@@ -76,6 +85,9 @@ class SourceRow:
     number: int
     values: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)  # YAML: each mapping's own keys
+    extra: dict[str, str] = field(default_factory=dict)    # columns outside the vocabulary, kept as written
+    sheet: str = ""
+    key_prefix: str = ""   # "形式主义问题/" when several sheets of one file are read: ids restart per sheet
 
 
 @dataclass
@@ -84,6 +96,15 @@ class Table:
     rows: list[SourceRow]
     ignored_headers: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # file-level: missing columns
+    extra_headers: list[str] = field(default_factory=list)  # unknown columns, kept with each item
+    title: str = ""               # the title row (县委第二轮巡察反馈问题整改台账)
+    round_label: str = ""         # the round the title names (县委第二轮巡察), "" if none
+    filing_unit: str = ""
+    filing_date: date | None = None
+    sheets_read: list[str] = field(default_factory=list)
+    sheets_skipped: dict[str, str] = field(default_factory=dict)  # sheet -> why
+    skipped_rows: list[tuple[int, str]] = field(default_factory=list)  # (row, what: title/filing/footnote/...)
+    header_rows: list[int] = field(default_factory=list)
 
     def column(self, name: str) -> str:
         return self.headers.get(name, HEADERS_ZH[name])
@@ -107,84 +128,205 @@ class ParsedItem:
 # ---- reading ---------------------------------------------------------------------------------
 
 def read_table(path: Path) -> Table:
-    """Read a ledger file by its extension: .xlsx, .csv or .yaml/.yml."""
+    """Read a ledger file: .xlsx, .xls, .et, .ods (python-calamine), .csv or .yaml/.yml."""
     suffix = path.suffix.lower()
     if not path.is_file():
         raise LedgerFileError(f"{path}: no such file")
-    if suffix == ".xlsx":
-        return _table(_xlsx_rows(path))
+    if suffix in SPREADSHEET_SUFFIXES:
+        return _sheets_table(_workbook_sheets(path))
     if suffix == ".csv":
-        return _table(_csv_rows(path.read_bytes()))
+        return _sheets_table([Sheet("", _csv_rows(path.read_bytes()), merges=[])])
     if suffix in (".yaml", ".yml"):
         return _yaml_table(path)
-    raise LedgerFileError(f"{path}: unknown file type {suffix or '(none)'}; use .xlsx, .csv or .yaml")
+    raise LedgerFileError(f"{path}: unknown file type {suffix or '(none)'}; use .xlsx, .xls, .et, .ods, .csv or .yaml")
 
 
-def _xlsx_rows(path: Path) -> Iterable[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et", ".ods")
+HEADER_SEARCH_ROWS = 10       # the header is looked for in this many rows of each sheet
+FOOTNOTE = re.compile(r"^\s*(注|说明|备注|填表人|审核人|制表人|联系人|联系电话|负责人)\s*[:：]")
+SECTION = re.compile(r"^\s*[一二三四五六七八九十]+\s*[、.．]")
+ROUND_IN_TITLE = re.compile(r"^(.*?第\s*([一二三四五六七八九十百\d]+)\s*轮\s*(?:巡视|巡察)?)")
+FILING_DATE = re.compile(r"填报(?:日期|时间)\s*[:：]?\s*(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
+FILING_UNIT = re.compile(r"填报单位\s*[:：]\s*([^\s\u3000填]+)")
+
+
+@dataclass
+class Sheet:
+    name: str
+    rows: list[list[Any]]
+    merges: list[tuple[int, int, int, int]] | None  # (row0, col0, row1, col1), 0-based inclusive; None: unknown
+
+
+def _workbook_sheets(path: Path) -> list[Sheet]:
+    from python_calamine import CalamineWorkbook
 
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise LedgerFileError(f"{path}: not a readable XLSX file ({exc})") from None
-    try:
-        sheet = workbook.worksheets[0]
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, list(row)
-    finally:
-        workbook.close()
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types per format
+        raise LedgerFileError(f"{path}: not a readable spreadsheet ({exc})") from None
+    sheets = []
+    for name in workbook.sheet_names:
+        sheet = workbook.get_sheet_by_name(name)
+        rows = [list(row) for row in sheet.to_python(skip_empty_area=False)]
+        merges = getattr(sheet, "merged_cell_ranges", None)
+        sheets.append(Sheet(name, rows, None if merges is None else
+                            [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in merges]))
+    return sheets
 
 
-def _csv_rows(data: bytes) -> Iterable[tuple[int, list[Any]]]:
-    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK
+def _csv_rows(data: bytes) -> list[list[Any]]:
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel/WPS in China save CSV as GBK; GB18030 is its superset
         try:
             text = data.decode(encoding)
             break
         except UnicodeDecodeError:
             continue
     else:
-        raise LedgerFileError("the CSV file is neither UTF-8 nor GBK text")
+        raise LedgerFileError("the CSV file is neither UTF-8 nor GBK/GB18030 text: save it again as CSV (UTF-8)")
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    for number, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
-        yield number, row
+    return [row for row in csv.reader(io.StringIO(text), dialect)]
 
 
 def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _table(rows: Iterable[tuple[int, list[Any]]]) -> Table:
-    header_row: list[Any] | None = None
-    header_number = 0
+def _fill_merges(sheet: Sheet) -> list[list[Any]]:
+    """Every cell of a merged range takes the value of its top-left cell."""
+    rows = [list(r) for r in sheet.rows]
+    for r0, c0, r1, c1 in sheet.merges or ():
+        if r0 >= len(rows) or c0 >= len(rows[r0]):
+            continue
+        value = rows[r0][c0]
+        for r in range(r0, min(r1, len(rows) - 1) + 1):
+            row = rows[r]
+            row.extend([None] * (c1 + 1 - len(row)))
+            for c in range(c0, c1 + 1):
+                row[c] = value
+    return rows
+
+
+def _known(cell: Any) -> str | None:
+    return None if _is_blank(cell) else _HEADER_INDEX.get(_header_key(cell))
+
+
+def _header_score(cells: list[Any]) -> int:
+    return len({name for name in map(_known, cells) if name})
+
+
+def _first_text(cells: list[Any]) -> str:
+    return next((str(c).strip() for c in cells if not _is_blank(c)), "")
+
+
+def _sheets_table(sheets: list[Sheet]) -> Table:
     table = Table(headers={}, rows=[])
-    positions: dict[int, str] = {}
-    for number, cells in rows:
-        if not cells or all(_is_blank(c) for c in cells):
+    found = []
+    for sheet in sheets:
+        rows = _fill_merges(sheet)
+        if not any(not _is_blank(c) for row in rows for c in row):
+            table.sheets_skipped[sheet.name] = "empty sheet"
             continue
-        if isinstance(cells[0], str) and cells[0].lstrip().startswith("#"):
+        header_at = next((i for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]) if _header_score(row) >= 3), None)
+        if header_at is None:
+            table.sheets_skipped[sheet.name] = "no ledger header (问题 / 责任单位 / 整改时限 …) in its first rows"
             continue
-        if header_row is None:
-            header_row, header_number = cells, number
-            for position, header in enumerate(cells):
-                if _is_blank(header):
-                    continue
-                name = _HEADER_INDEX.get(_header_key(header))
-                if name is None or name in table.headers:
-                    table.ignored_headers.append(str(header).strip())
-                    continue
-                table.headers[name] = str(header).strip()
-                positions[position] = name
-            continue
-        values = {name: cells[position] if position < len(cells) else None for position, name in positions.items()}
-        table.rows.append(SourceRow(number, values))
-    if header_row is None:
-        raise LedgerFileError("the file is empty: expected a header row and item rows")
-    _check_headers(table, header_number)
+        found.append((sheet, rows, header_at))
+    if not found:
+        if len(sheets) == 1 and sheets[0].name == "":
+            raise LedgerFileError(
+                "no header row found in the first 10 rows: the header must name the columns, e.g. "
+                + " / ".join(HEADERS_ZH[n] for n in REQUIRED))
+        raise LedgerFileError("no sheet has a ledger header ("
+                              + "; ".join(f"{n}: {why}" for n, why in table.sheets_skipped.items()) + ")")
+    several = len(found) > 1
+    for sheet, rows, header_at in found:
+        _read_sheet(table, sheet, rows, header_at, prefix=f"{sheet.name}/" if several else "")
+    _check_headers(table, table.header_rows[0] if table.header_rows else 0)
     return table
+
+
+def _read_sheet(table: Table, sheet: Sheet, rows: list[list[Any]], header_at: int, prefix: str) -> None:
+    table.sheets_read.append(sheet.name)
+    for index in range(header_at):  # title, subtitle and 填报 rows
+        text = " ".join(str(c).strip() for c in dict.fromkeys(rows[index]) if not _is_blank(c))
+        if not text:
+            continue
+        if "填报" in text:
+            table.skipped_rows.append((index + 1, "filing"))
+            match = FILING_DATE.search(text)
+            if match and table.filing_date is None:
+                try:
+                    table.filing_date = date(int(match[1]), int(match[2]), int(match[3]))
+                except ValueError:
+                    pass
+            unit = FILING_UNIT.search(text)
+            if unit and not table.filing_unit:
+                table.filing_unit = unit[1]
+        else:
+            table.skipped_rows.append((index + 1, "title"))
+            if not table.title:
+                table.title = text
+                match = ROUND_IN_TITLE.match(text)
+                table.round_label = re.sub(r"\s+", "", match[1]) if match else ""
+    header = rows[header_at]
+    names = [_known(c) for c in header]
+    first_data = header_at + 1
+    table.header_rows.append(header_at + 1)
+    if first_data < len(rows):  # a two-row header: 责任分工 over 责任领导 / 责任单位 / 责任人
+        below = rows[first_data]
+        if any(_known(c) for c in below) and all(
+                _is_blank(c) or _known(c) or (i < len(header) and c == header[i]) for i, c in enumerate(below)):
+            names = [_known(c) or (names[i] if i < len(names) else None) if not _is_blank(c)
+                     else (names[i] if i < len(names) else None) for i, c in enumerate(below)]
+            header = [c if _known(c) else (header[i] if i < len(header) else c) for i, c in enumerate(below)]
+            table.header_rows.append(first_data + 1)
+            first_data += 1
+    positions: dict[int, str] = {}
+    extras: dict[int, str] = {}
+    for position, (cell, name) in enumerate(zip(header, names)):
+        if _is_blank(cell):
+            continue
+        written = str(cell).strip()
+        if name is None:
+            extras[position] = written
+            if written not in table.extra_headers:
+                table.extra_headers.append(written)
+        elif name in positions.values():
+            table.ignored_headers.append(written)
+        else:
+            positions[position] = name
+            table.headers.setdefault(name, written)
+    id_position = next((p for p, n in positions.items() if n == "external_id"), None)
+    fill_down = sheet.merges is None and sheet.name != ""  # .ods: calamine gives no merged ranges
+    previous: dict[str, Any] = {}
+    for index in range(first_data, len(rows)):
+        cells = rows[index]
+        number = index + 1
+        text = _first_text(cells)
+        if not text:
+            continue
+        if FOOTNOTE.match(text) or text.startswith("#"):
+            table.skipped_rows.append((number, "footnote"))
+            continue
+        filled = [p for p, c in enumerate(cells) if not _is_blank(c)]
+        if len({str(cells[p]).strip() for p in filled}) == 1 and len(filled) > 1 or (
+                len(filled) == 1 and SECTION.match(text)):
+            table.skipped_rows.append((number, "section"))  # 一、形式主义方面 merged across the table
+            continue
+        if filled == [id_position]:
+            table.skipped_rows.append((number, "numbered but empty"))
+            continue
+        values = {name: cells[p] if p < len(cells) else None for p, name in positions.items()}
+        if fill_down:
+            for name in ("category", "leader", "unit", "owner"):
+                if name in values and _is_blank(values[name]) and not _is_blank(previous.get(name)):
+                    values[name] = previous[name]
+            previous = values
+        extra = {h: _text(cells[p]) for p, h in extras.items() if p < len(cells) and not _is_blank(cells[p])}
+        table.rows.append(SourceRow(number, values, extra=extra, sheet=sheet.name, key_prefix=prefix))
 
 
 def _yaml_table(path: Path) -> Table:
@@ -368,7 +510,7 @@ def template_rows(today: date) -> list[dict[str, Any]]:
 
 
 def write_template(path: Path, fmt: str, today: date) -> None:
-    fields = list(HEADERS_ZH)
+    fields = list(TEMPLATE_FIELDS)
     examples = template_rows(today)
     if fmt == "csv":
         buffer = io.StringIO()
