@@ -47,7 +47,7 @@ async def items(ledger) -> dict[str, int]:
     result = await ledger.import_table(table(("A-1", "甲局问题一", "甲局", "2026-12-31"),
                                              ("A-2", "甲局问题二", "甲局", "2026-06-10"),
                                              ("B-1", "乙局问题一", "乙局", "2026-12-31"),
-                                             ("B-2", "乙局问题二", "乙局", "2026-07-01")))
+                                             ("B-2", "乙局问题二", "乙局", "2026-07-01")), default_round="第一轮")
     assert result.applied, result.problems
     ids = {}
     for unit, chat in (("甲局", CHAT_A), ("乙局", CHAT_B)):

@@ -64,7 +64,7 @@ def import_ledger(
         fail(str(exc), 2)
         return
     options = dict(dry_run=dry_run, skip_invalid=skip_invalid, create_units=create_units,
-                   default_round=round_name or importer.DEFAULT_ROUND)
+                   default_round=round_name or None)
     show_bar = not dry_run and len(table.rows) >= PROGRESS_FROM_ROWS
 
     async def work(ledger: LedgerService) -> ImportResult:
@@ -92,7 +92,7 @@ def _print_result(result: ImportResult, *, dry_run: bool, skip_invalid: bool) ->
     verb = "would be" if dry_run else "were"
     if dry_run or len(result.created) + len(result.updated) <= 50:
         for item in result.created:
-            typer.echo(f"+ row {item.row}: {item.external_id} ({item.unit}, deadline {item.deadline.isoformat()})")
+            typer.echo(f"+ row {item.row}: {item.external_id} ({item.unit}, deadline {_understood(item)})")
         for item, changes in result.updated:
             described = "; ".join(f"{name} {_short(old)} → {_short(new)}" for name, (old, new) in changes.items())
             typer.echo(f"~ row {item.row}: {item.external_id}: {described}")
@@ -108,6 +108,14 @@ def _print_result(result: ImportResult, *, dry_run: bool, skip_invalid: bool) ->
     if blocked:
         typer.secho(f"{len(result.problems)} problem(s): an import would import nothing until they are fixed "
                     f"(or with --skip-invalid).", fg=typer.colors.RED, err=True)
+
+
+def _understood(item) -> str:
+    """The deadline as understood: "12月底 → 2026-12-31", "立行立改 → 2026-12-08 (immediate)"."""
+    meant = "standing, no final deadline" if item.deadline is None else item.deadline.isoformat()
+    if item.deadline_kind == "immediate":
+        meant += " (immediate)"
+    return f"{item.deadline_raw} → {meant}" if item.deadline_raw and item.deadline_raw != meant else meant
 
 
 def _short(value: str, limit: int = 40) -> str:

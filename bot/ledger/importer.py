@@ -51,7 +51,6 @@ SEVERITY_WORDS = {
     "high": ("high", "serious", "severe", "严重", "较重", "重大", "高"),
 }
 SEVERITY_ZH = {"low": "较轻", "normal": "一般", "high": "严重"}
-DEFAULT_ROUND = "default"
 MAX_PROBLEM = 4000
 MAX_SHORT = 200
 
@@ -112,7 +111,8 @@ class Table:
 
 @dataclass(frozen=True)
 class ParsedItem:
-    """A valid row, ready to be compared with the ledger."""
+    """A valid row, ready to be compared with the ledger. `present` names the fields the file has a
+    column for: a re-import leaves the others as they were."""
 
     row: int
     external_id: str
@@ -121,8 +121,19 @@ class ParsedItem:
     unit: str
     owner: str
     severity: str
-    deadline: date
+    deadline: date | None
     plan: str
+    deadline_kind: str = "date"        # date, immediate, standing
+    deadline_raw: str = ""
+    co_units: tuple[str, ...] = ()
+    leader: str = ""
+    category: str = ""
+    progress: str = ""
+    note: str = ""
+    status: str = "open"               # open, in_progress, closed
+    extra: dict[str, str] = field(default_factory=dict)
+    present: frozenset[str] = frozenset()
+    sheet: str = ""
 
 
 # ---- reading ---------------------------------------------------------------------------------
@@ -229,7 +240,7 @@ def _sheets_table(sheets: list[Sheet]) -> Table:
         if not any(not _is_blank(c) for row in rows for c in row):
             table.sheets_skipped[sheet.name] = "empty sheet"
             continue
-        header_at = next((i for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]) if _header_score(row) >= 3), None)
+        header_at = next((i for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]) if _header_score(row) >= 2), None)
         if header_at is None:
             table.sheets_skipped[sheet.name] = "no ledger header (问题 / 责任单位 / 整改时限 …) in its first rows"
             continue
@@ -365,8 +376,9 @@ def _yaml_table(path: Path) -> Table:
 def _check_headers(table: Table, header_row: int) -> None:
     for name in REQUIRED:
         if name not in table.headers:
-            accepted = " / ".join(FIELDS[name][:3])
-            table.problems.append(Problem(header_row, HEADERS_ZH[name], f"required column is missing (header {accepted})"))
+            accepted = " / ".join(a for a in FIELDS[name] if not a.isascii())
+            table.problems.append(Problem(header_row, HEADERS_ZH[name],
+                                          f"the header has no such column: name it {accepted}"))
 
 
 # ---- checking --------------------------------------------------------------------------------
@@ -374,19 +386,77 @@ def _check_headers(table: Table, header_row: int) -> None:
 _DATE_PATTERNS = (
     re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"),
     re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})"),
-    re.compile(r"(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日"),
+    re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?"),
     re.compile(r"(\d{4})\.(\d{1,2})\.(\d{1,2})"),
 )
+_YEAR_MONTH = re.compile(r"(\d{4})(?:年|[-/.])(\d{1,2})月?(?:底|末)?")
+_YEAR_END = re.compile(r"(\d{4})年(?:底|末)")
+_MONTH_DAY = re.compile(r"(\d{1,2})月(\d{1,2})日")
+_MONTH_END = re.compile(r"(\d{1,2})月(?:底|末|份)?")
+IMMEDIATE_WORDS = ("立行立改", "立即整改", "即知即改")
+STANDING_WORDS = ("长期坚持", "持续推进", "常态化", "长期", "持续整改", "常态长效")
+EXCEL_EPOCH = date(1899, 12, 30)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A deadline as understood: kind "date" (a day), "immediate" (立行立改: a day N working days after
+    the import) or "standing" (长期坚持 …: no final day, never overdue)."""
+
+    kind: str
+    day: date | None
+
+    def describe(self) -> str:
+        return {"immediate": f"立行立改 ({self.day.isoformat() if self.day else ''})",
+                "standing": "长期坚持 (standing)"}.get(self.kind, self.day.isoformat() if self.day else "")
+
+
+def _month_end(year: int, month: int) -> date:
+    from calendar import monthrange
+
+    return date(year, month, monthrange(year, month)[1])
+
+
+def _next_on_or_after(reference: date, make) -> date:
+    """The first of make(year), make(year + 1) on or after the reference date."""
+    day = make(reference.year)
+    return day if day >= reference else make(reference.year + 1)
+
+
+def working_days_after(start: date, days: int) -> date:
+    """`days` working days after `start`: China's official calendar (chinese_calendar) where it knows the
+    year, Monday to Friday otherwise."""
+    from datetime import timedelta
+
+    try:
+        import chinese_calendar
+    except ImportError:  # pragma: no cover - a declared dependency
+        chinese_calendar = None
+    day = start
+    while days > 0:
+        day += timedelta(days=1)
+        try:
+            working = chinese_calendar.is_workday(day) if chinese_calendar else day.weekday() < 5
+        except NotImplementedError:
+            working = day.weekday() < 5
+        days -= working
+    return day
 
 
 def parse_date(value: Any) -> date | None:
-    """2026-12-31, 2026/12/31, 2026年12月31日 (or a spreadsheet date); None if it is none of them."""
+    """A full date: 2026-12-31, 2026/12/31, 2026.12.31, 2026年12月31日, "2026/12/31 0:00", an Excel serial
+    number (46387) or a spreadsheet date cell; None if it is none of them (or no such day)."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    text = str(value).strip()
-    text = re.sub(r"[ T]00:00(:00)?$", "", text)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _serial(value)
+    text = re.sub(r"[ T]+\d{1,2}:\d{2}(:\d{2})?$", "", str(value).strip())  # "2026/12/31 0:00" (WPS)
+    text = re.sub(r"\s+", "", text)
+    text = re.sub(r"[前止]$", "", text)
+    if re.fullmatch(r"\d{5}(\.0+)?", text):
+        return _serial(float(text))
     for pattern in _DATE_PATTERNS:
         match = pattern.fullmatch(text)
         if match:
@@ -395,6 +465,67 @@ def parse_date(value: Any) -> date | None:
             except ValueError:
                 return None
     return None
+
+
+def _serial(number: float) -> date | None:
+    from datetime import timedelta
+
+    if not 20000 <= number <= 80000:  # 1954 … 2119: anything else is not a deadline
+        return None
+    return EXCEL_EPOCH + timedelta(days=int(number))
+
+
+def parse_deadline(value: Any, *, reference: date, imported: date, immediate_days: int = 5) -> Deadline | None:
+    """Every spelling offices use (see the module's docstring); None when it cannot be read."""
+    day = parse_date(value)
+    if day is not None:
+        return Deadline("date", day)
+    text = re.sub(r"\s+", "", str(value))
+    if any(word in text for word in IMMEDIATE_WORDS):
+        return Deadline("immediate", working_days_after(imported, immediate_days))
+    if any(word in text for word in STANDING_WORDS):
+        return Deadline("standing", None)
+    text = re.sub(r"(之)?[前止]$", "", text)
+    try:
+        if match := _YEAR_END.fullmatch(text):
+            return Deadline("date", date(int(match[1]), 12, 31))
+        if match := _YEAR_MONTH.fullmatch(text):
+            return Deadline("date", _month_end(int(match[1]), int(match[2])))
+        if text in ("年底", "年末", "今年底", "本年底"):
+            return Deadline("date", _next_on_or_after(reference, lambda y: date(y, 12, 31)))
+        if match := _MONTH_DAY.fullmatch(text):
+            month, day_ = int(match[1]), int(match[2])
+            date(2024, month, day_)  # a day that exists in some year (2月29日)
+            return Deadline("date", _next_on_or_after(reference, lambda y: date(y, month, min(day_, _month_end(y, month).day))))
+        if match := _MONTH_END.fullmatch(text):
+            month = int(match[1])
+            return Deadline("date", _next_on_or_after(reference, lambda y: _month_end(y, month)))
+    except ValueError:
+        return None
+    return None
+
+
+STATUS_WORDS = {
+    "closed": ("已销号", "已完成", "已整改", "完成", "销号", "已办结", "closed", "done"),
+    "in_progress": ("正在整改", "推进中", "整改中", "进行中", "in progress", "in_progress"),
+    "open": ("未开始", "未整改", "open"),
+}
+
+
+def parse_status(value: Any, *, free_text_is_progress: bool = True) -> str:
+    """open / in_progress / closed from a status cell; any other text means in progress."""
+    text = _text(value).lower()
+    if not text:
+        return "open"
+    for status, words in STATUS_WORDS.items():
+        if text in words:
+            return status
+    return "in_progress" if free_text_is_progress else "open"
+
+
+def split_units(value: Any) -> list[str]:
+    """县委组织部、县委编办 -> [县委组织部, 县委编办]: separated by 、，, / ； or spaces."""
+    return [part for part in re.split(r"[、，,/／;；\s\u3000]+", _text(value)) if part]
 
 
 def parse_severity(value: Any) -> str | None:
@@ -415,13 +546,26 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def check_rows(table: Table, *, known_units: set[str], existing_deadlines: dict[tuple[str, str], date],
-               today: date, create_units: bool, default_round: str = DEFAULT_ROUND
+NO_ROUND = ("the file does not say which inspection round it belongs to. Give the round in one of three ways: "
+            "the --round option (--round 县委第二轮巡察), a 巡察轮次 column, or a title row naming it "
+            "(县委第二轮巡察反馈问题整改台账)")
+
+
+def check_rows(table: Table, *, known_units: set[str], existing_deadlines: dict[tuple[str, str], date | None] | None = None,
+               today: date, create_units: bool, default_round: str | None = None, immediate_days: int = 5
                ) -> tuple[list[ParsedItem], list[Problem]]:
-    """Every valid row as a ParsedItem, and every problem of every row (not just the first)."""
+    """Every valid row as a ParsedItem, and every problem of every row (not just the first).
+
+    The round: `default_round` (--round), else the row's round column, else the title's round.
+    Deadlines without a year count from the ledger's 填报日期, else from `today` (the import date)."""
     problems = list(table.problems)
     items: list[ParsedItem] = []
     seen: dict[tuple[str, str], int] = {}
+    reference = table.filing_date or today
+    present = frozenset(table.headers) | ({"status"} if "progress" in table.headers else set())
+    if not default_round and "round" not in table.headers and not table.round_label and table.rows:
+        problems.append(Problem(table.header_rows[0] if table.header_rows else 0, "-", NO_ROUND))
+    file_level = bool(problems)
     for row in table.rows:
         v = row.values
         found: list[Problem] = []
@@ -429,15 +573,19 @@ def check_rows(table: Table, *, known_units: set[str], existing_deadlines: dict[
         def bad(name: str, message: str) -> None:
             found.append(Problem(row.number, row.headers.get(name) or table.column(name), message))
 
-        external_id = _text(v.get("external_id"))
-        round_name = _text(v.get("round")) or default_round
+        number = _text(v.get("external_id"))
+        external_id = row.key_prefix + number
+        round_name = default_round or _text(v.get("round")) or table.round_label
+        if "round" in table.headers and not round_name:
+            bad("round", "empty round: fill in the round, or give it with --round")
         if "external_id" in table.headers:
-            if not external_id:
-                bad("external_id", "empty external id")
+            if not number:
+                bad("external_id", "no number: every item needs its own number (序号 / 编号)")
             elif len(external_id) > 100:
-                bad("external_id", "external id longer than 100 characters")
+                bad("external_id", "number longer than 100 characters")
             elif (round_name, external_id) in seen:
-                bad("external_id", f"duplicate external id {external_id!r} (also in row {seen[round_name, external_id]})")
+                bad("external_id", f"number {number!r} is used twice (also in row {seen[round_name, external_id]}): "
+                                   "give each item its own number")
             else:
                 seen[round_name, external_id] = row.number
         if len(round_name) > MAX_SHORT:
@@ -445,41 +593,60 @@ def check_rows(table: Table, *, known_units: set[str], existing_deadlines: dict[
         problem = _text(v.get("problem"))
         if "problem" in table.headers:
             if not problem:
-                bad("problem", "empty problem")
+                bad("problem", "the problem is empty: write the problem found, or delete the row")
             elif len(problem) > MAX_PROBLEM:
                 bad("problem", f"problem longer than {MAX_PROBLEM} characters")
-        unit = _text(v.get("unit"))
+        units = split_units(v.get("unit"))
+        unit = units[0] if units else ""
+        co_units = tuple(dict.fromkeys(u for u in units[1:] + split_units(v.get("co_units")) if u != unit))
         if "unit" in table.headers:
             if not unit:
-                bad("unit", "empty unit")
-            elif len(unit) > MAX_SHORT:
-                bad("unit", f"unit name longer than {MAX_SHORT} characters")
-            elif unit not in known_units and not create_units:
-                bad("unit", f"unknown unit {unit!r} (add it with `qingfeng units add`, or import with --create-units)")
+                bad("unit", "no responsible unit: write the unit's name")
+            for name in (unit, *co_units):
+                if not name:
+                    continue
+                if len(name) > MAX_SHORT:
+                    bad("unit", f"unit name longer than {MAX_SHORT} characters")
+                elif name not in known_units and not create_units:
+                    bad("unit", f"unknown unit {name!r}: check the spelling, add it with `qingfeng units add`, "
+                                "or import with --create-units")
         owner = _text(v.get("owner"))
         if len(owner) > MAX_SHORT:
             bad("owner", f"owner longer than {MAX_SHORT} characters")
         deadline = None
+        raw = v.get("deadline")
         if "deadline" in table.headers:
-            raw = v.get("deadline")
             if _is_blank(raw):
-                bad("deadline", "empty deadline")
+                bad("deadline", "no deadline: write a date (2026年12月31日, 12月底), 立行立改 or 长期坚持")
             else:
-                deadline = parse_date(raw)
+                deadline = parse_deadline(raw, reference=reference, imported=today, immediate_days=immediate_days)
                 if deadline is None:
-                    bad("deadline", f"cannot read the date {_text(raw)!r} (write 2026-12-31, 2026/12/31 or 2026年12月31日)")
-                elif deadline < today and existing_deadlines.get((round_name, external_id)) != deadline:
-                    bad("deadline", f"the date {deadline.isoformat()} is in the past")
+                    bad("deadline", f"cannot read the deadline {_text(raw)!r}: write a date such as 2026年12月31日, "
+                                    "2026-12-31 or 12月底, or 立行立改 / 长期坚持")
         severity = parse_severity(v.get("severity"))
         if severity is None:
             bad("severity", f"unknown severity {_text(v.get('severity'))!r} (use 较轻/一般/严重 or low/normal/high)")
-        plan = _text(v.get("plan"))
-        if found or table.problems:
+        progress = _text(v.get("progress"))
+        if "status" in table.headers:
+            status = parse_status(v.get("status"))
+        else:
+            status = parse_status(progress)
+        if found or file_level:
             problems += found
             continue
-        items.append(ParsedItem(row=row.number, external_id=external_id, round=round_name, problem=problem,
-                                unit=unit, owner=owner, severity=severity, deadline=deadline, plan=plan))
+        items.append(ParsedItem(
+            row=row.number, external_id=external_id, round=round_name, problem=problem, unit=unit, owner=owner,
+            severity=severity, deadline=deadline.day if deadline else None, plan=_text(v.get("plan")),
+            deadline_kind=deadline.kind if deadline else "date", deadline_raw=_raw_text(raw), co_units=co_units,
+            leader=_text(v.get("leader")), category=_text(v.get("category")), progress=progress,
+            note=_text(v.get("note")), status=status, extra=dict(row.extra), present=present, sheet=row.sheet))
     return items, problems
+
+
+def _raw_text(value: Any) -> str:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()[:10]
+    return _text(value)
 
 
 # ---- writing ---------------------------------------------------------------------------------
