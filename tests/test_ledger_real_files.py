@@ -217,3 +217,41 @@ def test_immediate_and_standing_deadlines(raw, kind, day):
 def test_several_units_in_one_cell():
     assert importer.split_units("县委组织部、县委编办") == ["县委组织部", "县委编办"]
     assert importer.split_units("甲，乙,丙/丁 戊 ") == ["甲", "乙", "丙", "丁", "戊"]
+
+
+async def test_standing_items_get_no_reminders_and_their_card_says_so(ledger, database):
+    from datetime import time as clock
+    from zoneinfo import ZoneInfo
+
+    import sqlalchemy as sa
+
+    from bot.i18n import translator
+    from bot.ledger import texts
+    from bot.outbox import OutboxMessage
+    from bot.reminders.planner import Planner
+    from bot.reminders.policy import Policy, Timing
+
+    await ledger.import_file(DATA / "county_a_multisheet.xlsx", create_units=True)
+    async with database.transaction() as session:  # every unit has a contact, so reminders would go out
+        from bot.ledger.models import UnitContact
+        for number, unit in enumerate((await session.exec(select(Unit))).all()):
+            session.add(UnitContact(unit_id=unit.id, chat_id=7000 + number, bound_at=IMPORT_DAY))
+    timing = Timing(ZoneInfo("Asia/Shanghai"), send_at=clock(9, 0), quiet_start=clock(22, 0), quiet_end=clock(8, 0),
+                    working_days=frozenset(range(1, 8)))
+    planner = Planner(database, Policy(before_days=(30, 7), on_the_day=True, overdue_every_days=3,
+                                       escalate_after_days=7), {}, timing, set())
+    await planner.run(IMPORT_DAY)
+    async with database.session() as session:
+        standing = (await session.exec(select(RectificationItem)
+                                       .where(RectificationItem.deadline_kind == "standing"))).all()
+        planned = {r.item_id for r in (await session.exec(select(OutboxMessage))).all()}
+    assert standing and planned and not planned & {i.id for i in standing}
+    async with database.session() as session:
+        views = {v.external_id: v for v in await ledger._views(
+            session, select(RectificationItem, Unit.name, InspectionRound.name))}
+    standing_view = views["官僚主义问题/3"]
+    for language, words in (("zh", "长期坚持"), ("en", "standing")):
+        _ = translator(language)
+        assert words in texts.item_text(standing_view, _) and words in texts.item_line(standing_view, _)
+    card = texts.item_text(views["形式主义问题/1"], translator("zh"))
+    assert "佐证材料: 会议计划表" in card and "配合单位：县政府办公室" in card
