@@ -255,3 +255,32 @@ async def test_standing_items_get_no_reminders_and_their_card_says_so(ledger, da
         assert words in texts.item_text(standing_view, _) and words in texts.item_line(standing_view, _)
     card = texts.item_text(views["形式主义问题/1"], translator("zh"))
     assert "佐证材料: 会议计划表" in card and "配合单位：县政府办公室" in card
+
+
+def test_the_dry_run_shows_how_the_file_was_understood(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("QINGFENG_TELEGRAM__TOKEN", "QINGFENG_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("QINGFENG_BOT__DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("QINGFENG_DATABASE__URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    runner = CliRunner()
+    shown = runner.invoke(app, ["ledger", "import", str(DATA / "county_a_multisheet.xlsx"), "--create-units",
+                                "--dry-run"])
+    assert shown.exit_code == 0, shown.output
+    for line in ("Sheets read: 形式主义问题, 官僚主义问题", "Sheet skipped: 填表说明", "Sheet skipped: 统计表",
+                 "Round (from the title): 县委第二轮巡察", "Other columns kept with each item: 佐证材料",
+                 "+ row 4: 形式主义问题/1 (县委办公室, deadline 年底前 → 2026-12-31)",
+                 "(县委办公室, deadline 常态化 → standing, no final deadline)",
+                 "9 item(s) would be created"):
+        assert line in shown.output
+    refused = runner.invoke(app, ["ledger", "import", str(DATA / "no_round.xlsx"), "--create-units"])
+    assert refused.exit_code == 1 and "--round" in refused.output
+    given = runner.invoke(app, ["ledger", "import", str(DATA / "no_round.xlsx"), "--create-units", "--round",
+                                "县委第二轮巡察"])
+    assert given.exit_code == 0 and "3 item(s) were created" in given.output
+    template = runner.invoke(app, ["ledger", "template", "--output", "t.xlsx"])
+    assert "problem (required): 问题 / 问题描述 / 存在问题 / 反馈问题 / 问题表现 / 具体问题" in template.output

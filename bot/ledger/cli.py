@@ -79,11 +79,36 @@ def import_ledger(
         raise typer.Exit(1)
 
 
+ROW_KINDS = {"title": "title", "filing": "填报 (filing unit/date)", "footnote": "footnote", "section": "section",
+             "numbered but empty": "numbered but empty"}
+
+
+def _print_layout(result: ImportResult) -> None:
+    """Which sheets and rows were read, and which skipped and why: the clerk sees how the file was understood."""
+    if result.sheets_read and result.sheets_read != [""]:
+        typer.echo(f"Sheets read: {', '.join(result.sheets_read)}")
+    for name, why in result.sheets_skipped.items():
+        typer.echo(f"Sheet skipped: {name} ({why})")
+    if result.header_rows:
+        typer.echo(f"Header in row(s) {', '.join(map(str, dict.fromkeys(result.header_rows)))}")
+    for kind, label in ROW_KINDS.items():
+        rows = [str(row) for row, what in result.skipped_rows if what == kind]
+        if rows:
+            typer.echo(f"Skipped {label} row(s): {', '.join(rows)}")
+    if result.round_label:
+        typer.echo(f"Round (from the title): {result.round_label}")
+    if result.filing_date:
+        typer.echo(f"填报日期 {result.filing_date.isoformat()}: deadlines without a year count from it")
+    if result.extra_headers:
+        typer.echo(f"Other columns kept with each item: {', '.join(result.extra_headers)}")
+
+
 def _print_result(result: ImportResult, *, dry_run: bool, skip_invalid: bool) -> None:
+    _print_layout(result)
     for problem in result.problems:
         typer.echo(str(problem))
     if result.ignored_headers:
-        typer.echo(f"Ignored columns: {', '.join(result.ignored_headers)}")
+        typer.echo(f"Ignored columns (a second column for the same field): {', '.join(result.ignored_headers)}")
     blocked = bool(result.problems) and not skip_invalid
     if blocked and not dry_run:
         typer.secho(f"{len(result.problems)} problem(s): nothing was imported. Fix the file, or import the valid rows "
@@ -102,6 +127,10 @@ def _print_result(result: ImportResult, *, dry_run: bool, skip_invalid: bool) ->
         typer.echo(f"+ round {name}")
     summary = (f"{len(result.created)} item(s) {verb} created, {len(result.updated)} updated, "
                f"{result.unchanged} unchanged")
+    if result.closed_at_import:
+        summary += f", {result.closed_at_import} already closed"
+    if result.overdue_at_import:
+        summary += f", {result.overdue_at_import} overdue from the start (deadline already past)"
     if result.problems:
         summary += f", {len(result.problems)} row problem(s)"
     typer.echo(summary + (" (dry run: nothing was changed)." if dry_run else "."))
@@ -134,6 +163,9 @@ def template(
         fail("--format must be xlsx or csv", 2)
     path = output or Path(f"ledger-template.{fmt}")
     importer.write_template(path, fmt, date.today())
+    typer.echo("Column headers the import understands (any one of each line; other columns are kept as they are):")
+    for line in importer.vocabulary_lines():
+        typer.echo(f"  {line}")
     typer.echo(f"Template written to {path}. Fill it in, then: qingfeng ledger import {path} --dry-run")
 
 

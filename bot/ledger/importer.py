@@ -657,10 +657,23 @@ TEMPLATE_NOTES = [
     ("问题描述 / problem", "必填。巡视发现的问题。Required: the problem the inspection found."),
     ("责任单位 / unit", "必填。须为已登记的单位（qingfeng units list），或导入时加 --create-units。Required: a known unit, or import with --create-units."),
     ("责任人 / owner", "可选。Optional: the responsible person."),
-    ("整改时限 / deadline", "必填。2026-12-31、2026/12/31 或 2026年12月31日，不能早于今天。Required, not in the past."),
+    ("整改时限 / deadline", "必填。2026年12月31日、2026-12-31、12月底、2026年底、立行立改、长期坚持等；已过期的也可导入。"
+     "Required: a date, 12月底, 立行立改 (immediate) or 长期坚持 (standing); past dates are accepted."),
     ("严重程度 / severity", "可选：较轻、一般（默认）、严重 / low, normal (default), high."),
     ("整改措施 / plan", "可选。整改方案或措施。Optional: the rectification plan."),
 ]
+
+
+FIELD_LABELS = {"external_id": "number", "round": "round", "problem": "problem", "unit": "unit (lead; 、，,/ separate co-units)",
+                "co_units": "co-units", "owner": "owner", "leader": "leader", "deadline": "deadline", "plan": "plan",
+                "category": "category", "progress": "progress", "status": "status", "note": "note",
+                "severity": "severity"}
+
+
+def vocabulary_lines() -> list[str]:
+    """The header vocabulary (FIELDS) as `qingfeng ledger template` prints it and the template's notes sheet."""
+    return [f"{FIELD_LABELS[name]}{' (required)' if name in REQUIRED else ''}: {' / '.join(aliases)}"
+            for name, aliases in FIELDS.items()]
 
 
 def template_rows(today: date) -> list[dict[str, Any]]:
@@ -710,7 +723,11 @@ def write_template(path: Path, fmt: str, today: date) -> None:
         cell.font = Font(bold=True)
     for row in TEMPLATE_NOTES:
         notes.append(list(row))
-    notes.append(["", "只读取第一个工作表。The first sheet is read; this one is ignored."])
+    notes.append(["", "每个有台账表头的工作表都会读取；本表没有表头，不读取。Every sheet with a ledger header is read; "
+                      "this one has none."])
+    notes.append(["表头 / headers", "以下任一写法均可识别 / any of these is understood:"])
+    for line in vocabulary_lines():
+        notes.append(["", line])
     notes.column_dimensions["A"].width = 22
     notes.column_dimensions["B"].width = 100
     workbook.save(path)
