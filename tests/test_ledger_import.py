@@ -243,15 +243,15 @@ def cli_env(tmp_path, monkeypatch):
 def test_template_imports_with_create_units_and_export_writes_xlsx(cli_env, fmt):
     made = runner.invoke(app, ["ledger", "template", "--format", fmt, "--output", f"t.{fmt}"])
     assert made.exit_code == 0, made.output
-    refused = runner.invoke(app, ["ledger", "import", f"t.{fmt}"])
+    refused = runner.invoke(app, ["ledger", "import", f"t.{fmt}", "--lang", "en"])
     assert refused.exit_code == 1
     assert "column 责任单位: unknown unit '示例县农业农村局'" in refused.output
     assert "nothing was imported" in refused.output
-    dry = runner.invoke(app, ["ledger", "import", f"t.{fmt}", "--create-units", "--dry-run"])
+    dry = runner.invoke(app, ["ledger", "import", f"t.{fmt}", "--create-units", "--dry-run", "--lang", "en"])
     assert dry.exit_code == 0 and "2 item(s) would be created" in dry.output and "nothing was changed" in dry.output
-    done = runner.invoke(app, ["ledger", "import", f"t.{fmt}", "--create-units"])
+    done = runner.invoke(app, ["ledger", "import", f"t.{fmt}", "--create-units", "--lang", "en"])
     assert done.exit_code == 0 and "2 item(s) were created" in done.output
-    again = runner.invoke(app, ["ledger", "import", f"t.{fmt}"])
+    again = runner.invoke(app, ["ledger", "import", f"t.{fmt}", "--lang", "en"])
     assert "0 item(s) were created, 0 updated, 2 unchanged" in again.output
     listed = runner.invoke(app, ["units", "list"])
     assert "示例县农业农村局" in listed.output and "open items 1" in listed.output
@@ -267,7 +267,7 @@ def test_long_import_shows_progress_and_units_invite_prints_code_and_link(cli_en
     deadline = (date.today() + timedelta(days=30)).isoformat()
     lines = [HEADER_ZH] + [f"L-{n},第一轮,问题{n},县局,张三,{deadline},,措施" for n in range(250)]
     write_csv(cli_env / "long.csv", *lines)
-    done = runner.invoke(app, ["ledger", "import", "long.csv", "--create-units"])
+    done = runner.invoke(app, ["ledger", "import", "long.csv", "--create-units", "--lang", "en"])
     assert done.exit_code == 0, done.output
     assert "Importing" in done.output and "250 item(s) were created" in done.output
     invite = runner.invoke(app, ["units", "invite", "县局", "--bot", "qingfeng_bot"])

@@ -269,7 +269,7 @@ def test_the_dry_run_shows_how_the_file_was_understood(tmp_path, monkeypatch):
     monkeypatch.setenv("QINGFENG_DATABASE__URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
     runner = CliRunner()
     shown = runner.invoke(app, ["ledger", "import", str(DATA / "county_a_multisheet.xlsx"), "--create-units",
-                                "--dry-run"])
+                                "--dry-run", "--lang", "en"])
     assert shown.exit_code == 0, shown.output
     for line in ("Sheets read: 形式主义问题, 官僚主义问题", "Sheet skipped: 填表说明", "Sheet skipped: 统计表",
                  "Round (from the title): 县委第二轮巡察", "Other columns kept with each item: 佐证材料",
@@ -277,10 +277,12 @@ def test_the_dry_run_shows_how_the_file_was_understood(tmp_path, monkeypatch):
                  "(县委办公室, deadline 常态化 → standing, no final deadline)",
                  "9 item(s) would be created"):
         assert line in shown.output
-    refused = runner.invoke(app, ["ledger", "import", str(DATA / "no_round.xlsx"), "--create-units"])
-    assert refused.exit_code == 1 and "--round" in refused.output
+    refused = runner.invoke(app, ["ledger", "import", str(DATA / "no_round.xlsx"), "--create-units"])  # zh
+    assert refused.exit_code == 1 and "文件没有写明是哪一轮巡察" in refused.output and "--round" in refused.output
+    assert "第 1 行像是标题行" in runner.invoke(app, ["ledger", "import", str(DATA / "county_a_round2.xls"),
+                                                  "--create-units", "--dry-run"]).output
     given = runner.invoke(app, ["ledger", "import", str(DATA / "no_round.xlsx"), "--create-units", "--round",
-                                "县委第二轮巡察"])
+                                "县委第二轮巡察", "--lang", "en"])
     assert given.exit_code == 0 and "3 item(s) were created" in given.output
     template = runner.invoke(app, ["ledger", "template", "--output", "t.xlsx"])
     assert "problem (required): 问题 / 问题描述 / 存在问题 / 反馈问题 / 问题表现 / 具体问题" in template.output

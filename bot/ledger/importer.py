@@ -21,6 +21,8 @@ from typing import Any, Iterable
 
 import yaml
 
+from bot.i18n import N_
+
 # THE header vocabulary: canonical field -> accepted headers (compared after `_header_key`). The
 # template (`qingfeng ledger template`) prints this table; nothing else lists header names.
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -69,12 +71,27 @@ class LedgerFileError(Exception):
 
 @dataclass(frozen=True)
 class Problem:
+    """A problem of the file or of one row. `message` is in English; `render(_)` in the operator's
+    language (the English text is the gettext msgid, bot/locales/zh_CN/ledger.po)."""
+
     row: int
     column: str
     message: str
+    template: str = field(default="", compare=False)
+    values: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
+
+    @classmethod
+    def of(cls, row: int, column: str, template: str, **values: Any) -> "Problem":
+        return cls(row, column, template.format(**values) if values else template, template, tuple(values.items()))
 
     def __str__(self) -> str:
         return f"row {self.row}, column {self.column}: {self.message}"
+
+    def render(self, _) -> str:
+        message = _(self.template, **dict(self.values)) if self.template else self.message
+        if self.column == "-":
+            return _("row {row}: {message}", row=self.row, message=message)
+        return _("row {row}, column {column}: {message}", row=self.row, column=self.column, message=message)
 
 
 @dataclass
@@ -352,7 +369,7 @@ def _yaml_table(path: Path) -> Table:
     table = Table(headers={}, rows=[])
     for number, entry in enumerate(data, start=1):
         if not isinstance(entry, dict):
-            table.problems.append(Problem(number, "-", "expected a mapping of column: value"))
+            table.problems.append(Problem.of(number, "-", N_("expected a mapping of column: value")))
             continue
         values: dict[str, Any] = {}
         headers: dict[str, str] = {}
@@ -377,8 +394,8 @@ def _check_headers(table: Table, header_row: int) -> None:
     for name in REQUIRED:
         if name not in table.headers:
             accepted = " / ".join(a for a in FIELDS[name] if not a.isascii())
-            table.problems.append(Problem(header_row, HEADERS_ZH[name],
-                                          f"the header has no such column: name it {accepted}"))
+            table.problems.append(Problem.of(header_row, HEADERS_ZH[name],
+                                             N_("the header has no such column: name it {accepted}"), accepted=accepted))
 
 
 # ---- checking --------------------------------------------------------------------------------
@@ -546,7 +563,7 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-NO_ROUND = ("the file does not say which inspection round it belongs to. Give the round in one of three ways: "
+NO_ROUND = N_("the file does not say which inspection round it belongs to. Give the round in one of three ways: "
             "the --round option (--round 县委第二轮巡察), a 巡察轮次 column, or a title row naming it "
             "(县委第二轮巡察反馈问题整改台账)")
 
@@ -564,68 +581,69 @@ def check_rows(table: Table, *, known_units: set[str], existing_deadlines: dict[
     reference = table.filing_date or today
     present = frozenset(table.headers) | ({"status"} if "progress" in table.headers else set())
     if not default_round and "round" not in table.headers and not table.round_label and table.rows:
-        problems.append(Problem(table.header_rows[0] if table.header_rows else 0, "-", NO_ROUND))
+        problems.append(Problem.of(table.header_rows[0] if table.header_rows else 0, "-", NO_ROUND))
     file_level = bool(problems)
     for row in table.rows:
         v = row.values
         found: list[Problem] = []
 
-        def bad(name: str, message: str) -> None:
-            found.append(Problem(row.number, row.headers.get(name) or table.column(name), message))
+        def bad(name: str, template: str, **values: Any) -> None:
+            found.append(Problem.of(row.number, row.headers.get(name) or table.column(name), template, **values))
 
         number = _text(v.get("external_id"))
         external_id = row.key_prefix + number
         round_name = default_round or _text(v.get("round")) or table.round_label
         if "round" in table.headers and not round_name:
-            bad("round", "empty round: fill in the round, or give it with --round")
+            bad("round", N_("empty round: fill in the round, or give it with --round"))
         if "external_id" in table.headers:
             if not number:
-                bad("external_id", "no number: every item needs its own number (序号 / 编号)")
+                bad("external_id", N_("no number: every item needs its own number (序号 / 编号)"))
             elif len(external_id) > 100:
-                bad("external_id", "number longer than 100 characters")
+                bad("external_id", N_("number longer than 100 characters"))
             elif (round_name, external_id) in seen:
-                bad("external_id", f"number {number!r} is used twice (also in row {seen[round_name, external_id]}): "
-                                   "give each item its own number")
+                bad("external_id", N_("number '{number}' is used twice (also in row {other}): give each item its own "
+                                      "number"), number=number, other=seen[round_name, external_id])
             else:
                 seen[round_name, external_id] = row.number
         if len(round_name) > MAX_SHORT:
-            bad("round", f"round name longer than {MAX_SHORT} characters")
+            bad("round", N_("round name longer than {limit} characters"), limit=MAX_SHORT)
         problem = _text(v.get("problem"))
         if "problem" in table.headers:
             if not problem:
-                bad("problem", "the problem is empty: write the problem found, or delete the row")
+                bad("problem", N_("the problem is empty: write the problem found, or delete the row"))
             elif len(problem) > MAX_PROBLEM:
-                bad("problem", f"problem longer than {MAX_PROBLEM} characters")
+                bad("problem", N_("problem longer than {limit} characters"), limit=MAX_PROBLEM)
         units = split_units(v.get("unit"))
         unit = units[0] if units else ""
         co_units = tuple(dict.fromkeys(u for u in units[1:] + split_units(v.get("co_units")) if u != unit))
         if "unit" in table.headers:
             if not unit:
-                bad("unit", "no responsible unit: write the unit's name")
+                bad("unit", N_("no responsible unit: write the unit's name"))
             for name in (unit, *co_units):
                 if not name:
                     continue
                 if len(name) > MAX_SHORT:
-                    bad("unit", f"unit name longer than {MAX_SHORT} characters")
+                    bad("unit", N_("unit name longer than {limit} characters"), limit=MAX_SHORT)
                 elif name not in known_units and not create_units:
-                    bad("unit", f"unknown unit {name!r}: check the spelling, add it with `qingfeng units add`, "
-                                "or import with --create-units")
+                    bad("unit", N_("unknown unit '{unit}': check the spelling, add it with `qingfeng units add`, "
+                                   "or import with --create-units"), unit=name)
         owner = _text(v.get("owner"))
         if len(owner) > MAX_SHORT:
-            bad("owner", f"owner longer than {MAX_SHORT} characters")
+            bad("owner", N_("owner longer than {limit} characters"), limit=MAX_SHORT)
         deadline = None
         raw = v.get("deadline")
         if "deadline" in table.headers:
             if _is_blank(raw):
-                bad("deadline", "no deadline: write a date (2026年12月31日, 12月底), 立行立改 or 长期坚持")
+                bad("deadline", N_("no deadline: write a date (2026年12月31日, 12月底), 立行立改 or 长期坚持"))
             else:
                 deadline = parse_deadline(raw, reference=reference, imported=today, immediate_days=immediate_days)
                 if deadline is None:
-                    bad("deadline", f"cannot read the deadline {_text(raw)!r}: write a date such as 2026年12月31日, "
-                                    "2026-12-31 or 12月底, or 立行立改 / 长期坚持")
+                    bad("deadline", N_("cannot read the deadline '{value}': write a date such as 2026年12月31日, "
+                                       "2026-12-31 or 12月底, or 立行立改 / 长期坚持"), value=_text(raw))
         severity = parse_severity(v.get("severity"))
         if severity is None:
-            bad("severity", f"unknown severity {_text(v.get('severity'))!r} (use 较轻/一般/严重 or low/normal/high)")
+            bad("severity", N_("unknown severity '{value}' (use 较轻/一般/严重 or low/normal/high)"),
+                value=_text(v.get("severity")))
         progress = _text(v.get("progress"))
         if "status" in table.headers:
             status = parse_status(v.get("status"))
