@@ -218,3 +218,16 @@ def test_parsed_items_are_plain_values():
     item = ParsedItem(row=2, external_id="X", round="r", problem="p", unit="u", owner="", severity="normal",
                       deadline=date(2026, 12, 31), plan="")
     assert item.deadline.year == 2026
+
+
+async def test_unit_parents_cannot_form_a_cycle_and_an_empty_parent_clears_it(ledger):
+    await ledger.add_unit("A")
+    await ledger.add_unit("B", parent="A")
+    await ledger.add_unit("C", parent="B")
+    with pytest.raises(LedgerError, match=r"cycle \(A → C → B → A\)"):
+        await ledger.add_unit("A", parent="C")
+    with pytest.raises(LedgerError, match="its own parent"):
+        await ledger.add_unit("A", parent="A")
+    assert (await ledger.add_unit("C")).parent == "B"  # no --parent: left as it was
+    assert (await ledger.add_unit("C", parent="")).parent is None
+    assert (await ledger.add_unit("A", parent="C")).parent == "C"  # no cycle any more

@@ -191,7 +191,7 @@ def export(
 @units_app.command("add")
 def add_unit(
     name: Annotated[str, typer.Argument(help="The unit's name, as the ledger files write it.")],
-    parent: Annotated[Optional[str], typer.Option("--parent", help="The unit overdue items escalate to.")] = None,
+    parent: Annotated[Optional[str], typer.Option("--parent", help='The unit overdue items escalate to; --parent "" clears it.')] = None,
     config: ConfigOption = None,
 ) -> None:
     """Add a unit (or set the parent of an existing one)."""

@@ -208,13 +208,14 @@ class LedgerService:
 
     # ---- units and contacts ----------------------------------------------------------------
     async def add_unit(self, name: str, parent: str | None = None) -> UnitInfo:
-        """Add a unit, or set the parent of an existing one."""
+        """Add a unit, or set the parent of an existing one; parent "" clears it, None leaves it.
+        A parent that would make a cycle (A → B → C → A) is refused."""
         name = name.strip()
         if not name or len(name) > importer.MAX_SHORT:
             raise LedgerError("a unit name must have 1 to 200 characters")
         async with self.database.transaction() as session:
             parent_row = None
-            if parent:
+            if parent and parent.strip():
                 parent_row = await self._unit_by_name(session, parent.strip())
                 if parent_row is None:
                     raise NotFound(f"no unit named {parent!r}")
@@ -222,12 +223,23 @@ class LedgerService:
             if unit is None:
                 unit = Unit(name=name)
                 session.add(unit)
-            if parent_row is not None:
+                await session.flush()
+            if parent is not None and not parent.strip():
+                unit.parent_id = None
+            elif parent_row is not None:
                 if parent_row.id == unit.id:
                     raise LedgerError("a unit cannot be its own parent")
+                chain, above = [parent_row.name], parent_row
+                while above.parent_id is not None:
+                    above = await session.get(Unit, above.parent_id)
+                    chain.append(above.name)
+                    if above.id == unit.id:
+                        raise LedgerError(f"{parent_row.name} cannot be the parent of {unit.name}: that would make "
+                                          f"a cycle ({' → '.join([unit.name, *chain])})")
                 unit.parent_id = parent_row.id
             await session.flush()
-            return UnitInfo(unit.id, unit.name, parent_row.name if parent_row else None)
+            current = await session.get(Unit, unit.parent_id) if unit.parent_id else None
+            return UnitInfo(unit.id, unit.name, current.name if current else None)
 
     async def list_units(self) -> list[UnitInfo]:
         async with self.database.session() as session:
