@@ -286,3 +286,17 @@ def test_the_dry_run_shows_how_the_file_was_understood(tmp_path, monkeypatch):
     assert given.exit_code == 0 and "3 item(s) were created" in given.output
     template = runner.invoke(app, ["ledger", "template", "--output", "t.xlsx"])
     assert "problem (required): 问题 / 问题描述 / 存在问题 / 反馈问题 / 问题表现 / 具体问题" in template.output
+
+
+async def test_the_export_writes_the_ledgers_own_columns_back(ledger, tmp_path):
+    from openpyxl import load_workbook
+
+    await ledger.import_file(DATA / "county_a_multisheet.xlsx", create_units=True)
+    assert await ledger.export_xlsx(tmp_path / "out.xlsx") == 9
+    rows = list(load_workbook(tmp_path / "out.xlsx").active.iter_rows(values_only=True))
+    header = list(rows[0])
+    assert header[-1] == "佐证材料" and "配合单位" in header
+    by_id = {row[0]: dict(zip(header, row)) for row in rows[1:]}
+    assert by_id["形式主义问题/1"]["佐证材料"] == "会议计划表"
+    assert by_id["形式主义问题/1"]["配合单位"] == "县政府办公室"
+    assert by_id["官僚主义问题/3"]["整改时限"] == "长期坚持"

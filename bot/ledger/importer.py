@@ -752,19 +752,21 @@ def write_template(path: Path, fmt: str, today: date) -> None:
 
 
 EXPORT_HEADERS = ["编号", "巡视轮次", "问题描述", "责任单位", "责任人", "严重程度", "整改时限", "整改措施",
-                  "状态", "是否逾期", "进展次数", "最新进展", "销号说明"]
+                  "状态", "是否逾期", "进展次数", "最新进展", "销号说明", "问题类别", "责任领导", "配合单位",
+                  "完成情况（台账）", "备注"]
 STATUS_ZH = {"open": "未开始", "in_progress": "整改中", "closure_requested": "申请销号", "closed": "已销号",
              "closed_directly": "直接销号"}
 
 
-def write_export(path: Path | io.BytesIO, rows: list[list[Any]]) -> None:
+def write_export(path: Path | io.BytesIO, rows: list[list[Any]], extra_headers: list[str] = ()) -> None:
+    """The ledger as XLSX; `extra_headers`: the imported files' own columns, after ours."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "整改台账"
-    sheet.append(EXPORT_HEADERS)
+    sheet.append(EXPORT_HEADERS + list(extra_headers))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     deadline_column = EXPORT_HEADERS.index("整改时限") + 1

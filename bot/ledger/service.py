@@ -426,6 +426,10 @@ class LedgerService:
         return result
 
     async def export_rows(self) -> list[list[object]]:
+        return (await self._export())[1]
+
+    async def _export(self) -> tuple[list[str], list[list[object]]]:
+        """The ledgers' own columns (佐证材料 …) and every item's row."""
         async with self.database.session() as session:
             views = await self._views(session, select(RectificationItem, Unit.name, InspectionRound.name)
                                       .order_by(InspectionRound.name, RectificationItem.external_id))
@@ -435,13 +439,17 @@ class LedgerService:
                                                       .order_by(ProgressEntry.id))).all():
                 counts[item_id] += 1
                 latest[item_id] = text
-        return [[v.external_id, v.round, v.problem, v.unit, v.owner, importer.SEVERITY_ZH.get(v.severity, v.severity),
-                 v.deadline, v.plan, importer.STATUS_ZH.get(v.status, v.status), "是" if v.overdue else "",
-                 counts[v.id], latest.get(v.id, ""), v.closed_reason or ""] for v in views]
+        extra = list(dict.fromkeys(h for v in views for h in v.extra))  # in the order first seen
+        return extra, [[v.external_id, v.round, v.problem, v.unit, v.owner, importer.SEVERITY_ZH.get(v.severity, v.severity),
+                 v.deadline if v.deadline is not None else "长期坚持", v.plan,
+                 importer.STATUS_ZH.get(v.status, v.status), "是" if v.overdue else "",
+                 counts[v.id], latest.get(v.id, ""), v.closed_reason or "",
+                 v.category, v.leader, "、".join(v.co_units), v.progress_text, v.note]
+                + [v.extra.get(h, "") for h in extra] for v in views]
 
     async def export_xlsx(self, target) -> int:
-        rows = await self.export_rows()
-        importer.write_export(target, rows)
+        extra, rows = await self._export()
+        importer.write_export(target, rows, extra)
         return len(rows)
 
     # ---- reading items ---------------------------------------------------------------------
