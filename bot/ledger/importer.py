@@ -1,12 +1,22 @@
-"""Ledger files: reading XLSX, CSV and YAML with Chinese or English headers, checking every row,
-and writing the template and the export.
+"""Ledger files as county offices keep them: reading XLSX, XLS, WPS .et and ODS (python-calamine), CSV
+(UTF-8 with or without BOM, GBK, GB18030) and YAML, checking every row, and writing the template and
+the export.
 
-Row numbers are those a person sees: in a spreadsheet or CSV the header is row 1 and the first
-item row 2; in YAML (a list of mappings, or {items: [...]}) the first item is row 1. A problem
-names the column as it is written in the file: `row 3, column 整改时限: ...`.
+Reading a spreadsheet: every sheet whose first 10 rows hold a header (two or more names of the one
+vocabulary, `FIELDS`) is read; the others are skipped and named with the reason. Rows above the header
+are the title (its 第N轮 gives the round: 县委第二轮巡察) and the 填报单位 / 填报日期 row (the date
+deadlines without a year count from). A two-row header (责任分工 over 责任领导 / 责任单位 / 责任人) is
+read as one. Merged cells take their top-left value in every cell they cover (xlsx/xls/et give their
+merged ranges); for .ods, whose merged ranges calamine does not give, an empty category, leader, unit
+or owner cell takes the value of the item row above (the way a vertically merged cell looks there).
+Blank rows, footnotes (注：…, 填表人：…), section rows (一、… across the table) and rows with nothing
+but a number are skipped. Columns outside the vocabulary are kept with each item (`extra`).
 
-Lines (rows) whose first cell starts with "#" are comments (the CSV template documents itself
-that way); empty rows are skipped.
+Row numbers are those a person sees (the sheet's own rows; a CSV's records); in YAML (a list of
+mappings, or {items: [...]}) the first item is row 1. A problem names the column as the file writes
+it and says how to fix the file; its text is a gettext message (English msgid, zh_CN/ledger.po).
+
+When several sheets are read, an item's key is "<sheet>/<number>": offices restart 序号 on each sheet.
 """
 
 from __future__ import annotations
