@@ -8,6 +8,7 @@ import pytest
 import yaml
 from sqlmodel import select
 
+from bot.i18n import translator
 from bot.ledger import importer
 from bot.ledger.models import InspectionRound, ItemHistory, RectificationItem, Unit
 from bot.ledger.service import LedgerService
@@ -225,7 +226,6 @@ async def test_standing_items_get_no_reminders_and_their_card_says_so(ledger, da
 
     import sqlalchemy as sa
 
-    from bot.i18n import translator
     from bot.ledger import texts
     from bot.outbox import OutboxMessage
     from bot.reminders.planner import Planner
@@ -300,3 +300,13 @@ async def test_the_export_writes_the_ledgers_own_columns_back(ledger, tmp_path):
     assert by_id["形式主义问题/1"]["佐证材料"] == "会议计划表"
     assert by_id["形式主义问题/1"]["配合单位"] == "县政府办公室"
     assert by_id["官僚主义问题/3"]["整改时限"] == "长期坚持"
+
+
+async def test_a_unit_typo_is_pointed_out(ledger):
+    await ledger.add_unit("县卫健局")
+    table = importer.read_table(DATA / "broken_rows.xlsx")
+    _items, problems = importer.check_rows(table, known_units={"县卫健局"}, today=date(2026, 12, 1),
+                                           create_units=False)
+    typo = [p for p in problems if p.row == 7]
+    assert [p.render(translator("zh")) for p in typo] == [
+        "第 7 行“责任单位”列：没有登记的单位“县卫建局”：是不是“县卫健局”？请改正文件，或用 `qingfeng units add` 登记"]

@@ -22,6 +22,7 @@ When several sheets are read, an item's key is "<sheet>/<number>": offices resta
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import re
 from dataclasses import dataclass, field
@@ -635,8 +636,13 @@ def check_rows(table: Table, *, known_units: set[str], existing_deadlines: dict[
                 if len(name) > MAX_SHORT:
                     bad("unit", N_("unit name longer than {limit} characters"), limit=MAX_SHORT)
                 elif name not in known_units and not create_units:
-                    bad("unit", N_("unknown unit '{unit}': check the spelling, add it with `qingfeng units add`, "
-                                   "or import with --create-units"), unit=name)
+                    close = difflib.get_close_matches(name, known_units, n=1, cutoff=0.6)
+                    if close:
+                        bad("unit", N_("unknown unit '{unit}': did you mean '{known}'? Correct the file, or add it "
+                                       "with `qingfeng units add`"), unit=name, known=close[0])
+                    else:
+                        bad("unit", N_("unknown unit '{unit}': check the spelling, add it with `qingfeng units add`, "
+                                       "or import with --create-units"), unit=name)
         owner = _text(v.get("owner"))
         if len(owner) > MAX_SHORT:
             bad("owner", N_("owner longer than {limit} characters"), limit=MAX_SHORT)
