@@ -310,3 +310,15 @@ async def test_a_unit_typo_is_pointed_out(ledger):
     typo = [p for p in problems if p.row == 7]
     assert [p.render(translator("zh")) for p in typo] == [
         "第 7 行“责任单位”列：没有登记的单位“县卫建局”：是不是“县卫健局”？请改正文件，或用 `qingfeng units add` 登记"]
+
+
+async def test_a_round_from_a_ledger_with_another_title_needs_update_round(ledger, database, tmp_path):
+    assert (await ledger.import_file(DATA / "county_a_round2.xlsx", create_units=True)).applied
+    other = tmp_path / "other.csv"
+    other.write_text("县委第二轮巡察整改进展表\n序号,反馈问题,责任单位,整改时限\n1,改过的问题,县委办公室,2027年1月31日\n",
+                     encoding="utf-8")
+    refused = await ledger.import_file(other)
+    assert not refused.applied and "--update-round" in refused.problems[0].message
+    assert (await ledger.import_file(other, update_round=True)).applied
+    async with database.session() as session:
+        assert (await session.exec(select(InspectionRound))).one().title == "县委第二轮巡察整改进展表"

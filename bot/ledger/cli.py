@@ -55,6 +55,7 @@ def import_ledger(
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Import the valid rows, list the others.")] = False,
     create_units: Annotated[bool, typer.Option("--create-units", help="Add units the ledger does not know yet.")] = False,
     round_name: Annotated[Optional[str], typer.Option("--round", help="The round (县委第二轮巡察): beats a round column and the title.")] = None,
+    update_round: Annotated[bool, typer.Option("--update-round", help="Update a round that came from a ledger with another title.")] = False,
     lang: Annotated[Optional[str], typer.Option("--lang", help="zh or en (default: bot.language of the config).")] = None,
     config: ConfigOption = None,
 ) -> None:
@@ -66,7 +67,7 @@ def import_ledger(
         fail(str(exc), 2)
         return
     options = dict(dry_run=dry_run, skip_invalid=skip_invalid, create_units=create_units,
-                   default_round=round_name or None)
+                   default_round=round_name or None, update_round=update_round)
     show_bar = not dry_run and len(table.rows) >= PROGRESS_FROM_ROWS
 
     async def work(ledger: LedgerService) -> ImportResult:

@@ -50,6 +50,7 @@ class InspectionRound(SQLModel, table=True):
     __tablename__ = "ledger_round"
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, sa_column_kwargs={"unique": True})
+    title: str | None = Field(default=None, max_length=500)  # the title row of the ledger it came from
 
 
 class Unit(SQLModel, table=True):

@@ -26,6 +26,7 @@ from bot import outbox
 from bot.config import Settings
 from bot.db import Database
 from bot.ledger import importer, notices, states
+from bot.i18n import N_
 from bot.ledger.importer import ParsedItem, Problem, Table
 from bot.ledger.models import (ACTIVE_STATUSES, CLOSED_STATUSES, EvidenceFile, InspectionRound, InviteCode, ItemHistory,
                                ItemStatus, ProgressEntry,
@@ -320,6 +321,7 @@ class LedgerService:
 
     async def import_table(self, table: Table, *, dry_run: bool = False, skip_invalid: bool = False,
                            create_units: bool = False, default_round: str | None = None,
+                           update_round: bool = False,
                            progress: Callable[[int], None] | None = None) -> ImportResult:
         """Check every row; write nothing unless the file is clean (or skip_invalid); update by round and
         number. Only the rounds the file names are read, so another ledger's items are never touched."""
@@ -343,6 +345,15 @@ class LedgerService:
             items, result.problems = importer.check_rows(
                 table, known_units=set(units), today=today, create_units=create_units, default_round=default_round,
                 immediate_days=self.settings.ledger.immediate_working_days)
+            for name in sorted(wanted_rounds):  # the same round from another ledger: say so, unless meant
+                known = rounds.get(name)
+                if known and known.title and table.title and known.title != table.title and not update_round:
+                    result.problems.append(Problem.of(
+                        table.header_rows[0] if table.header_rows else 0, "-",
+                        N_("round {round} already came from the ledger titled {old}; this file is titled {new}. "
+                           "If it is the same ledger, import it with --update-round"),
+                        round=name, old=known.title, new=table.title))
+                    items = []
             unit_names = {u.id: n for n, u in units.items()}
             for parsed in items:
                 item = existing.get((parsed.round, parsed.external_id))
@@ -367,8 +378,11 @@ class LedgerService:
                 units[name] = Unit(name=name)
                 session.add(units[name])
             for name in result.new_rounds:
-                rounds[name] = InspectionRound(name=name)
+                rounds[name] = InspectionRound(name=name, title=table.title or None)
                 session.add(rounds[name])
+            for name in wanted_rounds:
+                if name in rounds and table.title and (update_round or not rounds[name].title):
+                    rounds[name].title = table.title
             await session.flush()
             for start in range(0, len(result.created), IMPORT_BATCH):  # batched: one flush per batch
                 chunk = result.created[start:start + IMPORT_BATCH]
