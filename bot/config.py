@@ -227,6 +227,7 @@ class DigestSettings(Section):
 
 class LedgerSettings(Section):
     invite_ttl_hours: int = Field(72, ge=1)
+    immediate_working_days: int = Field(5, ge=0, le=60)  # 立行立改: the deadline, in working days after the import
     digest: DigestSettings = DigestSettings()
 
 

@@ -49,7 +49,8 @@ async def test_invite_bind_tasks_progress_closure_and_approval(bot_factory, tmp_
     ledger_file.write_text("编号,问题描述,责任单位,整改时限\n"
                            f"A-1,要求村干部每天在政务APP打卡,甲局,{deadline}\n"
                            f"B-1,督查检查过多过频,乙局,{deadline}\n", encoding="utf-8")
-    assert "2 item(s) were created" in await qingfeng(bot, "ledger", "import", str(ledger_file), "--create-units")
+    assert "2 item(s) were created" in await qingfeng(bot, "ledger", "import", str(ledger_file), "--create-units",
+                                                     "--round", "第一轮", "--lang", "en")
     invite_a = await qingfeng(bot, "units", "invite", "甲局", "--bot", "qingfeng_sandbox_bot")
     link = next(word for word in invite_a.split() if word.startswith("https://t.me/"))
     start_parameter = link.split("?start=")[1]

@@ -63,23 +63,25 @@ async def test_every_bad_row_is_reported_and_nothing_is_imported(ledger, units, 
         "A-9,第一轮,日期不存在,县政府办公室,王五,2026/02/30,,",                           # row 10: no such day
     )
     result = await ledger.import_file(path)
+    unreadable = ": write a date such as 2026年12月31日, 2026-12-31 or 12月底, or 立行立改 / 长期坚持"
     assert [str(p) for p in result.problems] == [
-        "row 3, column 责任单位: unknown unit '县水利局' (add it with `qingfeng units add`, or import with --create-units)",
-        "row 4, column 问题描述: empty problem",
-        "row 5, column 整改时限: the date 2026-01-15 is in the past",
-        "row 6, column 整改时限: cannot read the date '明年年底' (write 2026-12-31, 2026/12/31 or 2026年12月31日)",
-        "row 7, column 编号: duplicate external id 'A-1' (also in row 2)",
+        "row 3, column 责任单位: unknown unit '县水利局': check the spelling, add it with `qingfeng units add`, "
+        "or import with --create-units",
+        "row 4, column 问题描述: the problem is empty: write the problem found, or delete the row",
+        "row 6, column 整改时限: cannot read the deadline '明年年底'" + unreadable,
+        "row 7, column 编号: number 'A-1' is used twice (also in row 2): give each item its own number",
         "row 8, column 严重程度: unknown severity '特别严重' (use 较轻/一般/严重 or low/normal/high)",
-        "row 9, column 编号: empty external id",
-        "row 9, column 整改时限: empty deadline",
-        "row 10, column 整改时限: cannot read the date '2026/02/30' (write 2026-12-31, 2026/12/31 or 2026年12月31日)",
+        "row 9, column 编号: no number: every item needs its own number (序号 / 编号)",
+        "row 9, column 整改时限: no deadline: write a date (2026年12月31日, 12月底), 立行立改 or 长期坚持",
+        "row 10, column 整改时限: cannot read the deadline '2026/02/30'" + unreadable,
     ]
     assert not result.applied
     assert await count(database, RectificationItem) == 0
 
     skipped = await ledger.import_file(path, skip_invalid=True)
-    assert skipped.applied and [p.external_id for p in skipped.created] == ["A-1"]
-    assert await count(database, RectificationItem) == 1
+    assert skipped.applied and [p.external_id for p in skipped.created] == ["A-1", "A-4"]
+    assert skipped.overdue_at_import == 1  # 2026-01-15 is past, accepted, overdue from the start
+    assert await count(database, RectificationItem) == 2
 
 
 async def test_the_three_date_forms_and_spreadsheet_dates_are_accepted(ledger, units, tmp_path):
@@ -90,10 +92,10 @@ async def test_the_three_date_forms_and_spreadsheet_dates_are_accepted(ledger, u
         ["D-3", "问题三", "县政府办公室", "2026年12月31日"],
         ["D-4", "问题四", "县政府办公室", datetime(2026, 12, 31)],
     ])
-    result = await ledger.import_file(path)
+    result = await ledger.import_file(path, default_round="第一轮")
     assert result.clean and result.applied
     assert {p.deadline for p in result.created} == {date(2026, 12, 31)}
-    assert {p.round for p in result.created} == {importer.DEFAULT_ROUND}
+    assert {p.round for p in result.created} == {"第一轮"}
 
 
 async def test_english_headers_in_xlsx_and_unknown_columns_are_named(ledger, units, tmp_path, database):
@@ -105,10 +107,11 @@ async def test_english_headers_in_xlsx_and_unknown_columns_are_named(ledger, uni
     ])
     result = await ledger.import_file(path)
     assert [str(p) for p in result.problems] == [
-        "row 4, column Problem: empty problem",
-        "row 4, column Deadline: cannot read the date '2026-13-01' (write 2026-12-31, 2026/12/31 or 2026年12月31日)",
+        "row 4, column Problem: the problem is empty: write the problem found, or delete the row",
+        "row 4, column Deadline: cannot read the deadline '2026-13-01': write a date such as 2026年12月31日, "
+        "2026-12-31 or 12月底, or 立行立改 / 长期坚持",
     ]
-    assert result.ignored_headers == ["Remarks"]
+    assert result.extra_headers == ["Remarks"]  # kept with the item, not dropped
     fixed = write_xlsx(tmp_path / "en2.xlsx", [
         ["External ID", "Round", "Problem", "Unit", "Owner", "Deadline", "Severity", "Plan"],
         ["E-1", "Round 1", "Daily app check-ins", "县农业农村局", "Zhang", date(2026, 9, 30), "high", "Merge apps"],
@@ -124,8 +127,10 @@ async def test_missing_required_columns_are_named(ledger, units, tmp_path):
     path = write_csv(tmp_path / "cols.csv", "编号,责任单位", "X-1,县政府办公室")
     result = await ledger.import_file(path)
     assert [str(p) for p in result.problems] == [
-        "row 1, column 问题描述: required column is missing (header 问题 / 问题描述 / 问题内容)",
-        "row 1, column 整改时限: required column is missing (header 整改时限 / 完成时限 / 整改期限)",
+        "row 1, column 问题描述: the header has no such column: name it 问题 / 问题描述 / 存在问题 / 反馈问题 / 问题表现 / "
+        "具体问题 / 问题内容",
+        "row 1, column 整改时限: the header has no such column: name it 整改时限 / 完成时限 / 整改期限 / 完成时间 / 时限",
+        "row 1, column -: " + importer.NO_ROUND,
     ]
     assert not result.applied
 
@@ -140,14 +145,16 @@ async def test_yaml_with_mixed_headers_and_create_units(ledger, tmp_path, databa
         "  - {编号: Y-3, 问题: 文山会海, 责任单位: 新单位甲, 整改时限: 2026年10月3日}\n",
         encoding="utf-8")
     refused = await ledger.import_file(path)
+    unknown = ": check the spelling, add it with `qingfeng units add`, or import with --create-units"
     assert [str(p) for p in refused.problems] == [
-        "row 1, column 责任单位: unknown unit '新单位甲' (add it with `qingfeng units add`, or import with --create-units)",
-        "row 2, column unit: unknown unit '新单位乙' (add it with `qingfeng units add`, or import with --create-units)",
-        "row 3, column 责任单位: unknown unit '新单位甲' (add it with `qingfeng units add`, or import with --create-units)",
+        "row 1, column 责任单位: unknown unit '新单位甲'" + unknown,
+        "row 2, column unit: unknown unit '新单位乙'" + unknown,
+        "row 3, column 巡视轮次: empty round: fill in the round, or give it with --round",
+        "row 3, column 责任单位: unknown unit '新单位甲'" + unknown,
     ]
-    result = await ledger.import_file(path, create_units=True)
+    result = await ledger.import_file(path, create_units=True, default_round="2026年第一轮")
     assert result.applied and result.new_units == ["新单位乙", "新单位甲"]
-    assert sorted(result.new_rounds) == ["2026年第一轮", importer.DEFAULT_ROUND]
+    assert result.new_rounds == ["2026年第一轮"]
     assert await count(database, Unit) == 2 and await count(database, RectificationItem) == 3
 
 
@@ -188,7 +195,7 @@ async def test_reimport_updates_by_external_id_and_records_a_changed_deadline(le
     assert reminder.status == "cancelled"  # the planner makes new slots for the new deadline
 
 
-async def test_an_unchanged_past_deadline_of_an_existing_item_is_not_an_error(settings, database, tmp_path):
+async def test_past_deadlines_are_accepted_and_counted_overdue(settings, database, tmp_path):
     early = LedgerService(settings=settings, database=database, clock=lambda: NOW)
     await early.add_unit("县政府办公室")
     path = write_csv(tmp_path / "p.csv", HEADER_ZH, "P-1,第一轮,问题,县政府办公室,张三,2026-06-30,,")
@@ -196,22 +203,24 @@ async def test_an_unchanged_past_deadline_of_an_existing_item_is_not_an_error(se
     later = LedgerService(settings=settings, database=database, clock=lambda: NOW + timedelta(days=60))
     again = await later.import_file(path)
     assert again.clean and again.unchanged == 1
-    moved = write_csv(tmp_path / "p2.csv", HEADER_ZH, "P-1,第一轮,问题,县政府办公室,张三,2026-07-01,,")
-    assert [str(p) for p in (await later.import_file(moved)).problems] == [
-        "row 2, column 整改时限: the date 2026-07-01 is in the past"]
+    moved = write_csv(tmp_path / "p2.csv", HEADER_ZH, "P-1,第一轮,问题,县政府办公室,张三,2026-07-01,,",
+                      "P-2,第一轮,问题二,县政府办公室,张三,2026-05-01,,")
+    result = await later.import_file(moved)
+    assert result.applied and result.overdue_at_import == 1 and len(result.updated) == 1
+    assert [v.external_id for v in await later.overdue()] == ["P-2", "P-1"]
 
 
 async def test_gbk_csv_from_excel_is_read(ledger, units, tmp_path):
     path = tmp_path / "gbk.csv"
     path.write_bytes(("编号,问题,责任单位,整改时限\nG-1,会议过多,县政府办公室,2026-12-31\n").encode("gb18030"))
-    result = await ledger.import_file(path)
+    result = await ledger.import_file(path, default_round="第一轮")
     assert result.applied and result.created[0].problem == "会议过多"
 
 
 def test_unknown_file_type_is_refused(tmp_path):
     path = tmp_path / "items.txt"
     path.write_text("x")
-    with pytest.raises(importer.LedgerFileError, match="use .xlsx, .csv or .yaml"):
+    with pytest.raises(importer.LedgerFileError, match="use .xlsx, .xls, .et, .ods, .csv or .yaml"):
         importer.read_table(path)
 
 
@@ -234,15 +243,15 @@ def cli_env(tmp_path, monkeypatch):
 def test_template_imports_with_create_units_and_export_writes_xlsx(cli_env, fmt):
     made = runner.invoke(app, ["ledger", "template", "--format", fmt, "--output", f"t.{fmt}"])
     assert made.exit_code == 0, made.output
-    refused = runner.invoke(app, ["ledger", "import", f"t.{fmt}"])
+    refused = runner.invoke(app, ["ledger", "import", f"t.{fmt}", "--lang", "en"])
     assert refused.exit_code == 1
     assert "column 责任单位: unknown unit '示例县农业农村局'" in refused.output
     assert "nothing was imported" in refused.output
-    dry = runner.invoke(app, ["ledger", "import", f"t.{fmt}", "--create-units", "--dry-run"])
+    dry = runner.invoke(app, ["ledger", "import", f"t.{fmt}", "--create-units", "--dry-run", "--lang", "en"])
     assert dry.exit_code == 0 and "2 item(s) would be created" in dry.output and "nothing was changed" in dry.output
-    done = runner.invoke(app, ["ledger", "import", f"t.{fmt}", "--create-units"])
+    done = runner.invoke(app, ["ledger", "import", f"t.{fmt}", "--create-units", "--lang", "en"])
     assert done.exit_code == 0 and "2 item(s) were created" in done.output
-    again = runner.invoke(app, ["ledger", "import", f"t.{fmt}"])
+    again = runner.invoke(app, ["ledger", "import", f"t.{fmt}", "--lang", "en"])
     assert "0 item(s) were created, 0 updated, 2 unchanged" in again.output
     listed = runner.invoke(app, ["units", "list"])
     assert "示例县农业农村局" in listed.output and "open items 1" in listed.output
@@ -258,7 +267,7 @@ def test_long_import_shows_progress_and_units_invite_prints_code_and_link(cli_en
     deadline = (date.today() + timedelta(days=30)).isoformat()
     lines = [HEADER_ZH] + [f"L-{n},第一轮,问题{n},县局,张三,{deadline},,措施" for n in range(250)]
     write_csv(cli_env / "long.csv", *lines)
-    done = runner.invoke(app, ["ledger", "import", "long.csv", "--create-units"])
+    done = runner.invoke(app, ["ledger", "import", "long.csv", "--create-units", "--lang", "en"])
     assert done.exit_code == 0, done.output
     assert "Importing" in done.output and "250 item(s) were created" in done.output
     invite = runner.invoke(app, ["units", "invite", "县局", "--bot", "qingfeng_bot"])

@@ -47,7 +47,7 @@ async def items(ledger) -> dict[str, int]:
     result = await ledger.import_table(table(("A-1", "甲局问题一", "甲局", "2026-12-31"),
                                              ("A-2", "甲局问题二", "甲局", "2026-06-10"),
                                              ("B-1", "乙局问题一", "乙局", "2026-12-31"),
-                                             ("B-2", "乙局问题二", "乙局", "2026-07-01")))
+                                             ("B-2", "乙局问题二", "乙局", "2026-07-01")), default_round="第一轮")
     assert result.applied, result.problems
     ids = {}
     for unit, chat in (("甲局", CHAT_A), ("乙局", CHAT_B)):
@@ -218,3 +218,16 @@ def test_parsed_items_are_plain_values():
     item = ParsedItem(row=2, external_id="X", round="r", problem="p", unit="u", owner="", severity="normal",
                       deadline=date(2026, 12, 31), plan="")
     assert item.deadline.year == 2026
+
+
+async def test_unit_parents_cannot_form_a_cycle_and_an_empty_parent_clears_it(ledger):
+    await ledger.add_unit("A")
+    await ledger.add_unit("B", parent="A")
+    await ledger.add_unit("C", parent="B")
+    with pytest.raises(LedgerError, match=r"cycle \(A → C → B → A\)"):
+        await ledger.add_unit("A", parent="C")
+    with pytest.raises(LedgerError, match="its own parent"):
+        await ledger.add_unit("A", parent="A")
+    assert (await ledger.add_unit("C")).parent == "B"  # no --parent: left as it was
+    assert (await ledger.add_unit("C", parent="")).parent is None
+    assert (await ledger.add_unit("A", parent="C")).parent == "C"  # no cycle any more

@@ -13,6 +13,7 @@ import typer
 from bot import db
 from bot.cli import ConfigOption, explained_failures, fail, settings_from
 from bot.config import Settings
+from bot.i18n import N_, Translate, normalise_language, translator
 from bot.ledger import importer
 from bot.ledger.importer import LedgerFileError
 from bot.ledger.service import ImportResult, LedgerError, LedgerService
@@ -53,7 +54,9 @@ def import_ledger(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; change nothing.")] = False,
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Import the valid rows, list the others.")] = False,
     create_units: Annotated[bool, typer.Option("--create-units", help="Add units the ledger does not know yet.")] = False,
-    round_name: Annotated[Optional[str], typer.Option("--round", help="Round of rows without a 巡视轮次 column.")] = None,
+    round_name: Annotated[Optional[str], typer.Option("--round", help="The round (县委第二轮巡察): beats a round column and the title.")] = None,
+    update_round: Annotated[bool, typer.Option("--update-round", help="Update a round that came from a ledger with another title.")] = False,
+    lang: Annotated[Optional[str], typer.Option("--lang", help="zh or en (default: bot.language of the config).")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Import items; re-importing updates them by their external id (编号)."""
@@ -64,7 +67,7 @@ def import_ledger(
         fail(str(exc), 2)
         return
     options = dict(dry_run=dry_run, skip_invalid=skip_invalid, create_units=create_units,
-                   default_round=round_name or importer.DEFAULT_ROUND)
+                   default_round=round_name or None, update_round=update_round)
     show_bar = not dry_run and len(table.rows) >= PROGRESS_FROM_ROWS
 
     async def work(ledger: LedgerService) -> ImportResult:
@@ -74,40 +77,82 @@ def import_ledger(
             return await ledger.import_table(table, progress=bar.update, **options)
 
     result = _run(settings, work)
-    _print_result(result, dry_run=dry_run, skip_invalid=skip_invalid)
+    _print_result(result, dry_run=dry_run, skip_invalid=skip_invalid,
+                  _=translator(normalise_language(lang) or settings.bot.language))
     if result.problems and not (skip_invalid and result.applied):
         raise typer.Exit(1)
 
 
-def _print_result(result: ImportResult, *, dry_run: bool, skip_invalid: bool) -> None:
+ROW_KINDS = {"title": N_("Skipped title row(s): {rows}"), "filing": N_("Skipped 填报 row(s) (filing unit and date): {rows}"),
+             "footnote": N_("Skipped footnote row(s): {rows}"), "section": N_("Skipped section row(s): {rows}"),
+             "numbered but empty": N_("Skipped row(s) with only a number: {rows}")}
+
+
+def _print_layout(result: ImportResult, _: Translate) -> None:
+    """Which sheets and rows were read, and which skipped and why: the clerk sees how the file was understood."""
+    if result.sheets_read and result.sheets_read != [""]:
+        typer.echo(_("Sheets read: {sheets}", sheets=", ".join(result.sheets_read)))
+    for name, why in result.sheets_skipped.items():
+        typer.echo(_("Sheet skipped: {sheet} ({why})", sheet=name,
+                     why=_("empty sheet") if why == "empty sheet" else _("no ledger header in its first rows")))
+    if result.header_rows:
+        typer.echo(_("Header in row(s) {rows}", rows=", ".join(map(str, dict.fromkeys(result.header_rows)))))
+    for kind, message in ROW_KINDS.items():
+        rows = [str(row) for row, what in result.skipped_rows if what == kind]
+        if rows:
+            typer.echo(_(message, rows=", ".join(rows)))
+    if result.round_label:
+        typer.echo(_("Round (from the title): {round}", round=result.round_label))
+    if result.filing_date:
+        typer.echo(_("填报日期 {date}: deadlines without a year count from it", date=result.filing_date.isoformat()))
+    if result.extra_headers:
+        typer.echo(_("Other columns kept with each item: {columns}", columns=", ".join(result.extra_headers)))
+
+
+def _print_result(result: ImportResult, *, dry_run: bool, skip_invalid: bool, _: Translate) -> None:
+    _print_layout(result, _)
     for problem in result.problems:
-        typer.echo(str(problem))
+        typer.echo(problem.render(_))
     if result.ignored_headers:
-        typer.echo(f"Ignored columns: {', '.join(result.ignored_headers)}")
+        typer.echo(_("Ignored columns (a second column for the same field): {columns}",
+                     columns=", ".join(result.ignored_headers)))
     blocked = bool(result.problems) and not skip_invalid
     if blocked and not dry_run:
-        typer.secho(f"{len(result.problems)} problem(s): nothing was imported. Fix the file, or import the valid rows "
-                    f"with --skip-invalid.", fg=typer.colors.RED, err=True)
+        typer.secho(_("{count} problem(s): nothing was imported. Fix the file, or import the valid rows with "
+                      "--skip-invalid.", count=len(result.problems)), fg=typer.colors.RED, err=True)
         return
-    verb = "would be" if dry_run else "were"
     if dry_run or len(result.created) + len(result.updated) <= 50:
         for item in result.created:
-            typer.echo(f"+ row {item.row}: {item.external_id} ({item.unit}, deadline {item.deadline.isoformat()})")
+            typer.echo(_("+ row {row}: {id} ({unit}, deadline {deadline})", row=item.row, id=item.external_id,
+                         unit=item.unit, deadline=_understood(item, _)))
         for item, changes in result.updated:
             described = "; ".join(f"{name} {_short(old)} → {_short(new)}" for name, (old, new) in changes.items())
-            typer.echo(f"~ row {item.row}: {item.external_id}: {described}")
+            typer.echo(_("~ row {row}: {id}: {changes}", row=item.row, id=item.external_id, changes=described))
     for name in result.new_units:
-        typer.echo(f"+ unit {name}")
+        typer.echo(_("+ unit {name}", name=name))
     for name in result.new_rounds:
-        typer.echo(f"+ round {name}")
-    summary = (f"{len(result.created)} item(s) {verb} created, {len(result.updated)} updated, "
-               f"{result.unchanged} unchanged")
+        typer.echo(_("+ round {name}", name=name))
+    counts = dict(created=len(result.created), updated=len(result.updated), unchanged=result.unchanged)
+    summary = (_("{created} item(s) would be created, {updated} updated, {unchanged} unchanged", **counts) if dry_run
+               else _("{created} item(s) were created, {updated} updated, {unchanged} unchanged", **counts))
+    if result.closed_at_import:
+        summary += _(", {count} already closed", count=result.closed_at_import)
+    if result.overdue_at_import:
+        summary += _(", {count} overdue from the start (deadline already past)", count=result.overdue_at_import)
     if result.problems:
-        summary += f", {len(result.problems)} row problem(s)"
-    typer.echo(summary + (" (dry run: nothing was changed)." if dry_run else "."))
+        summary += _(", {count} row problem(s)", count=len(result.problems))
+    typer.echo(summary + (_(" (dry run: nothing was changed).") if dry_run else "."))
     if blocked:
-        typer.secho(f"{len(result.problems)} problem(s): an import would import nothing until they are fixed "
-                    f"(or with --skip-invalid).", fg=typer.colors.RED, err=True)
+        typer.secho(_("{count} problem(s): an import would import nothing until they are fixed (or with "
+                      "--skip-invalid).", count=len(result.problems)), fg=typer.colors.RED, err=True)
+
+
+def _understood(item, _: Translate) -> str:
+    """The deadline as understood: "12月底 → 2026-12-31", "立行立改 → 2026-12-08 (immediate)"."""
+    meant = _("standing, no final deadline") if item.deadline is None else item.deadline.isoformat()
+    if item.deadline_kind == "immediate":
+        meant += " (" + _("immediate") + ")"
+    return f"{item.deadline_raw} → {meant}" if item.deadline_raw and item.deadline_raw != meant else meant
 
 
 def _short(value: str, limit: int = 40) -> str:
@@ -126,6 +171,9 @@ def template(
         fail("--format must be xlsx or csv", 2)
     path = output or Path(f"ledger-template.{fmt}")
     importer.write_template(path, fmt, date.today())
+    typer.echo("Column headers the import understands (any one of each line; other columns are kept as they are):")
+    for line in importer.vocabulary_lines():
+        typer.echo(f"  {line}")
     typer.echo(f"Template written to {path}. Fill it in, then: qingfeng ledger import {path} --dry-run")
 
 
@@ -144,7 +192,7 @@ def export(
 @units_app.command("add")
 def add_unit(
     name: Annotated[str, typer.Argument(help="The unit's name, as the ledger files write it.")],
-    parent: Annotated[Optional[str], typer.Option("--parent", help="The unit overdue items escalate to.")] = None,
+    parent: Annotated[Optional[str], typer.Option("--parent", help='The unit overdue items escalate to; --parent "" clears it.')] = None,
     config: ConfigOption = None,
 ) -> None:
     """Add a unit (or set the parent of an existing one)."""

@@ -7,6 +7,8 @@ Statuses of an item (`ItemStatus`): open → in_progress (first progress report)
 closure_requested → closed (approved by a supervisor) or back to in_progress (sent back with a
 comment); a supervisor may also close an item directly (closed_directly) with a reason.
 "Overdue" is not stored: an active item whose deadline is before today (in the configured zone).
+A standing item (长期坚持 / 持续推进 / 常态化: deadline_kind "standing") has no deadline and is never
+overdue; an immediate one (立行立改) has the deadline computed at import.
 
 Reminders go through the bot's one outbox (`bot/outbox.py`); the contract with the planner:
 the planner inserts one row per reminder occurrence and recipient, with `item_id` set and a
@@ -48,6 +50,7 @@ class InspectionRound(SQLModel, table=True):
     __tablename__ = "ledger_round"
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, sa_column_kwargs={"unique": True})
+    title: str | None = Field(default=None, max_length=500)  # the title row of the ledger it came from
 
 
 class Unit(SQLModel, table=True):
@@ -83,8 +86,15 @@ class RectificationItem(SQLModel, table=True):
     problem: str = Field(sa_type=sa.Text)
     owner: str = Field(default="", max_length=200)
     severity: str = Field(default="normal", max_length=16)
-    deadline: date = Field(index=True)
+    deadline: date | None = Field(default=None, index=True)  # None: a standing item (长期坚持), never overdue
+    deadline_kind: str = Field(default="date", max_length=16)  # date, immediate (立行立改), standing
     plan: str = Field(default="", sa_type=sa.Text)
+    category: str = Field(default="", max_length=200)
+    leader: str = Field(default="", max_length=200)
+    progress_text: str = Field(default="", sa_type=sa.Text)  # 完成情况 / 整改进展 as the ledger file wrote it
+    note: str = Field(default="", sa_type=sa.Text)
+    co_units: list[str] = Field(default_factory=list, sa_type=sa.JSON)  # names of the co-units (配合单位)
+    extra: dict[str, str] = Field(default_factory=dict, sa_type=sa.JSON)  # columns outside the vocabulary
     status: str = Field(default=ItemStatus.OPEN.value, max_length=24, index=True)
     closed_reason: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(sa_type=UTCDateTime)

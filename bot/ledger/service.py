@@ -26,6 +26,7 @@ from bot import outbox
 from bot.config import Settings
 from bot.db import Database
 from bot.ledger import importer, notices, states
+from bot.i18n import N_
 from bot.ledger.importer import ParsedItem, Problem, Table
 from bot.ledger.models import (ACTIVE_STATUSES, CLOSED_STATUSES, EvidenceFile, InspectionRound, InviteCode, ItemHistory,
                                ItemStatus, ProgressEntry,
@@ -80,12 +81,19 @@ class ItemView:
     problem: str
     owner: str
     severity: str
-    deadline: date
+    deadline: date | None  # None: a standing item (长期坚持), never overdue
     plan: str
     status: str
     closed_reason: str | None
     overdue: bool
-    days_left: int  # negative when overdue
+    days_left: int | None  # negative when overdue; None for a standing item
+    deadline_kind: str = "date"
+    category: str = ""
+    leader: str = ""
+    progress_text: str = ""
+    note: str = ""
+    co_units: tuple[str, ...] = ()
+    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -154,6 +162,15 @@ class ImportResult:
     new_units: list[str] = field(default_factory=list)
     new_rounds: list[str] = field(default_factory=list)
     ignored_headers: list[str] = field(default_factory=list)
+    extra_headers: list[str] = field(default_factory=list)
+    sheets_read: list[str] = field(default_factory=list)
+    sheets_skipped: dict[str, str] = field(default_factory=dict)
+    skipped_rows: list[tuple[int, str]] = field(default_factory=list)
+    header_rows: list[int] = field(default_factory=list)
+    round_label: str = ""
+    filing_date: date | None = None
+    overdue_at_import: int = 0   # active items whose deadline is already past
+    closed_at_import: int = 0
     applied: bool = False
 
     @property
@@ -192,13 +209,14 @@ class LedgerService:
 
     # ---- units and contacts ----------------------------------------------------------------
     async def add_unit(self, name: str, parent: str | None = None) -> UnitInfo:
-        """Add a unit, or set the parent of an existing one."""
+        """Add a unit, or set the parent of an existing one; parent "" clears it, None leaves it.
+        A parent that would make a cycle (A → B → C → A) is refused."""
         name = name.strip()
         if not name or len(name) > importer.MAX_SHORT:
             raise LedgerError("a unit name must have 1 to 200 characters")
         async with self.database.transaction() as session:
             parent_row = None
-            if parent:
+            if parent and parent.strip():
                 parent_row = await self._unit_by_name(session, parent.strip())
                 if parent_row is None:
                     raise NotFound(f"no unit named {parent!r}")
@@ -206,12 +224,23 @@ class LedgerService:
             if unit is None:
                 unit = Unit(name=name)
                 session.add(unit)
-            if parent_row is not None:
+                await session.flush()
+            if parent is not None and not parent.strip():
+                unit.parent_id = None
+            elif parent_row is not None:
                 if parent_row.id == unit.id:
                     raise LedgerError("a unit cannot be its own parent")
+                chain, above = [parent_row.name], parent_row
+                while above.parent_id is not None:
+                    above = await session.get(Unit, above.parent_id)
+                    chain.append(above.name)
+                    if above.id == unit.id:
+                        raise LedgerError(f"{parent_row.name} cannot be the parent of {unit.name}: that would make "
+                                          f"a cycle ({' → '.join([unit.name, *chain])})")
                 unit.parent_id = parent_row.id
             await session.flush()
-            return UnitInfo(unit.id, unit.name, parent_row.name if parent_row else None)
+            current = await session.get(Unit, unit.parent_id) if unit.parent_id else None
+            return UnitInfo(unit.id, unit.name, current.name if current else None)
 
     async def list_units(self) -> list[UnitInfo]:
         async with self.database.session() as session:
@@ -291,14 +320,21 @@ class LedgerService:
         return await self.import_table(importer.read_table(path), **options)
 
     async def import_table(self, table: Table, *, dry_run: bool = False, skip_invalid: bool = False,
-                           create_units: bool = False, default_round: str = importer.DEFAULT_ROUND,
+                           create_units: bool = False, default_round: str | None = None,
+                           update_round: bool = False,
                            progress: Callable[[int], None] | None = None) -> ImportResult:
-        """Check every row; write nothing unless the file is clean (or skip_invalid); update by external id."""
-        result = ImportResult(ignored_headers=list(table.ignored_headers))
+        """Check every row; write nothing unless the file is clean (or skip_invalid); update by round and
+        number. Only the rounds the file names are read, so another ledger's items are never touched."""
+        result = ImportResult(ignored_headers=list(table.ignored_headers), extra_headers=list(table.extra_headers),
+                              sheets_read=list(table.sheets_read), sheets_skipped=dict(table.sheets_skipped),
+                              skipped_rows=list(table.skipped_rows), header_rows=list(table.header_rows),
+                              round_label=table.round_label, filing_date=table.filing_date)
+        today = self.today()
         async with self.database.transaction() as session:
             units = {u.name: u for u in (await session.exec(select(Unit))).all()}
             rounds = {r.name: r for r in (await session.exec(select(InspectionRound))).all()}
-            wanted_rounds = {importer._text(r.values.get("round")) or default_round for r in table.rows}
+            wanted_rounds = {default_round or importer._text(r.values.get("round")) or table.round_label
+                             for r in table.rows}
             existing: dict[tuple[str, str], RectificationItem] = {}
             round_ids = [rounds[name].id for name in wanted_rounds if name in rounds]
             if round_ids:
@@ -307,20 +343,32 @@ class LedgerService:
                                                 .where(col(RectificationItem.round_id).in_(round_ids)))).all():
                     existing[round_names[item.round_id], item.external_id] = item
             items, result.problems = importer.check_rows(
-                table, known_units=set(units), existing_deadlines={k: v.deadline for k, v in existing.items()},
-                today=self.today(), create_units=create_units, default_round=default_round)
+                table, known_units=set(units), today=today, create_units=create_units, default_round=default_round,
+                immediate_days=self.settings.ledger.immediate_working_days)
+            for name in sorted(wanted_rounds):  # the same round from another ledger: say so, unless meant
+                known = rounds.get(name)
+                if known and known.title and table.title and known.title != table.title and not update_round:
+                    result.problems.append(Problem.of(
+                        table.header_rows[0] if table.header_rows else 0, "-",
+                        N_("round {round} already came from the ledger titled {old}; this file is titled {new}. "
+                           "If it is the same ledger, import it with --update-round"),
+                        round=name, old=known.title, new=table.title))
+                    items = []
             unit_names = {u.id: n for n, u in units.items()}
             for parsed in items:
                 item = existing.get((parsed.round, parsed.external_id))
                 if item is None:
                     result.created.append(parsed)
+                    if parsed.status != "closed" and parsed.deadline is not None and parsed.deadline < today:
+                        result.overdue_at_import += 1
+                    result.closed_at_import += parsed.status == "closed"
                     continue
                 changes = _changes(item, parsed, unit_names)
                 if changes:
                     result.updated.append((parsed, changes))
                 else:
                     result.unchanged += 1
-            result.new_units = sorted({p.unit for p in items if p.unit not in units})
+            result.new_units = sorted({u for p in items for u in (p.unit, *p.co_units) if u not in units})
             result.new_rounds = sorted({p.round for p in items if p.round not in rounds})
             if dry_run or (result.problems and not skip_invalid):
                 await session.rollback()
@@ -330,31 +378,58 @@ class LedgerService:
                 units[name] = Unit(name=name)
                 session.add(units[name])
             for name in result.new_rounds:
-                rounds[name] = InspectionRound(name=name)
+                rounds[name] = InspectionRound(name=name, title=table.title or None)
                 session.add(rounds[name])
+            for name in wanted_rounds:
+                if name in rounds and table.title and (update_round or not rounds[name].title):
+                    rounds[name].title = table.title
             await session.flush()
             for start in range(0, len(result.created), IMPORT_BATCH):  # batched: one flush per batch
+                chunk = result.created[start:start + IMPORT_BATCH]
                 batch = [RectificationItem(round_id=rounds[p.round].id, external_id=p.external_id,
                                            unit_id=units[p.unit].id, problem=p.problem, owner=p.owner,
-                                           severity=p.severity, deadline=p.deadline, plan=p.plan,
-                                           status=ItemStatus.OPEN.value, created_at=now, updated_at=now)
-                         for p in result.created[start:start + IMPORT_BATCH]]
+                                           severity=p.severity, deadline=p.deadline, deadline_kind=p.deadline_kind,
+                                           plan=p.plan, category=p.category, leader=p.leader,
+                                           progress_text=p.progress, note=p.note, co_units=list(p.co_units),
+                                           extra=dict(p.extra), status=_IMPORTED_STATUS[p.status],
+                                           closed_at=now if p.status == "closed" else None,
+                                           closed_reason=_closed_reason(p) if p.status == "closed" else None,
+                                           created_at=now, updated_at=now)
+                         for p in chunk]
                 session.add_all(batch)
                 await session.flush()
-                session.add_all([ItemHistory(item_id=item.id, at=now, actor_kind="import", action="created",
-                                             new_value=item.deadline.isoformat()) for item in batch])
+                history = []
+                for item, parsed in zip(batch, chunk):
+                    history.append(ItemHistory(item_id=item.id, at=now, actor_kind="import", action="created",
+                                               new_value=_deadline_text(item.deadline_kind, item.deadline)))
+                    if parsed.status != "open":
+                        history.append(ItemHistory(item_id=item.id, at=now, actor_kind="import",
+                                                   action="closed" if parsed.status == "closed" else "status",
+                                                   field="status", old_value=ItemStatus.OPEN.value,
+                                                   new_value=item.status, comment=parsed.progress or None))
+                session.add_all(history)
                 await session.flush()
                 if progress:
                     progress(len(batch))
             for parsed, changes in result.updated:
                 item = existing[parsed.round, parsed.external_id]
-                item.problem, item.owner, item.severity = parsed.problem, parsed.owner, parsed.severity
-                item.deadline, item.plan, item.unit_id = parsed.deadline, parsed.plan, units[parsed.unit].id
+                new = _parsed_values(parsed)
+                for name in changes:
+                    if name == "unit":
+                        item.unit_id = units[parsed.unit].id
+                    elif name == "deadline":
+                        item.deadline, item.deadline_kind = parsed.deadline, parsed.deadline_kind
+                    elif name == "co_units":
+                        item.co_units = list(parsed.co_units)
+                    elif name == "extra":
+                        item.extra = {**(item.extra or {}), **parsed.extra}
+                    else:
+                        setattr(item, name, parsed.progress if name == "progress_text" else new[name])
                 item.updated_at = now
-                for name, (old, new) in changes.items():
+                for name, (old, new_value) in changes.items():
                     action = "deadline_changed" if name == "deadline" else "updated"
                     session.add(ItemHistory(item_id=item.id, at=now, actor_kind="import", action=action, field=name,
-                                            old_value=old, new_value=new))
+                                            old_value=old, new_value=new_value))
                 if "deadline" in changes or "unit" in changes:
                     await self._cancel_pending(session, item.id)
                 if progress:
@@ -365,6 +440,10 @@ class LedgerService:
         return result
 
     async def export_rows(self) -> list[list[object]]:
+        return (await self._export())[1]
+
+    async def _export(self) -> tuple[list[str], list[list[object]]]:
+        """The ledgers' own columns (佐证材料 …) and every item's row."""
         async with self.database.session() as session:
             views = await self._views(session, select(RectificationItem, Unit.name, InspectionRound.name)
                                       .order_by(InspectionRound.name, RectificationItem.external_id))
@@ -374,13 +453,17 @@ class LedgerService:
                                                       .order_by(ProgressEntry.id))).all():
                 counts[item_id] += 1
                 latest[item_id] = text
-        return [[v.external_id, v.round, v.problem, v.unit, v.owner, importer.SEVERITY_ZH.get(v.severity, v.severity),
-                 v.deadline, v.plan, importer.STATUS_ZH.get(v.status, v.status), "是" if v.overdue else "",
-                 counts[v.id], latest.get(v.id, ""), v.closed_reason or ""] for v in views]
+        extra = list(dict.fromkeys(h for v in views for h in v.extra))  # in the order first seen
+        return extra, [[v.external_id, v.round, v.problem, v.unit, v.owner, importer.SEVERITY_ZH.get(v.severity, v.severity),
+                 v.deadline if v.deadline is not None else "长期坚持", v.plan,
+                 importer.STATUS_ZH.get(v.status, v.status), "是" if v.overdue else "",
+                 counts[v.id], latest.get(v.id, ""), v.closed_reason or "",
+                 v.category, v.leader, "、".join(v.co_units), v.progress_text, v.note]
+                + [v.extra.get(h, "") for h in extra] for v in views]
 
     async def export_xlsx(self, target) -> int:
-        rows = await self.export_rows()
-        importer.write_export(target, rows)
+        extra, rows = await self._export()
+        importer.write_export(target, rows, extra)
         return len(rows)
 
     # ---- reading items ---------------------------------------------------------------------
@@ -597,8 +680,11 @@ class LedgerService:
         return [ItemView(id=i.id, external_id=i.external_id, round=round_name, unit_id=i.unit_id, unit=unit_name,
                          problem=i.problem, owner=i.owner, severity=i.severity, deadline=i.deadline, plan=i.plan,
                          status=i.status, closed_reason=i.closed_reason,
-                         overdue=i.status in ACTIVE_STATUSES and i.deadline < today,
-                         days_left=(i.deadline - today).days)
+                         overdue=i.status in ACTIVE_STATUSES and i.deadline is not None and i.deadline < today,
+                         days_left=None if i.deadline is None else (i.deadline - today).days,
+                         deadline_kind=i.deadline_kind, category=i.category, leader=i.leader,
+                         progress_text=i.progress_text, note=i.note, co_units=tuple(i.co_units or ()),
+                         extra=dict(i.extra or {}))
                 for i, unit_name, round_name in (await session.exec(stmt)).all()]
 
     @staticmethod
@@ -606,12 +692,56 @@ class LedgerService:
         return (await session.exec(select(Unit).where(Unit.name == name))).first()
 
 
+# item attribute -> the importer's field that sets it (a column absent from the file leaves it as it was)
+_IMPORTED = {"problem": "problem", "unit": "unit", "owner": "owner", "severity": "severity", "deadline": "deadline",
+             "plan": "plan", "category": "category", "leader": "leader", "progress_text": "progress", "note": "note",
+             "co_units": "unit", "extra": None}
+
+
+_IMPORTED_STATUS = {"open": ItemStatus.OPEN.value, "in_progress": ItemStatus.IN_PROGRESS.value,
+                    "closed": ItemStatus.CLOSED.value}
+
+
+def _closed_reason(parsed: ParsedItem) -> str:
+    return "closed in the imported ledger" + (f": {parsed.progress}" if parsed.progress else "")
+
+
+def _item_values(item: RectificationItem, unit_names: dict[int, str]) -> dict[str, str]:
+    return {"problem": item.problem, "unit": unit_names.get(item.unit_id, ""), "owner": item.owner,
+            "severity": item.severity, "deadline": _deadline_text(item.deadline_kind, item.deadline), "plan": item.plan,
+            "category": item.category, "leader": item.leader, "progress_text": item.progress_text, "note": item.note,
+            "co_units": "、".join(item.co_units or ()), "extra": _extra_text(item.extra or {})}
+
+
+def _parsed_values(parsed: ParsedItem) -> dict[str, str]:
+    return {"problem": parsed.problem, "unit": parsed.unit, "owner": parsed.owner, "severity": parsed.severity,
+            "deadline": _deadline_text(parsed.deadline_kind, parsed.deadline), "plan": parsed.plan,
+            "category": parsed.category, "leader": parsed.leader, "progress_text": parsed.progress,
+            "note": parsed.note, "co_units": "、".join(parsed.co_units), "extra": _extra_text(parsed.extra)}
+
+
+def _deadline_text(kind: str, deadline: date | None) -> str:
+    return "standing" if deadline is None else deadline.isoformat() + (" (immediate)" if kind == "immediate" else "")
+
+
+def _extra_text(extra: dict[str, str]) -> str:
+    return "; ".join(f"{k}: {v}" for k, v in sorted(extra.items()))
+
+
 def _changes(item: RectificationItem, parsed: ParsedItem, unit_names: dict[int, str]) -> dict[str, tuple[str, str]]:
-    old = {"problem": item.problem, "unit": unit_names.get(item.unit_id, ""), "owner": item.owner,
-           "severity": item.severity, "deadline": item.deadline.isoformat(), "plan": item.plan}
-    new = {"problem": parsed.problem, "unit": parsed.unit, "owner": parsed.owner, "severity": parsed.severity,
-           "deadline": parsed.deadline.isoformat(), "plan": parsed.plan}
-    return {name: (old[name], new[name]) for name in old if old[name] != new[name]}
+    """What the row would change; a field whose column the file does not have is not compared."""
+    old, new = _item_values(item, unit_names), _parsed_values(parsed)
+    present = parsed.present or frozenset(_IMPORTED.values())
+    changes = {}
+    for name, source in _IMPORTED.items():
+        if source is not None and source not in present:
+            continue
+        if name == "extra":  # unknown columns: those of this file replace those of the same name only
+            merged = {**(item.extra or {}), **parsed.extra}
+            new[name] = _extra_text(merged)
+        if old[name] != new[name]:
+            changes[name] = (old[name], new[name])
+    return changes
 
 
 __all__ = ["CLOSED_STATUSES", "Evidence", "ImportResult", "Invite", "InviteInvalid", "InvalidTransition", "ItemView",

@@ -37,7 +37,7 @@ def status_label(_: Translate, status: str) -> str:
 
 def item_line(item: ItemView, _: Translate) -> str:
     due = _("overdue by {days} days", days=-item.days_left) if item.overdue else \
-        _("due {date}", date=item.deadline.isoformat())
+        _("standing, no final deadline") if item.deadline is None else _("due {date}", date=item.deadline.isoformat())
     return (f"[{html.escape(item.external_id)}] {html.escape(short(item.problem, 60))} — "
             f"{status_label(_, item.status)}, {due}")
 
@@ -53,9 +53,25 @@ def item_text(item: ItemView, _: Translate, progress: list[str] = ()) -> str:
     if item.owner:
         lines.append(_("Responsible: {owner}", owner=html.escape(item.owner)))
     lines.append(_("Severity: {severity}", severity=_(SEVERITY_LABELS.get(item.severity, item.severity))))
-    lines.append(_("Deadline: {date}", date=item.deadline.isoformat())
-                 + (" — " + _("overdue by {days} days", days=-item.days_left) if item.overdue else ""))
+    if item.co_units:
+        lines.append(_("Co-units: {units}", units=html.escape("、".join(item.co_units))))
+    if item.leader:
+        lines.append(_("Responsible leader: {leader}", leader=html.escape(item.leader)))
+    if item.category:
+        lines.append(_("Category: {category}", category=html.escape(item.category)))
+    if item.deadline is None:
+        lines.append(_("Deadline: standing, no final deadline"))
+    else:
+        lines.append(_("Deadline: {date}", date=item.deadline.isoformat())
+                     + (" (" + _("immediate") + ")" if item.deadline_kind == "immediate" else "")
+                     + (" — " + _("overdue by {days} days", days=-item.days_left) if item.overdue else ""))
     lines.append(_("Status: {status}", status=status_label(_, item.status)))
+    if item.progress_text:
+        lines.append(_("Progress in the ledger: {text}", text=html.escape(short(item.progress_text, 500))))
+    if item.note:
+        lines.append(_("Note: {note}", note=html.escape(short(item.note, 500))))
+    for header, value in item.extra.items():  # the ledger's own columns, as written
+        lines.append(f"{html.escape(header)}: {html.escape(short(value, 300))}")
     if item.closed_reason:
         lines.append(_("Reason for closing directly: {reason}", reason=html.escape(item.closed_reason)))
     if progress:

@@ -57,8 +57,8 @@ async def render_reminder(connection, row: Claimed, language: str, env: RenderEn
     item = (await connection.execute(
         sa.select(items.c.id, items.c.external_id, items.c.problem, items.c.deadline, items.c.status, units.c.name)
         .select_from(items.join(units, units.c.id == items.c.unit_id)).where(items.c.id == row.item_id))).first()
-    if item is None or (item.status in CLOSED_STATUSES and row.kind != "unreachable"):
-        return None
+    if item is None or item.deadline is None or (item.status in CLOSED_STATUSES and row.kind != "unreachable"):
+        return None  # closed, or a standing item (长期坚持): no deadline to remind of
     offset = (env.today(now) - item.deadline).days
     kind = row.kind
     if kind in ("before", "due", "overdue"):

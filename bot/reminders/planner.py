@@ -61,12 +61,13 @@ class Planner:
 
     async def _sync(self, connection, today: date) -> int:
         items, plans = RectificationItem.__table__, ReminderPlan.__table__
-        closed = sa.select(items.c.id).where(items.c.status.in_(CLOSED_STATUSES))
+        closed = sa.select(items.c.id).where(sa.or_(items.c.status.in_(CLOSED_STATUSES),
+                                                    items.c.deadline.is_(None)))  # standing items: no reminders
         await connection.execute(plans.delete().where(plans.c.item_id.in_(closed)))
         stale = await connection.execute(
             sa.select(items.c.id, items.c.deadline, items.c.severity)
             .select_from(items.outerjoin(plans, plans.c.item_id == items.c.id))
-            .where(items.c.status.not_in(CLOSED_STATUSES))
+            .where(items.c.status.not_in(CLOSED_STATUSES), items.c.deadline.is_not(None))
             .where(sa.or_(plans.c.item_id.is_(None), plans.c.deadline != items.c.deadline)))
         rows = stale.all()
         for chunk in _chunks(rows):
