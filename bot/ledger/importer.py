@@ -33,6 +33,7 @@ from typing import Any, Iterable
 import yaml
 
 from bot.i18n import N_
+from bot.workdays import WorkCalendar
 
 # THE header vocabulary: canonical field -> accepted headers (compared after `_header_key`). The
 # template (`qingfeng ledger template`) prints this table; nothing else lists header names.
@@ -451,26 +452,6 @@ def _next_on_or_after(reference: date, make) -> date:
     return day if day >= reference else make(reference.year + 1)
 
 
-def working_days_after(start: date, days: int) -> date:
-    """`days` working days after `start`: China's official calendar (chinese_calendar) where it knows the
-    year, Monday to Friday otherwise."""
-    from datetime import timedelta
-
-    try:
-        import chinese_calendar
-    except ImportError:  # pragma: no cover - a declared dependency
-        chinese_calendar = None
-    day = start
-    while days > 0:
-        day += timedelta(days=1)
-        try:
-            working = chinese_calendar.is_workday(day) if chinese_calendar else day.weekday() < 5
-        except NotImplementedError:
-            working = day.weekday() < 5
-        days -= working
-    return day
-
-
 def parse_date(value: Any) -> date | None:
     """A full date: 2026-12-31, 2026/12/31, 2026.12.31, 2026年12月31日, "2026/12/31 0:00", an Excel serial
     number (46387) or a spreadsheet date cell; None if it is none of them (or no such day)."""
@@ -503,14 +484,16 @@ def _serial(number: float) -> date | None:
     return EXCEL_EPOCH + timedelta(days=int(number))
 
 
-def parse_deadline(value: Any, *, reference: date, imported: date, immediate_days: int = 5) -> Deadline | None:
-    """Every spelling offices use (see the module's docstring); None when it cannot be read."""
+def parse_deadline(value: Any, *, reference: date, imported: date, immediate_days: int = 5,
+                   calendar: WorkCalendar | None = None) -> Deadline | None:
+    """Every spelling offices use (see the module's docstring); None when it cannot be read.
+    立行立改 is `immediate_days` working days after the import, on `calendar` (the bot's)."""
     day = parse_date(value)
     if day is not None:
         return Deadline("date", day)
     text = re.sub(r"\s+", "", str(value))
     if any(word in text for word in IMMEDIATE_WORDS):
-        return Deadline("immediate", working_days_after(imported, immediate_days))
+        return Deadline("immediate", (calendar or WorkCalendar()).add_working_days(imported, immediate_days))
     if any(word in text for word in STANDING_WORDS):
         return Deadline("standing", None)
     text = re.sub(r"(之)?[前止]$", "", text)
@@ -580,8 +563,8 @@ NO_ROUND = N_("the file does not say which inspection round it belongs to. Give 
 
 
 def check_rows(table: Table, *, known_units: set[str], existing_deadlines: dict[tuple[str, str], date | None] | None = None,
-               today: date, create_units: bool, default_round: str | None = None, immediate_days: int = 5
-               ) -> tuple[list[ParsedItem], list[Problem]]:
+               today: date, create_units: bool, default_round: str | None = None, immediate_days: int = 5,
+               calendar: WorkCalendar | None = None) -> tuple[list[ParsedItem], list[Problem]]:
     """Every valid row as a ParsedItem, and every problem of every row (not just the first).
 
     The round: `default_round` (--round), else the row's round column, else the title's round.
@@ -652,7 +635,8 @@ def check_rows(table: Table, *, known_units: set[str], existing_deadlines: dict[
             if _is_blank(raw):
                 bad("deadline", N_("no deadline: write a date (2026年12月31日, 12月底), 立行立改 or 长期坚持"))
             else:
-                deadline = parse_deadline(raw, reference=reference, imported=today, immediate_days=immediate_days)
+                deadline = parse_deadline(raw, reference=reference, imported=today, immediate_days=immediate_days,
+                                          calendar=calendar)
                 if deadline is None:
                     bad("deadline", N_("cannot read the deadline '{value}': write a date such as 2026年12月31日, "
                                        "2026-12-31 or 12月底, or 立行立改 / 长期坚持"), value=_text(raw))

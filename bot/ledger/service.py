@@ -22,7 +22,7 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import outbox
+from bot import outbox, workdays
 from bot.config import Settings
 from bot.db import Database
 from bot.ledger import importer, notices, states
@@ -344,7 +344,7 @@ class LedgerService:
                     existing[round_names[item.round_id], item.external_id] = item
             items, result.problems = importer.check_rows(
                 table, known_units=set(units), today=today, create_units=create_units, default_round=default_round,
-                immediate_days=self.settings.ledger.immediate_working_days)
+                immediate_days=self.settings.ledger.immediate_working_days, calendar=workdays.calendar_from(self.settings))
             for name in sorted(wanted_rounds):  # the same round from another ledger: say so, unless meant
                 known = rounds.get(name)
                 if known and known.title and table.title and known.title != table.title and not update_round:
