@@ -72,7 +72,7 @@ async def test_a_report_with_a_photo_survives_a_restart_and_leaves_no_trace_of_t
     assert "Step 4 of 5" in text_of(await user.send("every week since March"))
     assert "at least 20" in text_of(await user.send("too short"))
     files_step = text_of(await user.send(DESCRIPTION))
-    assert "Step 5 of 5" in files_step and "author's name" in files_step
+    assert "Step 5 of 5" in files_step and "authors of comments" in files_step
 
     assert "File 1 of at most 5 added" in text_of(await user.send_photo(photo_with_gps()))
     assert "can't take this kind of file" in text_of(await user.send_document(b"PK\x03\x04zip", "x.zip",
