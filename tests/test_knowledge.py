@@ -12,6 +12,7 @@ from bot.knowledge.index import SearchIndex
 from bot.knowledge.render import entry_html
 from bot.knowledge.schema import KnowledgeError, check_knowledge, load_knowledge
 from bot.knowledge.service import KnowledgeService
+from bot.knowledge.text import TypoFixer, script_of
 from bot.messages import split_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,6 +130,32 @@ def test_synonyms_cross_languages_and_typos_are_tolerated(engine):
     assert engine.ask("怎样才能消号").best.entry.id == right        # the wrong character of the right sound
     assert engine.ask("how is a rectification item closed").best.entry.id == right
     assert engine.ask("how is a rectificaton item closed").best.entry.id == right  # a typo in English
+
+
+@pytest.mark.parametrize("question, language", [
+    ("is 躺平 punished?", "en"), ("what does 销号 mean in the ledger", "en"),
+    ("What are the three distinctions (三个区分开来)?", "en"), ("整改的deadline是什么时候", "zh"),
+    ("怎样才能销号", "zh"), ("how is an item closed", "en"), ("rongcuo jiucuo shi shenme", "zh"),
+    ("liú zhì zuì cháng duō jiǔ", "zh"), ("how long can liuzhi last", "en")])
+def test_the_majority_script_of_the_question_decides_the_answer_language(engine, question, language):
+    assert script_of(question) == language
+    assert engine.ask(question, "en" if language == "zh" else "zh").language == language
+
+
+def test_a_tie_of_scripts_follows_the_interface_language(engine):
+    assert script_of("销号 ok", tie="en") == "en" and script_of("销号 ok", tie="zh") == "zh"
+    assert engine.ask("销号 ok", "en").language == "en"
+    assert engine.ask("销号 ok", "zh").language == "zh"
+
+
+def test_typo_mending_prefers_the_word_the_knowledge_base_uses_most():
+    fixer = TypoFixer({"excel": 1, "excess": 12})
+    assert fixer.fix("exces") == "excess"        # "excesive" stems to "exces": one edit from both
+    assert TypoFixer({"excel": 3, "excess": 3}).fix("exces") == "excel"  # equally common: alphabetical
+
+
+def test_excesive_is_mended_to_excess(engine):
+    assert "excess" in engine.query_terms("excesive traces")
 
 
 @pytest.mark.parametrize("question", ["", "   ", "😀😀😀", "？？？", "!!!"])

@@ -61,7 +61,7 @@ class KnowledgeEngine:
         self.entries: list[Entry] = list(knowledge.entries.values())
         self.index = SearchIndex([self._document(entry) for entry in self.entries])
         keywords = [k for entry in self.entries for k in entry.keywords.get("zh", ())]
-        self.typos = TypoFixer(self.index.terms, [*knowledge.words, *keywords, *(w for g in knowledge.synonyms for w in g)])
+        self.typos = TypoFixer(self.index.frequencies(), [*knowledge.words, *keywords, *(w for g in knowledge.synonyms for w in g)])
 
     def _document(self, entry: Entry) -> Counter:
         counts: Counter = Counter()
@@ -88,7 +88,7 @@ class KnowledgeEngine:
         text = (question or "").strip()
         truncated = len(text) > MAX_QUESTION_CHARS
         text = text[:MAX_QUESTION_CHARS]
-        language = script_of(text) or language
+        language = script_of(text, tie=language) or language  # the question's majority script
         terms = self.query_terms(text)
         if all(term.isdigit() for term in terms):  # "1", "？？", "😀": nothing to look up
             return Answer(question, language, Band.EMPTY, truncated=truncated)

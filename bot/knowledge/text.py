@@ -51,13 +51,80 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
-def script_of(text: str) -> str | None:
-    """"zh" if the text has Chinese characters, "en" if it has only Latin letters, else None."""
+def _syllables() -> frozenset[str]:
+    """Every toneless pinyin syllable (ü written v), from pypinyin's own table."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    found = set()
+    for readings in pinyin_dict.values():
+        for reading in readings.split(","):
+            found.add(strip_tones(reading))
+    return frozenset(s for s in found if s.isalpha() and s.isascii())
+
+
+def strip_tones(text: str) -> str:
+    """Pinyin with tone marks to plain letters: "liú zhì" -> "liu zhi", "lǜ" -> "lv"."""
+    text = text.replace("ü", "v").replace("Ü", "v")
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+_SYLLABLES: frozenset[str] | None = None
+_LATIN_WORD = re.compile(r"[a-z]+")
+
+
+def pinyin_syllables(word: str) -> list[str] | None:
+    """`word` (toneless, lower case) cut into pinyin syllables, longest first where the rest can still
+    be cut ("xian" stays whole); None if it is not pinyin."""
+    global _SYLLABLES
+    if _SYLLABLES is None:
+        _SYLLABLES = _syllables()
+    if not word or len(word) > 60:
+        return None
+    n = len(word)
+    cuttable = [False] * n + [True]  # cuttable[i]: word[i:] is syllables
+    for i in range(n - 1, -1, -1):
+        cuttable[i] = any(cuttable[i + size] and word[i:i + size] in _SYLLABLES for size in range(1, min(6, n - i) + 1))
+    if not cuttable[0]:
+        return None
+    syllables, i = [], 0
+    while i < n:
+        size = next(size for size in range(min(6, n - i), 0, -1) if cuttable[i + size] and word[i:i + size] in _SYLLABLES)
+        syllables.append(word[i:i + size])
+        i += size
+    return syllables
+
+
+def is_pinyin_text(text: str) -> bool:
+    """A question typed in pinyin: no Chinese characters, and every Latin word is pinyin (with at least
+    two syllables in all, so "a" or "he" alone is not taken for Chinese)."""
     if _HAS_CJK.search(text):
+        return False
+    words = _LATIN_WORD.findall(strip_tones(normalise(text)))
+    if not words:
+        return False
+    cuts = [pinyin_syllables(word) for word in words]
+    return all(cuts) and sum(len(c) for c in cuts) >= 2
+
+
+def script_of(text: str, tie: str | None = None) -> str | None:
+    """The language the question is mostly written in: "zh" or "en", `tie` when neither has more,
+    None when the text has no letters at all.
+
+    Chinese characters count half a word each (a Chinese word is about two characters), a Latin
+    word one: "is 躺平 punished?" is English, "整改的deadline是哪天" Chinese. A question typed
+    wholly in pinyin is Chinese.
+    """
+    chinese = len(_HAS_CJK.findall(text)) / 2
+    latin = len(_LATIN_WORD.findall(strip_tones(normalise(text))))
+    if not chinese and not latin:
+        return None
+    if not chinese and is_pinyin_text(text):
         return "zh"
-    if _HAS_LATIN.search(text):
+    if chinese > latin:
+        return "zh"
+    if latin > chinese:
         return "en"
-    return None
+    return tie
 
 
 def initialise_jieba(words: Iterable[str] = ()) -> None:
@@ -157,8 +224,11 @@ class TypoFixer:
     word but is not a known word is replaced by it.
     """
 
-    def __init__(self, vocabulary: Iterable[str], domain_words: Iterable[str] = ()):
-        self.vocabulary = set(vocabulary)
+    def __init__(self, vocabulary: Iterable[str] | dict[str, int], domain_words: Iterable[str] = ()):
+        """`vocabulary`: the known words, or a mapping of each to how common it is (how many entries
+        have it): of several candidates the most common wins."""
+        self.frequency = dict(vocabulary) if isinstance(vocabulary, dict) else dict.fromkeys(vocabulary, 1)
+        self.vocabulary = set(self.frequency)
         self._deletes: dict[str, set[str]] = {}
         for word in self.vocabulary:
             if not word.startswith("§") and not _HAS_CJK.search(word) and len(word) >= 4:
@@ -192,14 +262,15 @@ class TypoFixer:
         return "".join(out)
 
     def fix(self, word: str) -> str | None:
-        """A known English word one edit away from `word`, if any."""
+        """A known English word one edit away from `word`, if any: the most common in the knowledge
+        base, then the alphabetically first."""
         if _HAS_CJK.search(word) or len(word) < 4:
             return None
         candidates: set[str] = set()
         for variant in _deletions(word):
             candidates |= self._deletes.get(variant, set())
         candidates = {c for c in candidates if _one_edit_apart(word, c)}
-        return min(candidates) if candidates else None
+        return min(candidates, key=lambda c: (-self.frequency.get(c, 0), c)) if candidates else None
 
 
 def _deletions(word: str) -> set[str]:
