@@ -12,7 +12,7 @@ from bot.knowledge.index import SearchIndex
 from bot.knowledge.render import entry_html
 from bot.knowledge.schema import KnowledgeError, check_knowledge, load_knowledge
 from bot.knowledge.service import KnowledgeService
-from bot.knowledge.text import TypoFixer, script_of
+from bot.knowledge.text import PinyinReader, TypoFixer, script_of
 from bot.messages import split_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,6 +152,29 @@ def test_typo_mending_prefers_the_word_the_knowledge_base_uses_most():
     fixer = TypoFixer({"excel": 1, "excess": 12})
     assert fixer.fix("exces") == "excess"        # "excesive" stems to "exces": one edit from both
     assert TypoFixer({"excel": 3, "excess": 3}).fix("exces") == "excel"  # equally common: alphabetical
+
+
+@pytest.mark.parametrize("pinyin, chinese", [
+    ("rongcuo jiucuo shi shenme", "怎么理解容错纠错"), ("rongcuojiucuo", "容错纠错是什么"),
+    ("xiaohao zenme ban", "怎样才能销号"), ("xiāo hào zěnme bàn", "怎样才能销号"),
+    ("tangping ganbu hui bei chufen ma", "躺平的干部会被处分吗")])
+def test_pinyin_finds_what_the_chinese_finds(engine, pinyin, chinese):
+    answer = engine.ask(pinyin, "en")
+    assert answer.language == "zh" and answer.band is not Band.UNKNOWN
+    assert answer.best.entry.id == engine.ask(chinese).best.entry.id
+
+
+def test_pinyin_reader_reads_terms_and_keeps_what_it_cannot_read():
+    reader = PinyinReader(["容错纠错", "销号", "留置"], {"处分": 3, "出分": 1})
+    assert reader.read("rongcuo jiucuo shi shenme") == "容错纠错 是什么"
+    assert reader.read("chufen") == "处分"                                    # the commoner spelling
+    assert reader.read("how long can liuzhi last") == "how long can 留置 last"  # in an English question
+    assert reader.read("liu zhi zui chang") == "留置 zuichang"   # unread syllables: one unknown word
+    assert reader.read("jintian tianqi") == "jintiantianqi"
+    assert reader.read("tangping ma") == ""                          # ... and a particle nothing
+    assert reader.read("who won the final") == "who won the final"
+    assert reader.read("what is the weather") == "what is the weather"
+    assert reader.read("销号 xiaohao") == "销号 xiaohao"   # Chinese already: left alone
 
 
 def test_excesive_is_mended_to_excess(engine):

@@ -15,7 +15,7 @@ from enum import Enum
 
 from bot.knowledge.index import SearchIndex, top
 from bot.knowledge.schema import Entry, KnowledgeBase
-from bot.knowledge.text import Analyzer, TypoFixer, script_of
+from bot.knowledge.text import _STEMMER, Analyzer, PinyinReader, TypoFixer, script_of
 
 FIELD_WEIGHTS = {"question": 3.0, "paraphrases": 2.0, "keywords": 2.0, "answer": 0.25}
 MAX_QUESTION_CHARS = 300   # a question is short; beyond this we read only the beginning
@@ -61,7 +61,10 @@ class KnowledgeEngine:
         self.entries: list[Entry] = list(knowledge.entries.values())
         self.index = SearchIndex([self._document(entry) for entry in self.entries])
         keywords = [k for entry in self.entries for k in entry.keywords.get("zh", ())]
-        self.typos = TypoFixer(self.index.frequencies(), [*knowledge.words, *keywords, *(w for g in knowledge.synonyms for w in g)])
+        domain_words = [*knowledge.words, *keywords, *(str(w) for g in knowledge.synonyms for w in g)]
+        frequencies = self.index.frequencies()
+        self.typos = TypoFixer(frequencies, domain_words)
+        self.pinyin = PinyinReader(domain_words, frequencies)
 
     def _document(self, entry: Entry) -> Counter:
         counts: Counter = Counter()
@@ -77,6 +80,7 @@ class KnowledgeEngine:
         typos mended (see TypoFixer). An unknown word counts once: the pieces jieba sees inside it
         that are unknown too are dropped, or 七百多 would weigh as three unknown words."""
         terms = []
+        question = self.pinyin.read(question, known=lambda word: self.index.knows(_STEMMER.stemWord(word)))
         for term in self.analyzer.terms(self.typos.mend_chinese(question)):
             if not self.index.knows(term):
                 term = self.typos.fix(term) or term

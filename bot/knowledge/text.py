@@ -59,7 +59,8 @@ def _syllables() -> frozenset[str]:
     for readings in pinyin_dict.values():
         for reading in readings.split(","):
             found.add(strip_tones(reading))
-    return frozenset(s for s in found if s.isalpha() and s.isascii())
+    # Interjections (嗯 n, 呣 m, 哼 hng ...) are no help and would make "won" pinyin.
+    return frozenset(s for s in found if s.isalpha() and s.isascii() and any(v in s for v in "aeiouv"))
 
 
 def strip_tones(text: str) -> str:
@@ -287,3 +288,101 @@ def _one_edit_apart(a: str, b: str) -> bool:
                                    and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]])
     shorter, longer = sorted((a, b), key=len)
     return any(longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))
+
+
+# Question words kept for reading pinyin, so "xiaohao zenme ban" reads as 销号怎么办 and its form
+# (a procedure question) is still seen; they carry no meaning for retrieval (stop words).
+PINYIN_QUESTION_WORDS = ("是什么", "什么", "什么意思", "啥意思", "怎么办", "怎么", "怎么样", "多少", "多久", "多长",
+                         "几年", "哪年", "哪一年", "会不会", "能不能", "可不可以", "是不是", "有没有", "为什么", "如何")
+
+
+# Syllables of the commonest function words (吗 的 了 呢 吧 啊 是 会 被 在 有 和 也 都 就 我 你 他 要 能):
+# meaningless when no term spells them.
+PINYIN_PARTICLES = frozenset("ma de le ne ba a shi hui bei zai you he ye dou jiu wo ni ta yao neng".split())
+MAX_PINYIN_TERMS = 20_000  # the knowledge base's other words read from pinyin, the most common first
+
+
+class PinyinReader:
+    """Reads pinyin in a question as the knowledge base's Chinese words.
+
+    Built once from the knowledge base's terms (its dictionary words, keywords and synonyms first,
+    then the other words of its entries, the most common first): each term's toneless syllables
+    map to the term. A question wholly in pinyin ("rongcuo jiucuo shi shenme", tones or not, spaces
+    or not) becomes Chinese, its unmatched syllables dropped; in an English question, a word that is
+    pinyin and not English the knowledge base knows ("how long can liuzhi last") is replaced when it
+    spells a term.
+    """
+
+    def __init__(self, domain_words: Iterable[str], other_words: dict[str, int] | None = None):
+        self.terms: dict[tuple[str, ...], str] = {}
+        ranked = [(w, 2) for w in domain_words] + [(w, 1) for w in PINYIN_QUESTION_WORDS]
+        others = sorted((w for w in (other_words or {}) if _HAS_CJK.match(w)), key=lambda w: (-other_words[w], w))
+        ranked += [(w, 0) for w in others[:MAX_PINYIN_TERMS]]
+        for word, _ in ranked:
+            if 2 <= len(word) <= 8 and all(_HAS_CJK.match(c) for c in word):
+                key = tuple(strip_tones(s) for s in lazy_pinyin(word, style=Style.NORMAL))
+                self.terms.setdefault(key, word)
+        self.longest = max((len(key) for key in self.terms), default=0)
+
+    def read(self, text: str, known=lambda word: False) -> str:
+        """`text` with the pinyin it holds written as the knowledge base's Chinese words."""
+        if not self.terms or _HAS_CJK.search(text):
+            return text
+        plain = strip_tones(normalise(text))
+        whole = is_pinyin_text(plain)
+        words = list(_LATIN_WORD.finditer(plain))
+        if not whole:
+            words = [w for w in words if w.group() not in EN_STOPWORDS and not known(w.group())
+                     and len(pinyin_syllables(w.group()) or ()) >= 2]
+        if not words:
+            return text
+        out, last = [], 0
+        for run in _runs(plain, words):
+            out.append(plain[last:run[0].start()])
+            out.append(self._read_run([w.group() for w in run], whole))
+            last = run[-1].end()
+        out.append(plain[last:])
+        return "".join(out)
+
+    def _read_run(self, words: list[str], whole: bool) -> str:
+        syllables, ends = [], set()
+        for word in words:
+            syllables += pinyin_syllables(word) or []
+            ends.add(len(syllables))
+        starts = {0} | ends
+        out, i, pending, unread = [], 0, [], False
+        while i < len(syllables):
+            for size in range(min(self.longest, len(syllables) - i), 1, -1):
+                term = self.terms.get(tuple(syllables[i:i + size]))
+                if term and (whole or (i in starts and i + size in ends)):
+                    out.append(self._unread(pending))
+                    out.append(term)
+                    pending = []
+                    i += size
+                    break
+            else:
+                pending.append(syllables[i])
+                unread = True
+                i += 1
+        out.append(self._unread(pending))
+        if not whole and unread:
+            return " ".join(words)  # an English question keeps the words it could not read as Chinese
+        return " ".join(o for o in out if o)
+
+    @staticmethod
+    def _unread(syllables: list[str]) -> str:
+        """Syllables no term spells: particles (ma, de, hui, bei) are dropped, a lone syllable too; more
+        are kept as one unknown word, so that what the question asks about still counts against a match."""
+        syllables = [s for s in syllables if s not in PINYIN_PARTICLES]
+        return "".join(syllables) if len(syllables) >= 2 else ""
+
+
+def _runs(text: str, words: list) -> list[list]:
+    """Neighbouring words (only spaces between them) grouped."""
+    runs: list[list] = []
+    for word in words:
+        if runs and not text[runs[-1][-1].end():word.start()].strip():
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+    return runs
