@@ -151,7 +151,9 @@ def test_a_tie_of_scripts_follows_the_interface_language(engine):
 def test_typo_mending_prefers_the_word_the_knowledge_base_uses_most():
     fixer = TypoFixer({"excel": 1, "excess": 12})
     assert fixer.fix("exces") == "excess"        # "excesive" stems to "exces": one edit from both
-    assert TypoFixer({"excel": 3, "excess": 3}).fix("exces") == "excel"  # equally common: alphabetical
+    assert TypoFixer({"strain": 3, "strait": 3}).fix("straix") == "strain"  # equally common: alphabetical
+    assert TypoFixer({"look": 30}).fix("hook") is None   # a short word with one letter changed: left alone
+    assert TypoFixer({"rectification": 1}).fix("rectificaton") == "rectification"
 
 
 @pytest.mark.parametrize("pinyin, chinese", [
@@ -171,7 +173,7 @@ def test_pinyin_reader_reads_terms_and_keeps_what_it_cannot_read():
     assert reader.read("how long can liuzhi last") == "how long can 留置 last"  # in an English question
     assert reader.read("liu zhi zui chang") == "留置 zuichang"   # unread syllables: one unknown word
     assert reader.read("jintian tianqi") == "jintiantianqi"
-    assert reader.read("tangping ma") == ""                          # ... and a particle nothing
+    assert reader.read("hao ma") == ""                   # ... a lone syllable and a particle nothing
     assert reader.read("who won the final") == "who won the final"
     assert reader.read("what is the weather") == "what is the weather"
     assert reader.read("销号 xiaohao") == "销号 xiaohao"   # Chinese already: left alone

@@ -271,7 +271,12 @@ class TypoFixer:
         for variant in _deletions(word):
             candidates |= self._deletes.get(variant, set())
         candidates = {c for c in candidates if _one_edit_apart(word, c)}
+        if len(word) < MIN_SUBSTITUTED:  # hook/look, night/eight, dive/give: short words, both real
+            candidates = {c for c in candidates if len(c) != len(word)}
         return min(candidates, key=lambda c: (-self.frequency.get(c, 0), c)) if candidates else None
+
+
+MIN_SUBSTITUTED = 6  # a shorter word is mended by a letter missing or extra only, not a letter changed
 
 
 def _deletions(word: str) -> set[str]:
