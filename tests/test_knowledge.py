@@ -12,7 +12,7 @@ from bot.knowledge.index import SearchIndex
 from bot.knowledge.render import entry_html
 from bot.knowledge.schema import KnowledgeError, check_knowledge, load_knowledge
 from bot.knowledge.service import KnowledgeService
-from bot.knowledge.text import PinyinReader, TypoFixer, script_of
+from bot.knowledge.text import PinyinReader, TypoFixer, question_form, script_of
 from bot.messages import split_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,6 +118,39 @@ def test_tiny_knowledge_base_answers_its_own_questions(tmp_path):
     engine = KnowledgeEngine(load_knowledge(folder))
     assert engine.ask("会议太多怎么办").best.entry.id == "a-meetings"
     assert engine.ask("too many documents").best.entry.id == "a-documents"
+
+
+def test_an_entry_kind_must_be_one_of_the_five(tmp_path):
+    folder = write_kb(tmp_path / "kb", [entry("a-meetings", "会议太多怎么办", "too many meetings", kind="definiton")])
+    problems = [str(p) for p in check_knowledge(folder)]
+    assert any("kind 'definiton' is not one of definition, rule, procedure, figure, case" in p for p in problems)
+    folder = write_kb(tmp_path / "ok", [entry("a-meetings", "会议太多怎么办", "too many meetings", kind="procedure")])
+    assert not check_knowledge(folder)
+    assert load_knowledge(folder).entries["a-meetings"].kind == "procedure"
+
+
+@pytest.mark.parametrize("question, form", [
+    ("文山会海啥意思", "definition"), ("什么是销号", "definition"), ("what does 销号 mean", "definition"),
+    ("留党察看最长几年", "figure"), ("how many items were found", "figure"), ("整改是什么时候", "figure"),
+    ("销号怎么办", "procedure"), ("how do I check my report", "procedure"),
+    ("躺平会不会被处分", "rule"), ("can I be punished for this", "rule"), ("is 躺平 punished?", "rule"),
+    ("公款吃喝", None)])
+def test_the_form_of_a_question_says_what_kind_of_entry_it_wants(question, form):
+    assert question_form(question) == form
+
+
+def test_a_definition_question_prefers_the_definition(tmp_path):
+    """A case that names the term often outranks the definition, until the question's form counts."""
+    case = entry("a-case", "某县销号的案例", "a county closing items", kind="case")
+    case["answer"] = {"zh": "某县销号销号销号的做法。", "en": "A county closing items, closing items, closing items."}
+    case["keywords"] = {"zh": ["销号"], "en": ["closing"]}
+    definition = entry("a-definition", "整改事项的销号", "closing rectification items", kind="definition")
+    definition["answer"] = {"zh": "销号指整改事项经审核后从台账中移除。", "en": "Closing an item means ..."}
+    folder = write_kb(tmp_path / "kb", [case, definition])
+    engine = KnowledgeEngine(load_knowledge(folder))
+    assert engine.search("销号", 2)[0].entry.id == "a-case"
+    assert engine.search("销号是什么意思", 2)[0].entry.id == "a-definition"
+    assert engine.ask("销号是什么意思").best.entry.id == "a-definition"
 
 
 @pytest.fixture(scope="module")

@@ -15,12 +15,13 @@ from enum import Enum
 
 from bot.knowledge.index import SearchIndex, top
 from bot.knowledge.schema import Entry, KnowledgeBase
-from bot.knowledge.text import _STEMMER, Analyzer, PinyinReader, TypoFixer, script_of
+from bot.knowledge.text import _STEMMER, Analyzer, PinyinReader, TypoFixer, question_form, script_of
 
 FIELD_WEIGHTS = {"question": 3.0, "paraphrases": 2.0, "keywords": 2.0, "answer": 0.25}
 MAX_QUESTION_CHARS = 300   # a question is short; beyond this we read only the beginning
 SUGGESTIONS = 3
 AMBIGUITY_PENALTY = 0.15   # how much a runner-up scoring as well as the best lowers confidence
+KIND_BOOST = 1.25          # an entry of the kind the question's form asks for ("what is" -> definition) ranks higher
 
 
 class Band(str, Enum):
@@ -94,9 +95,10 @@ class KnowledgeEngine:
         text = text[:MAX_QUESTION_CHARS]
         language = script_of(text, tie=language) or language  # the question's majority script
         terms = self.query_terms(text)
+        kind = question_form(self.pinyin.read(text))
         if all(term.isdigit() for term in terms):  # "1", "？？", "😀": nothing to look up
             return Answer(question, language, Band.EMPTY, truncated=truncated)
-        matches = self._rank(terms, SUGGESTIONS + 1)
+        matches = self._rank(terms, SUGGESTIONS + 1, kind)
         if not matches:
             return Answer(question, language, Band.UNKNOWN, truncated=truncated)
         best = matches[0]
@@ -111,13 +113,22 @@ class KnowledgeEngine:
 
     def search(self, question: str, limit: int = 5) -> list[Match]:
         """The best entries for `question`, best first, with their confidence."""
-        return self._rank(self.query_terms(question[:MAX_QUESTION_CHARS]), limit)
+        text = question[:MAX_QUESTION_CHARS]
+        return self._rank(self.query_terms(text), limit, question_form(self.pinyin.read(text)))
 
-    def _rank(self, terms: list[str], limit: int) -> list[Match]:
+    def _rank(self, terms: list[str], limit: int, kind: str | None = None) -> list[Match]:
+        """The best `limit` entries; with `kind`, entries of that kind score KIND_BOOST times more."""
         if not terms or not self.entries:
             return []
         scores = self.index.score(terms)
-        order = [i for i in top(scores.score, limit + 1) if scores.score[i] > 0]
+        if kind:
+            pool = [i for i in top(scores.score, 3 * (limit + 1)) if scores.score[i] > 0]
+            for i in pool:
+                if self.entries[i].kind == kind:
+                    scores.score[i] *= KIND_BOOST
+            order = sorted(pool, key=lambda i: -float(scores.score[i]))[:limit + 1]
+        else:
+            order = [i for i in top(scores.score, limit + 1) if scores.score[i] > 0]
         if not order:
             return []
         # A runner-up nearly as good as the best makes the question ambiguous: less confidence in all.

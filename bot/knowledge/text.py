@@ -391,3 +391,26 @@ def _runs(text: str, words: list) -> list[list]:
         else:
             runs.append([word])
     return runs
+
+
+# A question's form says what kind of entry answers it. The first that matches wins.
+QUESTION_FORMS = (
+    ("definition", re.compile(r"什么是|是什么(?!时候)|什么意思|啥意思|是啥|是指|指什么|指的是|什么叫|啥叫|何为|何谓|含义|"
+                              r"^\W*(?:what|wh?at|whats|what's)\s+(?:is|are|does|do)\b(?!.*\b(?:rules?|allowed)\b)|"
+                              r"\bmean(?:s|ing)?\b|\bdefin")),
+    ("figure", re.compile(r"多少|几个|几年|几种|几次|几项|几天|哪年|哪一年|多久|多长|什么时候|"
+                          r"\bhow (?:many|much|long)\b|\b(?:what|which) year\b|^\W*when\b")),
+    ("procedure", re.compile(r"怎么办|咋办|怎么(?:申请|操作|查|提交|办|弄|做|报|用|处理)|如何|怎样|流程|步骤|"
+                             r"\bhow (?:do|can|should|could) (?:i|we|you)\b|\bhow to\b|\bsteps?\b")),
+    ("rule", re.compile(r"会不会|能不能|可不可以|是否|允许|合规|算不算|能否|会被|可以.*吗|"
+                        r"^\W*(?:can|may|must|should|will|would|am|is|are)\b|\ballowed\b|\bpunish")),
+)
+
+
+def question_form(text: str) -> str | None:
+    """The kind of entry a question asks for (definition, figure, procedure, rule), if its form says."""
+    text = normalise(text)
+    for kind, pattern in QUESTION_FORMS:
+        if pattern.search(text):
+            return kind
+    return None
