@@ -12,7 +12,7 @@ from bot.knowledge.index import SearchIndex
 from bot.knowledge.render import entry_html
 from bot.knowledge.schema import KnowledgeError, check_knowledge, load_knowledge
 from bot.knowledge.service import KnowledgeService
-from bot.knowledge.text import PinyinReader, TypoFixer, question_form, script_of
+from bot.knowledge.text import PinyinReader, TypoFixer, asking_part, question_form, script_of
 from bot.messages import split_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,6 +151,23 @@ def test_a_definition_question_prefers_the_definition(tmp_path):
     assert engine.search("销号", 2)[0].entry.id == "a-case"
     assert engine.search("销号是什么意思", 2)[0].entry.id == "a-definition"
     assert engine.ask("销号是什么意思").best.entry.id == "a-definition"
+
+
+def test_a_long_question_is_read_by_the_sentences_that_ask():
+    story = "我们镇上个月来了三拨检查，农业、环保、乡村振兴都有。每拨都要看台账，还要陪同一整天，村里就四个干部。"
+    assert asking_part(story + "这种重复检查有没有规定可以管？") == "这种重复检查有没有规定可以管？"
+    english = ("I'm a township cadre in Guizhou. Every week the county sends us four forms. "
+               "Is this formalism? Can I report it here?")
+    assert asking_part(english) == "Is this formalism? Can I report it here?"
+    assert asking_part("整改问题怎样才能销号？") is None                       # short: read whole
+    assert asking_part(story) is None                                          # nothing asks: read whole
+
+
+def test_detail_does_not_drown_a_long_question(engine):
+    short = engine.ask("整改没到位、没销号的干部能调岗吗").best.entry.id
+    story = ("我们局上一轮巡察一共收到十四个整改问题，分管的副局长下个月想调到别的局去，可是还有五个问题没有整改完，"
+             "单位里议论纷纷，大家说法不一。有同事说问题没销号他就走不了。这是真的规定吗？整改没到位没销号能调岗吗？")
+    assert engine.ask(story).best.entry.id == short
 
 
 @pytest.fixture(scope="module")

@@ -414,3 +414,24 @@ def question_form(text: str) -> str | None:
         if pattern.search(text):
             return kind
     return None
+
+
+_SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n…])|(?<=[.])\s+")
+_ASKS = re.compile(r"[?？]|吗|呢|怎么|什么|啥|咋|是否|能不能|会不会|可不可以|有没有|算不算|多少|多久|几|哪|谁|如何|"
+                   r"\b(?:how|what|whats|wat|which|who|when|why|whether|can|could|is there|are there|does|do i|"
+                   r"will|should|may|am i|is it|is this|is that)\b", re.IGNORECASE)
+LONG_QUESTION_CHARS = 60  # shorter than this a question is read whole
+
+
+def asking_part(text: str) -> str | None:
+    """Of a long question (several sentences, some only telling the story), the sentences that ask;
+    None when the question is short or every sentence asks."""
+    if len(text) < LONG_QUESTION_CHARS:
+        return None
+    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    if len(sentences) < 2:
+        return None
+    asking = [s for s in sentences if _ASKS.search(s)]
+    if not asking or len(asking) == len(sentences):
+        return None
+    return " ".join(asking)
