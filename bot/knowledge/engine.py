@@ -123,7 +123,7 @@ class KnowledgeEngine:
         whole = text[:MAX_QUESTION_CHARS]
         asking = asking_part(text)
         if asking is None or not self.entries:
-            return self._rank(self.query_terms(whole), limit, question_form(self.pinyin.read(whole)))
+            return self._rank(self.query_terms(whole), limit, question_form(whole) or question_form(self.pinyin.read(whole)))
         asking = asking[:MAX_QUESTION_CHARS]
         question_terms, context_terms = self.query_terms(asking), self.query_terms(whole)
         if not question_terms:

@@ -9,6 +9,7 @@ the content words that nothing in the knowledge base has.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -73,7 +74,8 @@ _SYLLABLES: frozenset[str] | None = None
 _LATIN_WORD = re.compile(r"[a-z]+")
 
 
-def pinyin_syllables(word: str) -> list[str] | None:
+@functools.lru_cache(maxsize=8192)
+def pinyin_syllables(word: str) -> tuple[str, ...] | None:
     """`word` (toneless, lower case) cut into pinyin syllables, longest first where the rest can still
     be cut ("xian" stays whole); None if it is not pinyin."""
     global _SYLLABLES
@@ -92,7 +94,7 @@ def pinyin_syllables(word: str) -> list[str] | None:
         size = next(size for size in range(min(6, n - i), 0, -1) if cuttable[i + size] and word[i:i + size] in _SYLLABLES)
         syllables.append(word[i:i + size])
         i += size
-    return syllables
+    return tuple(syllables)
 
 
 def is_pinyin_text(text: str) -> bool:
@@ -352,7 +354,7 @@ class PinyinReader:
     def _read_run(self, words: list[str], whole: bool) -> str:
         syllables, ends = [], set()
         for word in words:
-            syllables += pinyin_syllables(word) or []
+            syllables += pinyin_syllables(word) or ()
             ends.add(len(syllables))
         starts = {0} | ends
         out, i, pending, unread = [], 0, [], False
