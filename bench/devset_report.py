@@ -1,11 +1,15 @@
 """How the engine does on the labelled questions: the dev set (tests/data/devset, used to tune the
-content and thresholds) and the held-out set (tests/data/heldout.yaml, written blind and never
-tuned on). Prints every miss with -v, and the totals.
+content and thresholds), the old held-out set (tests/data/heldout.yaml) and the blind held-out set
+(tests/data/heldout_blind.yaml, written from the seeds and DOMAIN.md by someone who never saw the
+knowledge base; never tuned on). Prints every miss with -v, the totals, and for the blind set how
+many answers were right in each confidence band, so the share of confident answers that are wrong
+is visible.
 
     .venv/bin/python bench/devset_report.py [-v]
 """
 
 import sys
+from collections import Counter
 from pathlib import Path
 
 import yaml
@@ -14,7 +18,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.knowledge.engine import Band, KnowledgeEngine  # noqa: E402
+from bot.knowledge.render import entry_plain  # noqa: E402
 from bot.knowledge.schema import load_knowledge  # noqa: E402
+
+BANDS = (0.0, 0.30, 0.40, 0.50, 0.55, 0.70, 0.85, 1.01)
+
+
+def band_of(confidence: float) -> str:
+    for low, high in zip(BANDS, BANDS[1:]):
+        if low <= confidence < high:
+            return f"{low:.2f}-{min(high, 1.0):.2f}"
+    return "?"
 
 
 def load(paths) -> tuple[list[dict], list[str]]:
@@ -50,6 +64,67 @@ def report(name: str, engine: KnowledgeEngine, inside: list[dict], outside: list
           f"{declined}/{len(outside)}")
 
 
+def has_facts(text: str, facts: list[str]) -> bool:
+    """Every fact present: one of its ' | ' alternatives as a case-insensitive substring."""
+    text = text.lower()
+    return all(any(alt.strip().lower() in text for alt in fact.split("|")) for fact in facts)
+
+
+def grade_blind(engine: KnowledgeEngine, item: dict) -> tuple[str, float]:
+    """One blind item: 'right', 'wrong' (answered without the facts, in the wrong language, or an
+    outside question answered), 'declined' (unknown or empty), 'suggest' (did-you-mean), with the
+    confidence of the best match."""
+    answer = engine.ask(item["text"], "zh" if item["lang"] == "zh" else "en")
+    confidence = answer.best.confidence if answer.best else 0.0
+    if answer.band is Band.ANSWER:
+        if not item["in_domain"]:
+            return "wrong", confidence
+        text = entry_plain(answer.best.entry, answer.language)
+        ok = answer.language == item["lang"] and has_facts(text, item["expect"])
+        return ("right" if ok else "wrong"), confidence
+    if answer.band is Band.SUGGEST:
+        return "suggest", confidence
+    return "declined", confidence
+
+
+def report_blind(engine: KnowledgeEngine, path: Path, verbose: bool) -> None:
+    items = yaml.safe_load(path.read_text(encoding="utf-8"))
+    results = [(item, *grade_blind(engine, item)) for item in items]
+    inside = [r for r in results if r[0]["in_domain"]]
+    outside = [r for r in results if not r[0]["in_domain"]]
+
+    def rate(rows):
+        return sum(r[1] == "right" for r in rows) / len(rows) if rows else 0.0
+
+    long_rows = [r for r in inside if r[0]["long"]]
+    short_rows = [r for r in inside if not r[0]["long"]]
+    declined = sum(r[1] in ("declined", "suggest") for r in outside)
+    answered = [r for r in results if r[1] in ("right", "wrong")]
+    wrong = sum(r[1] == "wrong" for r in answered)
+    print(f"blind held-out set: answered with the right facts in the asker's language "
+          f"{sum(r[1] == 'right' for r in inside)}/{len(inside)} = {rate(inside):.1%} "
+          f"(short {rate(short_rows):.1%}, long {rate(long_rows):.1%}; zh "
+          f"{rate([r for r in inside if r[0]['lang'] == 'zh']):.1%}, en "
+          f"{rate([r for r in inside if r[0]['lang'] == 'en']):.1%}); suggested "
+          f"{sum(r[1] == 'suggest' for r in inside)}, declined {sum(r[1] == 'declined' for r in inside)}; "
+          f"outside questions not answered {declined}/{len(outside)}; confident answers wrong "
+          f"{wrong}/{len(answered)} = {wrong / max(1, len(answered)):.1%}")
+    table: dict[str, Counter] = {}
+    for item, verdict, confidence in results:
+        table.setdefault(band_of(confidence), Counter())[verdict if item["in_domain"] else f"outside-{verdict}"] += 1
+    print("  confidence  right wrong suggest declined | outside: answered suggested declined")
+    for band in sorted(table):
+        c = table[band]
+        print(f"  {band}  {c['right']:5} {c['wrong']:5} {c['suggest']:7} {c['declined']:8} | "
+              f"{c['outside-wrong']:17} {c['outside-suggest']:9} {c['outside-declined']:8}")
+    if verbose:
+        for item, verdict, confidence in results:
+            if verdict != "right" and (item["in_domain"] or verdict == "wrong"):
+                best = engine.ask(item["text"], item["lang"]).best
+                print(f"BLIND {verdict:8} {confidence:.2f} {item['id']} {item['text']!r} -> "
+                      f"{best.entry.id if best else None} (want {item['expect']})")
+
+
 def main() -> None:
     verbose = "-v" in sys.argv
     engine = KnowledgeEngine(load_knowledge(ROOT / "knowledge"))
@@ -57,6 +132,9 @@ def main() -> None:
     heldout = ROOT / "tests/data/heldout.yaml"
     if heldout.exists():
         report("held-out set", engine, *load([heldout]), verbose)
+    blind = ROOT / "tests/data/heldout_blind.yaml"
+    if blind.exists():
+        report_blind(engine, blind, verbose)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from bot.knowledge.index import SearchIndex
 from bot.knowledge.render import entry_html
 from bot.knowledge.schema import KnowledgeError, check_knowledge, load_knowledge
 from bot.knowledge.service import KnowledgeService
+from bot.knowledge.text import PinyinReader, TypoFixer, asking_part, question_form, script_of
 from bot.messages import split_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,6 +120,56 @@ def test_tiny_knowledge_base_answers_its_own_questions(tmp_path):
     assert engine.ask("too many documents").best.entry.id == "a-documents"
 
 
+def test_an_entry_kind_must_be_one_of_the_five(tmp_path):
+    folder = write_kb(tmp_path / "kb", [entry("a-meetings", "会议太多怎么办", "too many meetings", kind="definiton")])
+    problems = [str(p) for p in check_knowledge(folder)]
+    assert any("kind 'definiton' is not one of definition, rule, procedure, figure, case" in p for p in problems)
+    folder = write_kb(tmp_path / "ok", [entry("a-meetings", "会议太多怎么办", "too many meetings", kind="procedure")])
+    assert not check_knowledge(folder)
+    assert load_knowledge(folder).entries["a-meetings"].kind == "procedure"
+
+
+@pytest.mark.parametrize("question, form", [
+    ("文山会海啥意思", "definition"), ("什么是销号", "definition"), ("what does 销号 mean", "definition"),
+    ("留党察看最长几年", "figure"), ("how many items were found", "figure"), ("整改是什么时候", "figure"),
+    ("销号怎么办", "procedure"), ("how do I check my report", "procedure"),
+    ("躺平会不会被处分", "rule"), ("can I be punished for this", "rule"), ("is 躺平 punished?", "rule"),
+    ("公款吃喝", None)])
+def test_the_form_of_a_question_says_what_kind_of_entry_it_wants(question, form):
+    assert question_form(question) == form
+
+
+def test_a_definition_question_prefers_the_definition(tmp_path):
+    """A case that names the term often outranks the definition, until the question's form counts."""
+    case = entry("a-case", "某县销号的案例", "a county closing items", kind="case")
+    case["answer"] = {"zh": "某县销号销号销号的做法。", "en": "A county closing items, closing items, closing items."}
+    case["keywords"] = {"zh": ["销号"], "en": ["closing"]}
+    definition = entry("a-definition", "整改事项的销号", "closing rectification items", kind="definition")
+    definition["answer"] = {"zh": "销号指整改事项经审核后从台账中移除。", "en": "Closing an item means ..."}
+    folder = write_kb(tmp_path / "kb", [case, definition])
+    engine = KnowledgeEngine(load_knowledge(folder))
+    assert engine.search("销号", 2)[0].entry.id == "a-case"
+    assert engine.search("销号是什么意思", 2)[0].entry.id == "a-definition"
+    assert engine.ask("销号是什么意思").best.entry.id == "a-definition"
+
+
+def test_a_long_question_is_read_by_the_sentences_that_ask():
+    story = "我们镇上个月来了三拨检查，农业、环保、乡村振兴都有。每拨都要看台账，还要陪同一整天，村里就四个干部。"
+    assert asking_part(story + "这种重复检查有没有规定可以管？") == "这种重复检查有没有规定可以管？"
+    english = ("I'm a township cadre in Guizhou. Every week the county sends us four forms. "
+               "Is this formalism? Can I report it here?")
+    assert asking_part(english) == "Is this formalism? Can I report it here?"
+    assert asking_part("整改问题怎样才能销号？") is None                       # short: read whole
+    assert asking_part(story) is None                                          # nothing asks: read whole
+
+
+def test_detail_does_not_drown_a_long_question(engine):
+    short = engine.ask("整改没到位、没销号的干部能调岗吗").best.entry.id
+    story = ("我们局上一轮巡察一共收到十四个整改问题，分管的副局长下个月想调到别的局去，可是还有五个问题没有整改完，"
+             "单位里议论纷纷，大家说法不一。有同事说问题没销号他就走不了。这是真的规定吗？整改没到位没销号能调岗吗？")
+    assert engine.ask(story).best.entry.id == short
+
+
 @pytest.fixture(scope="module")
 def engine():
     return KnowledgeEngine(load_knowledge(KNOWLEDGE))
@@ -129,6 +180,57 @@ def test_synonyms_cross_languages_and_typos_are_tolerated(engine):
     assert engine.ask("怎样才能消号").best.entry.id == right        # the wrong character of the right sound
     assert engine.ask("how is a rectification item closed").best.entry.id == right
     assert engine.ask("how is a rectificaton item closed").best.entry.id == right  # a typo in English
+
+
+@pytest.mark.parametrize("question, language", [
+    ("is 躺平 punished?", "en"), ("what does 销号 mean in the ledger", "en"),
+    ("What are the three distinctions (三个区分开来)?", "en"), ("整改的deadline是什么时候", "zh"),
+    ("怎样才能销号", "zh"), ("how is an item closed", "en"), ("rongcuo jiucuo shi shenme", "zh"),
+    ("liú zhì zuì cháng duō jiǔ", "zh"), ("how long can liuzhi last", "en")])
+def test_the_majority_script_of_the_question_decides_the_answer_language(engine, question, language):
+    assert script_of(question) == language
+    assert engine.ask(question, "en" if language == "zh" else "zh").language == language
+
+
+def test_a_tie_of_scripts_follows_the_interface_language(engine):
+    assert script_of("销号 ok", tie="en") == "en" and script_of("销号 ok", tie="zh") == "zh"
+    assert engine.ask("销号 ok", "en").language == "en"
+    assert engine.ask("销号 ok", "zh").language == "zh"
+
+
+def test_typo_mending_prefers_the_word_the_knowledge_base_uses_most():
+    fixer = TypoFixer({"excel": 1, "excess": 12})
+    assert fixer.fix("exces") == "excess"        # "excesive" stems to "exces": one edit from both
+    assert TypoFixer({"strain": 3, "strait": 3}).fix("straix") == "strain"  # equally common: alphabetical
+    assert TypoFixer({"look": 30}).fix("hook") is None   # a short word with one letter changed: left alone
+    assert TypoFixer({"rectification": 1}).fix("rectificaton") == "rectification"
+
+
+@pytest.mark.parametrize("pinyin, chinese", [
+    ("rongcuo jiucuo shi shenme", "怎么理解容错纠错"), ("rongcuojiucuo", "容错纠错是什么"),
+    ("xiaohao zenme ban", "怎样才能销号"), ("xiāo hào zěnme bàn", "怎样才能销号"),
+    ("tangping ganbu hui bei chufen ma", "躺平的干部会被处分吗")])
+def test_pinyin_finds_what_the_chinese_finds(engine, pinyin, chinese):
+    answer = engine.ask(pinyin, "en")
+    assert answer.language == "zh" and answer.band is not Band.UNKNOWN
+    assert answer.best.entry.id == engine.ask(chinese).best.entry.id
+
+
+def test_pinyin_reader_reads_terms_and_keeps_what_it_cannot_read():
+    reader = PinyinReader(["容错纠错", "销号", "留置"], {"处分": 3, "出分": 1})
+    assert reader.read("rongcuo jiucuo shi shenme") == "容错纠错 是什么"
+    assert reader.read("chufen") == "处分"                                    # the commoner spelling
+    assert reader.read("how long can liuzhi last") == "how long can 留置 last"  # in an English question
+    assert reader.read("liu zhi zui chang") == "留置 zuichang"   # unread syllables: one unknown word
+    assert reader.read("jintian tianqi") == "jintiantianqi"
+    assert reader.read("hao ma") == ""                   # ... a lone syllable and a particle nothing
+    assert reader.read("who won the final") == "who won the final"
+    assert reader.read("what is the weather") == "what is the weather"
+    assert reader.read("销号 xiaohao") == "销号 xiaohao"   # Chinese already: left alone
+
+
+def test_excesive_is_mended_to_excess(engine):
+    assert "excess" in engine.query_terms("excesive traces")
 
 
 @pytest.mark.parametrize("question", ["", "   ", "😀😀😀", "？？？", "!!!"])

@@ -13,14 +13,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum
 
-from bot.knowledge.index import SearchIndex, top
+import numpy as np
+
+from bot.knowledge.index import Scores, SearchIndex, top
 from bot.knowledge.schema import Entry, KnowledgeBase
-from bot.knowledge.text import Analyzer, TypoFixer, script_of
+from bot.knowledge.text import _STEMMER, Analyzer, PinyinReader, TypoFixer, asking_part, question_form, script_of
 
 FIELD_WEIGHTS = {"question": 3.0, "paraphrases": 2.0, "keywords": 2.0, "answer": 0.25}
 MAX_QUESTION_CHARS = 300   # a question is short; beyond this we read only the beginning
 SUGGESTIONS = 3
 AMBIGUITY_PENALTY = 0.15   # how much a runner-up scoring as well as the best lowers confidence
+CONTEXT_WEIGHT = 0.5       # a long question's detail, beside the sentences that ask
+KIND_BOOST = 1.25          # an entry of the kind the question's form asks for ("what is" -> definition) ranks higher
 
 
 class Band(str, Enum):
@@ -61,7 +65,10 @@ class KnowledgeEngine:
         self.entries: list[Entry] = list(knowledge.entries.values())
         self.index = SearchIndex([self._document(entry) for entry in self.entries])
         keywords = [k for entry in self.entries for k in entry.keywords.get("zh", ())]
-        self.typos = TypoFixer(self.index.terms, [*knowledge.words, *keywords, *(w for g in knowledge.synonyms for w in g)])
+        domain_words = [*knowledge.words, *keywords, *(str(w) for g in knowledge.synonyms for w in g)]
+        frequencies = self.index.frequencies()
+        self.typos = TypoFixer(frequencies, domain_words)
+        self.pinyin = PinyinReader(domain_words, frequencies)
 
     def _document(self, entry: Entry) -> Counter:
         counts: Counter = Counter()
@@ -77,6 +84,7 @@ class KnowledgeEngine:
         typos mended (see TypoFixer). An unknown word counts once: the pieces jieba sees inside it
         that are unknown too are dropped, or 七百多 would weigh as three unknown words."""
         terms = []
+        question = self.pinyin.read(question, known=lambda word: self.index.knows(_STEMMER.stemWord(word)))
         for term in self.analyzer.terms(self.typos.mend_chinese(question)):
             if not self.index.knows(term):
                 term = self.typos.fix(term) or term
@@ -87,12 +95,11 @@ class KnowledgeEngine:
     def ask(self, question: str, language: str = "zh") -> Answer:
         text = (question or "").strip()
         truncated = len(text) > MAX_QUESTION_CHARS
-        text = text[:MAX_QUESTION_CHARS]
-        language = script_of(text) or language
-        terms = self.query_terms(text)
+        language = script_of(text[:MAX_QUESTION_CHARS], tie=language) or language  # the majority script
+        terms = self.query_terms(text[:MAX_QUESTION_CHARS])
         if all(term.isdigit() for term in terms):  # "1", "？？", "😀": nothing to look up
             return Answer(question, language, Band.EMPTY, truncated=truncated)
-        matches = self._rank(terms, SUGGESTIONS + 1)
+        matches = self._match(text, SUGGESTIONS + 1)
         if not matches:
             return Answer(question, language, Band.UNKNOWN, truncated=truncated)
         best = matches[0]
@@ -107,13 +114,41 @@ class KnowledgeEngine:
 
     def search(self, question: str, limit: int = 5) -> list[Match]:
         """The best entries for `question`, best first, with their confidence."""
-        return self._rank(self.query_terms(question[:MAX_QUESTION_CHARS]), limit)
+        return self._match(question, limit)
 
-    def _rank(self, terms: list[str], limit: int) -> list[Match]:
+    def _match(self, text: str, limit: int) -> list[Match]:
+        """A question of several sentences full of detail is matched by the sentences that ask
+        (see asking_part): their terms count fully, the whole text's at CONTEXT_WEIGHT, and the
+        confidence is the better of the two coverages."""
+        whole = text[:MAX_QUESTION_CHARS]
+        asking = asking_part(text)
+        if asking is None or not self.entries:
+            return self._rank(self.query_terms(whole), limit, question_form(whole) or question_form(self.pinyin.read(whole)))
+        asking = asking[:MAX_QUESTION_CHARS]
+        question_terms, context_terms = self.query_terms(asking), self.query_terms(whole)
+        if not question_terms:
+            return self._rank(context_terms, limit, question_form(self.pinyin.read(whole)))
+        scores = self.index.score(question_terms)
+        context = self.index.score(context_terms)
+        scores.score += CONTEXT_WEIGHT * context.score
+        np.maximum(scores.coverage, context.coverage, out=scores.coverage)
+        return self._rank_scores(scores, limit, question_form(self.pinyin.read(asking)))
+
+    def _rank(self, terms: list[str], limit: int, kind: str | None = None) -> list[Match]:
         if not terms or not self.entries:
             return []
-        scores = self.index.score(terms)
-        order = [i for i in top(scores.score, limit + 1) if scores.score[i] > 0]
+        return self._rank_scores(self.index.score(terms), limit, kind)
+
+    def _rank_scores(self, scores: Scores, limit: int, kind: str | None = None) -> list[Match]:
+        """The best `limit` entries; with `kind`, entries of that kind score KIND_BOOST times more."""
+        if kind:
+            pool = [i for i in top(scores.score, 3 * (limit + 1)) if scores.score[i] > 0]
+            for i in pool:
+                if self.entries[i].kind == kind:
+                    scores.score[i] *= KIND_BOOST
+            order = sorted(pool, key=lambda i: -float(scores.score[i]))[:limit + 1]
+        else:
+            order = [i for i in top(scores.score, limit + 1) if scores.score[i] > 0]
         if not order:
             return []
         # A runner-up nearly as good as the best makes the question ambiguous: less confidence in all.

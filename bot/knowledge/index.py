@@ -76,6 +76,11 @@ class SearchIndex:
         self.presence = (idf_per_posting * np.minimum(1.0, tf / FULL_PRESENCE)).astype(np.float32)
         self.unknown_idf = smoothed_idf(self.size, 0)
 
+    def frequencies(self) -> dict[str, int]:
+        """How many documents each term is in."""
+        counts = np.diff(self.offsets)
+        return {term: int(counts[position]) for term, position in self.terms.items()}
+
     def knows(self, term: str) -> bool:
         return term in self.terms
 

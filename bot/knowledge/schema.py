@@ -20,7 +20,9 @@ LANGUAGES = ("zh", "en")
 MIN_PARAPHRASES = 3
 SPECIAL_FILES = ("topics.yaml", "sources.yaml", "dictionary.yaml")
 SOURCE_KINDS = ("seed", "document", "guide")
-ENTRY_KEYS = {"id", "question", "paraphrases", "answer", "sources", "related", "keywords"}
+ENTRY_KEYS = {"id", "question", "paraphrases", "answer", "sources", "related", "keywords", "kind"}
+# What an entry is, optional: a question's form ("what is", "how many", "how do I", "can I be") prefers its kind.
+ENTRY_KINDS = ("definition", "rule", "procedure", "figure", "case")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_ID_LENGTH = 40  # ids travel in 64-byte callback data
 
@@ -72,6 +74,7 @@ class Entry:
     sources: tuple[Source, ...]
     related: tuple[str, ...]
     keywords: dict[str, tuple[str, ...]]
+    kind: str | None = None
 
     def searchable(self) -> dict[str, list[str]]:
         """The entry's text by field, both languages together."""
@@ -293,7 +296,11 @@ class _Reader:
         if not isinstance(related, list) or not all(isinstance(r, str) for r in related):
             self.problem(path, where + ("related",), f"{entry_id}: 'related' must be a list of entry ids")
             related = []
-        return Entry(entry_id, topic, question, paraphrases, answer, sources, tuple(related), keywords)
+        kind = raw.get("kind")
+        if kind is not None and kind not in ENTRY_KINDS:
+            self.problem(path, where + ("kind",), f"{entry_id}: kind {kind!r} is not one of {', '.join(ENTRY_KINDS)}")
+            kind = None
+        return Entry(entry_id, topic, question, paraphrases, answer, sources, tuple(related), keywords, kind)
 
     def _bilingual(self, path: Path, where: tuple, value: Any, what: str) -> dict[str, str]:
         if not isinstance(value, dict):

@@ -9,6 +9,7 @@ the content words that nothing in the knowledge base has.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -51,13 +52,82 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
-def script_of(text: str) -> str | None:
-    """"zh" if the text has Chinese characters, "en" if it has only Latin letters, else None."""
+def _syllables() -> frozenset[str]:
+    """Every toneless pinyin syllable (ü written v), from pypinyin's own table."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    found = set()
+    for readings in pinyin_dict.values():
+        for reading in readings.split(","):
+            found.add(strip_tones(reading))
+    # Interjections (嗯 n, 呣 m, 哼 hng ...) are no help and would make "won" pinyin.
+    return frozenset(s for s in found if s.isalpha() and s.isascii() and any(v in s for v in "aeiouv"))
+
+
+def strip_tones(text: str) -> str:
+    """Pinyin with tone marks to plain letters: "liú zhì" -> "liu zhi", "lǜ" -> "lv"."""
+    text = text.replace("ü", "v").replace("Ü", "v")
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+_SYLLABLES: frozenset[str] | None = None
+_LATIN_WORD = re.compile(r"[a-z]+")
+
+
+@functools.lru_cache(maxsize=8192)
+def pinyin_syllables(word: str) -> tuple[str, ...] | None:
+    """`word` (toneless, lower case) cut into pinyin syllables, longest first where the rest can still
+    be cut ("xian" stays whole); None if it is not pinyin."""
+    global _SYLLABLES
+    if _SYLLABLES is None:
+        _SYLLABLES = _syllables()
+    if not word or len(word) > 60:
+        return None
+    n = len(word)
+    cuttable = [False] * n + [True]  # cuttable[i]: word[i:] is syllables
+    for i in range(n - 1, -1, -1):
+        cuttable[i] = any(cuttable[i + size] and word[i:i + size] in _SYLLABLES for size in range(1, min(6, n - i) + 1))
+    if not cuttable[0]:
+        return None
+    syllables, i = [], 0
+    while i < n:
+        size = next(size for size in range(min(6, n - i), 0, -1) if cuttable[i + size] and word[i:i + size] in _SYLLABLES)
+        syllables.append(word[i:i + size])
+        i += size
+    return tuple(syllables)
+
+
+def is_pinyin_text(text: str) -> bool:
+    """A question typed in pinyin: no Chinese characters, and every Latin word is pinyin (with at least
+    two syllables in all, so "a" or "he" alone is not taken for Chinese)."""
     if _HAS_CJK.search(text):
+        return False
+    words = _LATIN_WORD.findall(strip_tones(normalise(text)))
+    if not words:
+        return False
+    cuts = [pinyin_syllables(word) for word in words]
+    return all(cuts) and sum(len(c) for c in cuts) >= 2
+
+
+def script_of(text: str, tie: str | None = None) -> str | None:
+    """The language the question is mostly written in: "zh" or "en", `tie` when neither has more,
+    None when the text has no letters at all.
+
+    Chinese characters count half a word each (a Chinese word is about two characters), a Latin
+    word one: "is 躺平 punished?" is English, "整改的deadline是哪天" Chinese. A question typed
+    wholly in pinyin is Chinese.
+    """
+    chinese = len(_HAS_CJK.findall(text)) / 2
+    latin = len(_LATIN_WORD.findall(strip_tones(normalise(text))))
+    if not chinese and not latin:
+        return None
+    if not chinese and is_pinyin_text(text):
         return "zh"
-    if _HAS_LATIN.search(text):
+    if chinese > latin:
+        return "zh"
+    if latin > chinese:
         return "en"
-    return None
+    return tie
 
 
 def initialise_jieba(words: Iterable[str] = ()) -> None:
@@ -157,8 +227,11 @@ class TypoFixer:
     word but is not a known word is replaced by it.
     """
 
-    def __init__(self, vocabulary: Iterable[str], domain_words: Iterable[str] = ()):
-        self.vocabulary = set(vocabulary)
+    def __init__(self, vocabulary: Iterable[str] | dict[str, int], domain_words: Iterable[str] = ()):
+        """`vocabulary`: the known words, or a mapping of each to how common it is (how many entries
+        have it): of several candidates the most common wins."""
+        self.frequency = dict(vocabulary) if isinstance(vocabulary, dict) else dict.fromkeys(vocabulary, 1)
+        self.vocabulary = set(self.frequency)
         self._deletes: dict[str, set[str]] = {}
         for word in self.vocabulary:
             if not word.startswith("§") and not _HAS_CJK.search(word) and len(word) >= 4:
@@ -192,14 +265,20 @@ class TypoFixer:
         return "".join(out)
 
     def fix(self, word: str) -> str | None:
-        """A known English word one edit away from `word`, if any."""
+        """A known English word one edit away from `word`, if any: the most common in the knowledge
+        base, then the alphabetically first."""
         if _HAS_CJK.search(word) or len(word) < 4:
             return None
         candidates: set[str] = set()
         for variant in _deletions(word):
             candidates |= self._deletes.get(variant, set())
         candidates = {c for c in candidates if _one_edit_apart(word, c)}
-        return min(candidates) if candidates else None
+        if len(word) < MIN_SUBSTITUTED:  # hook/look, night/eight, dive/give: short words, both real
+            candidates = {c for c in candidates if len(c) != len(word)}
+        return min(candidates, key=lambda c: (-self.frequency.get(c, 0), c)) if candidates else None
+
+
+MIN_SUBSTITUTED = 6  # a shorter word is mended by a letter missing or extra only, not a letter changed
 
 
 def _deletions(word: str) -> set[str]:
@@ -216,3 +295,145 @@ def _one_edit_apart(a: str, b: str) -> bool:
                                    and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]])
     shorter, longer = sorted((a, b), key=len)
     return any(longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))
+
+
+# Question words kept for reading pinyin, so "xiaohao zenme ban" reads as 销号怎么办 and its form
+# (a procedure question) is still seen; they carry no meaning for retrieval (stop words).
+PINYIN_QUESTION_WORDS = ("是什么", "什么", "什么意思", "啥意思", "怎么办", "怎么", "怎么样", "多少", "多久", "多长",
+                         "几年", "哪年", "哪一年", "会不会", "能不能", "可不可以", "是不是", "有没有", "为什么", "如何")
+
+
+# Syllables of the commonest function words (吗 的 了 呢 吧 啊 是 会 被 在 有 和 也 都 就 我 你 他 要 能):
+# meaningless when no term spells them.
+PINYIN_PARTICLES = frozenset("ma de le ne ba a shi hui bei zai you he ye dou jiu wo ni ta yao neng".split())
+MAX_PINYIN_TERMS = 20_000  # the knowledge base's other words read from pinyin, the most common first
+
+
+class PinyinReader:
+    """Reads pinyin in a question as the knowledge base's Chinese words.
+
+    Built once from the knowledge base's terms (its dictionary words, keywords and synonyms first,
+    then the other words of its entries, the most common first): each term's toneless syllables
+    map to the term. A question wholly in pinyin ("rongcuo jiucuo shi shenme", tones or not, spaces
+    or not) becomes Chinese, its unmatched syllables dropped; in an English question, a word that is
+    pinyin and not English the knowledge base knows ("how long can liuzhi last") is replaced when it
+    spells a term.
+    """
+
+    def __init__(self, domain_words: Iterable[str], other_words: dict[str, int] | None = None):
+        self.terms: dict[tuple[str, ...], str] = {}
+        ranked = [(w, 2) for w in domain_words] + [(w, 1) for w in PINYIN_QUESTION_WORDS]
+        others = sorted((w for w in (other_words or {}) if _HAS_CJK.match(w)), key=lambda w: (-other_words[w], w))
+        ranked += [(w, 0) for w in others[:MAX_PINYIN_TERMS]]
+        for word, _ in ranked:
+            if 2 <= len(word) <= 8 and all(_HAS_CJK.match(c) for c in word):
+                key = tuple(strip_tones(s) for s in lazy_pinyin(word, style=Style.NORMAL))
+                self.terms.setdefault(key, word)
+        self.longest = max((len(key) for key in self.terms), default=0)
+
+    def read(self, text: str, known=lambda word: False) -> str:
+        """`text` with the pinyin it holds written as the knowledge base's Chinese words."""
+        if not self.terms or _HAS_CJK.search(text):
+            return text
+        plain = strip_tones(normalise(text))
+        whole = is_pinyin_text(plain)
+        words = list(_LATIN_WORD.finditer(plain))
+        if not whole:
+            words = [w for w in words if w.group() not in EN_STOPWORDS and not known(w.group())
+                     and len(pinyin_syllables(w.group()) or ()) >= 2]
+        if not words:
+            return text
+        out, last = [], 0
+        for run in _runs(plain, words):
+            out.append(plain[last:run[0].start()])
+            out.append(self._read_run([w.group() for w in run], whole))
+            last = run[-1].end()
+        out.append(plain[last:])
+        return "".join(out)
+
+    def _read_run(self, words: list[str], whole: bool) -> str:
+        syllables, ends = [], set()
+        for word in words:
+            syllables += pinyin_syllables(word) or ()
+            ends.add(len(syllables))
+        starts = {0} | ends
+        out, i, pending, unread = [], 0, [], False
+        while i < len(syllables):
+            for size in range(min(self.longest, len(syllables) - i), 1, -1):
+                term = self.terms.get(tuple(syllables[i:i + size]))
+                if term and (whole or (i in starts and i + size in ends)):
+                    out.append(self._unread(pending))
+                    out.append(term)
+                    pending = []
+                    i += size
+                    break
+            else:
+                pending.append(syllables[i])
+                unread = True
+                i += 1
+        out.append(self._unread(pending))
+        if not whole and unread:
+            return " ".join(words)  # an English question keeps the words it could not read as Chinese
+        return " ".join(o for o in out if o)
+
+    @staticmethod
+    def _unread(syllables: list[str]) -> str:
+        """Syllables no term spells: particles (ma, de, hui, bei) are dropped, a lone syllable too; more
+        are kept as one unknown word, so that what the question asks about still counts against a match."""
+        syllables = [s for s in syllables if s not in PINYIN_PARTICLES]
+        return "".join(syllables) if len(syllables) >= 2 else ""
+
+
+def _runs(text: str, words: list) -> list[list]:
+    """Neighbouring words (only spaces between them) grouped."""
+    runs: list[list] = []
+    for word in words:
+        if runs and not text[runs[-1][-1].end():word.start()].strip():
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+    return runs
+
+
+# A question's form says what kind of entry answers it. The first that matches wins.
+QUESTION_FORMS = (
+    ("definition", re.compile(r"什么是|是什么(?!时候)|什么意思|啥意思|是啥|是指|指什么|指的是|什么叫|啥叫|何为|何谓|含义|"
+                              r"^\W*(?:what|wh?at|whats|what's)\s+(?:is|are|does|do)\b(?!.*\b(?:rules?|allowed)\b)|"
+                              r"\bmean(?:s|ing)?\b|\bdefin")),
+    ("figure", re.compile(r"多少|几个|几年|几种|几次|几项|几天|哪年|哪一年|多久|多长|什么时候|"
+                          r"\bhow (?:many|much|long)\b|\b(?:what|which) year\b|^\W*when\b")),
+    ("procedure", re.compile(r"怎么办|咋办|怎么(?:申请|操作|查|提交|办|弄|做|报|用|处理)|如何|怎样|流程|步骤|"
+                             r"\bhow (?:do|can|should|could) (?:i|we|you)\b|\bhow to\b|\bsteps?\b")),
+    ("rule", re.compile(r"会不会|能不能|可不可以|是否|允许|合规|算不算|能否|会被|可以.*吗|"
+                        r"^\W*(?:can|may|must|should|will|would|am|is|are)\b|\ballowed\b|\bpunish")),
+)
+
+
+def question_form(text: str) -> str | None:
+    """The kind of entry a question asks for (definition, figure, procedure, rule), if its form says."""
+    text = normalise(text)
+    for kind, pattern in QUESTION_FORMS:
+        if pattern.search(text):
+            return kind
+    return None
+
+
+_SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n…])|(?<=[.])\s+")
+_ASKS = re.compile(r"[?？]|吗|呢|怎么|什么|啥|咋|是否|能不能|会不会|可不可以|有没有|算不算|多少|多久|几|哪|谁|如何|"
+                   r"\b(?:how|what|whats|wat|which|who|when|why|whether|can|could|is there|are there|does|do i|"
+                   r"will|should|may|am i|is it|is this|is that)\b", re.IGNORECASE)
+LONG_QUESTION_CHARS = 60  # shorter than this a question is read whole
+
+
+def asking_part(text: str) -> str | None:
+    """Of a long question (several sentences, some only telling the story), the sentences that ask;
+    None when the question is short or every sentence asks."""
+    if len(text) < LONG_QUESTION_CHARS:
+        return None
+    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    if len(sentences) < 2:
+        return None
+    asking = [s for s in sentences if _ASKS.search(s)]
+    if not asking or len(asking) == len(sentences):
+        return None
+    return " ".join(asking)
