@@ -49,6 +49,7 @@ async def test_a_whole_case_from_report_to_outcome_leaves_no_trace_of_the_report
     await reporter.send("done")
     before_submit = await bot.last_seq()
     code = CODE.search(text_of(await reporter.press("Submit")))[0]
+    await reporter.press("I have saved my code")
 
     # The supervisor: notified (category and unit, not the text), acknowledges, asks a question.
     notice = await wait_for(bot, supervisor.id, before_submit, "New report")

@@ -88,6 +88,7 @@ async def test_a_report_with_a_photo_survives_a_restart_and_leaves_no_trace_of_t
 
     receipt = text_of(await user.press("Submit"))
     code = CODE.search(receipt)[0]
+    assert "no longer kept" in text_of(await user.press("I have saved my code"))
     assert "only way back" in receipt
 
     # A supervisor acknowledges and asks a question (through the service, as their inbox does).
