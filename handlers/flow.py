@@ -70,8 +70,13 @@ async def done(update: Update, context: Context, feature: str | None = None) -> 
         context.pending = None
 
 
+def _target(pending: Pending) -> str:
+    """How the user knows the flow's target: its label (a ledger item's number), else its id."""
+    return str(pending.data.get("label") or pending.target or "")
+
+
 async def _tell(update: Update, context: Context, text: str, pending: Pending) -> None:
-    await context.bot.send_message(update.effective_chat.id, "⚠️ " + context._(text, target=pending.target or ""))
+    await context.bot.send_message(update.effective_chat.id, "⚠️ " + context._(text, target=_target(pending)))
 
 
 def command_of(update: Update) -> str | None:
@@ -114,7 +119,7 @@ async def route_message(update: Update, context: Context, fallback: Callback) ->
     elif pending.expired:
         context.pending = None
         await update.effective_message.reply_text(context._(context.flows[pending.feature].expired,
-                                                            target=pending.target or ""))
+                                                            target=_target(pending)))
     else:
         await context.flows[pending.feature].receive(update, context)
 
