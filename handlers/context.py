@@ -28,6 +28,7 @@ class Context(CallbackContext[ExtBot, dict, dict, dict]):
         # is False when the database could not be read, and then nobody may take the message.
         self.pending: Pending | None = None
         self.pending_known: bool = True
+        self.receipt_shown: bool = False  # an unconfirmed receipt code was shown for this update
 
     @property
     def flows(self) -> dict[str, "Flow"]:

@@ -636,7 +636,7 @@ async def submit(update: Update, context: Context) -> str:
             await _load(update, context)
         else:
             await flow.done(update, context, FEATURE)
-            if not getattr(context, "receipt_shown", False):  # group -1 may have shown it for this update
+            if not context.receipt_shown:  # group -1 may have shown it for this update
                 await show_receipt(update, context, kept, again=True)
         return END
     except (SQLAlchemyError, DatabaseUnavailable, OSError) as exc:
