@@ -204,7 +204,7 @@ class _NoUnit:
 
 async def _expect(update: Update, context: Context, action: str, item: ItemView, **data) -> None:
     await flow.expect(update, context, Pending(FEATURE, action, target=str(item.id),
-                                               data={"label": item.external_id, **data}))
+                                               data={"label": item.label, **data}))
 
 
 def _pending_item(context: Context, *actions: str) -> int | None:
@@ -228,7 +228,7 @@ async def start_progress(update: Update, context: Context) -> None:
     await _expect(update, context, PROGRESS, item)
     await _send(update, _("Progress on item {external_id}: describe what has been done. You can send photos or "
                           "documents as evidence (with a caption or on their own). Press “Done” when finished, or "
-                          "send /cancel.", external_id=html.escape(item.external_id)))
+                          "send /cancel.", external_id=html.escape(item.label)))
 
 
 async def receive(update: Update, context: Context) -> None:
@@ -268,7 +268,7 @@ async def receive_progress(update: Update, context: Context) -> None:
     await _expect(update, context, PROGRESS, recorded.item, entry=recorded.progress_id)
     await message.reply_text(
         _("Recorded for item {external_id} ({count} files so far). Send more, or press “Done”.",
-          external_id=html.escape(recorded.item.external_id), count=recorded.files),
+          external_id=html.escape(recorded.item.label), count=recorded.files),
         parse_mode=ParseMode.HTML,
         reply_markup=buttons([[(_("Done"), f"ld:{item_id}"), (_("Request closure"), f"lc:{item_id}")]]))
 
@@ -319,7 +319,7 @@ async def request_closure(update: Update, context: Context) -> None:
     await flow.done(update, context, FEATURE)
     await update.callback_query.answer()
     await _send(update, _("Closure of item {external_id} is requested. The inspection office will review it and "
-                          "tell you here.", external_id=html.escape(item.external_id)))
+                          "tell you here.", external_id=html.escape(item.label)))
 
 
 async def approve_closure(update: Update, context: Context) -> None:
@@ -339,7 +339,7 @@ async def approve_closure(update: Update, context: Context) -> None:
         return
     await update.callback_query.answer()
     await _clear_buttons(update)
-    await _send(update, _("Item {external_id} is closed.", external_id=html.escape(item.external_id)))
+    await _send(update, _("Item {external_id} is closed.", external_id=html.escape(item.label)))
 
 
 async def _clear_buttons(update: Update) -> None:
@@ -372,10 +372,10 @@ async def start_comment(update: Update, context: Context) -> None:
     await _expect(update, context, action, item)
     if action == SEND_BACK:
         text = _("Item {external_id}: type the comment for the unit (what is missing). /cancel to stop.",
-                 external_id=html.escape(item.external_id))
+                 external_id=html.escape(item.label))
     else:
         text = _("Item {external_id}: type the reason for closing it directly (e.g. policy change, force majeure, "
-                 "inaccurate finding). /cancel to stop.", external_id=html.escape(item.external_id))
+                 "inaccurate finding). /cancel to stop.", external_id=html.escape(item.label))
     await _send(update, text)
 
 
@@ -424,7 +424,7 @@ async def _decide(update: Update, context: Context, action: str, item_id: int, c
     except (NotFound, InvalidTransition):
         await _send(update, _("This item has changed meanwhile; nothing was done. Open it again."))
         return
-    ref = html.escape(item.external_id)
+    ref = html.escape(item.label)
     if action == SEND_BACK:
         await _send(update, _("Item {external_id} was sent back to {unit}.", external_id=ref, unit=html.escape(item.unit)))
     else:

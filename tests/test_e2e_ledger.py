@@ -128,7 +128,7 @@ async def test_invite_bind_tasks_progress_closure_and_approval(bot_factory, tmp_
     (preview,) = await supervisor.send("政策调整，该项检查已取消")  # shown first: it is final
     assert "政策调整，该项检查已取消" in preview["text"]
     (closed_b,) = await supervisor.press(zh("Close directly"), message=preview)
-    assert closed_b["text"] == zh("Item {external_id} is closed directly.", external_id="B-1")
+    assert closed_b["text"] == zh("Item {external_id} is closed directly.", external_id="第一轮-B-1")
 
     settings = load_settings(environ=bot.env)
     database = Database.connect(bot.database_url)

@@ -231,3 +231,61 @@ async def test_unit_parents_cannot_form_a_cycle_and_an_empty_parent_clears_it(le
     assert (await ledger.add_unit("C")).parent == "B"  # no --parent: left as it was
     assert (await ledger.add_unit("C", parent="")).parent is None
     assert (await ledger.add_unit("A", parent="C")).parent == "C"  # no cycle any more
+
+
+class Inbox:
+    """The Telegram edge of the outbox: what each chat was sent."""
+
+    def __init__(self):
+        self.sent: list[tuple[int, str]] = []
+
+    async def deliver(self, chat_id, rendered):
+        from bot.outbox import Delivery, Outcome
+        self.sent.append((chat_id, rendered.text))
+        return Delivery(Outcome.SENT)
+
+
+async def delivered(ledger, settings, database, clock) -> list[tuple[int, str]]:
+    from bot.outbox import RenderEnv, Sender
+
+    async def languages(chat_ids):
+        return {chat_id: "zh" for chat_id in chat_ids}
+
+    inbox = Inbox()
+    env = RenderEnv(settings, frozenset(settings.supervisor_ids), None, ledger)
+    await Sender(database, inbox.deliver, languages, env, worker="t", clock=lambda: clock.now).run()
+    return inbox.sent
+
+
+async def test_a_deadline_change_needs_a_reason_and_the_unit_is_told_why(ledger, items, settings, database, clock):
+    item = items["A-1"]
+    with pytest.raises(LedgerError):
+        await ledger.change_deadline(item, date(2027, 1, 31), reason=" ", actor_kind="supervisor", actor_id=SUPERVISOR)
+    moved = await ledger.change_deadline(item, date(2027, 1, 31), reason="涉及跨年度预算",
+                                         actor_kind="supervisor", actor_id=SUPERVISOR)
+    assert (moved.deadline, moved.label) == (date(2027, 1, 31), "第一轮-A-1")
+    [(chat, text)] = await delivered(ledger, settings, database, clock)
+    assert chat == CHAT_A
+    assert "第一轮-A-1" in text and "2026-12-31 → 2027-01-31" in text and "涉及跨年度预算" in text
+    changes = [(h.old_value, h.new_value, h.comment) for h in await ledger.history(item) if h.action == "deadline_changed"]
+    assert changes == [("2026-12-31", "2027-01-31", "涉及跨年度预算")]
+
+
+async def test_a_deadline_moved_into_the_past_makes_the_item_overdue_at_once(ledger, items, clock):
+    moved = await ledger.change_deadline(items["B-1"], date(2026, 5, 20), reason="按巡察要求提前",
+                                         actor_kind="supervisor", actor_id=SUPERVISOR)
+    assert moved.overdue and moved.days_left == -12
+
+
+async def test_a_closed_item_keeps_its_deadline(ledger, items):
+    await ledger.close_directly(items["B-2"], supervisor_id=SUPERVISOR, reason="政策调整")
+    with pytest.raises(InvalidTransition):
+        await ledger.change_deadline(items["B-2"], date(2027, 1, 1), reason="x", actor_kind="supervisor",
+                                     actor_id=SUPERVISOR)
+
+
+async def test_a_reimport_that_moves_a_deadline_tells_the_unit(ledger, items, settings, database, clock):
+    result = await ledger.import_table(table(("A-2", "甲局问题二", "甲局", "2026-08-31")), default_round="第一轮")
+    assert result.applied and [p.external_id for p, _ in result.updated] == ["A-2"]
+    sent = await delivered(ledger, settings, database, clock)
+    assert [(chat, "2026-06-10 → 2026-08-31" in text, "第一轮-A-2" in text) for chat, text in sent] == [(CHAT_A, True, True)]

@@ -1,4 +1,5 @@
-"""Outbox messages of the closing review: requests to the supervisors, decisions to the unit.
+"""Outbox messages about one item: closing requests to the supervisors, decisions and deadline
+changes to the unit.
 
 Both are rendered when sent, from the item as it is then: a request that a supervisor decided
 meanwhile still reaches the others, showing the item's current status and only the buttons that
@@ -16,6 +17,8 @@ from bot.outbox import Attachment, Claimed, Rendered, RenderEnv, renderer
 
 CLOSURE_REQUESTED = "closure_requested"
 DECISION = "closure_decision"
+DEADLINE_CHANGED = "deadline_changed"
+KINDS = (CLOSURE_REQUESTED, DECISION, DEADLINE_CHANGED)  # not reminders: a new deadline does not cancel them
 EVIDENCE_FORWARDED = 5
 DECISIONS = {
     "approved": N_("Item {external_id} has been reviewed and <b>closed</b>."),
@@ -33,6 +36,14 @@ def closure_requested(item_id: int, request: int, supervisors: list[int], now: d
 def decision(item_id: int, event: int, kind: str, comment: str, chats: list[int], now: datetime) -> list[dict]:
     return [outbox.message_row(DECISION, f"{item_id}:{event}:{chat_id}", chat_id, now, item_id=item_id,
                                payload={"item_id": item_id, "decision": kind, "comment": comment}) for chat_id in chats]
+
+
+def deadline_changed(item_id: int, event: int, old: str, new: str, reason: str, chats: list[int],
+                     now: datetime) -> list[dict]:
+    """The unit is told its deadline moved (a supervisor's change, an approved extension, a re-import)."""
+    return [outbox.message_row(DEADLINE_CHANGED, f"{item_id}:{event}:{chat_id}", chat_id, now, item_id=item_id,
+                               payload={"item_id": item_id, "old": old, "new": new, "reason": reason})
+            for chat_id in chats]
 
 
 @renderer(CLOSURE_REQUESTED)
@@ -64,6 +75,27 @@ async def render_decision(connection, row: Claimed, language: str, env: RenderEn
     except NotFound:
         return None
     _ = translator(language)
-    text = _(DECISIONS[row.payload["decision"]], external_id=html.escape(item.external_id),
+    text = _(DECISIONS[row.payload["decision"]], external_id=html.escape(item.label),
              comment=html.escape(row.payload.get("comment", "")))
     return Rendered(text, [[(_("All items"), "lt:0")]])
+
+
+@renderer(DEADLINE_CHANGED)
+async def render_deadline_changed(connection, row: Claimed, language: str, env: RenderEnv,
+                                  now: datetime) -> Rendered | None:
+    """Says the change as it was made and where the item stands on the day it is read."""
+    from bot.ledger import texts
+    from bot.ledger.service import NotFound
+
+    try:
+        item = await env.ledger.item(row.payload["item_id"], chat_id=row.chat_id)
+    except NotFound:
+        return None
+    _ = translator(language)
+    payload = row.payload
+    lines = [_("🗓 The deadline of item {label} was changed: {old} → {new}.", label=html.escape(item.label),
+               old=texts.deadline_value(payload["old"], _), new=texts.deadline_value(payload["new"], _))]
+    if payload.get("reason"):
+        lines.append(_("Reason: {reason}", reason=html.escape(payload["reason"])))
+    lines += ["", texts.item_text(item, _)]
+    return Rendered("\n".join(lines), texts.item_buttons(item, _, as_supervisor=False, as_contact=True))

@@ -95,6 +95,11 @@ class ItemView:
     co_units: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def label(self) -> str:
+        """How people name an item: its round and number (二轮-3), since numbers repeat across rounds."""
+        return f"{self.round}-{self.external_id}"
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -428,8 +433,12 @@ class LedgerService:
                 item.updated_at = now
                 for name, (old, new_value) in changes.items():
                     action = "deadline_changed" if name == "deadline" else "updated"
-                    session.add(ItemHistory(item_id=item.id, at=now, actor_kind="import", action=action, field=name,
-                                            old_value=old, new_value=new_value))
+                    event = ItemHistory(item_id=item.id, at=now, actor_kind="import", action=action, field=name,
+                                        old_value=old, new_value=new_value)
+                    session.add(event)
+                    if name == "deadline" and item.status in ACTIVE_STATUSES:
+                        await session.flush()
+                        await self._tell_deadline(session, item, event)
                 if "deadline" in changes or "unit" in changes:
                     await self._cancel_pending(session, item.id)
                 if progress:
@@ -627,7 +636,36 @@ class LedgerService:
                                  notices.decision(item_id, event.id, decision, comment or "", contacts, now))
         return await self.item(item_id, supervisor_id=supervisor_id)
 
+    async def change_deadline(self, item_id: int, deadline: date | None, *, reason: str, actor_kind: str,
+                              actor_id: int | None) -> ItemView:
+        """Move an item's deadline (None: standing); the reason is kept and the unit's contacts are
+        told. A date in the past is allowed: the item is overdue from now on, and the view says so."""
+        reason = (reason or "").strip()[:MAX_TEXT]
+        if not reason:
+            raise LedgerError("a reason is needed to change a deadline")
+        async with self.database.transaction() as session:
+            item = await self._item_for_update(session, item_id)
+            if item.status not in ACTIVE_STATUSES:
+                raise InvalidTransition(item.status, "a closed item has no deadline to change")
+            old = _deadline_text(item.deadline_kind, item.deadline)
+            item.deadline, item.deadline_kind = deadline, "date" if deadline else "standing"
+            item.updated_at = self.now()
+            event = ItemHistory(item_id=item.id, at=item.updated_at, actor_kind=actor_kind, actor_id=actor_id,
+                                action="deadline_changed", field="deadline", old_value=old,
+                                new_value=_deadline_text(item.deadline_kind, deadline), comment=reason)
+            session.add(event)
+            await self._cancel_pending(session, item.id)
+            await session.flush()
+            await self._tell_deadline(session, item, event)
+            return await self._view(session, item_id)
+
     # ---- helpers ---------------------------------------------------------------------------
+    async def _tell_deadline(self, session: AsyncSession, item: RectificationItem, event: ItemHistory) -> None:
+        contacts = list((await session.exec(select(UnitContact.chat_id).where(
+            UnitContact.unit_id == item.unit_id, UnitContact.reachable == True))).all())  # noqa: E712
+        await outbox.enqueue(await session.connection(), notices.deadline_changed(
+            item.id, event.id, event.old_value or "", event.new_value or "", event.comment or "", contacts, self.now()))
+
     @staticmethod
     def _check_action(view: ItemView, action: str) -> None:
         if not allowed(view, action):
@@ -648,6 +686,7 @@ class LedgerService:
     async def _cancel_pending(self, session: AsyncSession, item_id: int) -> None:
         """Reminders planned for an old deadline (or a closed item) are not sent."""
         await session.exec(update(OutboxMessage).where(OutboxMessage.item_id == item_id,
+                                                       col(OutboxMessage.kind).not_in(notices.KINDS),
                                                        OutboxMessage.status == OutboxStatus.PENDING.value)
                            .values(status=OutboxStatus.CANCELLED.value))
 
@@ -658,13 +697,17 @@ class LedgerService:
             raise NotFound("no such item")
         return item
 
-    async def _visible(self, session: AsyncSession, item_id: int, *, chat_id: int | None = None,
-                       supervisor_id: int | None = None) -> ItemView:
+    async def _view(self, session: AsyncSession, item_id: int) -> ItemView:
+        """The item as it stands, unchecked: for callers that checked access already (or the CLI)."""
         views = await self._views(session, select(RectificationItem, Unit.name, InspectionRound.name)
                                   .where(RectificationItem.id == item_id))
         if not views:
             raise NotFound("no such item")
-        view = views[0]
+        return views[0]
+
+    async def _visible(self, session: AsyncSession, item_id: int, *, chat_id: int | None = None,
+                       supervisor_id: int | None = None) -> ItemView:
+        view = await self._view(session, item_id)
         if supervisor_id is not None and self.is_supervisor(supervisor_id):
             return view
         if chat_id is not None:

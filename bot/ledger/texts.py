@@ -35,16 +35,24 @@ def status_label(_: Translate, status: str) -> str:
     return _(STATUS_LABELS.get(status, status))
 
 
+def deadline_value(value: str, _: Translate) -> str:
+    """A deadline as the history keeps it ("2026-12-31", "2026-12-08 (immediate)", "standing")."""
+    if value in ("", "standing"):
+        return _("standing, no final deadline")
+    day, immediate = value.removesuffix(" (immediate)"), value.endswith(" (immediate)")
+    return day + (" (" + _("immediate") + ")" if immediate else "")
+
+
 def item_line(item: ItemView, _: Translate) -> str:
     due = _("overdue by {days} days", days=-item.days_left) if item.overdue else \
         _("standing, no final deadline") if item.deadline is None else _("due {date}", date=item.deadline.isoformat())
-    return (f"[{html.escape(item.external_id)}] {html.escape(short(item.problem, 60))} — "
+    return (f"[{html.escape(item.label)}] {html.escape(short(item.problem, 60))} — "
             f"{status_label(_, item.status)}, {due}")
 
 
 def item_text(item: ItemView, _: Translate, progress: list[str] = ()) -> str:
     lines = [
-        _("<b>Item {external_id}</b> ({round})", external_id=html.escape(item.external_id), round=html.escape(item.round)),
+        _("<b>Item {label}</b>", label=html.escape(item.label)),
         _("Unit: {unit}", unit=html.escape(item.unit)),
         _("Problem: {problem}", problem=html.escape(short(item.problem, 1500))),
     ]
