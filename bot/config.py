@@ -98,6 +98,7 @@ class BotSettings(Section):
 class Supervisor(Section):
     id: int
     categories: list[str] = []  # empty: every category
+    name: str = ""  # how other supervisors see their decisions (else their Telegram name)
 
 
 class AccessSettings(Section):
@@ -228,6 +229,8 @@ class DigestSettings(Section):
 class LedgerSettings(Section):
     invite_ttl_hours: int = Field(72, ge=1)
     immediate_working_days: int = Field(5, ge=0, le=60)  # 立行立改: the deadline, in working days after the import
+    second_review: bool = False  # closing (销号) needs the approval of two different supervisors
+    max_evidence_mb: int = Field(20, ge=1, le=20)  # evidence kept by the bot; 20 MB is what bots may download
     digest: DigestSettings = DigestSettings()
 
 

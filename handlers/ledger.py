@@ -19,6 +19,7 @@ Callback data (64 bytes at most; all checked on arrival, access included, since 
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 
@@ -32,7 +33,8 @@ from bot import outbox
 from bot.i18n import language_for
 from bot.ledger import texts
 from bot.ledger.models import ItemStatus
-from bot.ledger.service import Evidence, InvalidTransition, InviteInvalid, ItemView, LedgerError, LedgerService, NotFound
+from bot.ledger.service import (AlreadyDecided, Evidence, InvalidTransition, InviteInvalid, ItemView, LedgerError,
+                                LedgerService, NeedsNewProgress, NotFound, SecondReviewNeeded)
 from bot.pending import Pending
 from handlers import callback_data as data_of, flow
 from handlers.common import buttons
@@ -192,7 +194,7 @@ async def show_item(update: Update, context: Context) -> None:
     await update.callback_query.answer()
     as_contact = item.unit_id == ((await ledger.unit_of_chat(chat_id)) or _NoUnit).id
     lines = await _progress_lines(ledger, item, context, chat_id=chat_id, supervisor_id=supervisor_id)
-    await _send(update, texts.item_text(item, context._, lines),
+    await _send(update, texts.item_text(item, context._, lines, zone=context.services.settings.zone),
                 _item_keyboard(item, context, as_supervisor=context.is_supervisor, as_contact=as_contact))
 
 
@@ -249,11 +251,8 @@ async def receive_progress(update: Update, context: Context) -> None:
     pending = context.pending
     item_id = int(pending.target)
     evidence = []
-    if message.photo:
-        evidence.append(Evidence("photo", message.photo[-1].file_id))
-    elif message.document:
-        evidence.append(Evidence("document", message.document.file_id, message.document.file_name,
-                                 message.document.mime_type))
+    if message.photo or message.document:
+        evidence.append(await _fetch_evidence(message, context))
     try:
         recorded = await ledger_of(context).record_progress(item_id, chat_id=update.effective_chat.id,
                                                             text=message.text or message.caption or "",
@@ -266,11 +265,36 @@ async def receive_progress(update: Update, context: Context) -> None:
         await _send(update, _("Please send text, a photo or a document."))
         return
     await _expect(update, context, PROGRESS, recorded.item, entry=recorded.progress_id)
+    not_kept = evidence and evidence[0].content is None
     await message.reply_text(
         _("Recorded for item {external_id} ({count} files so far). Send more, or press “Done”.",
-          external_id=html.escape(recorded.item.label), count=recorded.files),
+          external_id=html.escape(recorded.item.label), count=recorded.files)
+        + ("\n" + _("The bot could not keep a copy of this file (over {mb} MB or not downloadable): the office "
+                     "sees it in the chat only. If it matters, send it smaller or split.",
+                     mb=context.services.settings.ledger.max_evidence_mb) if not_kept else ""),
         parse_mode=ParseMode.HTML,
         reply_markup=buttons([[(_("Done"), f"ld:{item_id}"), (_("Request closure"), f"lc:{item_id}")]]))
+
+
+async def _fetch_evidence(message: Message, context: Context) -> Evidence:
+    """The photo or document, downloaded so the bot keeps it (Telegram's copy may not last); a file
+    too big for bots to download is recorded by its Telegram id only."""
+    if message.photo:
+        source, evidence = message.photo[-1], Evidence("photo", message.photo[-1].file_id)
+    else:
+        document = message.document
+        source = document
+        evidence = Evidence("document", document.file_id, document.file_name, document.mime_type)
+    limit = context.services.settings.ledger.max_evidence_mb * 1024 * 1024
+    if (source.file_size or 0) > limit:
+        return evidence
+    try:
+        telegram_file = await source.get_file()
+        content = bytes(await telegram_file.download_as_bytearray())
+    except TelegramError as exc:
+        log.warning("evidence file not downloaded: %s", type(exc).__name__)
+        return evidence
+    return dataclasses.replace(evidence, content=content) if len(content) <= limit else evidence
 
 
 async def finish_progress(update: Update, context: Context) -> None:
@@ -310,6 +334,15 @@ async def request_closure(update: Update, context: Context) -> None:
     except NotFound:
         await _expired(update, context)
         return
+    except NeedsNewProgress as refused:
+        await update.callback_query.answer()
+        await _send(update, _("Item {label} was sent back on {date}: {comment}\nReport the new progress or evidence "
+                              "first (“Report progress”), then ask for closing again.",
+                              label=html.escape(refused.label), date=texts.day(
+                                  refused.sent_back_at, context.services.settings.zone),
+                              comment=html.escape(refused.comment)),
+                    buttons([[(_("Report progress"), f"lp:{item_id}")]]))
+        return
     except InvalidTransition as refused:
         if refused.status in (ItemStatus.OPEN.value, ItemStatus.IN_PROGRESS.value):
             await update.callback_query.answer(_("Report progress with evidence first."), show_alert=True)
@@ -330,16 +363,40 @@ async def approve_closure(update: Update, context: Context) -> None:
         await _expired(update, context)
         return
     try:
-        item = await ledger_of(context).approve(item_id, supervisor_id=update.effective_user.id)
+        item = await ledger_of(context).approve(item_id, supervisor_id=update.effective_user.id,
+                                                by_name=update.effective_user.full_name)
     except NotFound:
         await _expired(update, context)
+        return
+    except SecondReviewNeeded:
+        await update.callback_query.answer(_("You gave the first approval: the second must come from another "
+                                             "supervisor."), show_alert=True)
+        return
+    except AlreadyDecided as refused:
+        await update.callback_query.answer(_already_decided(context, refused), show_alert=True)
+        await _clear_buttons(update)
         return
     except InvalidTransition as refused:
         await update.callback_query.answer(_status_text(context, refused.status), show_alert=True)
         return
     await update.callback_query.answer()
     await _clear_buttons(update)
+    if item.first_review_at is not None and item.status == ItemStatus.CLOSURE_REQUESTED.value:
+        await _send(update, _("First approval of item {label} recorded. A second supervisor's approval closes it; "
+                              "they have been sent the request.", label=html.escape(item.label)))
+        return
     await _send(update, _("Item {external_id} is closed.", external_id=html.escape(item.label)))
+
+
+def _already_decided(context: Context, refused: AlreadyDecided) -> str:
+    """What the second of two supervisors deciding at once is told: who decided what, and when."""
+    _ = context._
+    decision = refused.decision
+    if decision is None:
+        return _status_text(context, refused.status)
+    return _("Already decided: {action} by {by} at {time}.", action=_(texts.REVIEW_ACTIONS[decision.action]),
+             by=decision.actor_name or _("a supervisor"),
+             time=decision.at.astimezone(context.services.settings.zone).strftime("%Y-%m-%d %H:%M"))
 
 
 async def _clear_buttons(update: Update) -> None:
@@ -417,10 +474,14 @@ async def _decide(update: Update, context: Context, action: str, item_id: int, c
     ledger = ledger_of(context)
     user_id = update.effective_user.id
     try:
+        name = update.effective_user.full_name
         if action == SEND_BACK:
-            item = await ledger.send_back(item_id, supervisor_id=user_id, comment=comment)
+            item = await ledger.send_back(item_id, supervisor_id=user_id, comment=comment, by_name=name)
         else:
-            item = await ledger.close_directly(item_id, supervisor_id=user_id, reason=comment)
+            item = await ledger.close_directly(item_id, supervisor_id=user_id, reason=comment, by_name=name)
+    except AlreadyDecided as refused:
+        await _send(update, _already_decided(context, refused) + " " + _("Nothing was changed."))
+        return
     except (NotFound, InvalidTransition):
         await _send(update, _("This item has changed meanwhile; nothing was done. Open it again."))
         return

@@ -1,7 +1,8 @@
 """The rectification ledger end to end: the real bot process, the real CLI, users in the sandbox.
 
-invite → /start bind-CODE → /tasks → progress with a photo → request closure → the supervisor
-approves; a contact of another unit neither sees nor acts on the item.
+invite → /start bind-CODE → /tasks → progress with a photo (kept by the bot) → request closure →
+the supervisor approves; a contact of another unit neither sees nor acts on the item; a send-back
+comment stays on the card and a new request needs new progress.
 """
 
 import asyncio
@@ -124,6 +125,12 @@ async def test_invite_bind_tasks_progress_closure_and_approval(bot_factory, tmp_
     (sent_back,) = await supervisor.send("缺少会议纪要")
     assert "B-1" in sent_back["text"]
     assert "缺少会议纪要" in text_of(await bot.collect(other.chat_id, before))
+    # The comment stays on the unit's card, and asking again needs new progress first.
+    await other.send("/tasks")
+    (card_b,) = await other.press("1.")
+    assert "退回意见：缺少会议纪要" in card_b["text"]
+    (again,) = await other.press(zh("Request closure"), message=card_b)
+    assert "被退回：缺少会议纪要" in again["text"] and buttons_of(again)
     await supervisor.press(zh("Close directly"), message=review_b)
     (preview,) = await supervisor.send("政策调整，该项检查已取消")  # shown first: it is final
     assert "政策调整，该项检查已取消" in preview["text"]
@@ -138,6 +145,8 @@ async def test_invite_bind_tasks_progress_closure_and_approval(bot_factory, tmp_
         assert view.status == "closed"
         progress = await ledger.progress_of(int(item_id), supervisor_id=SUPERVISOR_ID)
         assert [len(p.evidence) for p in progress] == [1] and progress[0].evidence[0].kind == "photo"
+        kept = settings.data_dir / progress[0].evidence[0].stored_path  # the bot keeps its own copy
+        assert Image.open(kept).size == (32, 32)
         _unit, (other_item,), _total = await ledger.items_for_chat(other.chat_id, include_closed=True)
         assert (other_item.status, other_item.closed_reason) == ("closed_directly", "政策调整，该项检查已取消")
     finally:

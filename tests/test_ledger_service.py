@@ -1,6 +1,7 @@
 """LedgerService: invites bind once and expire; contacts see and act on their unit's items only;
 the closing workflow (progress, closure request, approve / send back / close directly)."""
 
+import json
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -289,3 +290,125 @@ async def test_a_reimport_that_moves_a_deadline_tells_the_unit(ledger, items, se
     assert result.applied and [p.external_id for p, _ in result.updated] == ["A-2"]
     sent = await delivered(ledger, settings, database, clock)
     assert [(chat, "2026-06-10 → 2026-08-31" in text, "第一轮-A-2" in text) for chat, text in sent] == [(CHAT_A, True, True)]
+
+
+async def sent_back_once(ledger, item):
+    await ledger.record_progress(item, chat_id=CHAT_A, text="已整改")
+    await ledger.request_closure(item, chat_id=CHAT_A)
+    return await ledger.send_back(item, supervisor_id=SUPERVISOR, comment="缺少会议纪要")
+
+
+async def test_the_send_back_comment_stays_on_the_card_until_the_item_closes(ledger, items, clock):
+    from bot.i18n import translator
+    from bot.ledger import texts
+
+    item = items["A-1"]
+    back = await sent_back_once(ledger, item)
+    card = texts.item_text(await ledger.item(item, chat_id=CHAT_A), translator("zh"), zone=ledger.settings.zone)
+    assert back.sent_back_comment == "缺少会议纪要" and "2026-06-01" in card and "缺少会议纪要" in card
+    clock.now += timedelta(days=1)
+    await ledger.record_progress(item, chat_id=CHAT_A, text="补充会议纪要")
+    await ledger.request_closure(item, chat_id=CHAT_A)
+    closed = await ledger.approve(item, supervisor_id=SUPERVISOR)
+    assert closed.sent_back_comment is None
+    assert "缺少会议纪要" not in texts.item_text(closed, translator("zh"))
+
+
+async def test_a_new_closure_request_after_a_send_back_needs_new_progress_and_says_it_is_a_resubmission(
+        ledger, items, database):
+    from bot.ledger.service import NeedsNewProgress
+
+    item = items["A-1"]
+    await sent_back_once(ledger, item)
+    with pytest.raises(NeedsNewProgress) as refused:
+        await ledger.request_closure(item, chat_id=CHAT_A)
+    assert (refused.value.label, refused.value.comment) == ("第一轮-A-1", "缺少会议纪要")
+    await ledger.record_progress(item, chat_id=CHAT_A, evidence=[Evidence("photo", "MINUTES-PHOTO")])
+    assert (await ledger.request_closure(item, chat_id=CHAT_A)).status == "closure_requested"
+    async with database.session() as session:
+        requests = (await session.exec(select(OutboxMessage.payload).where(OutboxMessage.kind == "closure_requested")
+                                       .order_by(OutboxMessage.id))).all()
+    assert [json.loads(p)["resubmission"] for p in requests] == [False, True]
+
+
+async def test_every_other_supervisor_learns_who_decided(settings, database, clock):
+    from bot.config import load_settings  # noqa: F401  (settings built below with two supervisors)
+
+    two = settings.model_copy(deep=True)
+    two.access.supervisors = [type(two.access.supervisors[0])(id=SUPERVISOR, name="王科长"),
+                              type(two.access.supervisors[0])(id=SUPERVISOR + 1)]
+    ledger = LedgerService(settings=two, database=database, clock=clock)
+    await ledger.add_unit("甲局")
+    await ledger.import_table(table(("A-1", "问题", "甲局", "2026-12-31")), default_round="第一轮")
+    invite = await ledger.create_invite("甲局")
+    await ledger.bind(invite.code, CHAT_A)
+    (_unit, [view], _n) = await ledger.items_for_chat(CHAT_A)
+    await ledger.record_progress(view.id, chat_id=CHAT_A, text="完成")
+    await ledger.request_closure(view.id, chat_id=CHAT_A)
+    await ledger.approve(view.id, supervisor_id=SUPERVISOR, by_name="Wang")
+    sent = await delivered(ledger, two, database, clock)
+    told = [text for chat, text in sent if chat == SUPERVISOR + 1 and "王科长" in text]
+    assert told and "第一轮-A-1" in told[0] and "批准" in told[0]
+    assert not [text for chat, text in sent if chat == SUPERVISOR and "王科长" in text]  # not the decider
+
+
+async def test_the_second_of_two_supervisors_deciding_at_once_is_told_who_decided(ledger, items):
+    from bot.ledger.service import AlreadyDecided
+
+    item = items["A-1"]
+    await ledger.record_progress(item, chat_id=CHAT_A, text="完成")
+    await ledger.request_closure(item, chat_id=CHAT_A)
+    await ledger.send_back(item, supervisor_id=SUPERVISOR, comment="材料不全", by_name="李四")
+    with pytest.raises(AlreadyDecided) as second:
+        await ledger.approve(item, supervisor_id=SUPERVISOR)
+    assert (second.value.decision.action, second.value.decision.actor_name) == ("sent_back", "李四")
+
+
+async def test_with_a_second_review_closing_needs_two_different_supervisors(settings, database, clock):
+    from bot.ledger.service import SecondReviewNeeded
+
+    two = settings.model_copy(deep=True)
+    two.ledger.second_review = True
+    two.access.supervisors = [type(two.access.supervisors[0])(id=SUPERVISOR),
+                              type(two.access.supervisors[0])(id=SUPERVISOR + 1)]
+    ledger = LedgerService(settings=two, database=database, clock=clock)
+    await ledger.add_unit("甲局")
+    await ledger.import_table(table(("A-1", "问题", "甲局", "2026-12-31")), default_round="第一轮")
+    invite = await ledger.create_invite("甲局")
+    await ledger.bind(invite.code, CHAT_A)
+    (_unit, [view], _n) = await ledger.items_for_chat(CHAT_A)
+    await ledger.record_progress(view.id, chat_id=CHAT_A, text="完成")
+    await ledger.request_closure(view.id, chat_id=CHAT_A)
+    first = await ledger.approve(view.id, supervisor_id=SUPERVISOR, by_name="张三")
+    assert first.status == "closure_requested" and first.first_review_at is not None
+    with pytest.raises(SecondReviewNeeded):
+        await ledger.approve(view.id, supervisor_id=SUPERVISOR)
+    assert (await ledger.approve(view.id, supervisor_id=SUPERVISOR + 1)).status == "closed"
+    assert [h.action for h in await ledger.history(view.id)][-2:] == ["first_approved", "approved"]
+
+
+async def test_evidence_is_kept_by_the_bot_and_exported_beside_the_ledger_with_its_history(
+        ledger, items, settings, tmp_path):
+    import os
+    from openpyxl import load_workbook
+
+    item = items["A-1"]
+    scan = b"%PDF-1.4 minutes of the meeting"
+    await ledger.record_progress(item, chat_id=CHAT_A, text="会议纪要见附件",
+                                 evidence=[Evidence("document", "DOC-ID", "会议纪要/终稿.pdf", "application/pdf",
+                                                    content=scan),
+                                           Evidence("photo", "PHOTO-ID")])  # too big to fetch: no copy
+    [entry] = await ledger.progress_of(item, chat_id=CHAT_A)
+    kept = settings.data_dir / entry.evidence[0].stored_path
+    assert kept.read_bytes() == scan and oct(os.stat(kept).st_mode & 0o777) == "0o600"
+    assert entry.evidence[1].stored_path is None
+    out, folder = tmp_path / "ledger.xlsx", tmp_path / "evidence"
+    await ledger.export_xlsx(out, evidence_dir=folder)
+    [copied] = list((folder / "第一轮-A-1").iterdir())
+    assert copied.read_bytes() == scan and copied.name.endswith("会议纪要_终稿.pdf")
+    book = load_workbook(out)
+    history = [[c.value for c in row] for row in book["处理记录"].iter_rows(min_row=2)]
+    assert ["第一轮-A-1", "报告进展", "会议纪要见附件"] == [history[1][0], history[1][3], history[1][7]]
+    files = [[c.value for c in row] for row in book["佐证材料"].iter_rows(min_row=2)]
+    assert [(f[0], f[3], f[4]) for f in files] == [("第一轮-A-1", "会议纪要/终稿.pdf", f"第一轮-A-1/{copied.name}"),
+                                                   ("第一轮-A-1", None, "机器人未保存副本")]

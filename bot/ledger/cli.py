@@ -180,12 +180,13 @@ def template(
 @ledger_app.command("export")
 def export(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="XLSX file to write (default: ledger-<date>.xlsx).")] = None,
+    evidence: Annotated[Optional[Path], typer.Option("--evidence", help="Also copy every kept evidence file into this folder, one folder per item.")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Write the whole ledger, with status, overdue flag and latest progress, as XLSX."""
+    """Write the whole ledger, with status, overdue flag and latest progress, its history and evidence list, as XLSX."""
     settings = settings_from(config)
     path = output or Path(f"ledger-{datetime.now(settings.zone).date().isoformat()}.xlsx")
-    count = _run(settings, lambda ledger: ledger.export_xlsx(path))
+    count = _run(settings, lambda ledger: ledger.export_xlsx(path, evidence_dir=evidence))
     typer.echo(f"{count} item(s) written to {path}.")
 
 

@@ -758,8 +758,20 @@ STATUS_ZH = {"open": "未开始", "in_progress": "整改中", "closure_requested
              "closed_directly": "直接销号"}
 
 
-def write_export(path: Path | io.BytesIO, rows: list[list[Any]], extra_headers: list[str] = ()) -> None:
-    """The ledger as XLSX; `extra_headers`: the imported files' own columns, after ours."""
+HISTORY_HEADERS = ["事项", "时间", "操作者", "操作", "字段", "原值", "新值", "说明"]
+EVIDENCE_HEADERS = ["事项", "报告时间", "类型", "文件名", "导出位置", "大小（字节）", "SHA-256"]
+ACTOR_ZH = {"import": "台账导入", "cli": "命令行", "contact": "责任单位联系人", "supervisor": "纪检监察机关",
+            "system": "系统"}
+ACTION_ZH = {"created": "导入新建", "updated": "导入更新", "deadline_changed": "调整整改时限", "progress": "报告进展",
+             "started": "开始整改", "closure_requested": "申请销号", "sent_back": "退回", "approved": "审核销号",
+             "closed_directly": "直接销号", "first_approved": "初审通过", "reminder_acknowledged": "已知悉",
+             "closed": "导入时已销号", "status": "状态变更"}
+
+
+def write_export(path: Path | io.BytesIO, rows: list[list[Any]], extra_headers: list[str] = (),
+                 history: list[list[Any]] = (), evidence: list[list[Any]] = ()) -> None:
+    """The ledger as XLSX; `extra_headers`: the imported files' own columns, after ours. With
+    `history` and `evidence` rows, a 处理记录 sheet (every change, who and when) and a 佐证材料 sheet."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -776,4 +788,17 @@ def write_export(path: Path | io.BytesIO, rows: list[list[Any]], extra_headers: 
     sheet.freeze_panes = "A2"
     for letter, width in zip("ABCDEFGHIJKLM", (18, 20, 44, 22, 10, 10, 14, 40, 10, 8, 8, 40, 30)):
         sheet.column_dimensions[letter].width = width
+    for title, headers, lines, widths in (("处理记录", HISTORY_HEADERS, history, (18, 17, 20, 14, 12, 16, 16, 50)),
+                                          ("佐证材料", EVIDENCE_HEADERS, evidence, (18, 17, 8, 30, 40, 12, 20))):
+        if not lines:
+            continue
+        extra_sheet = workbook.create_sheet(title)
+        extra_sheet.append(headers)
+        for cell in extra_sheet[1]:
+            cell.font = Font(bold=True)
+        for line in lines:
+            extra_sheet.append(line)
+        extra_sheet.freeze_panes = "A2"
+        for letter, width in zip("ABCDEFGH", widths):
+            extra_sheet.column_dimensions[letter].width = width
     workbook.save(path)

@@ -100,6 +100,12 @@ class RectificationItem(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The closing review: the last send-back (shown on the card until the item closes; a new request
+    # needs progress made after it) and, with ledger.second_review, the first of the two approvals.
+    sent_back_comment: str | None = Field(default=None, sa_type=sa.Text)
+    sent_back_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_review_by: int | None = Field(default=None, sa_type=sa.BigInteger)
+    first_review_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ProgressEntry(SQLModel, table=True):
@@ -115,7 +121,9 @@ class ProgressEntry(SQLModel, table=True):
 
 
 class EvidenceFile(SQLModel, table=True):
-    """A photo or document sent as evidence: kept as its Telegram file id, not downloaded."""
+    """A photo or document sent as evidence: downloaded when received and kept under the data folder
+    (`stored_path`, relative to it), so that the archive does not depend on Telegram keeping the file;
+    the Telegram file id stays for forwarding. A file the bot could not fetch has no stored_path."""
 
     __tablename__ = "ledger_evidence"
     id: int | None = Field(default=None, primary_key=True)
@@ -125,6 +133,9 @@ class EvidenceFile(SQLModel, table=True):
     file_unique_id: str = Field(default="", max_length=100)
     file_name: str | None = Field(default=None, max_length=255)
     mime_type: str | None = Field(default=None, max_length=100)
+    stored_path: str | None = Field(default=None, max_length=500)
+    size: int | None = None
+    sha256: str | None = Field(default=None, max_length=64)
 
 
 class ItemHistory(SQLModel, table=True):
@@ -136,6 +147,7 @@ class ItemHistory(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
     actor_kind: str = Field(max_length=16)  # import, cli, contact, supervisor, system
     actor_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    actor_name: str | None = Field(default=None, max_length=200)  # a supervisor's name, for the others
     action: str = Field(max_length=32)  # created, updated, progress, closure_requested, approved, ...
     field: str | None = Field(default=None, max_length=32)
     old_value: str | None = Field(default=None, sa_type=sa.Text)

@@ -18,7 +18,8 @@ from bot.outbox import Attachment, Claimed, Rendered, RenderEnv, renderer
 CLOSURE_REQUESTED = "closure_requested"
 DECISION = "closure_decision"
 DEADLINE_CHANGED = "deadline_changed"
-KINDS = (CLOSURE_REQUESTED, DECISION, DEADLINE_CHANGED)  # not reminders: a new deadline does not cancel them
+REVIEWED = "closure_reviewed"
+KINDS = (CLOSURE_REQUESTED, DECISION, DEADLINE_CHANGED, REVIEWED)  # not reminders: a new deadline does not cancel them
 EVIDENCE_FORWARDED = 5
 DECISIONS = {
     "approved": N_("Item {external_id} has been reviewed and <b>closed</b>."),
@@ -27,10 +28,19 @@ DECISIONS = {
 }
 
 
-def closure_requested(item_id: int, request: int, supervisors: list[int], now: datetime) -> list[dict]:
+def closure_requested(item_id: int, request: int, supervisors: list[int], now: datetime, *,
+                      resubmission: bool = False) -> list[dict]:
     """One row per supervisor; `request` tells one request from the next on the same item."""
-    return [outbox.message_row(CLOSURE_REQUESTED, f"{item_id}:{request}:{chat_id}", chat_id, now,
-                               item_id=item_id, payload={"item_id": item_id}) for chat_id in supervisors]
+    return [outbox.message_row(CLOSURE_REQUESTED, f"{item_id}:{request}:{chat_id}", chat_id, now, item_id=item_id,
+                               payload={"item_id": item_id, "resubmission": resubmission}) for chat_id in supervisors]
+
+
+def reviewed(item_id: int, event: int, kind: str, by: str, comment: str, supervisors: list[int],
+             now: datetime) -> list[dict]:
+    """Every other supervisor learns who decided what, so that nobody reviews the item again."""
+    return [outbox.message_row(REVIEWED, f"{item_id}:{event}:{chat_id}", chat_id, now, item_id=item_id,
+                               payload={"item_id": item_id, "decision": kind, "by": by, "comment": comment})
+            for chat_id in supervisors]
 
 
 def decision(item_id: int, event: int, kind: str, comment: str, chats: list[int], now: datetime) -> list[dict]:
@@ -59,8 +69,9 @@ async def render_request(connection, row: Claimed, language: str, env: RenderEnv
         return None
     _ = translator(language)
     progress = texts.progress_lines(entries, _, env.zone)
-    text = (_("<b>Closure requested</b> by {unit}", unit=html.escape(item.unit)) + "\n\n"
-            + texts.item_text(item, _, progress))
+    heading = _("<b>Closure requested again</b> by {unit}, after it was sent back", unit=html.escape(item.unit)) \
+        if row.payload.get("resubmission") else _("<b>Closure requested</b> by {unit}", unit=html.escape(item.unit))
+    text = heading + "\n\n" + texts.item_text(item, _, progress, zone=env.zone)
     files = [file for entry in entries for file in entry.evidence][-EVIDENCE_FORWARDED:]
     return Rendered(text, texts.item_buttons(item, _, as_supervisor=True, as_contact=False),
                     attachments=[Attachment(file.kind, file.file_id) for file in files])
@@ -80,6 +91,33 @@ async def render_decision(connection, row: Claimed, language: str, env: RenderEn
     return Rendered(text, [[(_("All items"), "lt:0")]])
 
 
+REVIEWS = {
+    "approved": N_("{by} <b>approved</b> the closing of item {label}."),
+    "sent_back": N_("{by} <b>sent back</b> item {label}: {comment}"),
+    "closed_directly": N_("{by} <b>closed</b> item {label} <b>directly</b>: {comment}"),
+    "first_approved": N_("{by} gave the <b>first approval</b> to closing item {label}; a second supervisor's "
+                         "approval closes it."),
+}
+
+
+@renderer(REVIEWED)
+async def render_reviewed(connection, row: Claimed, language: str, env: RenderEnv, now: datetime) -> Rendered | None:
+    from bot.ledger import texts
+    from bot.ledger.service import NotFound
+
+    try:
+        item = await env.ledger.item(row.payload["item_id"], supervisor_id=row.chat_id)
+    except NotFound:
+        return None
+    _ = translator(language)
+    payload = row.payload
+    text = _(REVIEWS[payload["decision"]], by=html.escape(payload.get("by") or _("a supervisor")),
+             label=html.escape(item.label), comment=html.escape(payload.get("comment", "")))
+    buttons = texts.item_buttons(item, _, as_supervisor=True, as_contact=False) \
+        if payload["decision"] == "first_approved" else [[(_("Open the item"), f"li:{item.id}")]]
+    return Rendered(text, buttons)
+
+
 @renderer(DEADLINE_CHANGED)
 async def render_deadline_changed(connection, row: Claimed, language: str, env: RenderEnv,
                                   now: datetime) -> Rendered | None:
@@ -97,5 +135,5 @@ async def render_deadline_changed(connection, row: Claimed, language: str, env: 
                old=texts.deadline_value(payload["old"], _), new=texts.deadline_value(payload["new"], _))]
     if payload.get("reason"):
         lines.append(_("Reason: {reason}", reason=html.escape(payload["reason"])))
-    lines += ["", texts.item_text(item, _)]
+    lines += ["", texts.item_text(item, _, zone=env.zone)]
     return Rendered("\n".join(lines), texts.item_buttons(item, _, as_supervisor=False, as_contact=True))

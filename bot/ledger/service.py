@@ -9,6 +9,7 @@ learns nothing.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import secrets
@@ -25,7 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import outbox, workdays
 from bot.config import Settings
 from bot.db import Database
-from bot.ledger import importer, notices, states
+from bot.ledger import evidence_store, importer, notices, states
 from bot.i18n import N_
 from bot.ledger.importer import ParsedItem, Problem, Table
 from bot.ledger.models import (ACTIVE_STATUSES, CLOSED_STATUSES, EvidenceFile, InspectionRound, InviteCode, ItemHistory,
@@ -94,6 +95,10 @@ class ItemView:
     note: str = ""
     co_units: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
+    sent_back_comment: str | None = None  # the last send-back, until the item closes
+    sent_back_at: datetime | None = None
+    first_review_at: datetime | None = None  # with ledger.second_review: the first approval, if given
+    first_reviewer: str | None = None
 
     @property
     def label(self) -> str:
@@ -107,6 +112,8 @@ class Evidence:
     file_id: str
     file_name: str | None = None
     mime_type: str | None = None
+    content: bytes | None = field(default=None, repr=False, compare=False)  # as downloaded, to keep
+    stored_path: str | None = None  # relative to the data folder; None: the bot holds no copy
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,27 @@ class HistoryView:
     old_value: str | None
     new_value: str | None
     comment: str | None
+    actor_name: str | None = None
+
+
+class NeedsNewProgress(InvalidTransition):
+    """A closure request after a send-back, with no progress reported since."""
+
+    def __init__(self, status: str, label: str, sent_back_at: datetime, comment: str):
+        super().__init__(status, "report new progress or evidence since the item was sent back")
+        self.label, self.sent_back_at, self.comment = label, sent_back_at, comment
+
+
+class SecondReviewNeeded(LedgerError):
+    """With ledger.second_review, the supervisor who gave the first approval cannot give the second."""
+
+
+class AlreadyDecided(InvalidTransition):
+    """The review was decided meanwhile (by another supervisor): who, what and when."""
+
+    def __init__(self, status: str, decision: HistoryView | None):
+        super().__init__(status, "already decided")
+        self.decision = decision
 
 
 @dataclass(frozen=True)
@@ -470,10 +498,39 @@ class LedgerService:
                  v.category, v.leader, "、".join(v.co_units), v.progress_text, v.note]
                 + [v.extra.get(h, "") for h in extra] for v in views]
 
-    async def export_xlsx(self, target) -> int:
+    async def export_xlsx(self, target, *, evidence_dir: Path | None = None) -> int:
+        """The ledger, its history sheet and its evidence list; with `evidence_dir`, every evidence
+        file the bot kept is copied there, in one folder per item (第一轮-3/)."""
         extra, rows = await self._export()
-        importer.write_export(target, rows, extra)
+        history, evidence = await self._archive(evidence_dir)
+        importer.write_export(target, rows, extra, history, evidence)
         return len(rows)
+
+    async def _archive(self, evidence_dir: Path | None) -> tuple[list[list[object]], list[list[object]]]:
+        zone = self.settings.zone
+        async with self.database.session() as session:
+            labels = {i: f"{r}-{e}" for i, r, e in (await session.exec(
+                select(RectificationItem.id, InspectionRound.name, RectificationItem.external_id)
+                .join(InspectionRound, InspectionRound.id == RectificationItem.round_id))).all()}
+            events = (await session.exec(select(ItemHistory).order_by(ItemHistory.item_id, ItemHistory.id))).all()
+            files = (await session.exec(select(EvidenceFile, ProgressEntry.item_id, ProgressEntry.at)
+                                        .join(ProgressEntry, ProgressEntry.id == EvidenceFile.progress_id)
+                                        .order_by(EvidenceFile.id))).all()
+        history = [[labels.get(h.item_id, ""), h.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                    " ".join(filter(None, [importer.ACTOR_ZH.get(h.actor_kind, h.actor_kind), h.actor_name])),
+                    importer.ACTION_ZH.get(h.action, h.action), h.field or "", h.old_value or "", h.new_value or "",
+                    h.comment or ""] for h in events]
+        evidence = []
+        for row, item_id, at in files:
+            placed = ""
+            if row.stored_path and evidence_dir is not None:
+                placed = await asyncio.to_thread(evidence_store.copy_out, self.settings.data_dir, row.stored_path,
+                                                 evidence_dir, labels.get(item_id, str(item_id)))
+            evidence.append([labels.get(item_id, ""), at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                             "照片" if row.kind == "photo" else "文件", row.file_name or "",
+                             placed or ("未导出" if row.stored_path else "机器人未保存副本"), row.size or "",
+                             row.sha256 or ""])
+        return history, evidence
 
     # ---- reading items ---------------------------------------------------------------------
     async def items_for_chat(self, chat_id: int, *, page: int = 0, per_page: int = 8,
@@ -506,15 +563,15 @@ class LedgerService:
             if entries:
                 for row in (await session.exec(select(EvidenceFile).where(
                         col(EvidenceFile.progress_id).in_([e.id for e in entries])).order_by(EvidenceFile.id))).all():
-                    files[row.progress_id].append(Evidence(row.kind, row.file_id, row.file_name, row.mime_type))
+                    files[row.progress_id].append(Evidence(row.kind, row.file_id, row.file_name, row.mime_type,
+                                                          stored_path=row.stored_path))
         return [ProgressView(e.id, e.item_id, e.at, e.author_kind, e.text, tuple(files[e.id])) for e in entries]
 
     async def history(self, item_id: int) -> list[HistoryView]:
         async with self.database.session() as session:
             rows = (await session.exec(select(ItemHistory).where(ItemHistory.item_id == item_id)
                                        .order_by(ItemHistory.id))).all()
-        return [HistoryView(h.at, h.actor_kind, h.actor_id, h.action, h.field, h.old_value, h.new_value, h.comment)
-                for h in rows]
+        return [_history_view(h) for h in rows]
 
     async def summary(self) -> list[UnitSummary]:
         """Counts by unit and status, with the overdue count, for supervisors."""
@@ -557,7 +614,8 @@ class LedgerService:
     async def record_progress(self, item_id: int, *, chat_id: int, text: str = "", evidence: list[Evidence] = (),
                               entry_id: int | None = None) -> ProgressRecorded:
         """A contact reports progress (text and/or files). Messages of one progress report add to
-        the entry the first one made (`entry_id`)."""
+        the entry the first one made (`entry_id`). Files that came with their content are kept
+        under the data folder, named by item, so the archive outlives Telegram's copy."""
         text = (text or "").strip()[:MAX_TEXT]
         if not text and not evidence:
             raise LedgerError("progress needs text or a file")
@@ -567,6 +625,8 @@ class LedgerService:
             view = await self._visible(session, item_id, chat_id=chat_id)
             self._check_action(view, "progress")
             entry = await session.get(ProgressEntry, entry_id) if entry_id else None
+            if entry is not None and item.sent_back_at is not None and entry.at <= item.sent_back_at:
+                entry = None  # a report begun before the send-back: what comes now is new progress
             if entry is None or entry.item_id != item_id:
                 entry = ProgressEntry(item_id=item_id, at=now, author_kind="contact", author_id=chat_id, text=text)
                 session.add(entry)
@@ -576,8 +636,13 @@ class LedgerService:
             elif text:
                 entry.text = (entry.text + "\n" + text).strip()[:MAX_TEXT]
             for file in evidence:
-                session.add(EvidenceFile(progress_id=entry.id, kind=file.kind, file_id=file.file_id,
-                                         file_unique_id="", file_name=file.file_name, mime_type=file.mime_type))
+                row = EvidenceFile(progress_id=entry.id, kind=file.kind, file_id=file.file_id,
+                                   file_unique_id="", file_name=file.file_name, mime_type=file.mime_type)
+                session.add(row)
+                if file.content is not None:
+                    await session.flush()
+                    row.stored_path, row.size, row.sha256 = await asyncio.to_thread(
+                        evidence_store.keep, self.settings.data_dir, view.label, row.id, file)
             if item.status == ItemStatus.OPEN.value:
                 self._set_status(session, item, ItemStatus.IN_PROGRESS, "contact", chat_id, now)
             await session.flush()
@@ -586,55 +651,114 @@ class LedgerService:
             return ProgressRecorded(progress_id=entry.id, item=view, text=entry.text, files=count)
 
     async def request_closure(self, item_id: int, *, chat_id: int, note: str | None = None) -> ItemView:
-        """The unit asks for closing (销号); it needs at least one progress report first."""
+        """The unit asks for closing (销号); it needs a progress report first, and after a send-back
+        one made since: the supervisors' request then says it is a resubmission."""
         now = self.now()
         async with self.database.transaction() as session:
             item = await self._item_for_update(session, item_id)
             view = await self._visible(session, item_id, chat_id=chat_id)
             self._check_action(view, "request_closure")
-            reports = (await session.exec(select(func.count()).select_from(ProgressEntry)
-                                          .where(ProgressEntry.item_id == item_id))).one()
-            if not reports:
+            reported = select(func.count()).select_from(ItemHistory).where(ItemHistory.item_id == item_id,
+                                                                             ItemHistory.action == "progress")
+            if item.sent_back_at is not None:  # progress reported after the last send-back
+                sent_back = select(func.max(ItemHistory.id)).where(ItemHistory.item_id == item_id,
+                                                                  ItemHistory.action == "sent_back")
+                reported = reported.where(ItemHistory.id > sent_back.scalar_subquery())
+            if not (await session.exec(reported)).one():
+                if item.sent_back_at is not None:
+                    raise NeedsNewProgress(item.status, view.label, item.sent_back_at, item.sent_back_comment or "")
                 raise InvalidTransition(item.status, "report progress (with evidence) before asking for closing")
             event = self._set_status(session, item, ItemStatus.CLOSURE_REQUESTED, "contact", chat_id, now, note)
+            item.first_review_by = item.first_review_at = None
             await session.flush()
             await outbox.enqueue(await session.connection(), notices.closure_requested(
-                item_id, event.id, sorted(self.settings.supervisor_ids), now))
+                item_id, event.id, sorted(self.settings.supervisor_ids), now,
+                resubmission=item.sent_back_at is not None))
         return await self.item(item_id, chat_id=chat_id)
 
-    async def approve(self, item_id: int, *, supervisor_id: int, comment: str | None = None) -> ItemView:
-        return await self._review(item_id, supervisor_id, comment, "approve")
+    async def approve(self, item_id: int, *, supervisor_id: int, comment: str | None = None,
+                      by_name: str = "") -> ItemView:
+        return await self._review(item_id, supervisor_id, comment, "approve", by_name)
 
-    async def send_back(self, item_id: int, *, supervisor_id: int, comment: str) -> ItemView:
+    async def send_back(self, item_id: int, *, supervisor_id: int, comment: str, by_name: str = "") -> ItemView:
         if not (comment or "").strip():
             raise LedgerError("a comment is needed to send an item back")
-        return await self._review(item_id, supervisor_id, comment.strip()[:MAX_TEXT], "send_back")
+        return await self._review(item_id, supervisor_id, comment.strip()[:MAX_TEXT], "send_back", by_name)
 
-    async def close_directly(self, item_id: int, *, supervisor_id: int, reason: str) -> ItemView:
+    async def close_directly(self, item_id: int, *, supervisor_id: int, reason: str, by_name: str = "") -> ItemView:
         """直接销号: an item that cannot be rectified (policy change, force majeure, inaccurate finding)."""
         if not (reason or "").strip():
             raise LedgerError("a reason is needed to close an item directly")
-        return await self._review(item_id, supervisor_id, reason.strip()[:MAX_TEXT], "close_directly")
+        return await self._review(item_id, supervisor_id, reason.strip()[:MAX_TEXT], "close_directly", by_name)
 
-    async def _review(self, item_id: int, supervisor_id: int, comment: str | None, action: str) -> ItemView:
+    def supervisor_name(self, supervisor_id: int | None, telegram_name: str = "") -> str:
+        """A supervisor as the others see them: the configured name, else their Telegram name."""
+        configured = next((s.name for s in self.settings.access.supervisors if s.id == supervisor_id), "")
+        return (configured or telegram_name or "").strip()[:200]
+
+    async def _review(self, item_id: int, supervisor_id: int, comment: str | None, action: str,
+                      by_name: str) -> ItemView:
+        """Decide a closure (or close directly). Every other supervisor is told who decided what; with
+        ledger.second_review, a first approval waits for a second supervisor's."""
         now = self.now()
+        name = self.supervisor_name(supervisor_id, by_name)
         async with self.database.transaction() as session:
             item = await self._item_for_update(session, item_id)
             view = await self._visible(session, item_id, supervisor_id=supervisor_id)
-            self._check_action(view, action)
+            if not allowed(view, action):  # of two supervisors deciding at once, the second lands here
+                decided = await self._last_decision(session, item_id)
+                if decided is not None and view.status != ItemStatus.OPEN.value:
+                    raise AlreadyDecided(view.status, decided)
+                self._check_action(view, action)
+            if action == "approve" and self.settings.ledger.second_review and item.first_review_at is None:
+                return await self._first_approval(session, item, supervisor_id, name, comment, now)
+            if action == "approve" and item.first_review_by == supervisor_id:
+                raise SecondReviewNeeded("the second approval must come from another supervisor")
             target = states.next_status(action, item.status)
             event = self._set_status(session, item, target, "supervisor", supervisor_id, now, comment)
+            event.actor_name = name or None
             if target in (ItemStatus.CLOSED, ItemStatus.CLOSED_DIRECTLY):
                 item.closed_at = now
                 item.closed_reason = comment if target is ItemStatus.CLOSED_DIRECTLY else None
+                item.sent_back_comment = item.sent_back_at = None
                 await self._cancel_pending(session, item_id)
+            else:  # sent back: the comment stays on the card until the item closes
+                item.sent_back_comment, item.sent_back_at = comment, now
+            item.first_review_by = item.first_review_at = None
             await session.flush()
             decision = {"approve": "approved", "send_back": "sent_back", "close_directly": "closed_directly"}[action]
             contacts = list((await session.exec(select(UnitContact.chat_id).where(
                 UnitContact.unit_id == item.unit_id, UnitContact.reachable == True))).all())  # noqa: E712
-            await outbox.enqueue(await session.connection(),
-                                 notices.decision(item_id, event.id, decision, comment or "", contacts, now))
-        return await self.item(item_id, supervisor_id=supervisor_id)
+            connection = await session.connection()
+            await outbox.enqueue(connection, notices.decision(item_id, event.id, decision, comment or "", contacts, now))
+            await outbox.enqueue(connection, notices.reviewed(item_id, event.id, decision, name, comment or "",
+                                                              self._other_supervisors(supervisor_id), now))
+            return await self._view(session, item_id)
+
+    async def _first_approval(self, session: AsyncSession, item: RectificationItem, supervisor_id: int, name: str,
+                              comment: str | None, now: datetime) -> ItemView:
+        item.first_review_by, item.first_review_at = supervisor_id, now
+        event = ItemHistory(item_id=item.id, at=now, actor_kind="supervisor", actor_id=supervisor_id,
+                            actor_name=name or None, action="first_approved", comment=comment)
+        session.add(event)
+        await session.flush()
+        await outbox.enqueue(await session.connection(), notices.reviewed(
+            item.id, event.id, "first_approved", name, comment or "", self._other_supervisors(supervisor_id), now))
+        return await self._view(session, item.id)
+
+    def _other_supervisors(self, supervisor_id: int) -> list[int]:
+        return sorted(self.settings.supervisor_ids - {supervisor_id})
+
+    async def last_decision(self, item_id: int) -> HistoryView | None:
+        async with self.database.session() as session:
+            return await self._last_decision(session, item_id)
+
+    @staticmethod
+    async def _last_decision(session: AsyncSession, item_id: int) -> HistoryView | None:
+        row = (await session.exec(select(ItemHistory).where(
+            ItemHistory.item_id == item_id, col(ItemHistory.action).in_(REVIEW_ACTIONS))
+            .order_by(col(ItemHistory.id).desc()))).first()
+        return _history_view(row) if row else None
 
     async def change_deadline(self, item_id: int, deadline: date | None, *, reason: str, actor_kind: str,
                               actor_id: int | None) -> ItemView:
@@ -727,7 +851,9 @@ class LedgerService:
                          days_left=None if i.deadline is None else (i.deadline - today).days,
                          deadline_kind=i.deadline_kind, category=i.category, leader=i.leader,
                          progress_text=i.progress_text, note=i.note, co_units=tuple(i.co_units or ()),
-                         extra=dict(i.extra or {}))
+                         extra=dict(i.extra or {}), sent_back_comment=i.sent_back_comment, sent_back_at=i.sent_back_at,
+                         first_review_at=i.first_review_at,
+                         first_reviewer=self.supervisor_name(i.first_review_by) if i.first_review_by else None)
                 for i, unit_name, round_name in (await session.exec(stmt)).all()]
 
     @staticmethod
@@ -743,6 +869,14 @@ _IMPORTED = {"problem": "problem", "unit": "unit", "owner": "owner", "severity":
 
 _IMPORTED_STATUS = {"open": ItemStatus.OPEN.value, "in_progress": ItemStatus.IN_PROGRESS.value,
                     "closed": ItemStatus.CLOSED.value}
+
+
+REVIEW_ACTIONS = ("approved", "sent_back", "closed_directly", "first_approved")
+
+
+def _history_view(h: ItemHistory) -> HistoryView:
+    return HistoryView(h.at, h.actor_kind, h.actor_id, h.action, h.field, h.old_value, h.new_value, h.comment,
+                       h.actor_name)
 
 
 def _closed_reason(parsed: ParsedItem) -> str:

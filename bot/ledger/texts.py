@@ -22,6 +22,8 @@ STATUS_LABELS = {
     ItemStatus.CLOSED.value: N_("closed after review"),
     ItemStatus.CLOSED_DIRECTLY.value: N_("closed directly"),
 }
+REVIEW_ACTIONS = {"approved": N_("closing approved"), "sent_back": N_("sent back"),
+                  "closed_directly": N_("closed directly"), "first_approved": N_("first approval")}
 SEVERITY_LABELS = {"low": N_("minor"), "normal": N_("normal"), "high": N_("serious")}
 BUTTON_TEXT_LIMIT = 40
 
@@ -50,7 +52,11 @@ def item_line(item: ItemView, _: Translate) -> str:
             f"{status_label(_, item.status)}, {due}")
 
 
-def item_text(item: ItemView, _: Translate, progress: list[str] = ()) -> str:
+def day(moment, zone=None) -> str:
+    return (moment.astimezone(zone) if zone else moment).strftime("%Y-%m-%d")
+
+
+def item_text(item: ItemView, _: Translate, progress: list[str] = (), zone=None) -> str:
     lines = [
         _("<b>Item {label}</b>", label=html.escape(item.label)),
         _("Unit: {unit}", unit=html.escape(item.unit)),
@@ -82,6 +88,12 @@ def item_text(item: ItemView, _: Translate, progress: list[str] = ()) -> str:
         lines.append(f"{html.escape(header)}: {html.escape(short(value, 300))}")
     if item.closed_reason:
         lines.append(_("Reason for closing directly: {reason}", reason=html.escape(item.closed_reason)))
+    if item.sent_back_comment and item.sent_back_at:  # what the office asked for, until the item closes
+        lines.append(_("Sent back on {date}: {comment}", date=day(item.sent_back_at, zone),
+                       comment=html.escape(short(item.sent_back_comment, 800))))
+    if item.first_review_at:
+        lines.append(_("First approval given by {by} on {date}; a second supervisor's approval closes it.",
+                       by=html.escape(item.first_reviewer or _("a supervisor")), date=day(item.first_review_at, zone)))
     if progress:
         lines += ["", _("<b>Latest progress</b>")] + list(progress)
     return "\n".join(lines)
