@@ -52,10 +52,10 @@ async def test_invite_bind_tasks_progress_closure_and_approval(bot_factory, tmp_
                            f"B-1,督查检查过多过频,乙局,{deadline}\n", encoding="utf-8")
     assert "2 item(s) were created" in await qingfeng(bot, "ledger", "import", str(ledger_file), "--create-units",
                                                      "--round", "第一轮", "--lang", "en")
-    invite_a = await qingfeng(bot, "units", "invite", "甲局", "--bot", "qingfeng_sandbox_bot")
+    invite_a = await qingfeng(bot, "units", "invite", "甲局", "--bot", "qingfeng_sandbox_bot", "--lang", "en")
     link = next(word for word in invite_a.split() if word.startswith("https://t.me/"))
     start_parameter = link.split("?start=")[1]
-    code_b = (await qingfeng(bot, "units", "invite", "乙局")).split("code: ")[1].split()[0]
+    code_b = (await qingfeng(bot, "units", "invite", "乙局", "--lang", "en")).split("code: ")[1].split()[0]
 
     supervisor = await bot.supervisor()
     (summary,) = await supervisor.send("/ledger")
