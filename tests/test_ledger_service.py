@@ -594,3 +594,13 @@ async def test_an_escalation_to_the_parent_unit_carries_only_buttons_that_work_f
     assert inbox.buttons[CHAT_PARENT] == [f"li:{items['A-2']}"]
     assert (await ledger.item(items["A-2"], chat_id=CHAT_PARENT)).label == "第一轮-A-2"  # the button opens it
     assert f"lp:{items['A-2']}" in inbox.buttons[CHAT_A]  # the unit itself still acts from its reminder
+
+
+async def test_a_month_end_without_a_year_is_flagged_only_without_a_filing_date(ledger):
+    await ledger.add_unit("甲局")
+    guessed = await ledger.import_table(table(("1", "问题", "甲局", "3月底"), ("2", "问题", "甲局", "2026-12-31")),
+                                        default_round="第一轮", dry_run=True)
+    assert [(p.external_id, p.deadline) for p in guessed.guessed_years] == [("1", date(2027, 3, 31))]  # on 06-01
+    filed = table(("1", "问题", "甲局", "3月底"))
+    filed.filing_date = date(2026, 2, 1)
+    assert (await ledger.import_table(filed, default_round="第一轮", dry_run=True)).guessed_years == []

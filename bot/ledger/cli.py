@@ -178,11 +178,13 @@ def _print_guessed_years(items, today: date, _: Translate) -> None:
     for item in items:
         groups.setdefault((item.deadline_raw, item.deadline), []).append(item.row)
     for (raw, day), rows in groups.items():
-        earlier = importer.year_before(day)
-        typer.echo("  " + _("{raw} → {day} (row(s) {rows}). If the ledger meant {earlier} (already past: the item "
-                            "would be overdue), write {written} in the file and import it again.",
-                            raw=raw, day=day.isoformat(), rows=", ".join(map(str, rows)), earlier=earlier.isoformat(),
-                            written=f"{earlier.year}年{earlier.month}月{earlier.day}日"))
+        line = _("{raw} → {day} (row(s) {rows}).", raw=raw, day=day.isoformat(), rows=", ".join(map(str, rows)))
+        if day.year > today.year:  # this year's had passed: next year's was taken, and the other reading is likely
+            earlier = importer.year_before(day)
+            line += " " + _("If the ledger meant {earlier} (already past: the item would be overdue), write {written} "
+                            "in the file and import it again.", earlier=earlier.isoformat(),
+                            written=f"{earlier.year}年{earlier.month}月{earlier.day}日")
+        typer.echo("  " + line)
 
 
 def _understood(item, _: Translate) -> str:
