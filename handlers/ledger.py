@@ -1,7 +1,9 @@
 """Rectification ledger in chat: binding unit contacts, their items, progress, closing and review.
 
 Unit contacts bind their chat with `/bind CODE` or the deep link `/start bind-CODE`, list their
-unit's items with `/tasks`, report progress (text, photos, documents) and ask for closing.
+unit's items with `/tasks`, report progress (text, photos, documents) and ask for closing. `/tasks`
+also lists, read-only, the items their unit assists (配合单位) and those of the units below it:
+their cards open (li:) with no action buttons, and the service refuses actions on them.
 Supervisors get `/ledger` (summary by unit and status), `/overdue`, and each closure request
 with approve / send back buttons; they can also close an item directly with a reason (shown
 first, sent when confirmed). A progress report being written, or a comment asked for, is the
