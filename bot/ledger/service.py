@@ -583,7 +583,7 @@ class LedgerService:
                     result.updated.append((parsed, changes))
                 else:
                     result.unchanged += 1
-            result.guessed_years = [p for p in items if p.year_guessed_from_import]
+            result.guessed_years = [p for p in items if p.year_guessed_from_import and p not in result.deleted_rows]
             result.new_units = sorted({u for p in items for u in (p.unit, *p.co_units) if u not in units})
             result.new_rounds = sorted({p.round for p in items if p.round not in rounds})
             if dry_run or (result.problems and not skip_invalid):
