@@ -424,7 +424,7 @@ class LedgerService:
             after = list(dict.fromkeys(new if u == old else u for u in before if u != old or new is not None))
             unit_name = (await session.get(Unit, item.unit_id)).name
             item.co_units = [u for u in after if u != unit_name]
-            session.add(ItemHistory(item_id=item.id, at=self.now(), actor_kind="cli", action="updated",
+            session.add(ItemHistory(item_id=item.id, at=self.now(), actor_kind="cli", action="co_units_changed",
                                     field="co_units", old_value="、".join(before), new_value="、".join(item.co_units),
                                     comment=f"unit {old} {why}"))
             changed += 1
