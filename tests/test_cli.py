@@ -28,7 +28,8 @@ def test_version():
 @pytest.mark.parametrize("command", [[], ["run"], ["chat"], ["sandbox"], ["db"], ["db", "upgrade"], ["db", "status"],
                                      ["ask"], ["kb"], ["kb", "check"], ["kb", "gaps"], ["reports", "export"],
                                      ["keys", "rotate"], ["poster"], ["ledger", "import"], ["ledger", "template"],
-                                     ["ledger", "export"], ["units", "invite"], ["units", "list"]])
+                                     ["ledger", "export"], ["ledger", "delete"], ["units", "invite"], ["units", "list"],
+                                     ["units", "rename"], ["units", "remove"], ["units", "contacts"], ["units", "unbind"]])
 def test_help_on_every_command(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
