@@ -1,7 +1,9 @@
 """Rectification ledger in chat: binding unit contacts, their items, progress, closing and review.
 
 Unit contacts bind their chat with `/bind CODE` or the deep link `/start bind-CODE`, list their
-unit's items with `/tasks`, report progress (text, photos, documents) and ask for closing.
+unit's items with `/tasks`, report progress (text, photos, documents) and ask for closing. `/tasks`
+also lists, read-only, the items their unit assists (配合单位) and those of the units below it:
+their cards open (li:) with no action buttons, and the service refuses actions on them.
 Supervisors get `/ledger` (summary by unit and status), `/overdue`, and each closure request
 with approve / send back buttons; they can also close an item directly with a reason (shown
 first, sent when confirmed). A progress report being written, or a comment asked for, is the
@@ -30,7 +32,7 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import outbox
-from bot.i18n import language_for
+from bot.i18n import N_, language_for
 from bot.ledger import texts
 from bot.ledger.models import ItemStatus
 from bot.ledger.service import (AlreadyDecided, Evidence, InvalidTransition, InviteInvalid, ItemView, LedgerError,
@@ -121,7 +123,8 @@ async def _bind(update: Update, context: Context, code: str) -> None:
 # ---- the contact's items ---------------------------------------------------------------------
 
 async def show_tasks(update: Update, context: Context) -> None:
-    """/tasks or lt:<page>: the unit's open items, a page at a time."""
+    """/tasks or lt:<page>: the unit's open items, then (read-only) the items it assists as a co-unit
+    and those of the units below it, grouped by unit; a page at a time, numbered across sections."""
     _ = context._
     query = update.callback_query
     page = 0
@@ -132,8 +135,7 @@ async def show_tasks(update: Update, context: Context) -> None:
             return
         (page,) = parsed
     try:
-        unit, items, total = await ledger_of(context).items_for_chat(update.effective_chat.id, page=page,
-                                                                     per_page=ITEMS_PER_PAGE)
+        tasks = await ledger_of(context).tasks_for_chat(update.effective_chat.id)
     except NotFound:
         if query is not None:
             await _expired(update, context)
@@ -141,19 +143,31 @@ async def show_tasks(update: Update, context: Context) -> None:
             await _send(update, _("This chat is not bound to a unit. Unit contacts get a code from the inspection "
                                   "office and send <code>/bind CODE</code>."))
         return
-    pages = max(1, -(-total // ITEMS_PER_PAGE))
+    entries = ([(OWN, i) for i in tasks.own] + [(ASSISTING, i) for i in tasks.assisting]
+               + [(SUBORDINATE, i) for i in tasks.subordinate])
+    pages = max(1, -(-len(entries) // ITEMS_PER_PAGE))
     if page >= pages:
         await _expired(update, context)
         return
     if query is not None:
         await query.answer()
-    if not total:
-        await _send(update, _("<b>{unit}</b> has no open rectification items.", unit=html.escape(unit.name)))
+    unit = html.escape(tasks.unit.name)
+    if not entries:
+        await _send(update, _("<b>{unit}</b> has no open rectification items.", unit=unit))
         return
-    lines = [_("<b>{unit}</b>: {count} open rectification items ({page}/{pages})", unit=html.escape(unit.name),
-               count=total, page=page + 1, pages=pages), ""]
-    rows = []
-    for number, item in enumerate(items, start=page * ITEMS_PER_PAGE + 1):
+    counts = {OWN: len(tasks.own), ASSISTING: len(tasks.assisting), SUBORDINATE: len(tasks.subordinate)}
+    lines = [_("Page {page}/{pages}", page=page + 1, pages=pages)] if pages > 1 else []
+    if page == 0 and not tasks.own:
+        lines += [_("<b>{unit}</b> has no open rectification items.", unit=unit), ""]
+    rows, section, group = [], None, None
+    for number, (kind, item) in enumerate(entries[page * ITEMS_PER_PAGE:(page + 1) * ITEMS_PER_PAGE],
+                                          start=page * ITEMS_PER_PAGE + 1):
+        if kind != section:
+            section, group = kind, None
+            lines += ([""] if lines and lines[-1] else []) + [_(SECTION_TITLES[kind], unit=unit, count=counts[kind])]
+        if kind == SUBORDINATE and item.unit != group:
+            group = item.unit
+            lines.append(f"<b>{html.escape(item.unit)}</b>")
         lines.append(f"{number}. {_item_line(item, context)}")
         rows.append([(f"{number}. {_short(item.problem)}", f"li:{item.id}")])
     paging = []
@@ -166,6 +180,14 @@ async def show_tasks(update: Update, context: Context) -> None:
     await _send(update, "\n".join(lines), buttons(rows))
 
 
+OWN, ASSISTING, SUBORDINATE = "own", "assisting", "subordinate"
+SECTION_TITLES = {
+    OWN: N_("<b>{unit}</b>: {count} open rectification items"),
+    ASSISTING: N_("<b>Items you assist</b> as a co-unit (配合单位), read-only: {count}"),
+    SUBORDINATE: N_("<b>Open items of the units under {unit}</b>, read-only: {count}"),
+}
+
+
 def _item_line(item: ItemView, context: Context) -> str:
     return texts.item_line(item, context._)
 
@@ -174,10 +196,6 @@ async def _progress_lines(ledger: LedgerService, item: ItemView, context: Contex
                           supervisor_id: int | None) -> list[str]:
     entries = await ledger.progress_of(item.id, chat_id=chat_id, supervisor_id=supervisor_id)
     return texts.progress_lines(entries, context._, context.services.settings.zone)
-
-
-def _item_keyboard(item: ItemView, context: Context, *, as_supervisor: bool, as_contact: bool) -> InlineKeyboardMarkup:
-    return buttons(texts.item_buttons(item, context._, as_supervisor=as_supervisor, as_contact=as_contact))
 
 
 async def show_item(update: Update, context: Context) -> None:
@@ -192,14 +210,19 @@ async def show_item(update: Update, context: Context) -> None:
         await _expired(update, context)
         return
     await update.callback_query.answer()
-    as_contact = item.unit_id == ((await ledger.unit_of_chat(chat_id)) or _NoUnit).id
+    unit = await ledger.unit_of_chat(chat_id)
+    as_contact = unit is not None and item.unit_id == unit.id
     lines = await _progress_lines(ledger, item, context, chat_id=chat_id, supervisor_id=supervisor_id)
-    await _send(update, texts.item_text(item, context._, lines, zone=context.services.settings.zone),
-                _item_keyboard(item, context, as_supervisor=context.is_supervisor, as_contact=as_contact))
+    text = texts.item_text(item, context._, lines, zone=context.services.settings.zone)
+    if unit is not None and not as_contact:  # a co-unit's or a parent unit's contact: they read, the unit acts
+        text += "\n\n" + context._("You see this item as {relation}; {unit} reports its progress.",
+                                    relation=context._(CO_UNIT if unit.name in item.co_units else PARENT_UNIT),
+                                    unit=html.escape(item.unit))
+    await _send(update, text, buttons(texts.item_buttons(item, context._, as_supervisor=context.is_supervisor,
+                                                         as_contact=as_contact, read_only=unit is not None)))
 
 
-class _NoUnit:
-    id = None
+CO_UNIT, PARENT_UNIT = N_("a co-unit (配合单位)"), N_("the unit above its unit")
 
 
 # ---- progress, and the supervisors' comments: the pending input ---------------------------------

@@ -28,7 +28,8 @@ def test_version():
 @pytest.mark.parametrize("command", [[], ["run"], ["chat"], ["sandbox"], ["db"], ["db", "upgrade"], ["db", "status"],
                                      ["ask"], ["kb"], ["kb", "check"], ["kb", "gaps"], ["reports", "export"],
                                      ["keys", "rotate"], ["poster"], ["ledger", "import"], ["ledger", "template"],
-                                     ["ledger", "export"], ["units", "invite"], ["units", "list"]])
+                                     ["ledger", "export"], ["ledger", "delete"], ["units", "invite"], ["units", "list"],
+                                     ["units", "rename"], ["units", "remove"], ["units", "contacts"], ["units", "unbind"]])
 def test_help_on_every_command(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
@@ -97,3 +98,134 @@ def test_kb_gaps_lists_what_users_asked_in_vain(local_env):
     result = runner.invoke(app, ["kb", "gaps"])
     assert result.exit_code == 0, result.output
     assert re.search(r"^\s*2\s+村里的?路灯坏了找谁", result.output, re.MULTILINE), result.output
+
+
+# ---- the ledger's administration commands, in the operator's language (issue 11 items 7, 8) ----
+
+@pytest.fixture
+def ledger_env(local_env, monkeypatch):
+    monkeypatch.setenv("QINGFENG_DATABASE__URL", f"sqlite+aiosqlite:///{local_env / 'cli.db'}")
+    return local_env
+
+
+def qingfeng(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def bind_contact(unit: str, chat_id: int) -> None:
+    """What /bind does in the chat: the CLI's invite code, used by a chat."""
+    import asyncio
+
+    from bot.config import load_settings
+    from bot.db import Database
+    from bot.ledger.service import LedgerService
+
+    code = qingfeng("units", "invite", unit, "--bot", "b", "--lang", "en").split("code: ")[1].split()[0]
+
+    async def use() -> None:
+        settings = load_settings(None)
+        database = Database.connect(settings.database_url)
+        try:
+            await LedgerService(settings=settings, database=database).bind(code, chat_id)
+        finally:
+            await database.dispose()
+
+    asyncio.run(use())
+
+
+def write_ledger(path, *rows: str) -> str:
+    path.write_text("编号,问题描述,责任单位,整改时限\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_units_and_export_speak_chinese_by_default_and_english_when_asked(ledger_env):
+    assert "还没有单位：用 `qingfeng units add` 添加，或导入时加 --create-units。" in qingfeng("units", "list")
+    assert "单位 县政府 已保存。" in qingfeng("units", "add", "县政府")
+    assert "单位 县局（上级：县政府）已保存。" in qingfeng("units", "add", "县局", "--parent", "县政府")
+    assert "县局  （上级：县政府）  联系人 0/0  未完成事项 0" in qingfeng("units", "list")
+    assert "县局  (parent: 县政府)  contacts 0/0  open items 0" in qingfeng("units", "list", "--lang", "en")
+    invite = qingfeng("units", "invite", "县局", "--bot", "b")
+    assert "县局的邀请码" in invite and "邀请码：" in invite and "链接：https://t.me/b?start=bind-" in invite
+    assert "已将 0 项事项写入 out.xlsx。" in qingfeng("ledger", "export", "--output", "out.xlsx")
+    template = qingfeng("ledger", "template", "--output", "t.xlsx")
+    assert "导入能识别的表头" in template and "问题（必填）：问题 / 问题描述" in template and "模板已写入 t.xlsx" in template
+    refused = runner.invoke(app, ["units", "invite", "没有这个单位"])
+    assert refused.exit_code == 1 and "错误：没有名为“没有这个单位”的单位" in refused.output
+    missing = runner.invoke(app, ["ledger", "import", "nowhere.csv"])
+    assert missing.exit_code == 2 and "错误：nowhere.csv：找不到这个文件" in missing.output
+
+
+def test_a_unit_is_renamed_and_removed_only_with_its_open_items_reassigned(ledger_env):
+    deadline = "2099-12-31"
+    qingfeng("ledger", "import", write_ledger(ledger_env / "l.csv", f"1,问题一,县卫建局,{deadline}",
+                                              f"2,问题二,县卫建局,{deadline}"), "--create-units", "--round", "第一轮")
+    qingfeng("units", "add", "县政府")
+    assert "已更名为“县卫健局”" in qingfeng("units", "rename", "县卫建局", "县卫健局")
+    bind_contact("县卫健局", 7001)
+    refused = runner.invoke(app, ["units", "remove", "县卫健局"])
+    assert refused.exit_code == 1
+    assert "县卫健局还有 2 项未完成事项，因此没有删除。请加 --reassign-to 其他单位" in refused.output
+    assert "县卫健局" in qingfeng("units", "list")
+    removed = qingfeng("units", "remove", "县卫健局", "--reassign-to", "县政府", "--lang", "en")
+    assert "Unit 县卫健局 is removed." in removed
+    assert "2 item(s) moved to 县政府, each with a line in its history" in removed
+    assert "1 contact(s) unbound" in removed
+    assert "县政府  contacts 0/0  open items 2" in qingfeng("units", "list", "--lang", "en")
+
+
+def test_contacts_are_listed_with_their_chat_and_removed(ledger_env):
+    qingfeng("units", "add", "县局")
+    qingfeng("units", "add", "乡镇")
+    bind_contact("县局", 7001)
+    bind_contact("乡镇", 7002)
+    listed = [line for line in qingfeng("units", "contacts", "--lang", "en").splitlines() if "  chat " in line]
+    assert [line.split("  bound ")[0] for line in listed] == ["乡镇  chat 7002", "县局  chat 7001"]
+    assert listed[0].endswith("reachable")
+    assert "县局  对话 7001  绑定于 " in qingfeng("units", "contacts", "县局")
+    unbound = qingfeng("units", "unbind", "7001")
+    assert "对话 7001 已不再代表县局" in unbound and "已通知该对话。" in unbound
+    assert "7001" not in qingfeng("units", "contacts")
+    again = runner.invoke(app, ["units", "unbind", "7001", "--lang", "en"])
+    assert again.exit_code == 1 and "no contact with chat id 7001" in again.output
+
+
+def test_an_item_is_deleted_with_a_reason_and_stays_deleted_on_reimport(ledger_env):
+    from openpyxl import load_workbook
+
+    path = write_ledger(ledger_env / "l.csv", "1,问题一,县局,2099-12-31", "2,问题二,县局,2099-12-31")
+    qingfeng("ledger", "import", path, "--create-units", "--round", "第一轮")
+    assert runner.invoke(app, ["ledger", "delete", "第一轮", "2"]).exit_code == 2  # --reason is required
+    deleted = qingfeng("ledger", "delete", "第一轮", "2", "--reason", "与第1项重复")
+    assert "事项 第一轮-2（县局）已删除" in deleted
+    again = runner.invoke(app, ["ledger", "delete", "第一轮", "2", "--reason", "x"])
+    assert again.exit_code == 1 and "事项 第一轮-2 已经删除" in again.output
+    assert "open items 1" in qingfeng("units", "list", "--lang", "en")
+    reimport = qingfeng("ledger", "import", path, "--round", "第一轮", "--lang", "en")
+    assert "row 3: item 第一轮-2 was deleted from the ledger; this row is left out" in reimport
+    qingfeng("ledger", "export", "--output", "out.xlsx")
+    assert [row[0] for row in load_workbook(ledger_env / "out.xlsx").active.iter_rows(values_only=True)][1:] == ["1"]
+
+
+def test_a_deadline_without_a_year_or_filing_date_says_which_year_was_taken_and_how_to_mean_the_other(ledger_env):
+    from datetime import date, timedelta
+
+    today = date.today()
+    yesterday = today - timedelta(days=1)  # written without its year: read as next year's, the next such day
+    if yesterday.year != today.year:
+        pytest.skip("on 1 January, 12月31日 is this year's")
+    written = f"{yesterday.month}月{yesterday.day}日"
+    taken = yesterday.replace(year=today.year + 1) if (yesterday.month, yesterday.day) != (2, 29) else None
+    if taken is None:
+        pytest.skip("29 February has no next-year twin")
+    path = write_ledger(ledger_env / "l.csv", f"1,问题一,县局,{written}", "2,问题二,县局,2099-12-31")
+    dry = qingfeng("ledger", "import", path, "--create-units", "--round", "第一轮", "--dry-run", "--lang", "en")
+    assert f"{written} → {taken.isoformat()} (year not in the file: see below)" in dry
+    assert "2099-12-31 (year not in the file" not in dry  # a full date needs no explaining
+    assert f"the file has no 填报日期 row, so each was read as the next such day from today ({today.isoformat()})" in dry
+    assert (f"{written} → {taken.isoformat()} (row(s) 2). If the ledger meant {yesterday.isoformat()} (already past: "
+            f"the item would be overdue), write {yesterday.year}年{written} in the file and import it again.") in dry
+    done = qingfeng("ledger", "import", path, "--create-units", "--round", "第一轮")  # zh, and not a dry run
+    assert f"以下时限没写年份，文件里也没有填报日期，因此按今天（{today.isoformat()}）之后最近的那一天理解" in done
+    assert f"如果台账指的是 {yesterday.isoformat()}（已经过去，事项即为逾期），请在文件中写明 {yesterday.year}年{written}" in done

@@ -52,10 +52,10 @@ async def test_invite_bind_tasks_progress_closure_and_approval(bot_factory, tmp_
                            f"B-1,督查检查过多过频,乙局,{deadline}\n", encoding="utf-8")
     assert "2 item(s) were created" in await qingfeng(bot, "ledger", "import", str(ledger_file), "--create-units",
                                                      "--round", "第一轮", "--lang", "en")
-    invite_a = await qingfeng(bot, "units", "invite", "甲局", "--bot", "qingfeng_sandbox_bot")
+    invite_a = await qingfeng(bot, "units", "invite", "甲局", "--bot", "qingfeng_sandbox_bot", "--lang", "en")
     link = next(word for word in invite_a.split() if word.startswith("https://t.me/"))
     start_parameter = link.split("?start=")[1]
-    code_b = (await qingfeng(bot, "units", "invite", "乙局")).split("code: ")[1].split()[0]
+    code_b = (await qingfeng(bot, "units", "invite", "乙局", "--lang", "en")).split("code: ")[1].split()[0]
 
     supervisor = await bot.supervisor()
     (summary,) = await supervisor.send("/ledger")
@@ -154,3 +154,48 @@ async def test_invite_bind_tasks_progress_closure_and_approval(bot_factory, tmp_
     log = bot.log_text()
     assert "Traceback" not in log
     assert str(contact.id) not in log
+
+
+async def test_a_co_unit_and_a_parent_unit_read_the_items_in_tasks_and_every_button_works(bot_factory, tmp_path):
+    """Issue 11 item 5, issue 12 item 5: 乙局 assists 甲局's item, 县政府 is above 甲局; both see it in
+    /tasks, read-only, its card opens, and no button they are shown answers "expired"."""
+    bot = await bot_factory()
+    deadline = (date.today() + timedelta(days=30)).isoformat()
+    ledger_file = tmp_path / "ledger.csv"
+    ledger_file.write_text("编号,问题描述,责任单位,整改时限\n"
+                           f"A-1,多头填报扶贫数据,甲局、乙局,{deadline}\n"
+                           f"B-1,会议过多,乙局,{deadline}\n", encoding="utf-8")
+    await qingfeng(bot, "ledger", "import", str(ledger_file), "--create-units", "--round", "第一轮")
+    await qingfeng(bot, "units", "add", "县政府")
+    await qingfeng(bot, "units", "add", "甲局", "--parent", "县政府")
+    users = {}
+    for unit in ("甲局", "乙局", "县政府"):
+        code = (await qingfeng(bot, "units", "invite", unit, "--lang", "en")).split("code: ")[1].split()[0]
+        users[unit] = await bot.user()
+        assert unit in text_of(await users[unit].send(f"/bind {code}"))
+
+    (assisting,) = await users["乙局"].send("/tasks")
+    text = assisting["text"]
+    assert text.index("B-1") < text.index("本单位配合的事项") < text.index("A-1")  # its own first, then what it assists
+    (above,) = await users["县政府"].send("/tasks")
+    assert "县政府" in above["text"] and "甲局" in above["text"] and "A-1" in above["text"]
+    assert "B-1" not in above["text"]  # 乙局 is not under 县政府
+
+    for reader, tasks in ((users["乙局"], assisting), (users["县政府"], above)):
+        for button in buttons_of(tasks):  # every button of /tasks, and of every card it opens
+            before = len(await callback_answers(bot, reader.chat_id))
+            (card,) = await reader.press(data=button["callback_data"], message=tasks)
+            assert zh("This button has expired.") not in (await callback_answers(bot, reader.chat_id))[before:]
+            if "A-1" not in card["text"]:
+                continue
+            assert "多头填报扶贫数据" in card["text"] and "由甲局报告" in card["text"]
+            labels = [b["text"] for b in buttons_of(card)]
+            assert labels == [zh("All items")], labels  # read-only: no progress, no closure
+            await reader.press(zh("All items"), message=card)
+            assert zh("This button has expired.") not in await callback_answers(bot, reader.chat_id)
+        for forged in ("lp:", "lc:"):  # acting on the item is refused, politely
+            item_id = button_data(tasks, None if reader is users["县政府"] else "2.").removeprefix("li:")
+            await bot.client.press(reader.id, tasks, f"{forged}{item_id}")
+    await asyncio.sleep(1)
+    assert (await callback_answers(bot, users["县政府"].chat_id))[-2:] == [zh("This button has expired.")] * 2
+    assert "Traceback" not in bot.log_text()

@@ -114,7 +114,7 @@ async def test_two_webhook_processes_share_every_conversation(tmp_path, knowledg
         ledger_file = tmp_path / "ledger.csv"
         ledger_file.write_text(f"编号,问题描述,责任单位,整改时限\nN-1,社区台账重复报送,南湖街道,{deadline}\n", encoding="utf-8")
         await qingfeng(first, "ledger", "import", str(ledger_file), "--round", "第一轮", "--create-units")
-        code_line = await qingfeng(first, "units", "invite", "南湖街道")
+        code_line = await qingfeng(first, "units", "invite", "南湖街道", "--lang", "en")
         invite = code_line.split("code: ")[1].split()[0]
         contact = await first.user(language_code="zh")
         assert "南湖街道" in text_of(await contact.send(f"/bind {invite}"))

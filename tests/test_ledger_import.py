@@ -253,9 +253,9 @@ def test_template_imports_with_create_units_and_export_writes_xlsx(cli_env, fmt)
     assert done.exit_code == 0 and "2 item(s) were created" in done.output
     again = runner.invoke(app, ["ledger", "import", f"t.{fmt}", "--lang", "en"])
     assert "0 item(s) were created, 0 updated, 2 unchanged" in again.output
-    listed = runner.invoke(app, ["units", "list"])
+    listed = runner.invoke(app, ["units", "list", "--lang", "en"])
     assert "示例县农业农村局" in listed.output and "open items 1" in listed.output
-    exported = runner.invoke(app, ["ledger", "export", "--output", "out.xlsx"])
+    exported = runner.invoke(app, ["ledger", "export", "--output", "out.xlsx", "--lang", "en"])
     assert exported.exit_code == 0 and "2 item(s) written" in exported.output
     sheet = load_workbook(cli_env / "out.xlsx").active
     rows = list(sheet.iter_rows(values_only=True))
@@ -270,12 +270,12 @@ def test_long_import_shows_progress_and_units_invite_prints_code_and_link(cli_en
     done = runner.invoke(app, ["ledger", "import", "long.csv", "--create-units", "--lang", "en"])
     assert done.exit_code == 0, done.output
     assert "Importing" in done.output and "250 item(s) were created" in done.output
-    invite = runner.invoke(app, ["units", "invite", "县局", "--bot", "qingfeng_bot"])
+    invite = runner.invoke(app, ["units", "invite", "县局", "--bot", "qingfeng_bot", "--lang", "en"])
     assert invite.exit_code == 0, invite.output
     code = invite.output.split("code: ")[1].split()[0]
     assert f"https://t.me/qingfeng_bot?start=bind-{code}" in invite.output
-    unknown = runner.invoke(app, ["units", "invite", "没有这个单位"])
+    unknown = runner.invoke(app, ["units", "invite", "没有这个单位", "--lang", "en"])
     assert unknown.exit_code == 1 and "no unit named" in unknown.output
     assert runner.invoke(app, ["units", "add", "县政府"]).exit_code == 0
-    assert "parent: 县政府" in runner.invoke(app, ["units", "add", "县局", "--parent", "县政府"]).output
-    assert "县局  (parent: 县政府)  contacts 0/0  open items 250" in runner.invoke(app, ["units", "list"]).output
+    assert "parent: 县政府" in runner.invoke(app, ["units", "add", "县局", "--parent", "县政府", "--lang", "en"]).output
+    assert "县局  (parent: 县政府)  contacts 0/0  open items 250" in runner.invoke(app, ["units", "list", "--lang", "en"]).output

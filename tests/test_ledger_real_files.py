@@ -284,7 +284,7 @@ def test_the_dry_run_shows_how_the_file_was_understood(tmp_path, monkeypatch):
     given = runner.invoke(app, ["ledger", "import", str(DATA / "no_round.xlsx"), "--create-units", "--round",
                                 "县委第二轮巡察", "--lang", "en"])
     assert given.exit_code == 0 and "3 item(s) were created" in given.output
-    template = runner.invoke(app, ["ledger", "template", "--output", "t.xlsx"])
+    template = runner.invoke(app, ["ledger", "template", "--output", "t.xlsx", "--lang", "en"])
     assert "problem (required): 问题 / 问题描述 / 存在问题 / 反馈问题 / 问题表现 / 具体问题" in template.output
 
 

@@ -412,3 +412,195 @@ async def test_evidence_is_kept_by_the_bot_and_exported_beside_the_ledger_with_i
     files = [[c.value for c in row] for row in book["佐证材料"].iter_rows(min_row=2)]
     assert [(f[0], f[3], f[4]) for f in files] == [("第一轮-A-1", "会议纪要/终稿.pdf", f"第一轮-A-1/{copied.name}"),
                                                    ("第一轮-A-1", None, "机器人未保存副本")]
+
+
+# ---- administration: units, contacts, deleted items (issue 11 item 7) --------------------------
+
+CHAT_PARENT, CHAT_TOP = 555003, 555004
+
+
+async def bind(ledger, unit: str, chat: int) -> None:
+    await ledger.bind((await ledger.create_invite(unit)).code, chat)
+
+
+async def pending_rows(database, **where) -> list:
+    async with database.session() as session:
+        stmt = select(OutboxMessage).where(OutboxMessage.status == "pending")
+        for name, value in where.items():
+            stmt = stmt.where(getattr(OutboxMessage, name) == value)
+        return list((await session.exec(stmt)).all())
+
+
+async def test_a_unit_with_open_items_is_removed_only_by_reassigning_them_with_their_history(ledger, items, database):
+    from bot import outbox
+    await ledger.import_table(table(("C-1", "两局共同问题", "乙局、甲局", "2026-12-31")), default_round="第一轮")
+    reminder = outbox.message_row("before", f"{items['A-1']}:x:-7:{CHAT_A}", CHAT_A, NOW, item_id=items["A-1"])
+    await outbox.enqueue_now(ledger.database, [reminder])
+    with pytest.raises(LedgerError) as refused:
+        await ledger.remove_unit("甲局")
+    assert "2 open item(s)" in str(refused.value) and "--reassign-to" in str(refused.value)
+    assert [u.name for u in await ledger.list_units()] == ["乙局", "县政府", "甲局"]  # nothing removed
+    with pytest.raises(NotFound):
+        await ledger.remove_unit("甲局", reassign_to="丙局")
+
+    removed = await ledger.remove_unit("甲局", reassign_to="乙局")
+    assert (removed.moved, removed.contacts, removed.co_unit_of) == (2, 1, 1)
+    assert "甲局" not in [u.name for u in await ledger.list_units()]
+    moved = await ledger.item(items["A-1"], chat_id=CHAT_B)  # now 乙局's, with its history
+    assert moved.unit == "乙局"
+    history = await ledger.history(items["A-1"])
+    assert [(h.action, h.old_value, h.new_value) for h in history][-1] == ("reassigned", "甲局", "乙局")
+    assert (await ledger.item(items["A-1"], supervisor_id=SUPERVISOR)).unit == "乙局"
+    shared = (await ledger.tasks_for_chat(CHAT_B)).own
+    assert next(v for v in shared if v.external_id == "C-1").co_units == ()  # its lead is no co-unit of itself
+    assert await pending_rows(database, item_id=items["A-1"]) == []  # the old unit's reminder is not sent
+    assert await ledger.unit_of_chat(CHAT_A) is None
+
+
+async def test_a_unit_with_only_closed_items_is_not_removed_with_their_history(ledger, items):
+    await ledger.close_directly(items["A-1"], supervisor_id=SUPERVISOR, reason="政策调整")
+    await ledger.close_directly(items["A-2"], supervisor_id=SUPERVISOR, reason="政策调整")
+    with pytest.raises(LedgerError, match="2 closed item"):
+        await ledger.remove_unit("甲局")
+    await ledger.add_unit("空局", parent="甲局")
+    removed = await ledger.remove_unit("空局")
+    assert (removed.moved, removed.orphans) == (0, ())
+
+
+async def test_renaming_a_unit_keeps_its_items_and_co_unit_mentions(ledger, items):
+    await ledger.import_table(table(("C-1", "两局共同问题", "乙局、甲局", "2026-12-31")), default_round="第一轮")
+    with pytest.raises(LedgerError, match="exists already"):
+        await ledger.rename_unit("甲局", "乙局")
+    await ledger.rename_unit("甲局", "县甲局")
+    assert (await ledger.unit_of_chat(CHAT_A)).name == "县甲局"
+    tasks = await ledger.tasks_for_chat(CHAT_A)
+    assert [v.external_id for v in tasks.own] == ["A-2", "A-1"]
+    assert [(v.external_id, v.co_units) for v in tasks.assisting] == [("C-1", ("县甲局",))]
+
+
+async def test_contacts_are_listed_and_an_unbound_chat_is_told_once_and_sent_nothing_more(
+        ledger, items, settings, database, clock):
+    from bot import outbox
+    listed = await ledger.contacts()
+    assert [(c.unit, c.chat_id, c.reachable) for c in listed] == [("乙局", CHAT_B, True), ("甲局", CHAT_A, True)]
+    assert [c.chat_id for c in await ledger.contacts("甲局")] == [CHAT_A]
+    with pytest.raises(NotFound):
+        await ledger.contacts("丙局")
+    reminder = outbox.message_row("before", f"{items['A-1']}:x:-7:{CHAT_A}", CHAT_A, NOW, item_id=items["A-1"])
+    await outbox.enqueue_now(database, [reminder])
+    assert (await ledger.unbind(CHAT_A)).unit == "甲局"
+    assert await ledger.unit_of_chat(CHAT_A) is None
+    with pytest.raises(NotFound):
+        await ledger.unbind(CHAT_A)
+    sent = await delivered(ledger, settings, database, clock)
+    assert [chat for chat, _text in sent] == [CHAT_A]
+    assert "不再代表<b>甲局</b>" in sent[0][1]  # the notice, not the reminder
+
+
+async def test_a_deleted_item_keeps_its_history_and_leaves_tasks_reminders_export_and_digest(
+        ledger, items, database, clock):
+    from bot.reminders.planner import Planner
+    from tests.test_reminders import ALWAYS, POLICY
+
+    with pytest.raises(LedgerError):
+        await ledger.delete_item("第一轮", "A-2", reason=" ")
+    with pytest.raises(NotFound):
+        await ledger.delete_item("第二轮", "A-2", reason="重复录入")
+    deleted = await ledger.delete_item("第一轮", "A-2", reason="与A-1重复")
+    assert deleted.label == "第一轮-A-2"
+    with pytest.raises(LedgerError, match="deleted already"):
+        await ledger.delete_item("第一轮", "A-2", reason="again")
+    history = await ledger.history(items["A-2"])
+    assert (history[-1].action, history[-1].new_value, history[-1].comment) == ("deleted", "deleted", "与A-1重复")
+    assert [v.external_id for v in (await ledger.tasks_for_chat(CHAT_A)).own] == ["A-1"]
+    for reader in (dict(chat_id=CHAT_A), dict(supervisor_id=SUPERVISOR)):
+        with pytest.raises(NotFound):
+            await ledger.item(items["A-2"], **reader)
+    assert "A-2" not in [row[0] for row in await ledger.export_rows()]
+    assert next(s for s in await ledger.summary() if s.unit == "甲局").total == 1
+    await Planner(database, POLICY, {}, ALWAYS, {SUPERVISOR}).run(datetime(2026, 6, 20, 2, tzinfo=timezone.utc))
+    assert await pending_rows(database, item_id=items["A-2"]) == []  # overdue, deleted: no reminder
+    again = await ledger.import_table(table(("A-2", "甲局问题二", "甲局", "2026-06-10")), default_round="第一轮")
+    assert [p.external_id for p in again.deleted_rows] == ["A-2"] and not again.created and not again.updated
+
+
+# ---- co-units and parent units read their items (issue 11 item 5, issue 12 item 5) ---------------
+
+async def test_co_units_and_units_above_see_the_items_read_only(ledger, items):
+    await ledger.add_unit("市政府")
+    await ledger.add_unit("县政府", parent="市政府")
+    await ledger.add_unit("甲局股室", parent="甲局")
+    await ledger.import_table(table(("C-1", "两局共同问题", "乙局、甲局", "2026-12-31"),
+                                    ("D-1", "股室问题", "甲局股室", "2026-09-30")), default_round="第一轮")
+    await bind(ledger, "县政府", CHAT_PARENT)
+    await bind(ledger, "市政府", CHAT_TOP)
+    shared = next(v for v in (await ledger.tasks_for_chat(CHAT_B)).own if v.external_id == "C-1")
+
+    assisting = await ledger.tasks_for_chat(CHAT_A)
+    assert [v.external_id for v in assisting.assisting] == ["C-1"]
+    assert [v.external_id for v in assisting.subordinate] == ["D-1"]  # 甲局股室 is under 甲局
+    for top in (CHAT_PARENT, CHAT_TOP):  # children, and children of children, grouped by unit, by deadline
+        below = await ledger.tasks_for_chat(top)
+        assert [(v.unit, v.external_id) for v in below.subordinate] == [
+            ("乙局", "B-2"), ("乙局", "B-1"), ("乙局", "C-1"), ("甲局", "A-2"), ("甲局", "A-1"), ("甲局股室", "D-1")]
+        assert below.own == [] and below.assisting == []
+
+    for reader, item in ((CHAT_A, shared.id), (CHAT_PARENT, items["A-1"]), (CHAT_TOP, items["B-1"])):
+        assert (await ledger.item(item, chat_id=reader)).id == item   # the card opens
+        await ledger.progress_of(item, chat_id=reader)
+        with pytest.raises(NotFound):                                   # but they do not act on it
+            await ledger.record_progress(item, chat_id=reader, text="代报进展")
+        with pytest.raises(NotFound):
+            await ledger.request_closure(item, chat_id=reader)
+        with pytest.raises(NotFound):
+            await ledger.check_prompt(chat_id=reader, user_id=reader, action="progress", item_id=item)
+    with pytest.raises(NotFound):  # a sibling unit sees nothing of 甲局's own items
+        await ledger.item(items["A-1"], chat_id=CHAT_B)
+    with pytest.raises(NotFound):  # nor does a unit below see its parent's
+        await ledger.item(items["A-1"], chat_id=(await _bound_below(ledger)))
+
+
+async def _bound_below(ledger) -> int:
+    await bind(ledger, "甲局股室", 555009)
+    return 555009
+
+
+class Buttons(Inbox):
+    def __init__(self):
+        super().__init__()
+        self.buttons: dict[int, list[str]] = {}
+
+    async def deliver(self, chat_id, rendered):
+        self.buttons.setdefault(chat_id, []).extend(data for row in rendered.buttons for _label, data in row)
+        return await super().deliver(chat_id, rendered)
+
+
+async def test_an_escalation_to_the_parent_unit_carries_only_buttons_that_work_for_it(
+        ledger, items, settings, database, clock):
+    from bot.outbox import RenderEnv, Sender
+    from bot.reminders.planner import Planner
+    from tests.test_reminders import ALWAYS, POLICY
+
+    await bind(ledger, "县政府", CHAT_PARENT)
+    clock.now = datetime(2026, 6, 17, 2, tzinfo=timezone.utc)  # A-2 (due 06-10) is 7 days overdue: escalation
+    await Planner(database, POLICY, {}, ALWAYS, {SUPERVISOR}).run(clock.now)
+    inbox = Buttons()
+
+    async def languages(chat_ids):
+        return {chat_id: "zh" for chat_id in chat_ids}
+
+    env = RenderEnv(settings, frozenset(settings.supervisor_ids), None, ledger)
+    await Sender(database, inbox.deliver, languages, env, worker="t", clock=lambda: clock.now).run()
+    assert inbox.buttons[CHAT_PARENT] == [f"li:{items['A-2']}"]
+    assert (await ledger.item(items["A-2"], chat_id=CHAT_PARENT)).label == "第一轮-A-2"  # the button opens it
+    assert f"lp:{items['A-2']}" in inbox.buttons[CHAT_A]  # the unit itself still acts from its reminder
+
+
+async def test_a_month_end_without_a_year_is_flagged_only_without_a_filing_date(ledger):
+    await ledger.add_unit("甲局")
+    guessed = await ledger.import_table(table(("1", "问题", "甲局", "3月底"), ("2", "问题", "甲局", "2026-12-31")),
+                                        default_round="第一轮", dry_run=True)
+    assert [(p.external_id, p.deadline) for p in guessed.guessed_years] == [("1", date(2027, 3, 31))]  # on 06-01
+    filed = table(("1", "问题", "甲局", "3月底"))
+    filed.filing_date = date(2026, 2, 1)
+    assert (await ledger.import_table(filed, default_round="第一轮", dry_run=True)).guessed_years == []

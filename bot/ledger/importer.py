@@ -77,7 +77,19 @@ def _header_key(header: str) -> str:
 _HEADER_INDEX = {_header_key(alias): name for name, aliases in FIELDS.items() for alias in aliases}
 
 
-class LedgerFileError(Exception):
+class ExplainedError(Exception):
+    """An error told to the operator: `template` is a gettext msgid (English) with `values`; str() is
+    the English text (logs, tests), `render(_)` the operator's language."""
+
+    def __init__(self, template: str, /, **values: Any):
+        super().__init__(template.format(**values) if values else template)
+        self.template, self.values = template, values
+
+    def render(self, _) -> str:
+        return _(self.template, **self.values)
+
+
+class LedgerFileError(ExplainedError):
     """The file cannot be read at all (format, encoding, structure)."""
 
 
@@ -154,6 +166,8 @@ class ParsedItem:
     plan: str
     deadline_kind: str = "date"        # date, immediate, standing
     deadline_raw: str = ""
+    # the file wrote no year (10月底) and has no 填报日期: the year is the next one on or after the import
+    year_guessed_from_import: bool = False
     co_units: tuple[str, ...] = ()
     leader: str = ""
     category: str = ""
@@ -171,14 +185,15 @@ def read_table(path: Path) -> Table:
     """Read a ledger file: .xlsx, .xls, .et, .ods (python-calamine), .csv or .yaml/.yml."""
     suffix = path.suffix.lower()
     if not path.is_file():
-        raise LedgerFileError(f"{path}: no such file")
+        raise LedgerFileError(N_("{path}: no such file"), path=path)
     if suffix in SPREADSHEET_SUFFIXES:
         return _sheets_table(_workbook_sheets(path))
     if suffix == ".csv":
         return _sheets_table([Sheet("", _csv_rows(path.read_bytes()), merges=[])])
     if suffix in (".yaml", ".yml"):
         return _yaml_table(path)
-    raise LedgerFileError(f"{path}: unknown file type {suffix or '(none)'}; use .xlsx, .xls, .et, .ods, .csv or .yaml")
+    raise LedgerFileError(N_("{path}: unknown file type {suffix}; use .xlsx, .xls, .et, .ods, .csv or .yaml"),
+                          path=path, suffix=suffix or "(none)")
 
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et", ".ods")
@@ -203,7 +218,7 @@ def _workbook_sheets(path: Path) -> list[Sheet]:
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types per format
-        raise LedgerFileError(f"{path}: not a readable spreadsheet ({exc})") from None
+        raise LedgerFileError(N_("{path}: not a readable spreadsheet ({error})"), path=path, error=exc) from None
     sheets = []
     for name in workbook.sheet_names:
         sheet = workbook.get_sheet_by_name(name)
@@ -222,7 +237,7 @@ def _csv_rows(data: bytes) -> list[list[Any]]:
         except UnicodeDecodeError:
             continue
     else:
-        raise LedgerFileError("the CSV file is neither UTF-8 nor GBK/GB18030 text: save it again as CSV (UTF-8)")
+        raise LedgerFileError(N_("the CSV file is neither UTF-8 nor GBK/GB18030 text: save it again as CSV (UTF-8)"))
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
@@ -276,11 +291,11 @@ def _sheets_table(sheets: list[Sheet]) -> Table:
         found.append((sheet, rows, header_at))
     if not found:
         if len(sheets) == 1 and sheets[0].name == "":
-            raise LedgerFileError(
-                "no header row found in the first 10 rows: the header must name the columns, e.g. "
-                + " / ".join(HEADERS_ZH[n] for n in REQUIRED))
-        raise LedgerFileError("no sheet has a ledger header ("
-                              + "; ".join(f"{n}: {why}" for n, why in table.sheets_skipped.items()) + ")")
+            raise LedgerFileError(N_("no header row found in the first 10 rows: the header must name the columns, "
+                                     "e.g. {columns}"), columns=" / ".join(HEADERS_ZH[n] for n in REQUIRED))
+        raise LedgerFileError(N_("no sheet has a ledger header ({sheets}): the header row must name the columns, "
+                                 "e.g. {columns}"), sheets="、".join(table.sheets_skipped),
+                              columns=" / ".join(HEADERS_ZH[n] for n in REQUIRED))
     several = len(found) > 1
     for sheet, rows, header_at in found:
         _read_sheet(table, sheet, rows, header_at, prefix=f"{sheet.name}/" if several else "")
@@ -373,11 +388,11 @@ def _yaml_table(path: Path) -> Table:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise LedgerFileError(f"{path}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+        raise LedgerFileError(N_("{path}: invalid YAML: {error}"), path=path, error=getattr(exc, "problem", exc)) from None
     if isinstance(data, dict):
         data = data.get("items", data.get("问题"))
     if not isinstance(data, list):
-        raise LedgerFileError(f"{path}: expected a list of items (or a mapping with `items:`)")
+        raise LedgerFileError(N_("{path}: expected a list of items (or a mapping with `items:`)"), path=path)
     table = Table(headers={}, rows=[])
     for number, entry in enumerate(data, start=1):
         if not isinstance(entry, dict):
@@ -434,6 +449,7 @@ class Deadline:
 
     kind: str
     day: date | None
+    year_guessed: bool = False  # 10月底, 12月31日, 年底: the file wrote no year; it was taken from the reference
 
     def describe(self) -> str:
         return {"immediate": f"立行立改 ({self.day.isoformat() if self.day else ''})",
@@ -450,6 +466,13 @@ def _next_on_or_after(reference: date, make) -> date:
     """The first of make(year), make(year + 1) on or after the reference date."""
     day = make(reference.year)
     return day if day >= reference else make(reference.year + 1)
+
+
+def year_before(day: date) -> date:
+    """The same deadline a year earlier (a month's end stays a month's end: 2月29日 → 2月28日)."""
+    if day == _month_end(day.year, day.month):
+        return _month_end(day.year - 1, day.month)
+    return day.replace(year=day.year - 1)
 
 
 def parse_date(value: Any) -> date | None:
@@ -503,14 +526,15 @@ def parse_deadline(value: Any, *, reference: date, imported: date, immediate_day
         if match := _YEAR_MONTH.fullmatch(text):
             return Deadline("date", _month_end(int(match[1]), int(match[2])))
         if text in ("年底", "年末", "今年底", "本年底"):
-            return Deadline("date", _next_on_or_after(reference, lambda y: date(y, 12, 31)))
+            return Deadline("date", _next_on_or_after(reference, lambda y: date(y, 12, 31)), True)
         if match := _MONTH_DAY.fullmatch(text):
             month, day_ = int(match[1]), int(match[2])
             date(2024, month, day_)  # a day that exists in some year (2月29日)
-            return Deadline("date", _next_on_or_after(reference, lambda y: date(y, month, min(day_, _month_end(y, month).day))))
+            return Deadline("date", _next_on_or_after(
+                reference, lambda y: date(y, month, min(day_, _month_end(y, month).day))), True)
         if match := _MONTH_END.fullmatch(text):
             month = int(match[1])
-            return Deadline("date", _next_on_or_after(reference, lambda y: _month_end(y, month)))
+            return Deadline("date", _next_on_or_after(reference, lambda y: _month_end(y, month)), True)
     except ValueError:
         return None
     return None
@@ -656,6 +680,7 @@ def check_rows(table: Table, *, known_units: set[str], existing_deadlines: dict[
             row=row.number, external_id=external_id, round=round_name, problem=problem, unit=unit, owner=owner,
             severity=severity, deadline=deadline.day if deadline else None, plan=_text(v.get("plan")),
             deadline_kind=deadline.kind if deadline else "date", deadline_raw=_raw_text(raw), co_units=co_units,
+            year_guessed_from_import=bool(deadline and deadline.year_guessed and not table.filing_date),
             leader=_text(v.get("leader")), category=_text(v.get("category")), progress=progress,
             note=_text(v.get("note")), status=status, extra=dict(row.extra), present=present, sheet=row.sheet))
     return items, problems
@@ -682,15 +707,18 @@ TEMPLATE_NOTES = [
 ]
 
 
-FIELD_LABELS = {"external_id": "number", "round": "round", "problem": "problem", "unit": "unit (lead; 、，,/ separate co-units)",
-                "co_units": "co-units", "owner": "owner", "leader": "leader", "deadline": "deadline", "plan": "plan",
-                "category": "category", "progress": "progress", "status": "status", "note": "note",
-                "severity": "severity"}
+FIELD_LABELS = {"external_id": N_("number"), "round": N_("round"), "problem": N_("problem"),
+                "unit": N_("unit (lead; 、，,/ separate co-units)"), "co_units": N_("co-units"), "owner": N_("owner"),
+                "leader": N_("leader"), "deadline": N_("deadline"), "plan": N_("plan"), "category": N_("category"),
+                "progress": N_("progress"), "status": N_("status"), "note": N_("note"), "severity": N_("severity")}
 
 
-def vocabulary_lines() -> list[str]:
-    """The header vocabulary (FIELDS) as `qingfeng ledger template` prints it and the template's notes sheet."""
-    return [f"{FIELD_LABELS[name]}{' (required)' if name in REQUIRED else ''}: {' / '.join(aliases)}"
+def vocabulary_lines(_=None) -> list[str]:
+    """The header vocabulary (FIELDS) as `qingfeng ledger template` prints it (in the operator's language,
+    `_`) and the template's notes sheet (English labels: the sheet is bilingual)."""
+    _ = _ or (lambda message, **values: message.format(**values) if values else message)
+    return [_("{field} (required): {headers}", field=_(FIELD_LABELS[name]), headers=" / ".join(aliases))
+            if name in REQUIRED else _("{field}: {headers}", field=_(FIELD_LABELS[name]), headers=" / ".join(aliases))
             for name, aliases in FIELDS.items()]
 
 
@@ -765,7 +793,8 @@ ACTOR_ZH = {"import": "台账导入", "cli": "命令行", "contact": "责任单�
 ACTION_ZH = {"created": "导入新建", "updated": "导入更新", "deadline_changed": "调整整改时限", "progress": "报告进展",
              "started": "开始整改", "closure_requested": "申请销号", "sent_back": "退回", "approved": "审核销号",
              "closed_directly": "直接销号", "first_approved": "初审通过", "reminder_acknowledged": "已知悉",
-             "closed": "导入时已销号", "status": "状态变更"}
+             "closed": "导入时已销号", "status": "状态变更", "deleted": "删除事项", "reassigned": "移交其他单位",
+             "co_units_changed": "配合单位变更"}
 
 
 def write_export(path: Path | io.BytesIO, rows: list[list[Any]], extra_headers: list[str] = (),

@@ -6,6 +6,9 @@ id is stored in the clear (it is what reminders are sent to). Reporters never ap
 Statuses of an item (`ItemStatus`): open → in_progress (first progress report) →
 closure_requested → closed (approved by a supervisor) or back to in_progress (sent back with a
 comment); a supervisor may also close an item directly (closed_directly) with a reason.
+An item deleted from the ledger (`qingfeng ledger delete`, with a reason) keeps its row and its
+history with status "deleted": it leaves /tasks, reminders, the export and the digest, and a
+re-import of its number leaves it deleted (the summary says so).
 "Overdue" is not stored: an active item whose deadline is before today (in the configured zone).
 A standing item (长期坚持 / 持续推进 / 常态化: deadline_kind "standing") has no deadline and is never
 overdue; an immediate one (立行立改) has the deadline computed at import.
@@ -34,10 +37,12 @@ class ItemStatus(str, enum.Enum):
     CLOSURE_REQUESTED = "closure_requested"
     CLOSED = "closed"
     CLOSED_DIRECTLY = "closed_directly"
+    DELETED = "deleted"  # removed from the ledger by `qingfeng ledger delete`; its history is kept
 
 
 ACTIVE_STATUSES = (ItemStatus.OPEN.value, ItemStatus.IN_PROGRESS.value, ItemStatus.CLOSURE_REQUESTED.value)
-CLOSED_STATUSES = (ItemStatus.CLOSED.value, ItemStatus.CLOSED_DIRECTLY.value)
+# Statuses that get no reminders (the planner and the renderers read this): closed, and deleted.
+CLOSED_STATUSES = (ItemStatus.CLOSED.value, ItemStatus.CLOSED_DIRECTLY.value, ItemStatus.DELETED.value)
 
 
 def _fk(target: str, *, nullable: bool = False, ondelete: str = "CASCADE", index: bool = True) -> sa.Column:

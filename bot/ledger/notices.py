@@ -137,3 +137,18 @@ async def render_deadline_changed(connection, row: Claimed, language: str, env: 
         lines.append(_("Reason: {reason}", reason=html.escape(payload["reason"])))
     lines += ["", texts.item_text(item, _, zone=env.zone)]
     return Rendered("\n".join(lines), texts.item_buttons(item, _, as_supervisor=False, as_contact=True))
+
+
+UNBOUND = "contact_unbound"
+
+
+def unbound(chat_id: int, unit: str, now: datetime) -> list[dict]:
+    """The chat is told once that it no longer acts for its unit (`qingfeng units unbind`)."""
+    return [outbox.message_row(UNBOUND, f"{chat_id}:{now.isoformat()}", chat_id, now, payload={"unit": unit})]
+
+
+@renderer(UNBOUND)
+async def render_unbound(connection, row: Claimed, language: str, env: RenderEnv, now: datetime) -> Rendered | None:
+    _ = translator(language)
+    return Rendered(_("This chat no longer acts for <b>{unit}</b>: the inspection office has unbound it. No more "
+                      "rectification reminders will be sent here.", unit=html.escape(row.payload["unit"])))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -42,8 +42,8 @@ MAX_TEXT = 4000
 IMPORT_BATCH = 500
 
 
-class LedgerError(Exception):
-    """An action that cannot be done; the message says why (in English, for logs and the CLI)."""
+class LedgerError(importer.ExplainedError):
+    """An action that cannot be done; str() says why in English (logs), render(_) in the operator's language."""
 
 
 class NotFound(LedgerError):
@@ -51,14 +51,14 @@ class NotFound(LedgerError):
 
 
 class InvalidTransition(LedgerError):
-    def __init__(self, status: str, message: str):
-        super().__init__(message)
+    def __init__(self, status: str, message: str, /, **values):
+        super().__init__(message, **values)
         self.status = status
 
 
 class InviteInvalid(LedgerError):
     def __init__(self, reason: str):  # unknown, used, expired
-        super().__init__(f"invite code {reason}")
+        super().__init__(N_("the invite code is {reason}"), reason=reason)
         self.reason = reason
 
 
@@ -180,6 +180,41 @@ class UnitSummary:
 
 
 @dataclass(frozen=True)
+class ContactInfo:
+    """A chat bound to a unit (contacts act for their unit openly: their chat id is shown to the office)."""
+
+    unit: str
+    chat_id: int
+    bound_at: datetime
+    reachable: bool
+    unreachable_since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class UnitRemoved:
+    name: str
+    moved_to: str | None
+    moved: int                  # items moved to `moved_to`, each with a history row
+    contacts: int               # chats unbound with the unit
+    co_unit_of: int             # items that named it as a co-unit
+    orphans: tuple[str, ...]    # units whose parent it was (they have none now)
+
+
+@dataclass(frozen=True)
+class Tasks:
+    """What a contact's /tasks shows: their unit's open items to act on, then read-only the items
+    their unit assists (配合单位) and the items of the units below theirs (by unit)."""
+
+    unit: UnitInfo
+    own: list[ItemView]
+    assisting: list[ItemView]
+    subordinate: list[ItemView]
+
+    def __len__(self) -> int:
+        return len(self.own) + len(self.assisting) + len(self.subordinate)
+
+
+@dataclass(frozen=True)
 class Invite:
     code: str
     unit: str
@@ -203,6 +238,8 @@ class ImportResult:
     round_label: str = ""
     filing_date: date | None = None
     overdue_at_import: int = 0   # active items whose deadline is already past
+    deleted_rows: list[ParsedItem] = field(default_factory=list)  # rows naming a deleted item: left out
+    guessed_years: list[ParsedItem] = field(default_factory=list)  # 10月底 without a year or a 填报日期
     closed_at_import: int = 0
     applied: bool = False
 
@@ -246,13 +283,13 @@ class LedgerService:
         A parent that would make a cycle (A → B → C → A) is refused."""
         name = name.strip()
         if not name or len(name) > importer.MAX_SHORT:
-            raise LedgerError("a unit name must have 1 to 200 characters")
+            raise LedgerError(N_("a unit name must have 1 to 200 characters"))
         async with self.database.transaction() as session:
             parent_row = None
             if parent and parent.strip():
                 parent_row = await self._unit_by_name(session, parent.strip())
                 if parent_row is None:
-                    raise NotFound(f"no unit named {parent!r}")
+                    raise NotFound(N_("no unit named {name}"), name=parent.strip())
             unit = await self._unit_by_name(session, name)
             if unit is None:
                 unit = Unit(name=name)
@@ -262,14 +299,15 @@ class LedgerService:
                 unit.parent_id = None
             elif parent_row is not None:
                 if parent_row.id == unit.id:
-                    raise LedgerError("a unit cannot be its own parent")
+                    raise LedgerError(N_("a unit cannot be its own parent"))
                 chain, above = [parent_row.name], parent_row
                 while above.parent_id is not None:
                     above = await session.get(Unit, above.parent_id)
                     chain.append(above.name)
                     if above.id == unit.id:
-                        raise LedgerError(f"{parent_row.name} cannot be the parent of {unit.name}: that would make "
-                                          f"a cycle ({' → '.join([unit.name, *chain])})")
+                        raise LedgerError(N_("{parent} cannot be the parent of {unit}: that would make a cycle "
+                                             "({cycle})"), parent=parent_row.name, unit=unit.name,
+                                          cycle=" → ".join([unit.name, *chain]))
                 unit.parent_id = parent_row.id
             await session.flush()
             current = await session.get(Unit, unit.parent_id) if unit.parent_id else None
@@ -311,6 +349,147 @@ class LedgerService:
                 contact.reachable = False
                 contact.unreachable_since = self.now()
 
+    # ---- administration (the CLI's units and ledger commands) -----------------------------
+    async def rename_unit(self, old: str, new: str) -> UnitInfo:
+        """A unit's new name; items naming it as a co-unit follow (with a history row each)."""
+        new = new.strip()
+        if not new or len(new) > importer.MAX_SHORT:
+            raise LedgerError(N_("a unit name must have 1 to 200 characters"))
+        async with self.database.transaction() as session:
+            unit = await self._unit_by_name(session, old.strip())
+            if unit is None:
+                raise NotFound(N_("no unit named {name}"), name=old.strip())
+            if new != unit.name:
+                if await self._unit_by_name(session, new) is not None:
+                    raise LedgerError(N_("a unit named {new} exists already: to merge {old} into it, use "
+                                         "`qingfeng units remove {old} --reassign-to {new}`"), old=unit.name, new=new)
+                await self._rename_co_unit(session, unit.name, new, "renamed")
+                unit.name = new
+            return UnitInfo(unit.id, unit.name)
+
+    async def remove_unit(self, name: str, *, reassign_to: str | None = None) -> UnitRemoved:
+        """Remove a unit. While it has items (open, closed or deleted: their history would go with
+        it) this is refused, unless `reassign_to` names the unit that takes them over: each item is
+        moved with a history row, and its pending reminders are cancelled (the new unit's contacts
+        get their own from the next planner pass). Its contacts are unbound; its children lose
+        their parent; co-unit mentions move to the new unit (or are dropped)."""
+        async with self.database.transaction() as session:
+            unit = await self._unit_by_name(session, name.strip())
+            if unit is None:
+                raise NotFound(N_("no unit named {name}"), name=name.strip())
+            target = None
+            if reassign_to is not None:
+                target = await self._unit_by_name(session, reassign_to.strip())
+                if target is None:
+                    raise NotFound(N_("no unit named {name}"), name=reassign_to.strip())
+                if target.id == unit.id:
+                    raise LedgerError(N_("a unit cannot take over its own items: name another unit"))
+            items = list((await session.exec(select(RectificationItem).where(RectificationItem.unit_id == unit.id)
+                                             .order_by(RectificationItem.id))).all())
+            if items and target is None:
+                active = sum(i.status in ACTIVE_STATUSES for i in items)
+                if active:
+                    raise LedgerError(N_("{unit} has {count} open item(s): nothing was removed. Move them to another "
+                                         "unit with --reassign-to OTHER (their history goes with them)"),
+                                      unit=unit.name, count=active)
+                raise LedgerError(N_("{unit} has {count} closed item(s) whose history would be lost: nothing was "
+                                     "removed. Move them to another unit with --reassign-to OTHER"),
+                                  unit=unit.name, count=len(items))
+            now = self.now()
+            for item in items:
+                item.unit_id, item.updated_at = target.id, now
+                item.co_units = [u for u in (item.co_units or ()) if u != target.name]  # the lead is no co-unit
+                session.add(ItemHistory(item_id=item.id, at=now, actor_kind="cli", action="reassigned", field="unit",
+                                        old_value=unit.name, new_value=target.name,
+                                        comment=f"unit {unit.name} removed"))
+                await self._cancel_pending(session, item.id)
+            co_unit_of = await self._rename_co_unit(session, unit.name, target.name if target else None, "removed")
+            contacts = (await session.exec(delete(UnitContact).where(UnitContact.unit_id == unit.id))).rowcount
+            await session.exec(delete(InviteCode).where(InviteCode.unit_id == unit.id))
+            children = list((await session.exec(select(Unit).where(Unit.parent_id == unit.id).order_by(Unit.name))).all())
+            for child in children:
+                child.parent_id = None
+            await session.flush()
+            await session.delete(unit)
+            return UnitRemoved(unit.name, target.name if target else None, len(items), contacts or 0, co_unit_of,
+                               tuple(c.name for c in children))
+
+    async def _rename_co_unit(self, session: AsyncSession, old: str, new: str | None, why: str) -> int:
+        """Items naming `old` as a co-unit name `new` instead (None: no longer); a history row each."""
+        changed = 0
+        for item in (await session.exec(select(RectificationItem))).all():
+            if old not in (item.co_units or ()):
+                continue
+            before = list(item.co_units)
+            after = list(dict.fromkeys(new if u == old else u for u in before if u != old or new is not None))
+            unit_name = (await session.get(Unit, item.unit_id)).name
+            item.co_units = [u for u in after if u != unit_name]
+            session.add(ItemHistory(item_id=item.id, at=self.now(), actor_kind="cli", action="co_units_changed",
+                                    field="co_units", old_value="、".join(before), new_value="、".join(item.co_units),
+                                    comment=f"unit {old} {why}"))
+            changed += 1
+        return changed
+
+    async def contacts(self, unit: str | None = None) -> list[ContactInfo]:
+        """Bound chats, by unit then by binding date; NotFound for an unknown unit."""
+        async with self.database.session() as session:
+            stmt = select(UnitContact, Unit.name).join(Unit, Unit.id == UnitContact.unit_id)
+            if unit is not None:
+                row = await self._unit_by_name(session, unit.strip())
+                if row is None:
+                    raise NotFound(N_("no unit named {name}"), name=unit.strip())
+                stmt = stmt.where(UnitContact.unit_id == row.id)
+            rows = (await session.exec(stmt.order_by(Unit.name, UnitContact.bound_at))).all()
+        return [ContactInfo(name, c.chat_id, c.bound_at, c.reachable, c.unreachable_since) for c, name in rows]
+
+    async def unbind(self, chat_id: int) -> ContactInfo:
+        """The chat no longer acts for its unit: nothing about its items is sent there any more
+        (pending reminders and notices to it are cancelled), and it is told so once, by the outbox."""
+        now = self.now()
+        async with self.database.transaction() as session:
+            row = (await session.exec(select(UnitContact, Unit.name).join(Unit, Unit.id == UnitContact.unit_id)
+                                      .where(UnitContact.chat_id == chat_id))).first()
+            if row is None:
+                raise NotFound(N_("no contact with chat id {chat_id}: see `qingfeng units contacts`"), chat_id=chat_id)
+            contact, unit_name = row
+            await session.exec(update(OutboxMessage).where(OutboxMessage.chat_id == chat_id,
+                                                           col(OutboxMessage.item_id).is_not(None),
+                                                           OutboxMessage.status == OutboxStatus.PENDING.value)
+                               .values(status=OutboxStatus.CANCELLED.value))
+            await session.delete(contact)
+            await session.flush()
+            if contact.reachable:
+                await outbox.enqueue(await session.connection(), notices.unbound(chat_id, unit_name, now))
+            return ContactInfo(unit_name, chat_id, contact.bound_at, contact.reachable, contact.unreachable_since)
+
+    async def delete_item(self, round_name: str, number: str, *, reason: str) -> ItemView:
+        """Take an item out of the ledger, keeping it and its history: its status becomes "deleted"
+        (with a history row giving the reason), so it leaves /tasks, reminders, the export and the
+        digest, and a re-import of its number does not bring it back."""
+        reason = (reason or "").strip()[:MAX_TEXT]
+        if not reason:
+            raise LedgerError(N_("a reason is needed to delete an item"))
+        label = f"{round_name.strip()}-{number.strip()}"
+        async with self.database.transaction() as session:
+            round_row = (await session.exec(select(InspectionRound)
+                                            .where(InspectionRound.name == round_name.strip()))).first()
+            item = None if round_row is None else (await session.exec(
+                select(RectificationItem).where(RectificationItem.round_id == round_row.id,
+                                                RectificationItem.external_id == number.strip())
+                .with_for_update())).first()
+            if item is None:
+                raise NotFound(N_("no item {label} (round {round}, number {number})"), label=label,
+                               round=round_name.strip(), number=number.strip())
+            if item.status == ItemStatus.DELETED.value:
+                raise LedgerError(N_("item {label} is deleted already"), label=label)
+            view = await self._view(session, item.id)
+            now = self.now()
+            session.add(ItemHistory(item_id=item.id, at=now, actor_kind="cli", action="deleted", field="status",
+                                    old_value=item.status, new_value=ItemStatus.DELETED.value, comment=reason))
+            item.status, item.updated_at = ItemStatus.DELETED.value, now
+            await self._cancel_pending(session, item.id)
+            return view
+
     # ---- invites ---------------------------------------------------------------------------
     async def create_invite(self, unit: str) -> Invite:
         """A one-time code binding a chat to the unit; it expires after ledger.invite_ttl_hours."""
@@ -320,7 +499,7 @@ class LedgerService:
         async with self.database.transaction() as session:
             row = await self._unit_by_name(session, unit.strip())
             if row is None:
-                raise NotFound(f"no unit named {unit!r}")
+                raise NotFound(N_("no unit named {name}"), name=unit.strip())
             session.add(InviteCode(code_hash=hash_code(code), unit_id=row.id, created_at=now, expires_at=expires))
             return Invite(code=code, unit=row.name, expires_at=expires)
 
@@ -390,6 +569,9 @@ class LedgerService:
             unit_names = {u.id: n for n, u in units.items()}
             for parsed in items:
                 item = existing.get((parsed.round, parsed.external_id))
+                if item is not None and item.status == ItemStatus.DELETED.value:
+                    result.deleted_rows.append(parsed)  # deleted from the ledger on purpose: left so
+                    continue
                 if item is None:
                     result.created.append(parsed)
                     if parsed.status != "closed" and parsed.deadline is not None and parsed.deadline < today:
@@ -401,6 +583,7 @@ class LedgerService:
                     result.updated.append((parsed, changes))
                 else:
                     result.unchanged += 1
+            result.guessed_years = [p for p in items if p.year_guessed_from_import and p not in result.deleted_rows]
             result.new_units = sorted({u for p in items for u in (p.unit, *p.co_units) if u not in units})
             result.new_rounds = sorted({p.round for p in items if p.round not in rounds})
             if dry_run or (result.problems and not skip_invalid):
@@ -483,6 +666,7 @@ class LedgerService:
         """The ledgers' own columns (佐证材料 …) and every item's row."""
         async with self.database.session() as session:
             views = await self._views(session, select(RectificationItem, Unit.name, InspectionRound.name)
+                                      .where(RectificationItem.status != ItemStatus.DELETED.value)
                                       .order_by(InspectionRound.name, RectificationItem.external_id))
             latest: dict[int, str] = {}
             counts: Counter = Counter()
@@ -538,7 +722,7 @@ class LedgerService:
         """A contact's items: active ones first by deadline. NotFound if the chat is bound to no unit."""
         unit = await self.unit_of_chat(chat_id)
         if unit is None:
-            raise NotFound("this chat is not bound to a unit")
+            raise NotFound(N_("this chat is not bound to a unit"))
         async with self.database.session() as session:
             where = [RectificationItem.unit_id == unit.id]
             if not include_closed:
@@ -548,15 +732,42 @@ class LedgerService:
                     .order_by(RectificationItem.deadline, RectificationItem.id).offset(page * per_page).limit(per_page))
             return unit, await self._views(session, stmt), total
 
-    async def item(self, item_id: int, *, chat_id: int | None = None, supervisor_id: int | None = None) -> ItemView:
-        """One item, if the caller may see it: a supervisor, or a chat bound to the item's unit."""
+    async def tasks_for_chat(self, chat_id: int) -> Tasks:
+        """Everything /tasks shows a contact, unpaged (a unit's open items number tens, not thousands):
+        their unit's open items, the open items it assists, and those of every unit below it, each by
+        deadline (standing items last), the units below by name. NotFound if the chat is bound to no unit."""
+        unit = await self.unit_of_chat(chat_id)
+        if unit is None:
+            raise NotFound(N_("this chat is not bound to a unit"))
         async with self.database.session() as session:
-            return await self._visible(session, item_id, chat_id=chat_id, supervisor_id=supervisor_id)
+            tree = await self._unit_tree(session)
+            below = _below(tree, unit.id)
+            assisted = [item_id for item_id, co_units in (await session.exec(
+                select(RectificationItem.id, RectificationItem.co_units)
+                .where(col(RectificationItem.status).in_(ACTIVE_STATUSES), RectificationItem.unit_id != unit.id))).all()
+                if unit.name in (co_units or ())]
+            wanted = [RectificationItem.unit_id == unit.id, col(RectificationItem.id).in_(assisted)]
+            if below:
+                wanted.append(col(RectificationItem.unit_id).in_(below))
+            views = await self._views(session, select(RectificationItem, Unit.name, InspectionRound.name).where(
+                col(RectificationItem.status).in_(ACTIVE_STATUSES), or_(*wanted)))
+        views.sort(key=lambda v: (v.deadline is None, v.deadline or date.max, v.id))
+        own = [v for v in views if v.unit_id == unit.id]
+        assisting = [v for v in views if v.unit_id != unit.id and unit.name in v.co_units]
+        subordinate = sorted((v for v in views if v.unit_id in below and unit.name not in v.co_units),
+                             key=lambda v: v.unit)  # stable: by deadline within each unit
+        return Tasks(unit, own, assisting, subordinate)
+
+    async def item(self, item_id: int, *, chat_id: int | None = None, supervisor_id: int | None = None) -> ItemView:
+        """One item, if the caller may see it: a supervisor, a chat bound to the item's unit, or (to
+        read only) a chat of a co-unit or of a unit above the item's unit."""
+        async with self.database.session() as session:
+            return await self._visible(session, item_id, chat_id=chat_id, supervisor_id=supervisor_id, to_act=False)
 
     async def progress_of(self, item_id: int, *, chat_id: int | None = None,
                           supervisor_id: int | None = None) -> list[ProgressView]:
         async with self.database.session() as session:
-            await self._visible(session, item_id, chat_id=chat_id, supervisor_id=supervisor_id)
+            await self._visible(session, item_id, chat_id=chat_id, supervisor_id=supervisor_id, to_act=False)
             entries = (await session.exec(select(ProgressEntry).where(ProgressEntry.item_id == item_id)
                                           .order_by(ProgressEntry.id))).all()
             files: dict[int, list[Evidence]] = defaultdict(list)
@@ -581,6 +792,7 @@ class LedgerService:
             counts: dict[int, Counter] = defaultdict(Counter)
             for unit_id, status, n in (await session.exec(
                     select(RectificationItem.unit_id, RectificationItem.status, func.count())
+                    .where(RectificationItem.status != ItemStatus.DELETED.value)
                     .group_by(RectificationItem.unit_id, RectificationItem.status))).all():
                 counts[unit_id][status] = n
             overdue = dict((await session.exec(
@@ -618,7 +830,7 @@ class LedgerService:
         under the data folder, named by item, so the archive outlives Telegram's copy."""
         text = (text or "").strip()[:MAX_TEXT]
         if not text and not evidence:
-            raise LedgerError("progress needs text or a file")
+            raise LedgerError(N_("progress needs text or a file"))
         now = self.now()
         async with self.database.transaction() as session:
             item = await self._item_for_update(session, item_id)
@@ -667,7 +879,7 @@ class LedgerService:
             if not (await session.exec(reported)).one():
                 if item.sent_back_at is not None:
                     raise NeedsNewProgress(item.status, view.label, item.sent_back_at, item.sent_back_comment or "")
-                raise InvalidTransition(item.status, "report progress (with evidence) before asking for closing")
+                raise InvalidTransition(item.status, N_("report progress (with evidence) before asking for closing"))
             event = self._set_status(session, item, ItemStatus.CLOSURE_REQUESTED, "contact", chat_id, now, note)
             item.first_review_by = item.first_review_at = None
             await session.flush()
@@ -682,13 +894,13 @@ class LedgerService:
 
     async def send_back(self, item_id: int, *, supervisor_id: int, comment: str, by_name: str = "") -> ItemView:
         if not (comment or "").strip():
-            raise LedgerError("a comment is needed to send an item back")
+            raise LedgerError(N_("a comment is needed to send an item back"))
         return await self._review(item_id, supervisor_id, comment.strip()[:MAX_TEXT], "send_back", by_name)
 
     async def close_directly(self, item_id: int, *, supervisor_id: int, reason: str, by_name: str = "") -> ItemView:
         """直接销号: an item that cannot be rectified (policy change, force majeure, inaccurate finding)."""
         if not (reason or "").strip():
-            raise LedgerError("a reason is needed to close an item directly")
+            raise LedgerError(N_("a reason is needed to close an item directly"))
         return await self._review(item_id, supervisor_id, reason.strip()[:MAX_TEXT], "close_directly", by_name)
 
     def supervisor_name(self, supervisor_id: int | None, telegram_name: str = "") -> str:
@@ -766,11 +978,11 @@ class LedgerService:
         told. A date in the past is allowed: the item is overdue from now on, and the view says so."""
         reason = (reason or "").strip()[:MAX_TEXT]
         if not reason:
-            raise LedgerError("a reason is needed to change a deadline")
+            raise LedgerError(N_("a reason is needed to change a deadline"))
         async with self.database.transaction() as session:
             item = await self._item_for_update(session, item_id)
             if item.status not in ACTIVE_STATUSES:
-                raise InvalidTransition(item.status, "a closed item has no deadline to change")
+                raise InvalidTransition(item.status, N_("a closed item has no deadline to change"))
             old = _deadline_text(item.deadline_kind, item.deadline)
             item.deadline, item.deadline_kind = deadline, "date" if deadline else "standing"
             item.updated_at = self.now()
@@ -793,7 +1005,8 @@ class LedgerService:
     @staticmethod
     def _check_action(view: ItemView, action: str) -> None:
         if not allowed(view, action):
-            raise InvalidTransition(view.status, f"cannot {action.replace('_', ' ')} an item that is {view.status}")
+            raise InvalidTransition(view.status, N_("cannot {action} an item that is {status}"),
+                                    action=action.replace("_", " "), status=view.status)
 
     def _set_status(self, session: AsyncSession, item: RectificationItem, status: ItemStatus, actor_kind: str,
                     actor_id: int | None, now: datetime, comment: str | None = None) -> ItemHistory:
@@ -818,7 +1031,7 @@ class LedgerService:
         item = (await session.exec(select(RectificationItem).where(RectificationItem.id == item_id)
                                    .with_for_update())).first()
         if item is None:
-            raise NotFound("no such item")
+            raise NotFound(N_("no such item"))
         return item
 
     async def _view(self, session: AsyncSession, item_id: int) -> ItemView:
@@ -826,19 +1039,34 @@ class LedgerService:
         views = await self._views(session, select(RectificationItem, Unit.name, InspectionRound.name)
                                   .where(RectificationItem.id == item_id))
         if not views:
-            raise NotFound("no such item")
+            raise NotFound(N_("no such item"))
         return views[0]
 
     async def _visible(self, session: AsyncSession, item_id: int, *, chat_id: int | None = None,
-                       supervisor_id: int | None = None) -> ItemView:
+                       supervisor_id: int | None = None, to_act: bool = True) -> ItemView:
+        """The item if the caller may see it: a supervisor; the contact of its unit; and, only to read
+        (`to_act` False), the contact of a co-unit or of a unit above the item's unit. A deleted
+        item is seen by nobody."""
         view = await self._view(session, item_id)
+        if view.status == ItemStatus.DELETED.value:
+            raise NotFound(N_("no such item"))
         if supervisor_id is not None and self.is_supervisor(supervisor_id):
             return view
         if chat_id is not None:
             bound = (await session.exec(select(UnitContact.unit_id).where(UnitContact.chat_id == chat_id))).first()
-            if bound == view.unit_id:
+            if bound is not None and (bound == view.unit_id
+                                      or not to_act and await self._reads_as_other_unit(session, bound, view)):
                 return view
-        raise NotFound("no such item")
+        raise NotFound(N_("no such item"))
+
+    async def _reads_as_other_unit(self, session: AsyncSession, unit_id: int, view: ItemView) -> bool:
+        """Is `unit_id` a co-unit of the item, or above its unit (parent, parent's parent …)?"""
+        tree = await self._unit_tree(session)
+        return tree[unit_id][0] in view.co_units or view.unit_id in _below(tree, unit_id)
+
+    @staticmethod
+    async def _unit_tree(session: AsyncSession) -> dict[int, tuple[str, int | None]]:
+        return {u.id: (u.name, u.parent_id) for u in (await session.exec(select(Unit))).all()}
 
     async def _views(self, session: AsyncSession, stmt) -> list[ItemView]:
         stmt = (stmt.join(Unit, Unit.id == RectificationItem.unit_id)
@@ -877,6 +1105,15 @@ REVIEW_ACTIONS = ("approved", "sent_back", "closed_directly", "first_approved")
 def _history_view(h: ItemHistory) -> HistoryView:
     return HistoryView(h.at, h.actor_kind, h.actor_id, h.action, h.field, h.old_value, h.new_value, h.comment,
                        h.actor_name)
+
+
+def _below(tree: dict[int, tuple[str, int | None]], unit_id: int) -> set[int]:
+    """The units under `unit_id`: its children, their children, and so on (parents form no cycle)."""
+    found, frontier = set(), {unit_id}
+    while frontier:
+        frontier = {child for child, (_name, parent) in tree.items() if parent in frontier} - found - {unit_id}
+        found |= frontier
+    return found
 
 
 def _closed_reason(parsed: ParsedItem) -> str:
@@ -921,5 +1158,5 @@ def _changes(item: RectificationItem, parsed: ParsedItem, unit_names: dict[int, 
     return changes
 
 
-__all__ = ["CLOSED_STATUSES", "Evidence", "ImportResult", "Invite", "InviteInvalid", "InvalidTransition", "ItemView",
-           "LedgerError", "LedgerService", "NotFound", "ProgressView", "UnitInfo", "UnitSummary"]
+__all__ = ["CLOSED_STATUSES", "ContactInfo", "Evidence", "ImportResult", "Invite", "InviteInvalid", "InvalidTransition", "ItemView",
+           "LedgerError", "LedgerService", "NotFound", "ProgressView", "Tasks", "UnitInfo", "UnitRemoved", "UnitSummary"]

@@ -108,7 +108,10 @@ def progress_lines(entries: list[ProgressView], _: Translate, zone, count: int =
     return lines
 
 
-def item_buttons(item: ItemView, _: Translate, *, as_supervisor: bool, as_contact: bool) -> Buttons:
+def item_buttons(item: ItemView, _: Translate, *, as_supervisor: bool, as_contact: bool,
+                 read_only: bool = False) -> Buttons:
+    """The actions this reader may take; `read_only`: a bound chat of another unit (co-unit, parent)
+    that may open /tasks but not act on the item."""
     rows = []
     if as_contact and allowed(item, "progress"):
         row = [(_("Report progress"), f"lp:{item.id}")]
@@ -120,6 +123,6 @@ def item_buttons(item: ItemView, _: Translate, *, as_supervisor: bool, as_contac
             rows.append([(_("Approve closing"), f"la:{item.id}"), (_("Send back"), f"lb:{item.id}")])
         if allowed(item, "close_directly"):
             rows.append([(_("Close directly"), f"lx:{item.id}")])
-    if as_contact:
+    if as_contact or read_only:
         rows.append([(_("All items"), "lt:0")])
     return rows

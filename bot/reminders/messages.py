@@ -9,7 +9,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from bot.i18n import translator
-from bot.ledger.models import CLOSED_STATUSES, RectificationItem, Unit
+from bot.ledger.models import CLOSED_STATUSES, RectificationItem, Unit, UnitContact
 from bot.outbox import Claimed, Rendered, RenderEnv, renderer
 
 PROBLEM_PREVIEW = 600
@@ -25,6 +25,7 @@ class Reminder:
     deadline: date
     offset: int               # days from the deadline (negative: before it)
     to_supervisor: bool = False
+    own_unit: bool = True     # the recipient acts for the item's unit (a parent unit's contact only reads it)
 
 
 def render(reminder: Reminder, language: str) -> tuple[str, list[list[tuple[str, str]]]]:
@@ -43,7 +44,7 @@ def render(reminder: Reminder, language: str) -> tuple[str, list[list[tuple[str,
     }.get(reminder.kind, _("⏰ Reminder about rectification item {item} of {unit}.", **facts))
     problem = reminder.problem if len(reminder.problem) <= PROBLEM_PREVIEW else reminder.problem[:PROBLEM_PREVIEW] + "…"
     text = f"{headline}\n\n{html.escape(problem)}"
-    if reminder.to_supervisor:
+    if reminder.to_supervisor or not reminder.own_unit:  # only buttons that work for them: open the card
         return text, [[(_("Open the item"), f"li:{reminder.item_id}")]]
     return text, [[(_("Acknowledge"), f"lk:{reminder.item_id}")],
                   [(_("Report progress"), f"lp:{reminder.item_id}"), (_("Request closure"), f"lc:{reminder.item_id}")]]
@@ -55,7 +56,8 @@ async def render_reminder(connection, row: Claimed, language: str, env: RenderEn
     "before" or "due" planned earlier says how the item stands today (e.g. overdue since)."""
     items, units = RectificationItem.__table__, Unit.__table__
     item = (await connection.execute(
-        sa.select(items.c.id, items.c.external_id, items.c.problem, items.c.deadline, items.c.status, units.c.name)
+        sa.select(items.c.id, items.c.external_id, items.c.problem, items.c.deadline, items.c.status, items.c.unit_id,
+                  units.c.name)
         .select_from(items.join(units, units.c.id == items.c.unit_id)).where(items.c.id == row.item_id))).first()
     if item is None or item.deadline is None or (item.status in CLOSED_STATUSES and row.kind != "unreachable"):
         return None  # closed, or a standing item (长期坚持): no deadline to remind of
@@ -65,6 +67,13 @@ async def render_reminder(connection, row: Claimed, language: str, env: RenderEn
         kind = "before" if offset < 0 else "due" if offset == 0 else "overdue"
     reminder = Reminder(kind=kind, item_id=item.id, external_id=item.external_id, unit=item.name,
                         problem=item.problem, deadline=item.deadline, offset=offset,
-                        to_supervisor=row.chat_id in env.supervisors)
+                        to_supervisor=row.chat_id in env.supervisors,
+                        own_unit=await _acts_for(connection, row.chat_id, item.unit_id))
     text, buttons = render(reminder, language)
     return Rendered(text, buttons)
+
+
+async def _acts_for(connection, chat_id: int, unit_id: int) -> bool:
+    contacts = UnitContact.__table__
+    bound = (await connection.execute(sa.select(contacts.c.unit_id).where(contacts.c.chat_id == chat_id))).scalar()
+    return bound == unit_id
