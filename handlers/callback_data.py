@@ -7,7 +7,7 @@ the fields or None; a None is one answer, "this button has expired", wherever it
 Telegram allows 64 bytes; every format here stays far below.
 
 Formats (see each handler module for what they do):
-  rb:<filter>:<page>   rc:<report>   rf:<report>   ra:<action>:<report>   rr:<kind>:<report>
+  rb:<status>:<category>:<page>   rt:<unit>   rc:<report>   rf:<report>   ra:<action>:<report>   rr:<kind>:<report>
   l<kind>:<item>   lt:<page>   lk:<item>
 """
 
@@ -66,10 +66,12 @@ def item(kind: str) -> Format:
 
 
 REPORT_ID = Number(minimum=1)
-INBOX_PAGE = Format("rb", (Word(("active", "new", "open", "waiting", "closed")), Number(MAX_PAGE)))
+INBOX_STATUSES = ("active", "new", "open", "waiting", "closed", "rejected", "all")
+INBOX_PAGE = Format("rb", (Word(INBOX_STATUSES), Number(99), Number(MAX_PAGE)))  # status, category (0: all), page
 REPORT_CARD = Format("rc", (REPORT_ID,))
 REPORT_FILES = Format("rf", (REPORT_ID,))
-REPORT_ACTION = Format("ra", (Word(("ack", "ask", "note", "transfer", "close", "reject")), REPORT_ID))
+REPORT_ACTION = Format("ra", (Word(("ack", "ask", "note", "transfer", "close", "reject", "reopen")), REPORT_ID))
+TRANSFER_UNIT = Format("rt", (Number(),))  # a ledger unit, for the report whose transfer is being written
 REPORT_REJECT = Format("rr", (Word(("spam", "scope")), REPORT_ID))
 TASK_PAGE = Format("lt", (Number(MAX_PAGE),))
 ACKNOWLEDGE = item("k")

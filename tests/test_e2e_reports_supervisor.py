@@ -42,14 +42,25 @@ async def seed_report(database_url: str, key: str) -> int:
         await database.dispose()
 
 
+async def add_ledger_unit(bot, name: str) -> None:
+    from bot.ledger.service import LedgerService
+
+    database = Database.connect(bot.database_url)
+    try:
+        await LedgerService(settings=load_settings(environ=bot.env), database=database).add_unit(name)
+    finally:
+        await database.dispose()
+
+
 async def answers(bot, chat_id: int, after: int, count: int = 1) -> list[str]:
     """The texts of the bot's next callback answers in a chat."""
     found: list[str] = []
-    for _ in range(40):
+    for _ in range(100):  # the events call returns at once when some are there: poll for 10 s at most
         events = (await bot.client.events(chat_id=chat_id, after=after, timeout=0.5))["events"]
         found = [e.get("text") or "" for e in events if e["type"] == "callback_answer"]
         if len(found) >= count:
             return found
+        await asyncio.sleep(0.1)
     raise AssertionError(f"no callback answers: {found}")
 
 
@@ -123,15 +134,25 @@ async def test_supervisor_is_notified_works_the_case_and_others_are_refused(bot_
     assert f"Question sent to the reporter of #{report_id}." in text_of(asked)
     assert "waiting for the reporter" in text_of(asked)
 
+    # Transfer: to a unit of the ledger, pressed or typed (an unknown name lists the units).
+    await add_ledger_unit(bot, "某某镇人民政府")
+    prompt = await supervisor.press("Transfer to a unit", message=asked[-1])
+    assert "Choose the unit" in text_of(prompt) and "某某镇人民政府" in [b["text"] for b in buttons_of(prompt[-1])]
+    (unknown_unit,) = await supervisor.send("不存在的局")
+    assert "no unit of that name" in unknown_unit["text"] and "某某镇人民政府" in unknown_unit["text"]
+    transferred = await supervisor.press("某某镇人民政府", message=prompt[-1])
+    assert f"Report #{report_id} transferred." in text_of(transferred)
+    assert "Transferred to: 某某镇人民政府" in text_of(transferred)
+
     # Close with an outcome.
-    await supervisor.press("Close with an outcome", message=asked[-1])
+    await supervisor.press("Close with an outcome", message=transferred[-1])
     preview = await supervisor.send("已督促镇里取消每周三次照片上报的要求。")
     closed = await supervisor.press("Send", message=preview[-1])
     assert f"Report #{report_id} closed." in text_of(closed) and "closed" in text_of(closed)
     assert "Acknowledge" not in " ".join(b["text"] for b in buttons_of(closed[-1]))
 
     assert await history(bot.database_url, key, report_id) == [
-        "submit:", "acknowledge:", "ask:请问这项要求是哪个文件规定的？", "close:已督促镇里取消每周三次照片上报的要求。",
+        "submit:", "acknowledge:", "ask:请问这项要求是哪个文件规定的？", "transfer:某某镇人民政府", "close:已督促镇里取消每周三次照片上报的要求。",
         "status:closed"]
 
     # The inbox, with its filters.
@@ -139,6 +160,19 @@ async def test_supervisor_is_notified_works_the_case_and_others_are_refused(bot_
     assert "No reports here." in inbox["text"]
     closed_page = await supervisor.press("Closed", message=inbox)
     assert f"#{report_id}" in text_of(closed_page)
+    (found,) = await supervisor.send(f"/inbox all search:{DESCRIPTION[2:8]}")
+    assert f"#{report_id}" in found["text"] and "1 found" in found["text"]
+    (nothing,) = await supervisor.send("/inbox rejected")
+    assert "No reports here." in nothing["text"]
+    (unknown,) = await supervisor.send("/inbox yesterday")
+    assert "yesterday" in unknown["text"] and "rejected" in unknown["text"] and "search:" in unknown["text"]
+
+    # A closed report is reopened with a reason the reporter will read.
+    prompt = await supervisor.press("Reopen", message=closed[-1])
+    assert "reopened" in text_of(prompt)
+    preview = await supervisor.send("举报人反映镇里仍在要求照片上报。")
+    reopened = await supervisor.press("Send", message=preview[-1])
+    assert f"Report #{report_id} reopened." in text_of(reopened)
 
     # Export and figures.
     exported = await supervisor.send("/export")

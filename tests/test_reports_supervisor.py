@@ -70,13 +70,15 @@ async def test_xlsx_export_is_decrypted_complete_and_reporter_free(service):
     reports, events = workbook.worksheets
     rows = [[cell.value for cell in row] for row in reports.iter_rows()]
     assert rows[0][:3] == ["举报编号", "类别", "状态"]
-    assert rows[1][0] == first and rows[1][2] == "closed" and rows[1][10] == DESCRIPTION
+    assert rows[1][0] == first and rows[1][2] == "已办结" and rows[1][10] == DESCRIPTION  # all in Chinese
     assert rows[1][12] == "已责令整改，取消打卡要求"
     assert rows[1][1] == "指尖上的形式主义（APP、工作群、打卡）"
     # A text that looks like a formula stays text.
     assert rows[2][8].startswith("=HYPERLINK") and reports.cell(row=3, column=9).data_type == "s"
     log = [[cell.value for cell in row] for row in events.iter_rows(min_row=2)]
-    assert [row[5] for row in log if row[0] == first] == ["submit", "acknowledge", "note", "close"]
+    assert [row[5] for row in log if row[0] == first] == ["提交举报", "已受理", "内部备注", "办结，结果"]
+    assert [(row[3], row[8]) for row in log if row[0] == first][2:] == [("纪检监察干部", "否"), ("纪检监察干部", "是")]
+    assert {row[3] for row in log if row[5] == "提交举报"} == {"举报人"}
     assert any(row[4] == SUPERVISOR for row in log)
     flat = " ".join(str(value) for row in rows + log for value in row)
     assert str(REPORTER_CHAT) not in flat
@@ -304,4 +306,84 @@ def test_export_and_rotate_commands(tmp_path, monkeypatch, sqlite_template):
     monkeypatch.setenv("QINGFENG_SECURITY__ENCRYPTION_KEYS", new)
     result = runner.invoke(app, ["reports", "export", "--format", "csv", "--output", "-"])
     assert result.exit_code == 0 and DESCRIPTION in result.output
-    assert Status.NEW.value in result.output
+    assert "新举报" in result.output  # the status, in the operator's language
+
+
+# ---- the inbox: filters, search, reopening ----------------------------------------------------
+
+async def three_reports(service) -> tuple[int, int, int]:
+    """A rejected report, a closed one and a new one, from three reporters."""
+    spam = await submit(service, chat_id=REPORTER_CHAT + 1, unit="城关镇人民政府",
+                        description="广告广告广告，加微信领取奖品，与形式主义无关的内容。")
+    closed = await submit(service, chat_id=REPORTER_CHAT + 2, category="inaction", unit="县住建局",
+                          description="住建局对群众反映的小区漏水问题推诿扯皮，三个月没有人处理。")
+    new = await submit(service, chat_id=REPORTER_CHAT + 3, unit="城关镇人民政府")
+    await service.act(supervisor_id=SUPERVISOR, report_id=spam, action=Action.REJECT, now=NOW, text="广告",
+                      kind="spam")
+    await service.act(supervisor_id=SUPERVISOR, report_id=closed, action=Action.ACKNOWLEDGE, now=NOW)
+    await service.act(supervisor_id=SUPERVISOR, report_id=closed, action=Action.CLOSE, now=NOW + timedelta(days=2),
+                      text="已督促整改")
+    return spam, closed, new
+
+
+async def inbox_ids(service, **query) -> list[int]:
+    page = await service.inbox(supervisor_id=SUPERVISOR, now=NOW, **query)
+    return [item.id for item in page.items]
+
+
+async def test_the_inbox_filters_rejected_apart_from_closed_and_by_category(service):
+    spam, closed, new = await three_reports(service)
+    assert await inbox_ids(service, filter="rejected") == [spam]
+    assert await inbox_ids(service, filter="closed") == [closed]
+    assert await inbox_ids(service, filter="all") == [new, closed, spam]
+    assert await inbox_ids(service, filter="all", category="inaction") == [closed]
+    with pytest.raises(Refused):
+        await inbox_ids(service, filter="all", category="no-such-category")
+
+
+async def test_the_inbox_searches_the_decrypted_text_and_unit_without_indexing_it(service, database):
+    spam, closed, new = await three_reports(service)
+    assert await inbox_ids(service, filter="all", unit="城关镇") == [new, spam]
+    assert await inbox_ids(service, filter="all", text="漏水") == [closed]
+    assert await inbox_ids(service, filter="active", unit="城关镇", text="打卡") == [new]
+    rows = []
+    async with database.engine.connect() as connection:  # nothing searchable was written in the clear
+        for table in ("report", "report_event"):
+            rows += (await connection.execute(sa.text(f"SELECT * FROM {table}"))).all()
+    dump = " ".join(map(str, rows))
+    assert "漏水" not in dump and "城关镇" not in dump
+
+
+async def test_a_closed_or_rejected_report_can_be_reopened_with_a_reason_the_reporter_reads(service):
+    spam, closed, new = await three_reports(service)
+    with pytest.raises(Refused) as still_open:
+        await service.act(supervisor_id=SUPERVISOR, report_id=new, action=Action.REOPEN, now=NOW, text="x")
+    assert still_open.value.reason == "not_finished"
+    status = await service.act(supervisor_id=SUPERVISOR, report_id=closed, action=Action.REOPEN,
+                               now=NOW + timedelta(days=3), text="举报人反映问题仍未解决")
+    assert status is Status.OPEN and await inbox_ids(service, filter="closed") == []
+    seen = await service.reporter_view(report_id=closed)
+    assert any(item.action is Action.REOPEN and item.text == "举报人反映问题仍未解决" for item in seen.history)
+    stats = await compute(service, now=NOW + timedelta(days=3))
+    assert (stats.open, stats.closed, stats.rejected) == (2, 0, 1) and stats.median_close_days is None
+
+
+async def test_stats_count_rejected_apart_and_leave_them_out_of_the_time_to_close(service):
+    spam, closed, _new = await three_reports(service)
+    stats = await compute(service, now=NOW + timedelta(days=3))
+    assert (stats.total, stats.open, stats.closed, stats.rejected) == (3, 1, 1, 1)
+    assert stats.median_close_days == pytest.approx(2 + 30 / 1440)  # submitted 10:00 (the hour), closed 10:30
+
+
+def test_typed_filter_words_in_both_languages_and_unknown_ones_listed():
+    from bot.reports import inbox_query
+
+    categories = {"documents-meetings": ["文山会海（发文、开会过多）", "Too many documents and meetings"],
+                  "inaction": ["不担当不作为、躺平", "Inaction and lying flat"]}
+    assert inbox_query.parse("已驳回 类别:文山会海 单位：城关镇 搜索:“每天 打卡”", categories) == inbox_query.InboxQuery(
+        status="rejected", category="documents-meetings", unit="城关镇", text="每天 打卡")
+    assert inbox_query.parse('closed category:meetings search:"check in"', categories) == inbox_query.InboxQuery(
+        status="closed", category="documents-meetings", text="check in")
+    problem = inbox_query.parse("已驳回 昨天 category:a", categories)
+    assert problem.unknown == ["昨天"] and problem.ambiguous == {"a": ["documents-meetings", "inaction"]}
+    assert "已驳回" in inbox_query.known_words("zh") and "rejected" in inbox_query.known_words("en")

@@ -17,10 +17,10 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from bot.i18n import N_, translator
+from bot.i18n import N_, Translate, translator
 from bot.reports.models import Report, ReportAttachment, ReportEvent
 from bot.reports.service import ReportService
-from bot.reports.states import Action
+from bot.reports.states import ACTOR_LABELS, HISTORY_LABELS, REJECT_LABELS, STATUS_LABELS, Action
 
 FORMATS = ("xlsx", "csv")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -130,22 +130,35 @@ def _stamp(moment: datetime | None, zone) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def report_rows(records: list[ReportRecord], *, labels: dict[str, str], zone) -> list[list]:
+def _label(_: Translate, labels: dict, value: str | None) -> str:
+    """A status, action, actor or rejection kind in the export's language (as stored if unknown)."""
+    if not value:
+        return ""
+    try:
+        return _(labels[value])
+    except KeyError:
+        return value
+
+
+def report_rows(records: list[ReportRecord], *, labels: dict[str, str], zone, _: Translate) -> list[list]:
     rows = []
     for r in records:
         outcome = r.outcome or ""
         if r.reject_kind:
-            outcome = f"[{r.reject_kind}] {outcome}"
-        rows.append([r.id, labels.get(r.category, r.category), r.status, _stamp(r.submitted_at, zone),
+            outcome = f"[{_label(_, REJECT_LABELS, r.reject_kind)}] {outcome}"
+        rows.append([r.id, labels.get(r.category, r.category), _label(_, STATUS_LABELS, r.status),
+                     _stamp(r.submitted_at, zone),
                      r.acknowledge_due.isoformat(), r.answer_due.isoformat(), _stamp(r.acknowledged_at, zone),
                      _stamp(r.closed_at, zone), r.unit, r.when, r.description, r.transferred_to or "", outcome,
                      r.attachments])
     return rows
 
 
-def event_rows(records: list[ReportRecord], *, zone) -> list[list]:
-    return [[r.id, e.seq, _stamp(e.at, zone), e.actor, e.supervisor_id or "", e.action, e.status_from or "",
-             e.status_to or "", "yes" if e.visible_to_reporter else "no", e.text or ""]
+def event_rows(records: list[ReportRecord], *, zone, _: Translate) -> list[list]:
+    return [[r.id, e.seq, _stamp(e.at, zone), _label(_, ACTOR_LABELS, e.actor), e.supervisor_id or "",
+             _label(_, HISTORY_LABELS, e.action), _label(_, STATUS_LABELS, e.status_from),
+             _label(_, STATUS_LABELS, e.status_to), _("yes") if e.visible_to_reporter else _("no"),
+             ((f"[{_label(_, REJECT_LABELS, e.kind)}] " if e.kind else "") + (e.text or ""))]
             for r in records for e in r.events]
 
 
@@ -162,7 +175,7 @@ def to_csv(records: list[ReportRecord], *, labels: dict[str, str], zone, languag
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([_(name) for name in REPORT_COLUMNS])
-    for row in report_rows(records, labels=labels, zone=zone):
+    for row in report_rows(records, labels=labels, zone=zone, _=_):
         writer.writerow([_safe(value) for value in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -174,8 +187,8 @@ def to_xlsx(records: list[ReportRecord], *, labels: dict[str, str], zone, langua
 
     _ = translator(language)
     workbook = Workbook()
-    sheets = [(workbook.active, _("Reports"), REPORT_COLUMNS, report_rows(records, labels=labels, zone=zone)),
-              (workbook.create_sheet(), _("Audit log"), EVENT_COLUMNS, event_rows(records, zone=zone))]
+    sheets = [(workbook.active, _("Reports"), REPORT_COLUMNS, report_rows(records, labels=labels, zone=zone, _=_)),
+              (workbook.create_sheet(), _("Audit log"), EVENT_COLUMNS, event_rows(records, zone=zone, _=_))]
     for sheet, title, columns, rows in sheets:
         sheet.title = title
         sheet.append([_(name) for name in columns])

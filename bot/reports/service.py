@@ -45,8 +45,11 @@ FILTERS = {
     "new": {Status.NEW},
     "open": {Status.OPEN},
     "waiting": {Status.WAITING},
-    "closed": FINISHED,
+    "closed": {Status.CLOSED},
+    "rejected": {Status.REJECTED},
+    "all": set(Status),
 }
+SEARCH_RESULTS = 20  # a text or unit search lists at most this many, newest first, without pages
 
 
 class Refused(Exception):
@@ -463,24 +466,50 @@ class ReportService:
             raise Refused("out_of_scope")
         return report
 
-    async def inbox(self, *, supervisor_id: int, filter: str = "active", page: int = 0, now: datetime) -> InboxPage:
+    async def inbox(self, *, supervisor_id: int, filter: str = "active", page: int = 0, now: datetime,
+                    category: str | None = None, unit: str | None = None, text: str | None = None) -> InboxPage:
+        """A page of the supervisor's reports by status and category; a unit or text search (over the
+        decrypted unit, place, time and description, in memory: never an index on disk) lists the
+        newest SEARCH_RESULTS matches in one page."""
         scope = self.scope(supervisor_id)
         statuses = FILTERS.get(filter)
-        if statuses is None:
+        if statuses is None or (category is not None and category not in self.category_ids()):
             raise Refused("bad_filter")
         query = select(Report).where(Report.status.in_([str(s) for s in statuses]))
         if scope is not None:
             query = query.where(Report.category.in_(sorted(scope)))
+        if category is not None:
+            query = query.where(Report.category == category)
+        today = self._local_day(now)
         async with self.database.session() as session:
+            if unit or text:
+                return await self._search(session, query.order_by(Report.id.desc()), unit, text, today)
             total = await _count(session, select(func.count()).select_from(query.subquery()))
             pages = max(1, math.ceil(total / PAGE_SIZE))
             page = min(max(page, 0), pages - 1)
             rows = (await session.exec(query.order_by(Report.id.desc()).offset(page * PAGE_SIZE).limit(PAGE_SIZE))).scalars().all()
-        today = self._local_day(now)
-        items = [InboxItem(id=row.id, category=row.category, status=Status(row.status),
-                           submitted_on=self._local_day(row.submitted_at), unit=self._open(row.content_token)["unit"],
-                           overdue=_overdue(row, today)) for row in rows]
+        items = [self._inbox_item(row, self._open(row.content_token), today) for row in rows]
         return InboxPage(items=items, page=page, pages=pages, total=total)
+
+    async def _search(self, session: AsyncSession, query, unit: str | None, text: str | None,
+                      today: date) -> InboxPage:
+        unit, text = (unit or "").casefold().strip(), (text or "").casefold().strip()
+        found, total = [], 0
+        for row in (await session.exec(query)).scalars():
+            content = self._open(row.content_token)
+            if unit and unit not in content["unit"].casefold():
+                continue
+            if text and text not in " ".join((content["unit"], content["when"], content["description"])).casefold():
+                continue
+            total += 1
+            if len(found) < SEARCH_RESULTS:
+                found.append(self._inbox_item(row, content, today))
+        return InboxPage(items=found, page=0, pages=1, total=total)
+
+    def _inbox_item(self, row: Report, content: dict, today: date) -> InboxItem:
+        return InboxItem(id=row.id, category=row.category, status=Status(row.status),
+                         submitted_on=self._local_day(row.submitted_at), unit=content["unit"],
+                         overdue=_overdue(row, today))
 
     async def card(self, *, supervisor_id: int, report_id: int) -> Card:
         async with self.database.session() as session:
@@ -544,6 +573,8 @@ class ReportService:
                                         supervisor_id=supervisor_id, text=payload)
             if status in FINISHED:
                 report.closed_at = now
+            elif action is Action.REOPEN:
+                report.closed_at = None  # no longer counted closed, nor purged after the retention period
         return status
 
     async def _record(self, session: AsyncSession, report: Report, action: Action, *, actor: str, at: datetime,

@@ -5,14 +5,17 @@
      │                   │  └──reply─────┘   transfer and note keep the status
      │                   ├──close──▶ closed  (with an outcome, shown to the reporter)
      └──────reject───────┴──reject─▶ rejected (spam or out of scope, with a reason)
+    closed / rejected ──reopen (with a reason)──▶ open
 
 Work on a report (ask, transfer, close) starts with acknowledging it; rejecting does not need
-that. Closed and rejected reports are final: only internal notes may still be added.
+that. Closed and rejected reports take only internal notes, until a supervisor reopens them.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from bot.i18n import N_
 
 
 class Status(StrEnum):
@@ -35,12 +38,14 @@ class Action(StrEnum):
     TRANSFER = "transfer"
     CLOSE = "close"
     REJECT = "reject"
+    REOPEN = "reopen"
     REPLY = "reply"
     ATTACH = "attach"
 
 
-SUPERVISOR_ACTIONS = (Action.ACKNOWLEDGE, Action.ASK, Action.NOTE, Action.TRANSFER, Action.CLOSE, Action.REJECT)
-TEXT_ACTIONS = frozenset({Action.ASK, Action.NOTE, Action.TRANSFER, Action.CLOSE, Action.REJECT})
+SUPERVISOR_ACTIONS = (Action.ACKNOWLEDGE, Action.ASK, Action.NOTE, Action.TRANSFER, Action.CLOSE, Action.REJECT,
+                      Action.REOPEN)
+TEXT_ACTIONS = frozenset({Action.ASK, Action.NOTE, Action.TRANSFER, Action.CLOSE, Action.REJECT, Action.REOPEN})
 INTERNAL_ACTIONS = frozenset({Action.NOTE})  # never shown to the reporter
 REJECT_KINDS = ("spam", "scope")
 
@@ -52,6 +57,7 @@ TRANSITIONS: dict[Action, dict[Status, Status]] = {
     Action.TRANSFER: dict(_WORKING),
     Action.CLOSE: {Status.OPEN: Status.CLOSED, Status.WAITING: Status.CLOSED},
     Action.REJECT: {Status.NEW: Status.REJECTED, Status.OPEN: Status.REJECTED, Status.WAITING: Status.REJECTED},
+    Action.REOPEN: {Status.CLOSED: Status.OPEN, Status.REJECTED: Status.OPEN},
     Action.REPLY: {Status.NEW: Status.NEW, Status.OPEN: Status.OPEN, Status.WAITING: Status.OPEN},
     Action.ATTACH: {Status.NEW: Status.NEW, Status.OPEN: Status.OPEN, Status.WAITING: Status.WAITING},
 }
@@ -68,8 +74,22 @@ def allowed_actions(status: Status) -> list[Action]:
 
 def refusal(action: Action, status: Status) -> str:
     """Why `action` is not allowed now, as a reason code the handlers translate."""
+    if action is Action.REOPEN:
+        return "not_finished"
     if status in FINISHED:
         return "finished"
     if action is Action.ACKNOWLEDGE:
         return "already_acknowledged"
     return "acknowledge_first"
+
+
+# How statuses, actions and rejection kinds read, to supervisors and in the export.
+STATUS_LABELS = {Status.NEW: N_("new"), Status.OPEN: N_("open"), Status.WAITING: N_("waiting for the reporter"),
+                 Status.CLOSED: N_("closed"), Status.REJECTED: N_("rejected")}
+HISTORY_LABELS = {Action.SUBMIT: N_("submitted"), Action.ACKNOWLEDGE: N_("acknowledged"),
+                  Action.ASK: N_("asked the reporter"), Action.NOTE: N_("internal note"),
+                  Action.TRANSFER: N_("transferred to"), Action.CLOSE: N_("closed, outcome"),
+                  Action.REJECT: N_("rejected, reason"), Action.REOPEN: N_("reopened, reason"),
+                  Action.REPLY: N_("reporter's message"), Action.ATTACH: N_("reporter added a file")}
+REJECT_LABELS = {"spam": N_("Spam"), "scope": N_("Out of scope")}
+ACTOR_LABELS = {"reporter": N_("reporter"), "supervisor": N_("supervisor"), "system": N_("system")}

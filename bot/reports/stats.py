@@ -1,5 +1,6 @@
-"""Figures for supervisors: reports per category per week, open vs closed, and the median times
-to acknowledge and to close, with a chart (drawn by bot.charts).
+"""Figures for supervisors: reports per category per week, open, closed and rejected, and the median
+times to acknowledge and to close (closed reports only: a rejection is not a case handled), with a
+chart (drawn by bot.charts).
 
 Only counts and durations are computed; nothing is decrypted.
 """
@@ -17,7 +18,7 @@ from bot import charts
 from bot.i18n import Translate, translator
 from bot.reports.models import Report, ReportEvent
 from bot.reports.service import ReportService
-from bot.reports.states import ACTIVE, Action
+from bot.reports.states import ACTIVE, Action, Status
 
 WEEKS = 12
 
@@ -26,7 +27,8 @@ WEEKS = 12
 class Stats:
     total: int = 0
     open: int = 0  # new, open or waiting
-    closed: int = 0  # closed or rejected
+    closed: int = 0  # closed with an outcome
+    rejected: int = 0  # spam or out of scope
     weeks: list[date] = field(default_factory=list)  # Mondays, oldest first
     per_category: dict[str, list[int]] = field(default_factory=dict)  # category -> count per week
     median_acknowledge_days: float | None = None
@@ -55,6 +57,8 @@ async def compute(service: ReportService, *, now: datetime, categories: frozense
         stats.total += 1
         if status in {str(s) for s in ACTIVE}:
             stats.open += 1
+        elif status == Status.REJECTED:
+            stats.rejected += 1
         else:
             stats.closed += 1
         day = submitted_at.astimezone(zone).date()
@@ -64,7 +68,7 @@ async def compute(service: ReportService, *, now: datetime, categories: frozense
             counts[week] += 1
         if report_id in acknowledged_at and acknowledged_at[report_id] is not None:
             ack_days.append(_days(submitted_at, _aware(acknowledged_at[report_id])))
-        if closed_at is not None:
+        if closed_at is not None and status == Status.CLOSED:
             close_days.append(_days(submitted_at, closed_at))
     stats.per_category = {category: counts for category, counts in stats.per_category.items() if any(counts)}
     stats.median_acknowledge_days = statistics.median(ack_days) if ack_days else None
@@ -103,8 +107,9 @@ def _chart(stats: Stats, labels: Mapping[str, str], _: Translate) -> charts.Char
                 for category, counts in sorted(stats.per_category.items())],
         legend_loc="upper left", tick_rotation=45, tick_size=8, width=3, label_width=60)
     totals = charts.Bars(
-        title=_("Open and closed"), categories=[_("Open"), _("Closed")],
-        series=[charts.Series("", [stats.open, stats.closed], ["#d98c1f", "#2a7f5a"])], legend=False)
+        title=_("Open, closed and rejected"), categories=[_("Open"), _("Closed"), _("Rejected")],
+        series=[charts.Series("", [stats.open, stats.closed, stats.rejected], ["#d98c1f", "#2a7f5a", "#8a8a8a"])],
+        legend=False)
     return charts.Chart([weekly, totals], size=(11, 6), spacer=0.05,
                         title=_("Median time to acknowledge: {ack}; to close: {close}",
                                 ack=median(stats.median_acknowledge_days), close=median(stats.median_close_days)))

@@ -35,8 +35,10 @@ from bot.config import Settings
 from bot.i18n import N_
 from bot.pending import Pending
 from bot.reports.export import export
-from bot.reports.service import FILTERS, Card, Refused, ReportService
-from bot.reports.states import REJECT_KINDS, Action, Status
+from bot.reports import inbox_query
+from bot.reports.inbox_query import InboxQuery
+from bot.reports.service import Card, Refused, ReportService
+from bot.reports.states import HISTORY_LABELS, REJECT_KINDS, REJECT_LABELS, STATUS_LABELS, Action, Status
 from bot.reports.stats import compute, render_chart
 from handlers import callback_data as data_of, flow
 from handlers.common import buttons
@@ -47,33 +49,29 @@ log = logging.getLogger(__name__)
 FEATURE = "inbox"
 CONFIRM = "confirm"  # the pending action once the text is typed and shown for confirmation
 MESSAGE_LIMIT = 4000
+UNIT_BUTTONS = 30  # units offered as buttons for a transfer (more can be typed)
 RETENTION_SECONDS = 24 * 3600
 
 ACTION_CODES = {"ack": Action.ACKNOWLEDGE, "ask": Action.ASK, "note": Action.NOTE, "transfer": Action.TRANSFER,
-                "close": Action.CLOSE, "reject": Action.REJECT}
+                "close": Action.CLOSE, "reject": Action.REJECT, "reopen": Action.REOPEN}
 CODE_OF = {action: code for code, action in ACTION_CODES.items()}
-FILTER_ORDER = ("active", "new", "open", "waiting", "closed")
+FILTER_ORDER = data_of.INBOX_STATUSES
 FILTER_LABELS = {"active": N_("Active"), "new": N_("New"), "open": N_("Open"), "waiting": N_("Waiting for reporter"),
-                 "closed": N_("Closed")}
-STATUS_LABELS = {Status.NEW: N_("new"), Status.OPEN: N_("open"), Status.WAITING: N_("waiting for the reporter"),
-                 Status.CLOSED: N_("closed"), Status.REJECTED: N_("rejected")}
+                 "closed": N_("Closed"), "rejected": N_("Rejected"), "all": N_("All")}
 ACTION_BUTTONS = {Action.ACKNOWLEDGE: N_("✅ Acknowledge"), Action.ASK: N_("❓ Ask the reporter"),
                   Action.NOTE: N_("📝 Internal note"), Action.TRANSFER: N_("↪️ Transfer to a unit"),
-                  Action.CLOSE: N_("🏁 Close with an outcome"), Action.REJECT: N_("🚫 Reject")}
-HISTORY_LABELS = {Action.SUBMIT: N_("submitted"), Action.ACKNOWLEDGE: N_("acknowledged"),
-                  Action.ASK: N_("asked the reporter"), Action.NOTE: N_("internal note"),
-                  Action.TRANSFER: N_("transferred to"), Action.CLOSE: N_("closed, outcome"),
-                  Action.REJECT: N_("rejected, reason"), Action.REPLY: N_("reporter's message"),
-                  Action.ATTACH: N_("reporter added a file")}
+                  Action.CLOSE: N_("🏁 Close with an outcome"), Action.REJECT: N_("🚫 Reject"),
+                  Action.REOPEN: N_("♻️ Reopen")}
 PROMPTS = {Action.ASK: N_("Type your question to the reporter. They will see it with their receipt code."),
            Action.NOTE: N_("Type the internal note. The reporter never sees notes."),
            Action.TRANSFER: N_("Type the unit the report is transferred to."),
            Action.CLOSE: N_("Type the outcome. The reporter will see it."),
-           Action.REJECT: N_("Type the reason for rejecting it. The reporter will see it.")}
+           Action.REJECT: N_("Type the reason for rejecting it. The reporter will see it."),
+           Action.REOPEN: N_("Type why the report is reopened. The reporter will see it.")}
 DONE = {Action.ACKNOWLEDGE: N_("Report #{id} acknowledged."), Action.ASK: N_("Question sent to the reporter of #{id}."),
         Action.NOTE: N_("Note added to #{id}."), Action.TRANSFER: N_("Report #{id} transferred."),
-        Action.CLOSE: N_("Report #{id} closed."), Action.REJECT: N_("Report #{id} rejected.")}
-REJECT_LABELS = {"spam": N_("Spam"), "scope": N_("Out of scope")}
+        Action.CLOSE: N_("Report #{id} closed."), Action.REJECT: N_("Report #{id} rejected."),
+        Action.REOPEN: N_("Report #{id} reopened.")}
 REASONS = {
     "not_supervisor": N_("This is only for supervisors."),
     "out_of_scope": N_("This report is outside the categories you supervise."),
@@ -86,14 +84,16 @@ REASONS = {
     "reject_kind": N_("This button has expired."),
     "bad_action": N_("This button has expired."),
     "bad_filter": N_("This button has expired."),
+    "not_finished": N_("Not done: this report is still being handled; only closed or rejected reports are reopened."),
 }
 
 # What the reporter reads: shown to the supervisor before it is sent.
-SEEN_BY_REPORTER = {Action.ASK, Action.CLOSE, Action.REJECT}
+SEEN_BY_REPORTER = {Action.ASK, Action.CLOSE, Action.REJECT, Action.REOPEN}
 CONFIRM_QUESTIONS = {Action.ASK: N_("Send this question to the reporter of #{id}?"),
                      Action.CLOSE: N_("Close report #{id} with this outcome? The reporter will read it, and the "
                                       "report cannot be answered afterwards."),
-                     Action.REJECT: N_("Reject report #{id} with this reason? The reporter will read it.")}
+                     Action.REJECT: N_("Reject report #{id} with this reason? The reporter will read it."),
+                     Action.REOPEN: N_("Reopen report #{id} with this reason? The reporter will read it.")}
 
 
 def reports_of(context: Context) -> ReportService:
@@ -133,50 +133,34 @@ async def _send(update: Update, text: str, keyboard=None) -> None:
 # ---- the inbox ---------------------------------------------------------------------------------
 
 async def show_inbox(update: Update, context: Context) -> None:
-    """/inbox [new|open|waiting|closed], the menu button, or rb:<filter>:<page>: a page of reports."""
+    """/inbox [words], the menu button, or rb:<status>:<category>:<page>: a page of reports. The words
+    (bot/reports/inbox_query.py) pick a status, a category, a unit or words in the report."""
     query = update.callback_query
-    filter_name, page = "active", 0
+    wanted, page = InboxQuery(), 0
+    categories = reports_of(context).category_ids()
     if query is not None and query.data != "menu:inbox":
         parsed = data_of.INBOX_PAGE.parse(query.data)
-        if parsed is None:
+        if parsed is None or parsed[1] > len(categories):
             await _expired(update, context)
             return
-        filter_name, page = parsed
-    elif context.args:
-        filter_name = context.args[0].lower()
-        if filter_name not in FILTERS:
-            await update.effective_message.reply_text(
-                context._("Unknown filter. Use one of: {filters}.", filters=", ".join(FILTER_ORDER)))
+        status, category, page = parsed
+        wanted = InboxQuery(status=status, category=categories[category - 1] if category else None)
+    elif query is None:
+        words = (update.effective_message.text or "").partition(" ")[2]
+        read = inbox_query.parse(words, _category_names(context))
+        if isinstance(read, inbox_query.QueryProblem):
+            await update.effective_message.reply_text(_query_problem(context, read))
             return
+        wanted = read
     _ = context._
     try:
-        inbox = await reports_of(context).inbox(supervisor_id=update.effective_user.id, filter=filter_name,
+        inbox = await reports_of(context).inbox(supervisor_id=update.effective_user.id, filter=wanted.status,
+                                                category=wanted.category, unit=wanted.unit, text=wanted.text,
                                                 page=page, now=_now())
     except Refused as refusal:
         await _refuse(update, context, _reason(context, refusal))
         return
-    lines = [_("<b>Reports: {filter}</b> ({total}), page {page}/{pages}", filter=_(FILTER_LABELS[filter_name]),
-               total=inbox.total, page=inbox.page + 1, pages=inbox.pages)]
-    if not inbox.items:
-        lines.append(_("No reports here."))
-    rows = []
-    for item in inbox.items:
-        late = " ⚠️" + _("overdue") if item.overdue else ""
-        lines.append(f"#{item.id} · {item.submitted_on:%Y-%m-%d} · {_(STATUS_LABELS[item.status])} · "
-                     f"{html.escape(_category(context, item.category))} · {html.escape(item.unit)}{late}")
-        rows.append([(f"#{item.id} · {item.unit[:40]}", f"rc:{item.id}")])
-    rows.append([(("• " if name == filter_name else "") + _(FILTER_LABELS[name]), f"rb:{name}:0")
-                 for name in FILTER_ORDER[:3]])
-    rows.append([(("• " if name == filter_name else "") + _(FILTER_LABELS[name]), f"rb:{name}:0")
-                 for name in FILTER_ORDER[3:]])
-    paging = []
-    if inbox.page > 0:
-        paging.append(("‹ " + _("Previous"), f"rb:{filter_name}:{inbox.page - 1}"))
-    if inbox.page < inbox.pages - 1:
-        paging.append((_("Next") + " ›", f"rb:{filter_name}:{inbox.page + 1}"))
-    if paging:
-        rows.append(paging)
-    text, keyboard = "\n".join(lines), buttons(rows)
+    text, keyboard = _inbox_page(context, wanted, inbox, categories)
     if query is not None and query.data != "menu:inbox":
         await query.answer()
         try:
@@ -187,6 +171,68 @@ async def show_inbox(update: Update, context: Context) -> None:
     if query is not None:
         await query.answer()
     await _send(update, text, keyboard)
+
+
+def _inbox_page(context: Context, wanted: InboxQuery, inbox, categories: list[str]):
+    _ = context._
+    title = _(FILTER_LABELS[wanted.status])
+    if wanted.category:
+        title += " · " + html.escape(_category(context, wanted.category))
+    if wanted.searching:
+        looked_for = " ".join(filter(None, [wanted.unit and _("unit “{unit}”", unit=wanted.unit),
+                                            wanted.text and _("words “{text}”", text=wanted.text)]))
+        lines = [_("<b>Reports: {filter}</b>, {looked_for}: {total} found", filter=title,
+                   looked_for=html.escape(looked_for), total=inbox.total)]
+        if inbox.total > len(inbox.items):
+            lines.append(_("The newest {shown} are listed; add words to narrow the search.", shown=len(inbox.items)))
+    else:
+        lines = [_("<b>Reports: {filter}</b> ({total}), page {page}/{pages}", filter=title,
+                   total=inbox.total, page=inbox.page + 1, pages=inbox.pages)]
+    if not inbox.items:
+        lines.append(_("No reports here."))
+    rows = []
+    for item in inbox.items:
+        late = " ⚠️" + _("overdue") if item.overdue else ""
+        lines.append(f"#{item.id} · {item.submitted_on:%Y-%m-%d} · {_(STATUS_LABELS[item.status])} · "
+                     f"{html.escape(_category(context, item.category))} · {html.escape(item.unit)}{late}")
+        rows.append([(f"#{item.id} · {item.unit[:40]}", f"rc:{item.id}")])
+    category = categories.index(wanted.category) + 1 if wanted.category else 0
+    choices = [(("• " if name == wanted.status else "") + _(FILTER_LABELS[name]),
+                data_of.INBOX_PAGE.pack(name, category, 0)) for name in FILTER_ORDER]
+    rows += [choices[:4], choices[4:]]
+    paging = []
+    if inbox.page > 0:
+        paging.append(("‹ " + _("Previous"), data_of.INBOX_PAGE.pack(wanted.status, category, inbox.page - 1)))
+    if inbox.page < inbox.pages - 1:
+        paging.append((_("Next") + " ›", data_of.INBOX_PAGE.pack(wanted.status, category, inbox.page + 1)))
+    if paging:
+        rows.append(paging)
+    return "\n".join(lines), buttons(rows)
+
+
+def _category_names(context: Context) -> dict[str, list[str]]:
+    """Each category id with its labels in every language: what a typed category word may match."""
+    service = reports_of(context)
+    names: dict[str, list[str]] = {cid: [] for cid in service.category_ids()}
+    for language in ("zh", "en"):
+        for cid, label in service.category_labels(language).items():
+            names[cid].append(label)
+    return names
+
+
+def _query_problem(context: Context, problem: inbox_query.QueryProblem) -> str:
+    _ = context._
+    lines = []
+    if problem.unknown:
+        lines.append(_("I don't know these filter words: {words}.", words="、".join(problem.unknown)))
+    for word, fits in problem.ambiguous.items():
+        lines.append(_("“{word}” fits several categories: {categories}. Type more of the name.", word=word,
+                       categories="; ".join(_category(context, cid) for cid in fits)))
+    lines.append(_("Filter words: {words}", words=" ".join(inbox_query.known_words(context.language))))
+    lines.append(_("Categories: {categories}", categories="; ".join(
+        _category(context, cid) for cid in reports_of(context).category_ids())))
+    lines.append(_("For example: /inbox {example}", example=_("rejected category:meetings unit:town search:check-in")))
+    return "\n".join(lines)
 
 
 # ---- the card ----------------------------------------------------------------------------------
@@ -265,7 +311,7 @@ def card_keyboard(context: Context, card: Card):
     extra = []
     if card.files:
         extra.append((_("📎 Attachments ({count})", count=len(card.files)), f"rf:{card.id}"))
-    extra.append(("‹ " + _("Inbox"), "rb:active:0"))
+    extra.append(("‹ " + _("Inbox"), data_of.INBOX_PAGE.pack("active", 0, 0)))
     rows.append(extra)
     return buttons(rows)
 
@@ -360,7 +406,8 @@ async def ask_for_text(update: Update, context: Context) -> None:
     kind = None
     if (parsed := data_of.REPORT_REJECT.parse(data)) is not None:
         action, (kind, report_id) = Action.REJECT, parsed
-    elif (parsed := data_of.REPORT_ACTION.parse(data)) is not None and parsed[0] in ("ask", "note", "transfer", "close"):
+    elif (parsed := data_of.REPORT_ACTION.parse(data)) is not None and parsed[0] in ("ask", "note", "transfer", "close",
+                                                                                      "reopen"):
         action, report_id = ACTION_CODES[parsed[0]], parsed[1]
     else:
         await _expired(update, context)
@@ -374,8 +421,46 @@ async def ask_for_text(update: Update, context: Context) -> None:
 async def _prompt(update: Update, context: Context, action: Action, report_id: int, kind: str | None) -> None:
     await flow.expect(update, context, Pending(FEATURE, CODE_OF[action], target=str(report_id),
                                                data={"kind": kind} if kind else {}))
-    await _send(update, f"#{report_id}: " + context._(PROMPTS[action]) + "\n" + context._("(/cancel to stop)"),
-                buttons([[(context._("Cancel"), "rx:")]]))
+    rows = [[(context._("Cancel"), "rx:")]]
+    prompt = context._(PROMPTS[action])
+    if action is Action.TRANSFER and (units := await _ledger_units(context)):
+        prompt = context._("Choose the unit the report is transferred to, or type its name.")
+        shown = units[:UNIT_BUTTONS]
+        rows = [[(name[:30], data_of.TRANSFER_UNIT.pack(unit_id)) for unit_id, name in shown[i:i + 2]]
+                for i in range(0, len(shown), 2)] + rows
+    await _send(update, f"#{report_id}: " + prompt + "\n" + context._("(/cancel to stop)"), buttons(rows))
+
+
+async def _ledger_units(context: Context) -> list[tuple[int, str]]:
+    """The ledger's responsible units (qingfeng units add, or a ledger import): where a report is
+    transferred. Empty when the ledger has none, and then any name is taken."""
+    return [(unit.id, unit.name) for unit in await context.services.ledger.list_units()]
+
+
+def _unit_named(units: list[tuple[int, str]], text: str) -> str | list[str]:
+    """The unit a typed name means: the exact name, else the one unit whose name contains it; else the
+    names it could be (several, or all of them when none fits)."""
+    names = [name for _id, name in units]
+    if text in names:
+        return text
+    fits = [name for name in names if text in name]
+    return fits[0] if len(fits) == 1 else (fits or names)
+
+
+async def transfer_to_unit(update: Update, context: Context) -> None:
+    """rt:<unit>: the unit pressed while a transfer is being written."""
+    parsed = data_of.TRANSFER_UNIT.parse(update.callback_query.data)
+    pending = context.pending
+    if parsed is None or pending is None or pending.feature != FEATURE or pending.action != "transfer" \
+            or pending.expired:
+        await _expired(update, context)
+        return
+    name = dict(await _ledger_units(context)).get(parsed[0])
+    if name is None:
+        await _expired(update, context)
+        return
+    await flow.done(update, context, FEATURE)
+    await _do(update, context, Action.TRANSFER, int(pending.target), text=name)
 
 
 async def receive_text(update: Update, context: Context) -> None:
@@ -390,6 +475,13 @@ async def receive_text(update: Update, context: Context) -> None:
         await update.effective_message.reply_text(context._(REASONS["text_too_long" if text else "text_required"]))
         return
     action, report_id = ACTION_CODES[pending.action], int(pending.target)
+    if action is Action.TRANSFER and (units := await _ledger_units(context)):
+        unit = _unit_named(units, text)
+        if isinstance(unit, list):
+            await update.effective_message.reply_text(context._(
+                "There is no unit of that name in the ledger. Units: {units}", units="、".join(unit[:UNIT_BUTTONS])))
+            return
+        text = unit
     if action not in SEEN_BY_REPORTER:
         await flow.done(update, context, FEATURE)
         await _do(update, context, action, report_id, text=text)
@@ -475,9 +567,9 @@ async def send_stats(update: Update, context: Context) -> None:
     def days(value: float | None) -> str:
         return "—" if value is None else _("{days} days", days=format(value, ".1f"))
 
-    caption = _("<b>Reports</b>: {total} in all, {open} open, {closed} closed.\n"
-                "Median time to acknowledge: {ack}; to close: {close}.",
-                total=stats.total, open=stats.open, closed=stats.closed,
+    caption = _("<b>Reports</b>: {total} in all, {open} open, {closed} closed, {rejected} rejected.\n"
+                "Median time to acknowledge: {ack}; to close (closed reports only): {close}.",
+                total=stats.total, open=stats.open, closed=stats.closed, rejected=stats.rejected,
                 ack=days(stats.median_acknowledge_days), close=days(stats.median_close_days))
     chart = await asyncio.to_thread(render_chart, stats, labels=service.category_labels, language=context.language)
     await update.effective_message.reply_photo(InputFile(chart, filename="stats.png"), caption=caption,
@@ -511,8 +603,9 @@ def build_inbox_handlers() -> list[BaseHandler]:
         CallbackQueryHandler(send_files, pattern=r"^rf:"),
         CallbackQueryHandler(acknowledge, pattern=r"^ra:ack:"),
         CallbackQueryHandler(choose_reject_kind, pattern=r"^ra:reject:"),
-        CallbackQueryHandler(ask_for_text, pattern=r"^(ra:(ask|note|transfer|close):|rr:)"),
+        CallbackQueryHandler(ask_for_text, pattern=r"^(ra:(ask|note|transfer|close|reopen):|rr:)"),
+        CallbackQueryHandler(transfer_to_unit, pattern=r"^rt:"),
         CallbackQueryHandler(confirm_text, pattern=r"^r[yz]:$"),
         CallbackQueryHandler(cancel_text, pattern=r"^rx:$"),
-        CallbackQueryHandler(_expired, pattern=r"^r[bcfarxyz]:"),  # anything else of ours: forged or stale
+        CallbackQueryHandler(_expired, pattern=r"^r[bcfartxyz]:"),  # anything else of ours: forged or stale
     ]

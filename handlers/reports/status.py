@@ -143,6 +143,8 @@ def _history_line(context: Context, item: HistoryItem) -> str | None:
     elif item.action is Action.REJECT:
         line = (_("<b>Rejected as spam:</b> {text}", text=text) if item.kind == "spam"
                 else _("<b>Rejected as outside our remit:</b> {text}", text=text))
+    elif item.action is Action.REOPEN:
+        line = _("<b>Reopened:</b> {text}", text=text)
     elif item.action is Action.REPLY:
         own = item.text or ""
         own = own if len(own) <= QUOTE_CHARS else own[:QUOTE_CHARS] + "…"
