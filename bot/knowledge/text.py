@@ -40,6 +40,7 @@ is are was were be been being am do does did doing have has had having will woul
 i me my mine we us our you your yours he him his she her it its they them their this that these those there here
 what which who whom whose when where why how whether any some all each every no not nor only own same such too very
 just also please tell know want need get got let like one ones ok okay real really actually any anyone someone thing things stuff s t don't doesn't isn't can't won't i'm it's what's
+whats wat wht pls plz u ur thx hi hello
 """.split())
 
 _STEMMER = snowballstemmer.stemmer("english")
@@ -398,7 +399,7 @@ def _runs(text: str, words: list) -> list[list]:
 # A question's form says what kind of entry answers it. The first that matches wins.
 QUESTION_FORMS = (
     ("definition", re.compile(r"什么是|是什么(?!时候)|什么意思|啥意思|是啥|是指|指什么|指的是|什么叫|啥叫|何为|何谓|含义|"
-                              r"^\W*(?:what|wh?at|whats|what's)\s+(?:is|are|does|do)\b(?!.*\b(?:rules?|allowed)\b)|"
+                              r"^\W*(?:(?:what|wh?at|wht)\s+(?:is|are|does|do)|what'?s)\b(?!.*\b(?:rules?|allowed)\b)|"
                               r"\bmean(?:s|ing)?\b|\bdefin")),
     ("figure", re.compile(r"多少|几个|几年|几种|几次|几项|几天|哪年|哪一年|多久|多长|什么时候|"
                           r"\bhow (?:many|much|long)\b|\b(?:what|which) year\b|^\W*when\b")),
