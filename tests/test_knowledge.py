@@ -257,6 +257,13 @@ def test_the_engine_defaults_are_the_fitted_thresholds_of_config_yaml():
         configured["answer_threshold"], configured["suggest_threshold"])
 
 
+def test_a_long_chinese_word_is_mended_when_only_its_tones_differ(engine):
+    fixer = TypoFixer({"官僚主义": 3}, ["官僚主义", "使用"])
+    assert fixer.mend_chinese("官撩主义是什么") == "官僚主义是什么"   # 撩 liāo, 僚 liáo
+    assert fixer.mend_chinese("试用期") == "试用期"                 # two characters: tones must agree
+    assert engine.ask("官撩主义有哪些表现").best.entry.id == engine.ask("官僚主义有哪些表现").best.entry.id
+
+
 def test_excesive_is_mended_to_excess(engine):
     assert "excess" in engine.query_terms("excesive traces")
 

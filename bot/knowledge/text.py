@@ -225,7 +225,9 @@ class TypoFixer:
     as in SymSpell). Chinese: most typos come from the input method offering the wrong character
     of the right sound (消号 for 销号), and jieba then cuts the mistake into single characters, so
     the text itself is mended first: a span that sounds exactly (tones included) like a domain
-    word but is not a known word is replaced by it.
+    word but is not a known word is replaced by it. A span of three or four characters may differ
+    in tones too (官撩主义 for 官僚主义: pypinyin reads 撩 liāo, 僚 liáo): words that long rarely
+    share their toneless sound, while pairs do (shiyong: 使用, 试用, 适用).
     """
 
     def __init__(self, vocabulary: Iterable[str] | dict[str, int], domain_words: Iterable[str] = ()):
@@ -239,9 +241,12 @@ class TypoFixer:
                 for variant in _deletions(word):
                     self._deletes.setdefault(variant, set()).add(word)
         self._sounds: dict[tuple[str, ...], str] = {}
+        self._toneless: dict[tuple[str, ...], str] = {}
         for word in domain_words:
             if 2 <= len(word) <= 4 and all(_HAS_CJK.match(c) for c in word):
                 self._sounds.setdefault(tuple(lazy_pinyin(word, style=Style.TONE3)), word)
+                if len(word) >= MIN_TONELESS:
+                    self._toneless.setdefault(tuple(lazy_pinyin(word)), word)
         self._sizes = sorted({len(key) for key in self._sounds}, reverse=True)
 
     def mend_chinese(self, text: str) -> str:
@@ -250,12 +255,16 @@ class TypoFixer:
         return re.sub(rf"[{_CJK}]{{2,}}", lambda run: self._mend_run(run.group()), text)
 
     def _mend_run(self, run: str) -> str:
-        sounds = lazy_pinyin(run, style=Style.TONE3)
+        sounds, plain = lazy_pinyin(run, style=Style.TONE3), lazy_pinyin(run)
         out, i = [], 0
         while i < len(run):
             for size in self._sizes:
                 span = run[i:i + size]
-                word = self._sounds.get(tuple(sounds[i:i + size])) if len(span) == size else None
+                word = None
+                if len(span) == size:
+                    word = self._sounds.get(tuple(sounds[i:i + size]))
+                    if word is None and size >= MIN_TONELESS:
+                        word = self._toneless.get(tuple(plain[i:i + size]))
                 if word and word != span and span not in self.vocabulary:
                     out.append(word)
                     i += size
@@ -279,6 +288,7 @@ class TypoFixer:
         return min(candidates, key=lambda c: (-self.frequency.get(c, 0), c)) if candidates else None
 
 
+MIN_TONELESS = 3     # a Chinese span this long is mended to a domain word that sounds like it but for tones
 MIN_SUBSTITUTED = 6  # a shorter word is mended by a letter missing or extra only, not a letter changed
 
 
