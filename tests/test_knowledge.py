@@ -237,6 +237,11 @@ def test_chat_spellings_of_what_is_ask_for_a_definition(engine, question, entry_
     assert answer.band is Band.ANSWER and answer.best.entry.id == entry_id and answer.language == "en"
 
 
+def test_question_words_carry_no_weight(engine):
+    terms = engine.query_terms("自贡的容错意见有哪几个标准")
+    assert not {"哪几个", "几个", "哪几"} & set(terms) and "自贡" in terms
+
+
 @pytest.mark.parametrize("question, fact", [
     ("留党察看最长可以多久", "不超过二年"), ("开除党籍的人几年内不能重新入党", "五年内不得重新入党"),
     ("严重警告以后多长时间不能提拔", "一年半"), ("记大过的政务处分期是多少个月", "记大过十八个月"),
