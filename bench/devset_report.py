@@ -1,9 +1,9 @@
 """How the engine does on the labelled questions: the dev set (tests/data/devset, used to tune the
-content and thresholds), the old held-out set (tests/data/heldout.yaml) and the blind held-out set
-(tests/data/heldout_blind.yaml, written from the seeds and DOMAIN.md by someone who never saw the
-knowledge base; never tuned on). Prints every miss with -v, the totals, and for the blind set how
-many answers were right in each confidence band, so the share of confident answers that are wrong
-is visible.
+content), the old held-out set (tests/data/heldout.yaml, used only to fit the thresholds) and the
+blind held-out set (tests/data/heldout_blind.yaml, written from the seeds and DOMAIN.md by someone
+who never saw the knowledge base; never tuned or fitted on). Prints every miss with -v, the totals,
+and for each set how many were right and wrong in each confidence band (by entry for the first
+two, by facts for the blind set), so the share of confident answers that are wrong is visible.
 
 The answer and suggest thresholds are read from config.yaml (`knowledge.*_threshold`). `--fit`
 fits them on the old held-out set, the split nobody writes content from and that is graded by
@@ -96,6 +96,7 @@ def fit_thresholds(rows: list[tuple[float, bool, bool]], verbose: bool = True) -
                   f"({sweep[-1][3]:.1%})")
     best_share = min(share for *_, share in sweep)
     answer = min(threshold for threshold, _, _, share in sweep if share == best_share)
+
     def net(threshold: float) -> int:
         offered = [r for r in rows if threshold <= r[0] < answer]
         return sum(r[1] for r in offered) - OUTSIDE_OFFER_COST * sum(not r[2] for r in offered)
