@@ -1,11 +1,24 @@
 """How the engine does on the labelled questions: the dev set (tests/data/devset, used to tune the
-content and thresholds), the old held-out set (tests/data/heldout.yaml) and the blind held-out set
-(tests/data/heldout_blind.yaml, written from the seeds and DOMAIN.md by someone who never saw the
-knowledge base; never tuned on). Prints every miss with -v, the totals, and for the blind set how
-many answers were right in each confidence band, so the share of confident answers that are wrong
-is visible.
+content), the old held-out set (tests/data/heldout.yaml, used only to fit the thresholds) and the
+blind held-out set (tests/data/heldout_blind.yaml, written from the seeds and DOMAIN.md by someone
+who never saw the knowledge base; never tuned or fitted on). Prints every miss with -v, the totals,
+and for each set how many were right and wrong in each confidence band (by entry for the first
+two, by facts for the blind set), so the share of confident answers that are wrong is visible.
 
-    .venv/bin/python bench/devset_report.py [-v]
+The answer and suggest thresholds are read from config.yaml (`knowledge.*_threshold`). `--fit`
+fits them on the old held-out set, the split nobody writes content from and that is graded by
+entry (a confident answer is right when its entry is one the item expects, wrong otherwise or
+when the question is outside the domain), and prints the sweep and the chosen pair:
+- answer threshold: the lowest one at which the share of confident answers that are wrong is
+  the smallest the sweep reaches (the lowest, so that as many questions as possible are answered
+  at that share);
+- suggest threshold: the one (up to the answer threshold) at which "did you mean" offers the
+  right entry to the most questions less twice the outside questions it offers anything to,
+  the highest of those that tie (a "did you mean" on a question the bot should decline costs
+  more than a right entry offered gains: every outside question is to be declined).
+The blind set is then only measured with them, never fitted on.
+
+    .venv/bin/python bench/devset_report.py [-v] [--fit]
 """
 
 import sys
@@ -21,7 +34,16 @@ from bot.knowledge.engine import Band, KnowledgeEngine  # noqa: E402
 from bot.knowledge.render import entry_plain  # noqa: E402
 from bot.knowledge.schema import load_knowledge  # noqa: E402
 
-BANDS = (0.0, 0.30, 0.40, 0.50, 0.55, 0.70, 0.85, 1.01)
+BANDS = (0.0, 0.30, 0.40, 0.45, 0.50, 0.55, 0.70, 0.85, 1.01)
+OUTSIDE_OFFER_COST = 2  # see --fit in the module docstring
+# Thresholds tried: 0.20 .. 0.90 in steps of 0.05. The fitting set has 90 questions; finer steps
+# would fit its noise (one question more or less moves a threshold by 0.01).
+SWEEP = [round(0.20 + step * 0.05, 2) for step in range(15)]
+
+
+def configured_thresholds() -> tuple[float, float]:
+    knowledge = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))["knowledge"]
+    return knowledge["answer_threshold"], knowledge["suggest_threshold"]
 
 
 def band_of(confidence: float) -> str:
@@ -38,6 +60,55 @@ def load(paths) -> tuple[list[dict], list[str]]:
         inside += data.get("in_domain", [])
         outside += data.get("out_of_domain", [])
     return inside, outside
+
+
+def entry_graded(engine: KnowledgeEngine, inside: list[dict], outside: list[str]) -> list[tuple[float, bool, bool]]:
+    """(confidence of the best match, its entry is an expected one, the question is in the domain)."""
+    rows = []
+    for item in inside:
+        expected = item["expect"] if isinstance(item["expect"], list) else [item["expect"]]
+        best = engine.search(item["q"], 1)
+        rows.append((best[0].confidence if best else 0.0, bool(best) and best[0].entry.id in expected, True))
+    for question in outside:
+        best = engine.search(question, 1)
+        rows.append((best[0].confidence if best else 0.0, False, False))
+    return rows
+
+
+def print_entry_bands(rows: list[tuple[float, bool, bool]]) -> None:
+    """Per confidence band: right entry first / wrong entry first (in domain), outside questions."""
+    table: dict[str, Counter] = {}
+    for confidence, right, inside in rows:
+        table.setdefault(band_of(confidence), Counter())["right" if right else "wrong" if inside else "outside"] += 1
+    print("  confidence  right-entry wrong-entry outside")
+    for band in sorted(table):
+        c = table[band]
+        print(f"  {band}  {c['right']:11} {c['wrong']:11} {c['outside']:7}")
+
+
+def fit_thresholds(rows: list[tuple[float, bool, bool]], verbose: bool = True) -> tuple[float, float]:
+    """The answer and suggest thresholds chosen as the module docstring says, from `rows`."""
+    sweep = []
+    for threshold in SWEEP:
+        answered = [r for r in rows if r[0] >= threshold]
+        wrong = sum(not r[1] for r in answered)
+        sweep.append((threshold, len(answered), wrong, wrong / len(answered) if answered else 1.0))
+        if verbose:
+            print(f"  answer at {threshold:.2f}: {len(answered):3} answered, {wrong:3} wrong "
+                  f"({sweep[-1][3]:.1%})")
+    best_share = min(share for *_, share in sweep)
+    answer = min(threshold for threshold, _, _, share in sweep if share == best_share)
+
+    def net(threshold: float) -> int:
+        offered = [r for r in rows if threshold <= r[0] < answer]
+        return sum(r[1] for r in offered) - OUTSIDE_OFFER_COST * sum(not r[2] for r in offered)
+
+    candidates = [threshold for threshold in SWEEP if threshold <= answer]
+    best_net = max(net(threshold) for threshold in candidates)
+    suggest = max(threshold for threshold in candidates if net(threshold) == best_net)
+    if verbose:
+        print(f"  suggest: right entries offered less {OUTSIDE_OFFER_COST} x outside questions offered, best {best_net}")
+    return answer, suggest
 
 
 def report(name: str, engine: KnowledgeEngine, inside: list[dict], outside: list[str], verbose: bool) -> None:
@@ -59,9 +130,13 @@ def report(name: str, engine: KnowledgeEngine, inside: list[dict], outside: list
         declined += ok
         if not ok and verbose:
             print(f"OOD! {answer.band.value:8} {answer.best.confidence:.2f} {question!r} -> {answer.best.entry.id}")
+    rows = entry_graded(engine, inside, outside)
+    confident = [r for r in rows if r[0] >= engine.answer_threshold]
+    wrong = sum(not r[1] for r in confident)
     print(f"{name}: answered or suggested correctly {right}/{len(inside)} = {right / len(inside):.1%} "
           f"(expected entry among the top 3: {top3 / len(inside):.1%}); outside questions declined "
-          f"{declined}/{len(outside)}")
+          f"{declined}/{len(outside)}; confident answers with another entry {wrong}/{len(confident)}")
+    print_entry_bands(rows)
 
 
 def has_facts(text: str, facts: list[str]) -> bool:
@@ -127,7 +202,15 @@ def report_blind(engine: KnowledgeEngine, path: Path, verbose: bool) -> None:
 
 def main() -> None:
     verbose = "-v" in sys.argv
-    engine = KnowledgeEngine(load_knowledge(ROOT / "knowledge"))
+    answer, suggest = configured_thresholds()
+    engine = KnowledgeEngine(load_knowledge(ROOT / "knowledge"), answer_threshold=answer, suggest_threshold=suggest)
+    if "--fit" in sys.argv:
+        print("fitting on the old held-out set (tests/data/heldout.yaml):")
+        fitted = fit_thresholds(entry_graded(engine, *load([ROOT / "tests/data/heldout.yaml"])))
+        print(f"fitted: answer_threshold {fitted[0]:.2f}, suggest_threshold {fitted[1]:.2f} "
+              f"(config.yaml: {answer:.2f}, {suggest:.2f})")
+        engine.answer_threshold, engine.suggest_threshold = fitted
+    print(f"thresholds: answer {engine.answer_threshold:.2f}, suggest {engine.suggest_threshold:.2f}")
     report("dev set", engine, *load(sorted((ROOT / "tests/data/devset").glob("*.yaml"))), verbose)
     heldout = ROOT / "tests/data/heldout.yaml"
     if heldout.exists():

@@ -124,7 +124,7 @@ class KnowledgeSettings(Section):
     path: Path = Path("knowledge")
     watch: bool = True
     watch_seconds: float = Field(5.0, gt=0)
-    answer_threshold: float = Field(0.55, ge=0, le=1)
+    answer_threshold: float = Field(0.45, ge=0, le=1)  # fitted: see config.yaml
     suggest_threshold: float = Field(0.30, ge=0, le=1)
 
 

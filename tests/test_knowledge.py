@@ -9,7 +9,7 @@ import yaml
 
 from bot.knowledge.engine import Band, KnowledgeEngine
 from bot.knowledge.index import SearchIndex
-from bot.knowledge.render import entry_html
+from bot.knowledge.render import entry_html, entry_plain
 from bot.knowledge.schema import KnowledgeError, check_knowledge, load_knowledge
 from bot.knowledge.service import KnowledgeService
 from bot.knowledge.text import PinyinReader, TypoFixer, asking_part, question_form, script_of
@@ -227,6 +227,46 @@ def test_pinyin_reader_reads_terms_and_keeps_what_it_cannot_read():
     assert reader.read("who won the final") == "who won the final"
     assert reader.read("what is the weather") == "what is the weather"
     assert reader.read("销号 xiaohao") == "销号 xiaohao"   # Chinese already: left alone
+
+
+@pytest.mark.parametrize("question, entry_id", [
+    ("whats the four winds", "fw-what-are-four-winds"), ("wat is liuzhi", "sl-liuzhi-what")])
+def test_chat_spellings_of_what_is_ask_for_a_definition(engine, question, entry_id):
+    assert question_form(question) == "definition"
+    answer = engine.ask(question, "zh")
+    assert answer.band is Band.ANSWER and answer.best.entry.id == entry_id and answer.language == "en"
+
+
+def test_question_words_carry_no_weight(engine):
+    terms = engine.query_terms("自贡的容错意见有哪几个标准")
+    assert not {"哪几个", "几个", "哪几"} & set(terms) and "自贡" in terms
+
+
+@pytest.mark.parametrize("question, fact", [
+    ("留党察看最长可以多久", "不超过二年"), ("开除党籍的人几年内不能重新入党", "五年内不得重新入党"),
+    ("严重警告以后多长时间不能提拔", "一年半"), ("记大过的政务处分期是多少个月", "记大过十八个月"),
+    ("监委留置时间最长是多少", "不得超过三个月"), ("who has to approve retention in custody (留置)", "next level up"),
+    ("how many months does a government sanction of demotion last", "24 months"),
+    ("实名举报多少个工作日会告知受理情况", "15个工作日"), ("what are the four forms of supervision and discipline", "red faces"),
+    ("问责条例哪一年修订的", "2019年修订"), ("公务接待的用餐标准是多少", "本地规定")])
+def test_core_discipline_rules_are_answered_with_the_fact(engine, question, fact):
+    answer = engine.ask(question)
+    assert answer.band is Band.ANSWER, (answer.band, answer.best and answer.best.entry.id)
+    assert fact in entry_plain(answer.best.entry, answer.language)
+
+
+def test_the_engine_defaults_are_the_fitted_thresholds_of_config_yaml():
+    configured = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))["knowledge"]
+    engine = KnowledgeEngine(load_knowledge(KNOWLEDGE))
+    assert (engine.answer_threshold, engine.suggest_threshold) == (
+        configured["answer_threshold"], configured["suggest_threshold"])
+
+
+def test_a_long_chinese_word_is_mended_when_only_its_tones_differ(engine):
+    fixer = TypoFixer({"官僚主义": 3}, ["官僚主义", "使用"])
+    assert fixer.mend_chinese("官撩主义是什么") == "官僚主义是什么"   # 撩 liāo, 僚 liáo
+    assert fixer.mend_chinese("试用期") == "试用期"                 # two characters: tones must agree
+    assert engine.ask("官撩主义有哪些表现").best.entry.id == engine.ask("官僚主义有哪些表现").best.entry.id
 
 
 def test_excesive_is_mended_to_excess(engine):

@@ -33,7 +33,7 @@ class GapGroup:
 
 
 class KnowledgeService:
-    def __init__(self, directory: Path, database: Database | None, *, answer_threshold: float = 0.55,
+    def __init__(self, directory: Path, database: Database | None, *, answer_threshold: float = 0.45,
                  suggest_threshold: float = 0.30, cache_file: Path | None = None):
         self.directory = Path(directory)
         self.database = database

@@ -29,7 +29,7 @@ _HAS_LATIN = re.compile(r"[a-zA-Z]")
 ZH_STOPWORDS = frozenset("""
 的 了 吗 呢 吧 啊 呀 么 嘛 哦 哈 是 在 有 和 与 及 或 也 都 就 还 又 再 才 很 太 更 最 把 被 让 给 对 向 从 到 于 为 以
 我 我们 你 你们 您 他 她 他们 它 咱 咱们 自己 人家 这 那 这个 那个 这些 那些 这样 那样 这种 那种 此 其 之 个 些 一 一个 一下 一些
-什么 怎么 怎样 怎么样 如何 为什么 为何 哪 哪些 哪里 哪儿 多少 几 谁 啥 咋 怎么办 咋办 咋整 咋弄 干嘛 干吗 真的 一共 总共 还有 有人 一种 哪种 哪一种 上面 每次 属于 算不算 算 不会 我会 行不行 对不对 好不好 合规 合规吗 正常 正常吗 是否 是不是 有没有 能不能 可不可以 会不会 要不要
+什么 怎么 怎样 怎么样 如何 为什么 为何 哪 哪些 哪里 哪儿 多少 几 哪几 几个 哪几个 几种 哪几种 几项 哪几项 谁 啥 咋 怎么办 咋办 咋整 咋弄 干嘛 干吗 真的 一共 总共 还有 有人 一种 哪种 哪一种 上面 每次 属于 算不算 算 不会 我会 行不行 对不对 好不好 合规 合规吗 正常 正常吗 是否 是不是 有没有 能不能 可不可以 会不会 要不要
 能 能够 可以 可 会 要 想 应该 应当 需要 得 该 请问 请 问 问一下 问下 一问 知道 告诉 说说 讲讲 介绍 介绍一下 关于 有关 方面
 如果 要是 假如 但是 但 而 而且 因为 所以 然后 还是 或者 就是 只是 的话 时候 现在 已经 正在 没有 没 不 不是 吗 呢 么 啦 哇 嗯
 """.split())
@@ -40,6 +40,7 @@ is are was were be been being am do does did doing have has had having will woul
 i me my mine we us our you your yours he him his she her it its they them their this that these those there here
 what which who whom whose when where why how whether any some all each every no not nor only own same such too very
 just also please tell know want need get got let like one ones ok okay real really actually any anyone someone thing things stuff s t don't doesn't isn't can't won't i'm it's what's
+whats wat wht pls plz u ur thx hi hello
 """.split())
 
 _STEMMER = snowballstemmer.stemmer("english")
@@ -224,7 +225,9 @@ class TypoFixer:
     as in SymSpell). Chinese: most typos come from the input method offering the wrong character
     of the right sound (消号 for 销号), and jieba then cuts the mistake into single characters, so
     the text itself is mended first: a span that sounds exactly (tones included) like a domain
-    word but is not a known word is replaced by it.
+    word but is not a known word is replaced by it. A span of three or four characters may differ
+    in tones too (官撩主义 for 官僚主义: pypinyin reads 撩 liāo, 僚 liáo): words that long rarely
+    share their toneless sound, while pairs do (shiyong: 使用, 试用, 适用).
     """
 
     def __init__(self, vocabulary: Iterable[str] | dict[str, int], domain_words: Iterable[str] = ()):
@@ -238,9 +241,12 @@ class TypoFixer:
                 for variant in _deletions(word):
                     self._deletes.setdefault(variant, set()).add(word)
         self._sounds: dict[tuple[str, ...], str] = {}
+        self._toneless: dict[tuple[str, ...], str] = {}
         for word in domain_words:
             if 2 <= len(word) <= 4 and all(_HAS_CJK.match(c) for c in word):
                 self._sounds.setdefault(tuple(lazy_pinyin(word, style=Style.TONE3)), word)
+                if len(word) >= MIN_TONELESS:
+                    self._toneless.setdefault(tuple(lazy_pinyin(word)), word)
         self._sizes = sorted({len(key) for key in self._sounds}, reverse=True)
 
     def mend_chinese(self, text: str) -> str:
@@ -249,12 +255,16 @@ class TypoFixer:
         return re.sub(rf"[{_CJK}]{{2,}}", lambda run: self._mend_run(run.group()), text)
 
     def _mend_run(self, run: str) -> str:
-        sounds = lazy_pinyin(run, style=Style.TONE3)
+        sounds, plain = lazy_pinyin(run, style=Style.TONE3), lazy_pinyin(run)
         out, i = [], 0
         while i < len(run):
             for size in self._sizes:
                 span = run[i:i + size]
-                word = self._sounds.get(tuple(sounds[i:i + size])) if len(span) == size else None
+                word = None
+                if len(span) == size:
+                    word = self._sounds.get(tuple(sounds[i:i + size]))
+                    if word is None and size >= MIN_TONELESS:
+                        word = self._toneless.get(tuple(plain[i:i + size]))
                 if word and word != span and span not in self.vocabulary:
                     out.append(word)
                     i += size
@@ -278,6 +288,7 @@ class TypoFixer:
         return min(candidates, key=lambda c: (-self.frequency.get(c, 0), c)) if candidates else None
 
 
+MIN_TONELESS = 3     # a Chinese span this long is mended to a domain word that sounds like it but for tones
 MIN_SUBSTITUTED = 6  # a shorter word is mended by a letter missing or extra only, not a letter changed
 
 
@@ -398,7 +409,7 @@ def _runs(text: str, words: list) -> list[list]:
 # A question's form says what kind of entry answers it. The first that matches wins.
 QUESTION_FORMS = (
     ("definition", re.compile(r"什么是|是什么(?!时候)|什么意思|啥意思|是啥|是指|指什么|指的是|什么叫|啥叫|何为|何谓|含义|"
-                              r"^\W*(?:what|wh?at|whats|what's)\s+(?:is|are|does|do)\b(?!.*\b(?:rules?|allowed)\b)|"
+                              r"^\W*(?:(?:what|wh?at|wht)\s+(?:is|are|does|do)|what'?s)\b(?!.*\b(?:rules?|allowed)\b)|"
                               r"\bmean(?:s|ing)?\b|\bdefin")),
     ("figure", re.compile(r"多少|几个|几年|几种|几次|几项|几天|哪年|哪一年|多久|多长|什么时候|"
                           r"\bhow (?:many|much|long)\b|\b(?:what|which) year\b|^\W*when\b")),
