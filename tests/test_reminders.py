@@ -400,6 +400,7 @@ async def test_weekly_digest_once_a_week_with_chart_and_spreadsheet(database, se
     assert week == "2026-W49" and digest_week(monday_morning + timedelta(days=2), settings) == week
     digest = await build_digest(LedgerService(settings=settings, database=database), week, "zh")
     assert "某镇" in digest.text and "0/2" in digest.text
+    assert "未销号 2 · 逾期 0 · 近 7 天销号 0 · 未确认知悉 0" in digest.text
     assert digest.chart_png.startswith(b"\x89PNG") and digest.spreadsheet.startswith(b"PK")
     assert not await already_planned(database, week)
     await mark_planned(database, week)
@@ -423,3 +424,35 @@ async def test_digest_is_planned_once_a_week_per_supervisor_and_not_for_an_empty
     assert await service.plan_digest(next_monday) is None
     digests = [r for r in await outbox(database) if r.kind == "digest"]
     assert [(r.chat_id, r.status) for r in digests] == [(SUPERVISOR, "pending")]
+
+
+async def test_digest_figures_and_the_overdue_sheet_first_longest_overdue_on_top(database, settings):
+    import io
+
+    from openpyxl import load_workbook
+
+    from bot.ledger.service import LedgerService
+    from bot.reminders.digest import build_digest
+
+    ids = await seed(database, deadlines=[date(2026, 11, 20), date(2026, 11, 1), date(2026, 12, 20)])
+    async with database.transaction() as session:
+        session.add(ItemHistory(item_id=ids[0], at=datetime(2026, 11, 25, tzinfo=timezone.utc), actor_kind="contact",
+                                actor_id=5001, action="reminder_acknowledged"))
+    await outbox_rows_sent(database, [(ids[0], 5001, datetime(2026, 11, 24, tzinfo=timezone.utc)),
+                                      (ids[1], 5001, datetime(2026, 11, 24, tzinfo=timezone.utc))])
+    ledger = LedgerService(settings=settings, database=database,
+                           clock=lambda: datetime(2026, 11, 30, 9, 0, tzinfo=SHANGHAI))
+    digest = await build_digest(ledger, "2026-W49", "zh")
+    assert "未销号 3 · 逾期 2 · 近 7 天销号 0 · 未确认知悉 1" in digest.text  # ids[1]: reminded, never acknowledged
+    book = load_workbook(io.BytesIO(digest.spreadsheet))
+    assert book.sheetnames[0] == "逾期事项"
+    rows = list(book.active.values)
+    assert rows[0][:5] == ("事项", "责任单位", "问题", "整改时限", "逾期天数")
+    assert [(r[0], r[4], r[5]) for r in rows[1:]] == [("第三轮-2", 29, None), ("第三轮-1", 10, "是")]
+
+
+async def outbox_rows_sent(database, sent):
+    from bot import outbox as box
+    rows = [dict(box.message_row(OVERDUE, f"{item}:{chat}:{at}", chat, at, item_id=item), status="sent", sent_at=at)
+            for item, chat, at in sent]
+    await box.enqueue_now(database, rows)
