@@ -1,6 +1,7 @@
 """Reminder policy, planner and sender: what is due when, to whom, and sent once."""
 
 import asyncio
+import re
 import time
 from datetime import date, datetime, time as clock, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -456,3 +457,63 @@ async def outbox_rows_sent(database, sent):
     rows = [dict(box.message_row(OVERDUE, f"{item}:{chat}:{at}", chat, at, item_id=item), status="sent", sent_at=at)
             for item, chat, at in sent]
     await box.enqueue_now(database, rows)
+
+
+# -- a moving clock: weekends, National Day (10-01..07), make-up days (09-20, 10-10), 8 days down --
+
+LINE = re.compile(r"<b>(?P<label>[^<]+)</b> (?P<unit>[^:]+): (?P<said>[^\n;]+)")
+
+
+def check_said(said: str, today: date) -> None:
+    """A reminder line's day count, checked against the working-day calendar on the day it is read."""
+    if found := re.fullmatch(r"已逾期 (\d+) 个工作日（时限 (\S+)）", said):
+        deadline = date.fromisoformat(found[2])
+        assert today > deadline and int(found[1]) == max(1, CALENDAR.working_days_between(deadline, today)), said
+    elif found := re.fullmatch(r"还有 (\d+) 个工作日到期（(\S+)）", said):
+        deadline = date.fromisoformat(found[2])
+        assert today < deadline and int(found[1]) == CALENDAR.working_days_between(today, deadline) > 0, said
+    elif found := re.fullmatch(r"今天（(\S+)）到期", said):
+        assert date.fromisoformat(found[1]) == today, said
+    elif found := re.fullmatch(r"今天是整改时限（(\S+)，非工作日）前的最后一个工作日", said):
+        deadline = date.fromisoformat(found[1])
+        assert today < deadline and CALENDAR.working_days_between(today, deadline) == 0, said
+    else:
+        raise AssertionError(f"unexpected wording: {said}")
+
+
+async def test_every_text_delivered_under_a_moving_clock_is_true_on_the_day_it_is_read(database, settings):
+    from bot.reminders.policy import levels_of, timing_from
+
+    deadlines = [date(2026, 9, 18), date(2026, 9, 26), date(2026, 9, 28), date(2026, 10, 1), date(2026, 10, 9),
+                 date(2026, 10, 11), date(2026, 10, 14), date(2026, 10, 20), date(2026, 10, 23)]
+    await seed(database, deadlines=deadlines)
+    plan = Planner(database, levels_of(settings), {}, timing_from(settings), {SUPERVISOR})
+    env_settings = settings
+    delivered: list[tuple[date, int, str]] = []
+    today, down = date(2026, 9, 14), {date(2026, 10, 12) + timedelta(days=n) for n in range(8)}
+    while today <= date(2026, 10, 31):
+        for hour, minute in ((0, 30), (9, 5), (15, 0)):
+            if today in down:
+                continue
+            moment = datetime.combine(today, clock(hour, minute), tzinfo=SHANGHAI).astimezone(timezone.utc)
+            await plan.run(moment)
+            telegram = Telegram()
+            await sender(database, telegram, settings=env_settings, clock=fixed_clock(moment)).run(budget_seconds=5)
+            chats = [chat for chat, _, _ in telegram.sent]
+            assert len(chats) == len(set(chats)), f"{today}: two messages to one chat in one pass"
+            for chat, text, _ in telegram.sent:
+                labels = [m["label"] for m in LINE.finditer(text)]
+                assert labels and len(labels) == len(set(labels)), f"{today}: an item twice in one message"
+                delivered.append((today, chat, text))
+        today += timedelta(days=1)
+    assert delivered
+    for day_read, chat, text in delivered:
+        assert CALENDAR.is_working_day(day_read), f"sent on a day off: {day_read}"
+        for line in LINE.finditer(text):
+            check_said(line["said"], day_read)
+    days = {d for d, _, _ in delivered}
+    assert date(2026, 10, 10) in days  # the make-up Saturday is a working day
+    assert not days & {date(2026, 10, 1) + timedelta(days=n) for n in range(7)}  # National Day, 10-01..07
+    assert date(2026, 10, 20) in days  # the first day back after the downtime catches up
+    first_back = [text for d, chat, text in delivered if d == date(2026, 10, 20) and chat == 5001]
+    assert len(first_back) == 1 and "已逾期 8 个工作日（时限 2026-10-09）" in first_back[0]
