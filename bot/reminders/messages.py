@@ -49,6 +49,7 @@ class Line:
     standing: Standing | None   # None: a standing item (长期坚持) asked for progress
     working: bool = True
     reminded: int = 0           # reminders delivered to the unit's contacts (for supervisors)
+    own_unit: int | None = None  # the recipient's own unit (a parent unit's contact sees others too)
 
     @property
     def urgency(self) -> tuple:
@@ -129,9 +130,11 @@ async def _lines(connection, rows: list[Claimed], env: RenderEnv, today: date, *
     standing_ids = {row.item_id for row in rows if row.kind == STANDING_PROGRESS}
     if not ids:
         return []
-    found = (await connection.execute(
+    contacts = UnitContact.__table__
+    own = sa.select(contacts.c.unit_id).where(contacts.c.chat_id == rows[0].chat_id).scalar_subquery()
+    found = (await connection.execute(  # one query: the message goes out at Telegram's pace
         sa.select(items.c.id, items.c.external_id, items.c.problem, items.c.deadline, items.c.status,
-                  items.c.severity, items.c.unit_id, units.c.name, rounds.c.name.label("round"))
+                  items.c.severity, items.c.unit_id, units.c.name, rounds.c.name.label("round"), own.label("own"))
         .select_from(items.join(units, units.c.id == items.c.unit_id).join(rounds, rounds.c.id == items.c.round_id))
         .where(items.c.id.in_(ids)))).all()
     reminded = await _reminded(connection, ids) if to_supervisor else {}
@@ -142,12 +145,12 @@ async def _lines(connection, rows: list[Claimed], env: RenderEnv, today: date, *
         if item.deadline is None:
             if item.id in standing_ids:
                 lines.append(Line(item.id, item_label(item.round, item.external_id), item.name, item.unit_id,
-                                  item.problem, None, None))
+                                  item.problem, None, None, own_unit=item.own))
             continue
         levels, count = _levels(env, item.severity)
         lines.append(Line(item.id, item_label(item.round, item.external_id), item.name, item.unit_id, item.problem,
                           item.deadline, levels.standing(item.deadline, today, count), levels.working,
-                          reminded.get(item.id, 0)))
+                          reminded.get(item.id, 0), item.own))
     return sorted(lines, key=lambda line: line.urgency)
 
 
@@ -176,11 +179,6 @@ async def _unreached_units(connection, rows: list[Claimed]) -> list[str]:
                                           .order_by(units.c.name))).scalars())
 
 
-async def _unit_of(connection, chat_id: int) -> int | None:
-    table = UnitContact.__table__
-    return (await connection.execute(sa.select(table.c.unit_id).where(table.c.chat_id == chat_id))).scalar()
-
-
 @group_renderer(GROUP, *REMINDER_KINDS, NO_CONTACT, STANDING_PROGRESS)
 async def render_reminders(connection, rows: list[Claimed], language: str, env: RenderEnv, now: datetime) -> list[Rendered]:
     """One message for all of a recipient's due reminders (paged), in the words of today."""
@@ -192,7 +190,7 @@ async def render_reminders(connection, rows: list[Claimed], language: str, env: 
         return _supervisor_summary(_, lines, await _unreached_units(connection, rows))
     if not lines:
         return []
-    own = await _unit_of(connection, chat_id)
+    own = lines[0].own_unit
     mine = [line for line in lines if line.unit_id == own]
     others = [line for line in lines if line.unit_id != own]
     pages = []
