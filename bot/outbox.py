@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 
 PER_CHAT_INTERVAL = 1.05   # seconds between two messages to one chat
 MAX_PER_CHAT = 3           # rows of one chat in one batch (see _few_per_chat)
+MAX_GROUPED = 1000         # grouped rows claimed at once in one batch (bounded statements; the rest next)
 OUTBOX_KEY = ["kind", "slot"]
 UNREACHABLE = "unreachable"
 
@@ -132,6 +133,9 @@ class Rendered:
     buttons: Buttons = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     photo_caption: bool = False   # the text is the caption of the first (photo) attachment
+    # A group's message that had no room for some items (only said "and N more"): their rows are
+    # cancelled, not marked sent, so nothing counts them as delivered.
+    left_out_items: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -317,13 +321,20 @@ class Sender:
             taken = set(ids)
             grouped_chats = sorted({r.chat_id for r in found if r.id in taken and r.kind in GROUP_OF})
             if grouped_chats:  # the rest of those chats' grouped rows go in the same message
-                await connection.execute(outbox.update().where(
-                    claimable, outbox.c.chat_id.in_(grouped_chats), outbox.c.kind.in_(sorted(GROUP_OF)))
-                    .values(claimed_by=self.worker, claimed_at=now))
+                more = (sa.select(outbox.c.id).where(claimable, outbox.c.chat_id.in_(grouped_chats),
+                                                     outbox.c.kind.in_(sorted(GROUP_OF)))
+                        .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(MAX_GROUPED))
+                if connection.dialect.name == "postgresql":  # rows another process holds stay its own
+                    more = more.with_for_update(skip_locked=True)
+                extra = list((await connection.execute(more)).scalars())
+                ids += extra
+                if extra:
+                    await connection.execute(outbox.update().where(outbox.c.id.in_(extra), claimable)
+                                             .values(claimed_by=self.worker, claimed_at=now))
             rows = await connection.execute(
                 sa.select(outbox.c.id, outbox.c.kind, outbox.c.chat_id, outbox.c.item_id, outbox.c.payload,
                           outbox.c.attempts, outbox.c.created_at, outbox.c.waiting_since)
-                .where(outbox.c.claimed_by == self.worker, outbox.c.claimed_at == now)
+                .where(outbox.c.id.in_(ids), outbox.c.claimed_by == self.worker, outbox.c.claimed_at == now)
                 .order_by(outbox.c.next_attempt_at, outbox.c.id))
             return [Claimed(r.id, r.kind, r.chat_id, r.item_id, json.loads(r.payload or "{}"), r.attempts,
                             r.created_at, r.waiting_since) for r in rows]
@@ -402,6 +413,11 @@ class Sender:
         except Exception as error:  # never let one message stop the others
             log.warning("Outbox row %s: unexpected %s", rows[0].id, describe_exception(error))
             delivery = Delivery(Outcome.RETRY, error=type(error).__name__)
+            pages = []
+        left_out = frozenset().union(*(page.left_out_items for page in pages))
+        if left_out and delivery.outcome is Outcome.SENT:
+            await self._cancel([row for row in rows if row.item_id in left_out], result)
+            rows = [row for row in rows if row.item_id not in left_out]
         await self._record(rows, delivery, result)
 
     async def _cancel(self, rows: list[Claimed], result: SendResult) -> None:

@@ -316,6 +316,19 @@ async def test_a_long_list_is_paged_within_telegrams_limits(database):
     assert sum(text.count("第三轮-") for text, _ in pages) == 45
 
 
+async def test_a_list_longer_than_three_pages_names_the_rest_by_count_and_does_not_count_it_reminded(database):
+    await seed(database, items=70, deadline=day(-1), parent_contacts=())
+    await planner(database).run(at(0))
+    await due_now(database, at(0))
+    telegram = Telegram()
+    result = await sender(database, telegram, today=0).run(budget_seconds=20)
+    texts = [text for chat, text, _ in telegram.sent if chat == 5001]
+    assert len(texts) == 3 and "另有 10 项未在此列出" in texts[-1]
+    statuses = [r.status for r in await outbox(database) if r.chat_id == 5001]
+    assert statuses.count("sent") == 60 and statuses.count("cancelled") == 10
+    assert result.cancelled == 20  # the supervisor's summary too
+
+
 async def test_sender_delivers_each_reminder_once_and_spaces_messages_to_one_chat(database):
     await seed(database, items=3)
     await planner(database).run(at(-1))
@@ -381,13 +394,20 @@ async def test_rows_claimed_by_a_dead_process_are_taken_over_after_the_lease(dat
 # -- settings, digest --------------------------------------------------------------------------
 
 def test_severity_overrides_change_only_what_they_name(settings):
-    from bot.config import ReminderPolicy
-    from bot.reminders.policy import policies_from
+    from bot.config import LevelSettings, ReminderPolicy, ReminderSettings
+    from bot.reminders.policy import levels_by_severity
 
-    settings.reminders.severity = {"high": ReminderPolicy.model_validate({"before_days": [3, 1]})}
-    default, by_severity = policies_from(settings)
+    settings.reminders.levels = LevelSettings.model_validate(
+        {"severity": {"high": {"green": {"days_before": 10}, "red": {"every_days": 1}}}})
+    default, by_severity = levels_by_severity(settings)
     high = by_severity["high"]
-    assert high.before_days == (3, 1) and high.overdue_every_days == default.overdue_every_days
+    assert (high.green_days, high.red_every) == (10, 1)
+    assert (high.yellow_days, high.green_every, high.working) == (default.yellow_days, default.green_every, True)
+    # A config of before the levels: its severity overrides become levels overrides.
+    old = ReminderSettings.model_validate({"severity": {"high": ReminderPolicy.model_validate(
+        {"before_days": [3, 1], "overdue_every_days": 1}).model_dump(exclude_unset=True)}})
+    high = old.levels.for_severity("high")
+    assert (high.count, high.green.days_before, high.yellow.days_before, high.red.every_days) == ("calendar", 3, 1, 1)
 
 
 async def test_weekly_digest_once_a_week_with_chart_and_spreadsheet(database, settings):

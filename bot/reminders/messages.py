@@ -30,6 +30,7 @@ REMINDER_KINDS = (BEFORE, DUE, OVERDUE, ESCALATION)
 PROBLEM_PREVIEW = 80
 PAGE_CHARS = 3800       # under Telegram's 4,096, with room for the page header
 PAGE_ITEMS = 20         # two buttons per item: well under Telegram's 100
+MAX_PAGES = 3           # more is a flood: the rest is named by count (and not counted as reminded)
 MARK = {RED: "🔴", YELLOW: "🟡"}
 
 
@@ -50,6 +51,7 @@ class Line:
     working: bool = True
     reminded: int = 0           # reminders delivered to the unit's contacts (for supervisors)
     own_unit: int | None = None  # the recipient's own unit (a parent unit's contact sees others too)
+    reachable: bool = True      # the unit has a contact the bot can reach
 
     @property
     def urgency(self) -> tuple:
@@ -82,28 +84,38 @@ def line_text(_: Translate, line: Line, *, to_supervisor: bool, preview: bool = 
     text = f"{mark} {name}: {standing_text(_, line.standing, line.deadline, line.working)}"
     if to_supervisor:
         text += "; " + (_("the unit was reminded {times} time(s)", times=line.reminded) if line.reminded
-                        else _("the unit has no reachable contact and was not reminded"))
+                        else _("the unit has no reachable contact and was not reminded") if not line.reachable
+                        else _("no reminder has reached the unit yet (its contact has not opened the bot)"))
     if not preview:
         return text
     problem = line.problem if len(line.problem) <= PROBLEM_PREVIEW else line.problem[:PROBLEM_PREVIEW] + "…"
     return f"{text}\n    {html.escape(problem)}"
 
 
-def pages_of(header: str, lines: list[str], buttons: list[list[list[tuple[str, str]]]], footer: str = "") -> list[Rendered]:
-    """The lines (each with its rows of buttons) cut into messages within Telegram's limits."""
+def pages_of(header: str, lines: list[Line], texts: list[str], buttons: list[list[list[tuple[str, str]]]],
+             footer: str = "", more: str = "") -> list[Rendered]:
+    """The lines (each with its rows of buttons) cut into messages within Telegram's limits, at
+    most MAX_PAGES; `more` (with {count}) says how many items had no room."""
     pages: list[tuple[list[str], list]] = [([], [])]
-    for text, rows in zip(lines, buttons):
+    shown = 0
+    for text, rows in zip(texts, buttons):
         chars = sum(len(t) + 1 for t in pages[-1][0])
-        if pages[-1][0] and (chars + len(text) > PAGE_CHARS - len(header) - len(footer) or len(pages[-1][0]) >= PAGE_ITEMS):
+        if pages[-1][0] and (chars + len(text) > PAGE_CHARS - len(header) - len(footer) - len(more)
+                             or len(pages[-1][0]) >= PAGE_ITEMS):
+            if len(pages) == MAX_PAGES:
+                break
             pages.append(([], []))
         pages[-1][0].append(text)
         pages[-1][1].extend(rows)
+        shown += 1
+    left_out = frozenset(line.item_id for line in lines[shown:])
+    ending = ([footer] if footer else []) + ([more.format(count=len(left_out))] if left_out else [])
     total = len(pages)
     rendered = []
-    for number, (texts, rows) in enumerate(pages, 1):
+    for number, (page_texts, rows) in enumerate(pages, 1):
         head = header if total == 1 else f"{header} ({number}/{total})"
-        body = "\n\n".join([head, *texts] + ([footer] if footer and number == total else []))
-        rendered.append(Rendered(body, rows))
+        body = "\n\n".join([head, *page_texts] + (ending if number == total else []))
+        rendered.append(Rendered(body, rows, left_out_items=left_out if number == total else frozenset()))
     return rendered
 
 
@@ -132,9 +144,11 @@ async def _lines(connection, rows: list[Claimed], env: RenderEnv, today: date, *
         return []
     contacts = UnitContact.__table__
     own = sa.select(contacts.c.unit_id).where(contacts.c.chat_id == rows[0].chat_id).scalar_subquery()
+    reachable = sa.exists().where(contacts.c.unit_id == items.c.unit_id, contacts.c.reachable.is_(True))
     found = (await connection.execute(  # one query: the message goes out at Telegram's pace
         sa.select(items.c.id, items.c.external_id, items.c.problem, items.c.deadline, items.c.status,
-                  items.c.severity, items.c.unit_id, units.c.name, rounds.c.name.label("round"), own.label("own"))
+                  items.c.severity, items.c.unit_id, units.c.name, rounds.c.name.label("round"), own.label("own"),
+                  reachable.label("reachable"))
         .select_from(items.join(units, units.c.id == items.c.unit_id).join(rounds, rounds.c.id == items.c.round_id))
         .where(items.c.id.in_(ids)))).all()
     reminded = await _reminded(connection, ids) if to_supervisor else {}
@@ -150,7 +164,7 @@ async def _lines(connection, rows: list[Claimed], env: RenderEnv, today: date, *
         levels, count = _levels(env, item.severity)
         lines.append(Line(item.id, item_label(item.round, item.external_id), item.name, item.unit_id, item.problem,
                           item.deadline, levels.standing(item.deadline, today, count), levels.working,
-                          reminded.get(item.id, 0), item.own))
+                          reminded.get(item.id, 0), item.own, bool(item.reachable)))
     return sorted(lines, key=lambda line: line.urgency)
 
 
@@ -198,8 +212,9 @@ async def render_reminders(connection, rows: list[Claimed], language: str, env: 
         pages += _contact_pages(_, mine)
     if others:  # a parent unit's contact: their subordinate units' items, to open and follow up
         pages += pages_of(_("📋 Items of your subordinate units that need attention ({count}):", count=len(others)),
-                          [line_text(_, line, to_supervisor=False) for line in others],
-                          [[[(_("Open {item}", item=line.label), f"li:{line.item_id}")]] for line in others])
+                          others, [line_text(_, line, to_supervisor=False) for line in others],
+                          [[[(_("Open {item}", item=line.label), f"li:{line.item_id}")]] for line in others],
+                          more=_more(_))
     return pages
 
 
@@ -216,10 +231,11 @@ def _contact_pages(_: Translate, lines: list[Line]) -> list[Rendered]:
                          + "\n\n" + html.escape(line.problem if len(line.problem) <= 600 else line.problem[:600] + "…"),
                          rows)]
     return pages_of(_("⏰ Rectification reminders: {count} item(s), the most urgent first.", count=len(lines)),
-                    [line_text(_, line, to_supervisor=False) for line in lines],
+                    lines, [line_text(_, line, to_supervisor=False) for line in lines],
                     [[[(_("Open {item}", item=line.label), f"li:{line.item_id}"),
                        (_("Acknowledge") if line.standing else _("Report progress"),
-                        f"lk:{line.item_id}" if line.standing else f"lp:{line.item_id}")]] for line in lines])
+                        f"lk:{line.item_id}" if line.standing else f"lp:{line.item_id}")]] for line in lines],
+                    more=_more(_))
 
 
 def _supervisor_summary(_: Translate, lines: list[Line], unreached: list[str]) -> list[Rendered]:
@@ -230,8 +246,15 @@ def _supervisor_summary(_: Translate, lines: list[Line], unreached: list[str]) -
     if not lines:
         return [Rendered(footer)] if footer else []
     return pages_of(_("🚨 Escalation: {count} overdue item(s), the longest overdue first.", count=len(lines)),
-                    [line_text(_, line, to_supervisor=True) for line in lines],
-                    [[[(_("Open {item}", item=line.label), f"li:{line.item_id}")]] for line in lines], footer)
+                    lines, [line_text(_, line, to_supervisor=True) for line in lines],
+                    [[[(_("Open {item}", item=line.label), f"li:{line.item_id}")]] for line in lines], footer,
+                    more=_more(_))
+
+
+def _more(_: Translate) -> str:
+    """The note for items with no room in the message ({count} is filled in by pages_of)."""
+    return _("… and {more} more item(s), not listed here: see /tasks (contacts) or /overdue (supervisors).",
+             more="{count}")
 
 
 @renderer("unreachable")

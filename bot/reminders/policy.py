@@ -1,5 +1,9 @@
 """When reminders are due: pure date arithmetic on the policy in config.yaml, no I/O.
 
+Rectification items go by warning levels (`Levels`, 三色预警: green, yellow, red, in working or
+calendar days; see the section "levels" below). Report deadlines go by the older per-slot
+`Policy`, described here:
+
 A deadline has slots, each a (kind, offset in days from the deadline): "before" at -7, -3, -1;
 "due" on the day; "overdue" every N days after it; "escalation" once, M days after. A reminder
 is planned on its slot's day and sent at `send_at` local time, moved to the next working day
@@ -105,20 +109,6 @@ class Timing:
         if not quiet:
             return moment
         return datetime.combine(end_day, self.quiet_end, tzinfo=self.zone)
-
-
-def policies_from(settings) -> tuple[Policy, dict[str, Policy]]:
-    """The default policy and the per-severity ones; an override changes only the fields it names."""
-    reminders = settings.reminders
-    default = Policy(tuple(reminders.before_days), reminders.on_the_day, reminders.overdue_every_days,
-                     reminders.escalate_after_days)
-    by_severity = {}
-    for severity, override in reminders.severity.items():
-        changes = {name: getattr(override, name) for name in override.model_fields_set}
-        if "before_days" in changes:
-            changes["before_days"] = tuple(changes["before_days"])
-        by_severity[severity] = Policy(**{**default.__dict__, **changes})
-    return default, by_severity
 
 
 def timing_from(settings) -> Timing:
