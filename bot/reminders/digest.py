@@ -4,6 +4,10 @@ Planned once per ISO week, on the configured weekday at the configured time or a
 after it (a bot that was down on Monday morning plans it when it comes back), as one outbox row
 per supervisor; the chart and spreadsheet are made when the row is sent, so they show the ledger
 of that moment, and a supervisor who has not opened the bot yet gets it when they do.
+
+The caption starts with one line of figures (open, overdue, closed in the past 7 days, not
+acknowledged: reminded since the last 已知悉, or never acknowledged); the spreadsheet has the
+overdue items first, the longest overdue on top, then the units (the full ledger is the export's).
 """
 
 from __future__ import annotations
