@@ -119,21 +119,32 @@ def pages_of(header: str, lines: list[Line], texts: list[str], buttons: list[lis
     return rendered
 
 
-_levels_cache: dict[int, tuple[object, dict]] = {}
+class _LevelBook:
+    """The levels of each severity and the day counters, made once per settings object (a day
+    counter keeps its table of working days between messages)."""
+
+    def __init__(self, settings):
+        from bot.workdays import calendar_from
+
+        self.settings = settings
+        self.working, self.calendar = DayCount(calendar_from(settings)), DayCount(None)
+        self.levels: dict[str | None, Levels] = {}
+
+    def get(self, severity: str | None) -> tuple[Levels, DayCount]:
+        if severity not in self.levels:
+            self.levels[severity] = levels_of(self.settings, severity)
+        levels = self.levels[severity]
+        return levels, self.working if levels.working else self.calendar
+
+
+_books: dict[int, _LevelBook] = {}
 
 
 def _levels(env: RenderEnv, severity: str | None) -> tuple[Levels, DayCount]:
-    settings = env.settings
-    cached = _levels_cache.get(id(settings))
-    if cached is None or cached[0] is not settings:
-        from bot.workdays import calendar_from
-        cached = _levels_cache[id(settings)] = (settings, {"_count": (DayCount(calendar_from(settings)), DayCount(None))})
-    table = cached[1]
-    if severity not in table:
-        table[severity] = levels_of(settings, severity)
-    levels = table[severity]
-    working, calendar = table["_count"]
-    return levels, working if levels.working else calendar
+    book = _books.get(id(env.settings))
+    if book is None or book.settings is not env.settings:
+        book = _books[id(env.settings)] = _LevelBook(env.settings)
+    return book.get(severity)
 
 
 async def _lines(connection, rows: list[Claimed], env: RenderEnv, today: date, *, to_supervisor: bool) -> list[Line]:
