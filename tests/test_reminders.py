@@ -6,7 +6,6 @@ import time
 from datetime import date, datetime, time as clock, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import pytest
 import sqlalchemy as sa
 
 from sqlmodel import select
