@@ -9,8 +9,9 @@
    due reminders to the outbox (duplicates refused by the unique key).
 2. Delivery. M reminders to M different chats, sent by the real sender through python-telegram-bot
    with its AIORateLimiter to the local sandbox enforcing Telegram's limits (30 messages a second
-   overall, 1 per second per chat). Reported: messages per second against the 30/s limit, and
-   the 429 answers received (the target is none).
+   overall, 1 per second per chat). Each chat's reminders go as one message (the grouping
+   renderer runs for every one of them). Reported: messages per second against the 30/s limit,
+   and the 429 answers received (the target is none).
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from bot.ledger.models import (InspectionRound, RectificationItem, Unit,  # noqa
                                UnitContact)
 import bot.reminders.messages  # noqa: E402,F401  (the reminders' renderer)
 from bot.reminders.planner import Planner  # noqa: E402
-from bot.reminders.policy import policies_from, timing_from  # noqa: E402
+from bot.reminders.planner import kind_for  # noqa: E402
+from bot.reminders.policy import levels_by_severity, timing_from  # noqa: E402
 
 UNITS = 1000
 
@@ -73,10 +75,13 @@ async def naive_pass(database: Database, planner: Planner, today, now) -> int:
         offered = []
         for row in await connection.execute(sa.select(items.c.id, items.c.deadline, items.c.unit_id)
                                             .where(items.c.status == "open")):
-            for kind, offset in planner.policy.latest_due(row.deadline, today):
-                for chat in chats.get(row.unit_id, []):
-                    offered.append(outbox.message_row(kind, f"{row.id}:{row.deadline}:{offset}:{chat}", chat, now,
-                                                      item_id=row.id))
+            standing = planner.levels.standing(row.deadline, today, planner.count_for(planner.levels))
+            if standing.level is None:
+                continue
+            for chat in chats.get(row.unit_id, []):
+                offered.append(outbox.message_row(kind_for(standing, "unit"),
+                                                  f"{row.id}:{row.deadline}:{standing.level}{standing.slot}:{chat}",
+                                                  chat, now, item_id=row.id))
         for start in range(0, len(offered), 5000):
             await outbox.enqueue(connection, offered[start:start + 5000])
     return len(offered)
@@ -84,20 +89,24 @@ async def naive_pass(database: Database, planner: Planner, today, now) -> int:
 
 async def bench_planner(url: str, items: int) -> list[tuple[str, str, str]]:
     settings = load_settings(None)
-    policy, by_severity = policies_from(settings)
+    levels, by_severity = levels_by_severity(settings)
     database = Database.connect(url)
     await prepare(database, auto_upgrade=True)
     now = datetime.now(timezone.utc).replace(hour=3)
     today = now.astimezone(settings.zone).date()
     print(f"Creating {items} items ...", file=sys.stderr)
     await make_ledger(database, items, today)
-    planner = Planner(database, policy, by_severity, timing_from(settings), settings.supervisor_ids)
+    planner = Planner(database, levels, by_severity, timing_from(settings), settings.supervisor_ids,
+                      standing_every_days=settings.ledger.standing_progress_every_days)
     gc.collect()
     before = resident_mib()
     started = time.perf_counter()
     first = await planner.run(now)
     first_seconds = time.perf_counter() - started
     grown = resident_mib() - before
+    async with database.engine.connect() as connection:  # grouping: one message per chat and pass
+        table = OutboxMessage.__table__
+        chats = (await connection.execute(sa.select(sa.func.count(sa.distinct(table.c.chat_id))))).scalar()
     started = time.perf_counter()
     await planner.run(now + timedelta(minutes=1))
     steady = time.perf_counter() - started
@@ -106,7 +115,8 @@ async def bench_planner(url: str, items: int) -> list[tuple[str, str, str]]:
     naive = time.perf_counter() - started
     await database.dispose()
     return [
-        ("planner, first pass (plans every item)", f"{first_seconds:.2f} s", f"{first.written} reminders, +{grown:.0f} MiB"),
+        ("planner, first pass (plans every item)", f"{first_seconds:.2f} s",
+         f"{first.written} reminders in {chats} messages, +{grown:.0f} MiB"),
         ("planner, steady pass (every minute)", f"{steady:.3f} s", "nothing new"),
         ("baseline: naive pass (recompute all)", f"{naive:.2f} s", "same reminders, all offered again"),
     ]

@@ -182,7 +182,65 @@ class ReminderPolicy(Section):
         return _split_commas(value)
 
 
+class LevelStep(Section):
+    """One warning level (三色预警) of rectification reminders: from how many days before the
+    deadline it starts (green, yellow; red starts the day after the deadline), and how often it
+    repeats (0: once)."""
+
+    days_before: int = Field(0, ge=0, le=366)
+    every_days: int = Field(0, ge=0, le=366)
+
+
+class LevelSettings(Section):
+    """Escalation of rectification items by levels: green to the unit's contacts, yellow to them and
+    the parent unit's contacts, red (overdue) to those and the supervisors."""
+
+    count: Literal["working", "calendar"] = "working"  # how days before/overdue are counted (and said)
+    green: LevelStep = LevelStep(days_before=5, every_days=0)
+    yellow: LevelStep = LevelStep(days_before=2, every_days=1)
+    red: LevelStep = LevelStep(days_before=0, every_days=3)
+    severity: dict[str, dict[str, Any]] = {}  # per-severity overrides, e.g. {high: {green: {days_before: 10}}}
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "LevelSettings":
+        if self.yellow.days_before > self.green.days_before:
+            raise ValueError("reminders.levels: yellow must not start before green (yellow.days_before <= green.days_before)")
+        if self.red.every_days < 1:
+            raise ValueError("reminders.levels.red.every_days must be at least 1")
+        for severity in self.severity:
+            self.for_severity(severity)  # an override must make valid levels too
+        return self
+
+    def for_severity(self, severity: str | None) -> "LevelSettings":
+        """These levels with the fields an override for `severity` names changed, and no others."""
+        override = self.severity.get(severity or "")
+        if not override:
+            return self
+        merged = self.model_dump(exclude={"severity"})
+        for name, value in override.items():
+            merged[name] = {**merged[name], **value} if isinstance(value, dict) and isinstance(merged.get(name), dict) else value
+        return LevelSettings.model_validate(merged)
+
+
+def levels_from_policy(policy: ReminderPolicy, base: LevelSettings | None = None) -> dict[str, Any]:
+    """The levels that the old per-slot keys meant (before_days [7, 3, 1], overdue_every_days 3):
+    green at the earliest of before_days, yellow from the latest (daily), red every
+    overdue_every_days, counted in calendar days as they were."""
+    fields = policy.model_fields_set or set(type(policy).model_fields)
+    levels: dict[str, Any] = {"count": "calendar"}
+    days = sorted(policy.before_days, reverse=True)
+    if "before_days" in fields and days:
+        levels["green"] = {"days_before": days[0], "every_days": 0}
+        levels["yellow"] = {"days_before": days[-1] if len(days) > 1 else 0, "every_days": 1}
+    if "overdue_every_days" in fields:
+        levels["red"] = {"every_days": policy.overdue_every_days}
+    return levels
+
+
 class ReminderSettings(ReminderPolicy):
+    # before_days / on_the_day / overdue_every_days (inherited) are the report deadlines' slots;
+    # rectification items go by `levels`.
+    levels: LevelSettings = LevelSettings()
     send_at: time = time(9, 0)
     quiet_hours: QuietHours = QuietHours()
     working_days: list[int] = [1, 2, 3, 4, 5]  # ISO weekdays, Monday = 1
@@ -198,6 +256,16 @@ class ReminderSettings(ReminderPolicy):
     @classmethod
     def _weekday_list(cls, value: Any) -> Any:
         return _split_commas(value)
+
+    @model_validator(mode="after")
+    def _old_severity_overrides(self) -> "ReminderSettings":
+        """`reminders.severity` (overrides of before_days ...) of configs before the levels: the same
+        overrides as levels, unless `reminders.levels.severity` says otherwise."""
+        if self.severity and not self.levels.severity:
+            self.levels = LevelSettings.model_validate({
+                **self.levels.model_dump(),
+                "severity": {name: levels_from_policy(policy) for name, policy in self.severity.items()}})
+        return self
 
 
 class CalendarSettings(Section):
@@ -231,6 +299,7 @@ class LedgerSettings(Section):
     immediate_working_days: int = Field(5, ge=0, le=60)  # 立行立改: the deadline, in working days after the import
     second_review: bool = False  # closing (销号) needs the approval of two different supervisors
     max_evidence_mb: int = Field(20, ge=1, le=20)  # evidence kept by the bot; 20 MB is what bots may download
+    standing_progress_every_days: int = Field(30, ge=0, le=366)  # 长期坚持 items: ask for progress this often (0: never)
     digest: DigestSettings = DigestSettings()
 
 

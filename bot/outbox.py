@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 
 PER_CHAT_INTERVAL = 1.05   # seconds between two messages to one chat
 MAX_PER_CHAT = 3           # rows of one chat in one batch (see _few_per_chat)
+MAX_GROUPED = 1000         # grouped rows claimed at once in one batch (bounded statements; the rest next)
 OUTBOX_KEY = ["kind", "slot"]
 UNREACHABLE = "unreachable"
 
@@ -132,6 +133,9 @@ class Rendered:
     buttons: Buttons = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     photo_caption: bool = False   # the text is the caption of the first (photo) attachment
+    # A group's message that had no room for some items (only said "and N more"): their rows are
+    # cancelled, not marked sent, so nothing counts them as delivered.
+    left_out_items: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -164,7 +168,12 @@ class RenderEnv:
 
 
 Renderer = Callable[[object, Claimed, str, RenderEnv, datetime], Awaitable[Rendered | None]]
+# A group's renderer: every row of the group due to one chat, as one message (its pages, in order;
+# none when nothing is left to say).
+GroupRenderer = Callable[[object, list[Claimed], str, RenderEnv, datetime], Awaitable[list[Rendered]]]
 RENDERERS: dict[str, Renderer] = {}
+GROUP_RENDERERS: dict[str, GroupRenderer] = {}
+GROUP_OF: dict[str, str] = {}   # kind -> group
 ERASED_WHEN_SENT: set[str] = set()
 
 
@@ -176,6 +185,18 @@ def renderer(*kinds: str, erase_when_sent: bool = False):
             RENDERERS[kind] = function
             if erase_when_sent:
                 ERASED_WHEN_SENT.add(kind)
+        return function
+    return register
+
+
+def group_renderer(group: str, *kinds: str):
+    """Register the function that writes, as one message, all the rows of these kinds due to one
+    chat: the sender claims them together and marks them together, so a recipient gets one
+    message per pass (e.g. all their reminders), not one per row."""
+    def register(function: GroupRenderer) -> GroupRenderer:
+        GROUP_RENDERERS[group] = function
+        for kind in kinds:
+            GROUP_OF[kind] = group
         return function
     return register
 
@@ -202,7 +223,8 @@ Deliver = Callable[[int, Rendered], Awaitable[Delivery]]
 
 @dataclass
 class SendResult:
-    sent: int = 0
+    sent: int = 0          # rows delivered (a message may carry several: see group_renderer)
+    messages: int = 0      # messages delivered
     retried: int = 0
     failed: int = 0
     blocked: int = 0
@@ -284,17 +306,31 @@ class Sender:
         claimable = sa.and_(outbox.c.status == OutboxStatus.PENDING.value, outbox.c.next_attempt_at <= now,
                             sa.or_(outbox.c.claimed_at.is_(None), outbox.c.claimed_at < now - self.lease))
         async with self.database.engine.begin() as connection:
-            due = (sa.select(outbox.c.id, outbox.c.chat_id).where(claimable)
+            due = (sa.select(outbox.c.id, outbox.c.chat_id, outbox.c.kind).where(claimable)
                    .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(self.batch * 3))
             if connection.dialect.name == "postgresql":
                 due = due.with_for_update(skip_locked=True)  # another process skips these rows
-            ids = _few_per_chat(await connection.execute(due), self.batch)
+            found = (await connection.execute(due)).all()
+            ids = _few_per_chat(found, self.batch)
             if not ids:
                 return []
             # The condition is checked again as the rows are written: where two processes read the
             # same rows (SQLite has no SKIP LOCKED), only the first to write gets them.
             await connection.execute(outbox.update().where(outbox.c.id.in_(ids), claimable)
                                      .values(claimed_by=self.worker, claimed_at=now))
+            taken = set(ids)
+            grouped_chats = sorted({r.chat_id for r in found if r.id in taken and r.kind in GROUP_OF})
+            if grouped_chats:  # the rest of those chats' grouped rows go in the same message
+                more = (sa.select(outbox.c.id).where(claimable, outbox.c.chat_id.in_(grouped_chats),
+                                                     outbox.c.kind.in_(sorted(GROUP_OF)))
+                        .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(MAX_GROUPED))
+                if connection.dialect.name == "postgresql":  # rows another process holds stay its own
+                    more = more.with_for_update(skip_locked=True)
+                extra = list((await connection.execute(more)).scalars())
+                ids += extra
+                if extra:
+                    await connection.execute(outbox.update().where(outbox.c.id.in_(extra), claimable)
+                                             .values(claimed_by=self.worker, claimed_at=now))
             rows = await connection.execute(
                 sa.select(outbox.c.id, outbox.c.kind, outbox.c.chat_id, outbox.c.item_id, outbox.c.payload,
                           outbox.c.attempts, outbox.c.created_at, outbox.c.waiting_since)
@@ -304,19 +340,19 @@ class Sender:
                             r.created_at, r.waiting_since) for r in rows]
 
     async def _deliver_batch(self, rows: list[Claimed], result: SendResult) -> None:
-        """Send in order, `concurrency` at a time, never two to one chat within PER_CHAT_INTERVAL."""
+        """Send in order, `concurrency` at a time, never two to one chat within PER_CHAT_INTERVAL.
+        A chat's rows of one group go as one message."""
         languages = await self.languages(sorted({row.chat_id for row in rows}))
-        pending = list(rows)
+        pending = _messages_of(rows)
 
         async def worker() -> None:
             while pending:
-                row = self._next_ready(pending)
-                if row is None:
+                message = self._next_ready(pending)
+                if message is None:
                     await asyncio.sleep(self._wait_for_a_chat(pending))
                     continue
-                self._last_sent[row.chat_id] = time.monotonic()  # reserved before sending
-                await self._pace()
-                await self._deliver_one(row, languages[row.chat_id], result)
+                self._last_sent[message[0].chat_id] = time.monotonic()  # reserved before sending
+                await self._deliver_one(message, languages[message[0].chat_id], result)
 
         await asyncio.gather(*(worker() for _ in range(self.concurrency)))
 
@@ -327,79 +363,110 @@ class Sender:
         if start > now:
             await asyncio.sleep(start - now)
 
-    def _next_ready(self, pending: list[Claimed]) -> Claimed | None:
+    def _next_ready(self, pending: list[list[Claimed]]) -> list[Claimed] | None:
         now = time.monotonic()
-        for index, row in enumerate(pending):
-            if self._last_sent.get(row.chat_id, -1e9) + PER_CHAT_INTERVAL <= now:
+        for index, message in enumerate(pending):
+            if self._last_sent.get(message[0].chat_id, -1e9) + PER_CHAT_INTERVAL <= now:
                 return pending.pop(index)
         return None
 
-    def _wait_for_a_chat(self, pending: list[Claimed]) -> float:
-        soonest = min(self._last_sent.get(row.chat_id, -1e9) for row in pending) + PER_CHAT_INTERVAL
+    def _wait_for_a_chat(self, pending: list[list[Claimed]]) -> float:
+        soonest = min(self._last_sent.get(message[0].chat_id, -1e9) for message in pending) + PER_CHAT_INTERVAL
         return max(0.01, soonest - time.monotonic())
 
-    async def _render(self, row: Claimed, language: str, now: datetime) -> Rendered | None:
-        render = RENDERERS.get(row.kind)
-        if render is None:
-            log.error("Outbox row %s: no renderer for kind %s", row.id, row.kind)
-            return None
+    async def _render(self, rows: list[Claimed], language: str, now: datetime) -> list[Rendered]:
+        """The pages of one message (none: nothing left to say)."""
+        first = rows[0]
+        group = GROUP_OF.get(first.kind)
+        render = RENDERERS.get(first.kind)
+        if group is None and render is None:
+            log.error("Outbox row %s: no renderer for kind %s", first.id, first.kind)
+            return []
         async with self.database.engine.connect() as connection:
-            rendered = await render(connection, row, language, self.env, now)
-        if rendered is not None and row.waiting_since is not None:
-            rendered.text = waited_note(row.created_at, now, language) + "\n\n" + rendered.text
-        return rendered
+            if group is not None:
+                pages = await GROUP_RENDERERS[group](connection, rows, language, self.env, now)
+            else:
+                pages = [page for page in [await render(connection, first, language, self.env, now)] if page]
+        waited = [row.waiting_since for row in rows if row.waiting_since is not None]
+        if pages and waited:
+            pages[0].text = waited_note(min(row.created_at for row in rows), now, language) + "\n\n" + pages[0].text
+        return pages
 
-    async def _deliver_one(self, row: Claimed, language: str, result: SendResult) -> None:
+    async def _deliver_one(self, rows: list[Claimed], language: str, result: SendResult) -> None:
+        """One message (its pages one after the other, a chat's pace apart), then its rows marked
+        together: a crash in between repeats at most this message."""
         now = self.clock()
+        delivery = Delivery(Outcome.SENT)
         try:
-            rendered = await self._render(row, language, now)
-            if rendered is None:
-                await self._cancel(row, result)
+            pages = await self._render(rows, language, now)
+            if not pages:
+                await self._cancel(rows, result)
                 return
-            delivery = await self.deliver(row.chat_id, rendered)
+            for number, page in enumerate(pages):
+                if number:
+                    await asyncio.sleep(PER_CHAT_INTERVAL)
+                await self._pace()
+                delivery = await self.deliver(rows[0].chat_id, page)
+                if delivery.outcome is not Outcome.SENT:
+                    break
+            self._last_sent[rows[0].chat_id] = time.monotonic()
         except Exception as error:  # never let one message stop the others
-            log.warning("Outbox row %s: unexpected %s", row.id, describe_exception(error))
+            log.warning("Outbox row %s: unexpected %s", rows[0].id, describe_exception(error))
             delivery = Delivery(Outcome.RETRY, error=type(error).__name__)
-        await self._record(row, delivery, result)
+            pages = []
+        left_out = frozenset().union(*(page.left_out_items for page in pages))
+        if left_out and delivery.outcome is Outcome.SENT:
+            await self._cancel([row for row in rows if row.item_id in left_out], result)
+            rows = [row for row in rows if row.item_id not in left_out]
+        await self._record(rows, delivery, result)
 
-    async def _cancel(self, row: Claimed, result: SendResult) -> None:
+    async def _cancel(self, rows: list[Claimed], result: SendResult) -> None:
         outbox = OutboxMessage.__table__
-        result.cancelled += 1
+        result.cancelled += len(rows)
         async with self.database.engine.begin() as connection:
-            await connection.execute(outbox.update().where(outbox.c.id == row.id, outbox.c.claimed_by == self.worker)
+            await connection.execute(outbox.update().where(outbox.c.id.in_([row.id for row in rows]),
+                                                           outbox.c.claimed_by == self.worker)
                                      .values(status=OutboxStatus.CANCELLED.value))
 
-    async def _record(self, row: Claimed, delivery: Delivery, result: SendResult) -> None:
+    async def _record(self, rows: list[Claimed], delivery: Delivery, result: SendResult) -> None:
+        """The outcome of one message, for all its rows in one transaction."""
         outbox = OutboxMessage.__table__
         now = self.clock()
-        mine = sa.and_(outbox.c.id == row.id, outbox.c.claimed_by == self.worker)
+        if delivery.outcome is Outcome.SENT:
+            result.messages += 1
         async with self.database.engine.begin() as connection:
-            if delivery.outcome is Outcome.SENT and row.kind in ERASED_WHEN_SENT:
-                result.sent += 1
-                await connection.execute(outbox.delete().where(mine))
-            elif delivery.outcome is Outcome.SENT:
-                result.sent += 1
-                await connection.execute(outbox.update().where(mine).values(
-                    status=OutboxStatus.SENT.value, sent_at=now, attempts=row.attempts + 1))
-            elif delivery.outcome is Outcome.WAITING:
-                result.waiting += 1
-                await connection.execute(outbox.update().where(mine).values(
-                    status=OutboxStatus.WAITING.value, waiting_since=row.waiting_since or now,
-                    claimed_by=None, claimed_at=None, last_error=delivery.error[:500]))
-            elif delivery.outcome is Outcome.RETRY and row.attempts + 1 < self.max_attempts:
-                result.retried += 1
-                delay = delivery.retry_after or min(3600, 5 * 2 ** row.attempts)
-                await connection.execute(outbox.update().where(mine).values(
-                    attempts=row.attempts + 1, next_attempt_at=now + timedelta(seconds=delay),
-                    claimed_by=None, claimed_at=None, last_error=delivery.error[:500]))
-            else:
-                result.failed += 1
-                await connection.execute(outbox.update().where(mine).values(
-                    status=OutboxStatus.FAILED.value, attempts=row.attempts + 1,
-                    last_error=(delivery.error or delivery.outcome.value)[:500]))
-                if delivery.outcome is Outcome.BLOCKED and row.chat_id not in self.env.supervisors:
-                    result.blocked += 1
-                    await self._escalate_unreachable(connection, row, now)
+            for row in rows:
+                await self._record_row(connection, outbox, row, delivery, result, now)
+            if delivery.outcome is Outcome.BLOCKED and rows[0].chat_id not in self.env.supervisors:
+                result.blocked += 1
+                await self._escalate_unreachable(connection, rows[0], now)
+
+    async def _record_row(self, connection, outbox, row: Claimed, delivery: Delivery, result: SendResult,
+                          now: datetime) -> None:
+        mine = sa.and_(outbox.c.id == row.id, outbox.c.claimed_by == self.worker)
+        if delivery.outcome is Outcome.SENT and row.kind in ERASED_WHEN_SENT:
+            result.sent += 1
+            await connection.execute(outbox.delete().where(mine))
+        elif delivery.outcome is Outcome.SENT:
+            result.sent += 1
+            await connection.execute(outbox.update().where(mine).values(
+                status=OutboxStatus.SENT.value, sent_at=now, attempts=row.attempts + 1))
+        elif delivery.outcome is Outcome.WAITING:
+            result.waiting += 1
+            await connection.execute(outbox.update().where(mine).values(
+                status=OutboxStatus.WAITING.value, waiting_since=row.waiting_since or now,
+                claimed_by=None, claimed_at=None, last_error=delivery.error[:500]))
+        elif delivery.outcome is Outcome.RETRY and row.attempts + 1 < self.max_attempts:
+            result.retried += 1
+            delay = delivery.retry_after or min(3600, 5 * 2 ** row.attempts)
+            await connection.execute(outbox.update().where(mine).values(
+                attempts=row.attempts + 1, next_attempt_at=now + timedelta(seconds=delay),
+                claimed_by=None, claimed_at=None, last_error=delivery.error[:500]))
+        else:
+            result.failed += 1
+            await connection.execute(outbox.update().where(mine).values(
+                status=OutboxStatus.FAILED.value, attempts=row.attempts + 1,
+                last_error=(delivery.error or delivery.outcome.value)[:500]))
 
     async def _escalate_unreachable(self, connection, row: Claimed, now: datetime) -> None:
         """A unit contact blocked the bot or left: stop sending to them; tell the parent unit and
@@ -435,6 +502,23 @@ def waited_note(created_at: datetime, now: datetime, language: str) -> str:
     if hours < 24:
         return _("(This message waited {hours} hour(s) for you to open the bot.)", hours=hours)
     return _("(This message waited {days} day(s) for you to open the bot.)", days=hours // 24)
+
+
+def _messages_of(rows: list[Claimed]) -> list[list[Claimed]]:
+    """The messages to send: each row alone, but a chat's rows of one group together (in the
+    place of the first of them)."""
+    messages: list[list[Claimed]] = []
+    together: dict[tuple[int, str], list[Claimed]] = {}
+    for row in rows:
+        group = GROUP_OF.get(row.kind)
+        if group is None:
+            messages.append([row])
+        elif (row.chat_id, group) in together:
+            together[row.chat_id, group].append(row)
+        else:
+            together[row.chat_id, group] = [row]
+            messages.append(together[row.chat_id, group])
+    return messages
 
 
 def _few_per_chat(rows, limit: int) -> list[int]:

@@ -99,11 +99,11 @@ async def test_reminder_buttons_and_a_contact_who_blocked_the_bot(bot_factory):
         if messages:
             reminder = messages[0]
             break
-    assert reminder is not None and "还有 1 天到期" in reminder["text"]
+    assert reminder is not None and "第三轮巡察-QS-01" in reminder["text"] and "还有 1 个工作日到期" in reminder["text"]
     labels = [b["text"] for b in buttons_of(reminder)]
-    assert labels == ["已知悉", "报告进展", "申请销号"], labels
+    assert labels == ["查看 第三轮巡察-QS-01", "已知悉", "报告进展", "申请销号"], labels
 
-    query = await bot.client.press(reader, reminder, buttons_of(reminder)[0]["callback_data"])
+    query = await bot.client.press(reader, reminder, buttons_of(reminder)[1]["callback_data"])
     assert "已记录" in (await bot.client.callback_answer(query))["answer"]["text"]
     forged = await bot.client.press(reader, reminder, "lk:99999")
     assert "失效" in (await bot.client.callback_answer(forged))["answer"]["text"]

@@ -500,7 +500,9 @@ async def test_contacts_are_listed_and_an_unbound_chat_is_told_once_and_sent_not
 async def test_a_deleted_item_keeps_its_history_and_leaves_tasks_reminders_export_and_digest(
         ledger, items, database, clock):
     from bot.reminders.planner import Planner
-    from tests.test_reminders import ALWAYS, POLICY
+    from bot.reminders.policy import Levels
+    from tests.test_reminders import ALWAYS
+    POLICY = Levels(5, 0, 2, 1, 3, working=False)  # calendar days: overdue is red, to the unit, its parent and supervisors
 
     with pytest.raises(LedgerError):
         await ledger.delete_item("第一轮", "A-2", reason=" ")
@@ -579,7 +581,9 @@ async def test_an_escalation_to_the_parent_unit_carries_only_buttons_that_work_f
         ledger, items, settings, database, clock):
     from bot.outbox import RenderEnv, Sender
     from bot.reminders.planner import Planner
-    from tests.test_reminders import ALWAYS, POLICY
+    from bot.reminders.policy import Levels
+    from tests.test_reminders import ALWAYS
+    POLICY = Levels(5, 0, 2, 1, 3, working=False)  # calendar days: overdue is red, to the unit, its parent and supervisors
 
     await bind(ledger, "县政府", CHAT_PARENT)
     clock.now = datetime(2026, 6, 17, 2, tzinfo=timezone.utc)  # A-2 (due 06-10) is 7 days overdue: escalation

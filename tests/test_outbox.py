@@ -1,6 +1,7 @@
 """The outbox: one way out for every notice, in the recipient's language of the moment, waiting
 for people who have not opened the bot, counted as sent only when delivered."""
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -8,7 +9,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from bot import outbox, preferences
-from bot.outbox import Delivery, Outcome, OutboxMessage, Rendered, RenderEnv, Sender, renderer
+from bot.outbox import Delivery, Outcome, OutboxMessage, Rendered, RenderEnv, Sender, group_renderer, renderer
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
 
@@ -78,3 +79,47 @@ async def test_an_enqueue_repeated_adds_nothing(database, crypto):
     await outbox.enqueue_now(database, [row])
     await outbox.enqueue_now(database, [row, dict(row)])
     assert len(await rows(database)) == 1
+
+
+@group_renderer("test_group", "test_grouped")
+async def render_test_group(connection, rows, language, env, now):
+    return [Rendered("+".join(sorted(row.payload["word"] for row in rows)))]
+
+
+async def test_a_chats_grouped_rows_go_as_one_message_and_are_marked_together(database, crypto):
+    await outbox.enqueue_now(database, [outbox.message_row("test_grouped", f"{word}:7001", 7001, NOW, payload={"word": word})
+                                        for word in ("a", "b", "c", "d", "e")]
+                             + [outbox.message_row("test_grouped", "z:7002", 7002, NOW, payload={"word": "z"}),
+                                outbox.message_row("test_notice", "1:7001", 7001, NOW)])
+    telegram = Telegram()
+    result = await sender(database, crypto, telegram, lambda: NOW).run(5)
+    assert sorted(telegram.sent) == [(7001, "a+b+c+d+e"), (7001, "你好"), (7002, "z")]
+    assert result.sent == 7 and result.messages == 3
+    assert {r.status for r in await rows(database)} == {"sent"}
+
+
+async def test_a_sender_killed_mid_message_repeats_at_most_that_message_and_loses_nothing(database, crypto):
+    """The process dies while Telegram is answering: the rows stay claimed, unmarked; after the
+    lease another sender delivers them once, as one message again."""
+    await outbox.enqueue_now(database, [outbox.message_row("test_grouped", f"{word}:{chat}", chat, NOW, payload={"word": word})
+                                        for chat in (7001, 7002) for word in ("a", "b")])
+    stuck = asyncio.Event()
+
+    class Dying(Telegram):
+        async def deliver(self, chat_id, rendered):
+            self.sent.append((chat_id, rendered.text))
+            if chat_id == 7002:
+                stuck.set()
+                await asyncio.sleep(3600)  # killed here
+            return Delivery(Outcome.SENT)
+
+    dying = Dying()
+    task = asyncio.create_task(sender(database, crypto, dying, lambda: NOW).run(5))
+    await asyncio.wait_for(stuck.wait(), 5)
+    task.cancel()
+    later = NOW + timedelta(minutes=5)  # past the lease
+    telegram = Telegram()
+    await sender(database, crypto, telegram, lambda: later).run(5)
+    delivered = dying.sent + telegram.sent
+    assert sorted(delivered) == [(7001, "a+b"), (7002, "a+b"), (7002, "a+b")]  # the one in flight, twice
+    assert {r.status for r in await rows(database)} == {"sent"}

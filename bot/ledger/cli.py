@@ -20,6 +20,7 @@ from bot.cli import ConfigOption, explained_failures, settings_from
 from bot.config import Settings
 from bot.i18n import N_, Translate, normalise_language, translator
 from bot.ledger import importer
+from bot.ledger.models import item_label
 from bot.ledger.importer import LedgerFileError
 from bot.ledger.service import ImportResult, LedgerError, LedgerService, UnitRemoved
 
@@ -145,7 +146,7 @@ def _print_result(result: ImportResult, *, dry_run: bool, skip_invalid: bool, to
             typer.echo(_("~ row {row}: {id}: {changes}", row=item.row, id=item.external_id, changes=described))
     for item in result.deleted_rows:
         typer.echo(_("row {row}: item {label} was deleted from the ledger; this row is left out (give it a new "
-                     "number to import it as a new item)", row=item.row, label=f"{item.round}-{item.external_id}"))
+                     "number to import it as a new item)", row=item.row, label=item_label(item.round, item.external_id)))
     _print_guessed_years(result.guessed_years, today, _)
     for name in result.new_units:
         typer.echo(_("+ unit {name}", name=name))

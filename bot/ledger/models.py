@@ -15,8 +15,8 @@ overdue; an immediate one (立行立改) has the deadline computed at import.
 
 Reminders go through the bot's one outbox (`bot/outbox.py`); the contract with the planner:
 the planner inserts one row per reminder occurrence and recipient, with `item_id` set and a
-slot that names the item, the deadline it was computed from, the offset and the recipient
-(e.g. "12:2026-12-31:-7:5001"), so that a changed deadline gives new slots; the ledger cancels
+slot that names the item, the deadline it was computed from, the level and its repeat, and the
+recipient (e.g. "12:2026-12-31:red1:5001"), so that a changed deadline gives new slots; the ledger cancels
 pending rows of an item whose deadline changed or that was closed (status "cancelled").
 """
 
@@ -43,6 +43,11 @@ class ItemStatus(str, enum.Enum):
 ACTIVE_STATUSES = (ItemStatus.OPEN.value, ItemStatus.IN_PROGRESS.value, ItemStatus.CLOSURE_REQUESTED.value)
 # Statuses that get no reminders (the planner and the renderers read this): closed, and deleted.
 CLOSED_STATUSES = (ItemStatus.CLOSED.value, ItemStatus.CLOSED_DIRECTLY.value, ItemStatus.DELETED.value)
+
+
+def item_label(round_name: str, external_id: str) -> str:
+    """How people name an item: its round and number (二轮-3), since numbers repeat across rounds."""
+    return f"{round_name}-{external_id}"
 
 
 def _fk(target: str, *, nullable: bool = False, ondelete: str = "CASCADE", index: bool = True) -> sa.Column:

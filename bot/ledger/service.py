@@ -31,7 +31,7 @@ from bot.i18n import N_
 from bot.ledger.importer import ParsedItem, Problem, Table
 from bot.ledger.models import (ACTIVE_STATUSES, CLOSED_STATUSES, EvidenceFile, InspectionRound, InviteCode, ItemHistory,
                                ItemStatus, ProgressEntry,
-                               RectificationItem, Unit, UnitContact)
+                               RectificationItem, Unit, UnitContact, item_label)
 from bot.outbox import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -102,8 +102,7 @@ class ItemView:
 
     @property
     def label(self) -> str:
-        """How people name an item: its round and number (二轮-3), since numbers repeat across rounds."""
-        return f"{self.round}-{self.external_id}"
+        return item_label(self.round, self.external_id)
 
 
 @dataclass(frozen=True)
@@ -693,7 +692,7 @@ class LedgerService:
     async def _archive(self, evidence_dir: Path | None) -> tuple[list[list[object]], list[list[object]]]:
         zone = self.settings.zone
         async with self.database.session() as session:
-            labels = {i: f"{r}-{e}" for i, r, e in (await session.exec(
+            labels = {i: item_label(r, e) for i, r, e in (await session.exec(
                 select(RectificationItem.id, InspectionRound.name, RectificationItem.external_id)
                 .join(InspectionRound, InspectionRound.id == RectificationItem.round_id))).all()}
             events = (await session.exec(select(ItemHistory).order_by(ItemHistory.item_id, ItemHistory.id))).all()

@@ -16,7 +16,7 @@ from bot.ledger.service import LedgerService
 from bot.outbox import Deliver, RenderEnv, Sender, SendResult
 from bot.reminders import digest
 from bot.reminders.planner import Planner, PlanResult
-from bot.reminders.policy import policies_from, timing_from
+from bot.reminders.policy import levels_by_severity, timing_from
 
 
 class ReminderService:
@@ -27,8 +27,9 @@ class ReminderService:
         self.database = database
         self.crypto = crypto
         self.ledger = ledger
-        policy, by_severity = policies_from(settings)
-        self.planner = Planner(database, policy, by_severity, timing_from(settings), settings.supervisor_ids)
+        levels, by_severity = levels_by_severity(settings)
+        self.planner = Planner(database, levels, by_severity, timing_from(settings), settings.supervisor_ids,
+                               standing_every_days=settings.ledger.standing_progress_every_days)
         self.worker = f"worker-{uuid.uuid4().hex[:12]}"
 
     async def plan(self, now: datetime | None = None) -> PlanResult:
@@ -61,13 +62,14 @@ class ReminderService:
         await digest.mark_planned(self.database, week)
         return week
 
-    async def acknowledge(self, item_id: int, chat_id: int) -> bool:
-        """A contact confirms a reminder was seen; only for an item of their own unit."""
+    async def acknowledge(self, item_id: int, chat_id: int, *, now: datetime | None = None) -> bool:
+        """A contact confirms a reminder was seen (已知悉); only for an item of their own unit. It
+        stops the repeats of the item's current level (see the planner)."""
         async with self.database.transaction() as session:
             item = await session.get(RectificationItem, item_id)
             contact = (await session.exec(select(UnitContact).where(UnitContact.chat_id == chat_id))).first()
             if item is None or contact is None or contact.unit_id != item.unit_id:
                 return False
-            session.add(ItemHistory(item_id=item_id, at=datetime.now(timezone.utc), actor_kind="contact",
+            session.add(ItemHistory(item_id=item_id, at=now or datetime.now(timezone.utc), actor_kind="contact",
                                     actor_id=chat_id, action="reminder_acknowledged"))
         return True
