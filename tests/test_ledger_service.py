@@ -331,22 +331,28 @@ async def test_a_new_closure_request_after_a_send_back_needs_new_progress_and_sa
     assert [json.loads(p)["resubmission"] for p in requests] == [False, True]
 
 
-async def test_every_other_supervisor_learns_who_decided(settings, database, clock):
-    from bot.config import load_settings  # noqa: F401  (settings built below with two supervisors)
+async def two_supervisors(settings, database, clock, **ledger_settings) -> tuple[LedgerService, int]:
+    """A ledger with two supervisors (the first named 王科长) and one item whose closing is requested."""
+    from bot.config import Supervisor
 
     two = settings.model_copy(deep=True)
-    two.access.supervisors = [type(two.access.supervisors[0])(id=SUPERVISOR, name="王科长"),
-                              type(two.access.supervisors[0])(id=SUPERVISOR + 1)]
+    two.access.supervisors = [Supervisor(id=SUPERVISOR, name="王科长"), Supervisor(id=SUPERVISOR + 1)]
+    for name, value in ledger_settings.items():
+        setattr(two.ledger, name, value)
     ledger = LedgerService(settings=two, database=database, clock=clock)
     await ledger.add_unit("甲局")
     await ledger.import_table(table(("A-1", "问题", "甲局", "2026-12-31")), default_round="第一轮")
-    invite = await ledger.create_invite("甲局")
-    await ledger.bind(invite.code, CHAT_A)
+    await ledger.bind((await ledger.create_invite("甲局")).code, CHAT_A)
     (_unit, [view], _n) = await ledger.items_for_chat(CHAT_A)
     await ledger.record_progress(view.id, chat_id=CHAT_A, text="完成")
     await ledger.request_closure(view.id, chat_id=CHAT_A)
-    await ledger.approve(view.id, supervisor_id=SUPERVISOR, by_name="Wang")
-    sent = await delivered(ledger, two, database, clock)
+    return ledger, view.id
+
+
+async def test_every_other_supervisor_learns_who_decided(settings, database, clock):
+    ledger, item = await two_supervisors(settings, database, clock)
+    await ledger.approve(item, supervisor_id=SUPERVISOR, by_name="Wang")
+    sent = await delivered(ledger, ledger.settings, database, clock)
     told = [text for chat, text in sent if chat == SUPERVISOR + 1 and "王科长" in text]
     assert told and "第一轮-A-1" in told[0] and "批准" in told[0]
     assert not [text for chat, text in sent if chat == SUPERVISOR and "王科长" in text]  # not the decider
@@ -367,24 +373,13 @@ async def test_the_second_of_two_supervisors_deciding_at_once_is_told_who_decide
 async def test_with_a_second_review_closing_needs_two_different_supervisors(settings, database, clock):
     from bot.ledger.service import SecondReviewNeeded
 
-    two = settings.model_copy(deep=True)
-    two.ledger.second_review = True
-    two.access.supervisors = [type(two.access.supervisors[0])(id=SUPERVISOR),
-                              type(two.access.supervisors[0])(id=SUPERVISOR + 1)]
-    ledger = LedgerService(settings=two, database=database, clock=clock)
-    await ledger.add_unit("甲局")
-    await ledger.import_table(table(("A-1", "问题", "甲局", "2026-12-31")), default_round="第一轮")
-    invite = await ledger.create_invite("甲局")
-    await ledger.bind(invite.code, CHAT_A)
-    (_unit, [view], _n) = await ledger.items_for_chat(CHAT_A)
-    await ledger.record_progress(view.id, chat_id=CHAT_A, text="完成")
-    await ledger.request_closure(view.id, chat_id=CHAT_A)
-    first = await ledger.approve(view.id, supervisor_id=SUPERVISOR, by_name="张三")
-    assert first.status == "closure_requested" and first.first_review_at is not None
+    ledger, item = await two_supervisors(settings, database, clock, second_review=True)
+    first = await ledger.approve(item, supervisor_id=SUPERVISOR, by_name="张三")
+    assert first.status == "closure_requested" and (first.first_review_at, first.first_reviewer) == (NOW, "王科长")
     with pytest.raises(SecondReviewNeeded):
-        await ledger.approve(view.id, supervisor_id=SUPERVISOR)
-    assert (await ledger.approve(view.id, supervisor_id=SUPERVISOR + 1)).status == "closed"
-    assert [h.action for h in await ledger.history(view.id)][-2:] == ["first_approved", "approved"]
+        await ledger.approve(item, supervisor_id=SUPERVISOR)
+    assert (await ledger.approve(item, supervisor_id=SUPERVISOR + 1)).status == "closed"
+    assert [h.action for h in await ledger.history(item)][-2:] == ["first_approved", "approved"]
 
 
 async def test_evidence_is_kept_by_the_bot_and_exported_beside_the_ledger_with_its_history(
