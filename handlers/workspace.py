@@ -683,10 +683,7 @@ async def send_extension(update: Update, context: Context) -> None:
 async def _already(update: Update, context: Context, refused: ExtensionDecided) -> None:
     await update.callback_query.answer(wtexts.decided_text(refused.extension, context._, _zone(context)),
                                        show_alert=True)
-    try:
-        await update.callback_query.edit_message_reply_markup(None)
-    except TelegramError:
-        pass
+    await _clear_buttons(update)
 
 
 async def approve_extension(update: Update, context: Context) -> None:
@@ -709,14 +706,19 @@ async def approve_extension(update: Update, context: Context) -> None:
         await update.callback_query.answer(_("This item is {status}: there is no deadline to extend.",
                                              status=texts.status_label(_, refused.status)), show_alert=True)
         return
-    try:
-        await update.callback_query.edit_message_reply_markup(None)
-    except TelegramError:
-        pass
     await _say(update, _("Extension approved: the deadline of item {label} is now {date}. {unit} is told.",
                          label=html.escape(request.label), date=request.proposed.isoformat(),
                          unit=html.escape(request.unit)),
                [[(_("Open the item"), data_of.CARD.pack(request.item_id, 0))]])
+    await _clear_buttons(update)
+
+
+async def _clear_buttons(update: Update) -> None:
+    """The request's buttons go once it is decided."""
+    try:
+        await update.callback_query.edit_message_reply_markup(None)
+    except TelegramError:
+        pass
 
 
 async def start_refusal(update: Update, context: Context) -> None:
