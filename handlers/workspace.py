@@ -43,7 +43,6 @@ REASSIGN_UNIT, REASSIGN_CONFIRM, NOTE = "reassign_unit", "reassign_confirm", "no
 EXT_REASON, EXT_DATE, EXT_CONFIRM = "ext_reason", "ext_date", "ext_confirm"
 REFUSE_REASON, REFUSE_CONFIRM = "refuse_reason", "refuse_confirm"
 PER_PAGE = 8
-HISTORY_PER_PAGE = 10
 UNIT_BUTTONS = 30
 CATEGORY_BUTTONS = 6
 TEXT_LIMIT = 4000
@@ -128,7 +127,10 @@ async def show_rounds(update: Update, context: Context) -> None:
         rows.append([(texts.short(row.name, 30), data_of.ROUND_UNITS.pack(row.id, 0))])
     _translated_paging(context, rows, page, pages, lambda p: data_of.ROUNDS.pack(p))
     rows.append([(_("Overdue items"), data_of.OVERDUE_PAGE.pack(0))])
-    await _show(update, "\n".join(lines), rows)
+    if query is not None and query.data == "menu:ledger":  # the menu stays; the ledger comes below it
+        await _say(update, "\n".join(lines), rows)
+    else:
+        await _show(update, "\n".join(lines), rows)
 
 
 async def show_units(update: Update, context: Context) -> None:
@@ -259,15 +261,15 @@ async def open_card(update: Update, context: Context, item_id: int, page: int = 
     except NotFound:
         await _expired(update, context)
         return
-    history = wtexts.history_lines(events, _, _zone(context))
-    pages = max(1, -(-len(history) // HISTORY_PER_PAGE))
+    history = wtexts.history_pages(wtexts.history_lines(events, _, _zone(context)))
+    pages = len(history)
     if page >= pages:
         await _expired(update, context)
         return
     card = texts.item_text(item, _, zone=_zone(context)) + "\n" + \
         wtexts.acknowledged_line(await work.acknowledged_at(item_id), _, _zone(context))
     heading = _("<b>History</b>") + (" " + _("(page {page}/{pages})", page=page + 1, pages=pages) if pages > 1 else "")
-    shown = history[page * HISTORY_PER_PAGE:(page + 1) * HISTORY_PER_PAGE] or [_("Nothing recorded yet.")]
+    shown = history[page] or [_("Nothing recorded yet.")]
     block = "\n".join([heading, *shown])
     rows = _card_buttons(context, item, page, pages, await work.round_of(item_id))
     if len(card) + len(block) + 2 > TEXT_LIMIT:  # a long item: the card, then its history with the buttons
@@ -404,9 +406,9 @@ async def _preview_reassign(update: Update, context: Context, item_id: int, unit
                              label=html.escape(item.label), unit=html.escape(unit.name)))
         return
     await _expect(update, context, REASSIGN_CONFIRM, item.id, item.label, unit=unit.id)
-    await _say(update, _("Reassign item {label} from {old} to {new}? Its pending reminders are cancelled and {new}'s "
-                         "contacts will be sent the item.", label=html.escape(item.label),
-                         old=html.escape(item.unit), new=html.escape(unit.name)),
+    await _say(update, _("Reassign item {label} from {old} to {new}? Its pending reminders are cancelled.",
+                         label=html.escape(item.label), old=html.escape(item.unit), new=html.escape(unit.name))
+               + " " + await _who_is_told(context, unit.id, unit.name),
                [[(_("Reassign"), data_of.CONFIRM.pack("reassign", item.id))], _cancel_row(context)])
 
 
@@ -546,9 +548,17 @@ async def _receive_deadline_reason(update: Update, context: Context, pending: Pe
     if late > 0:
         lines.append("⚠️ " + _("This date is past: the item will be overdue by {days} days as soon as it is changed.",
                                days=late))
-    lines.append(_("The unit's contacts will be told."))
+    lines.append(await _who_is_told(context, item.unit_id, item.unit))
     await _say(update, "\n".join(lines), [[(_("Change the deadline"), data_of.CONFIRM.pack("deadline", item_id))],
                                           _cancel_row(context)])
+
+
+async def _who_is_told(context: Context, unit_id: int, unit: str) -> str:
+    """Who a change will be told to, as it stands now (a unit may have no reachable contact)."""
+    _bound, reachable = await workspace_of(context).contact_counts(unit_id)
+    if reachable:
+        return context._("{count} contact(s) of {unit} will be told.", count=reachable, unit=html.escape(unit))
+    return context._("{unit} has no reachable contact: nobody will be told.", unit=html.escape(unit))
 
 
 async def _receive_unit(update: Update, context: Context, pending: Pending, text: str) -> None:

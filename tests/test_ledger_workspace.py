@@ -126,7 +126,9 @@ async def test_the_card_history_reads_every_event(ledger, work, items, database,
     assert "2026-12-31 → 2027-01-31" in text and "涉及跨年度预算" in text
     assert "退回" in text and "缺少会议纪要" in text and "王科长" in text
     assert "已合并两个APP" in text and zh("({count} evidence files)", count=2) in text
-    assert sum("📨" in line for line in lines) == 1  # the delivered reminder, not the planned one
+    assert [line for line in lines if "📨" in line] == [  # the delivered reminder, not the planned one
+        "📨 " + zh("{at} reminder delivered to {unit}'s contact ({what})", at="2026-06-01 09:00", unit="甲局",
+                  what=zh("before the deadline"))]
     assert zh("{at} the unit's contact acknowledged a reminder", at="2026-06-01 09:05") in text
     assert "created" not in text
     assert await work.acknowledged_at(item) == NOW + timedelta(minutes=5)
@@ -203,8 +205,8 @@ async def test_an_extension_approved_moves_the_deadline_and_the_second_superviso
     assert "2027-03-31" in told[0][1] and "批准" in told[0][1]
     changes = [(h.action, h.new_value, h.comment) for h in await ledger.history(item)
                if h.action.startswith("extension") or h.action == "deadline_changed"]
-    assert changes == [("extension_requested", "2027-03-31", "预算未到位"), ("extension_approved", "2027-03-31", None),
-                       ("deadline_changed", "2027-03-31", "预算未到位")]
+    assert changes == [("extension_requested", "2027-03-31", "预算未到位"), ("deadline_changed", "2027-03-31", "预算未到位"),
+                       ("extension_approved", "2027-03-31", None)]
 
 
 async def test_an_extension_refused_keeps_the_deadline_and_tells_the_contact_why(
@@ -237,3 +239,12 @@ def test_dates_are_read_as_people_type_them():
     assert parse_typed_date("2026-11-01", today) == date(2026, 11, 1)  # a past date, typed in full, is kept
     assert parse_typed_date("下周", today) is None
     assert parse_typed_date("2月30日", today) is None
+
+
+def test_a_long_history_is_paged_to_fit_a_message():
+    assert workspace_texts.history_pages([]) == [[]]
+    short = [f"line {n}" for n in range(23)]
+    assert [len(p) for p in workspace_texts.history_pages(short)] == [10, 10, 3]
+    notes = ["🗒 " + "长" * 900] * 5  # long notes: fewer to a page
+    pages = workspace_texts.history_pages(notes)
+    assert all(sum(len(line) + 1 for line in page) <= 3000 for page in pages) and sum(map(len, pages)) == 5

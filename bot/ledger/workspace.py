@@ -289,12 +289,17 @@ class Workspace:
                                             if h.actor_kind == "supervisor" else None)
                     events.append(Event(h.at, h.action, h.actor_kind, name, h.old_value, h.new_value, h.comment,
                                         detail=h.field or ""))
+            sent = (await session.exec(
+                select(OutboxMessage.kind, OutboxMessage.chat_id, OutboxMessage.sent_at, Unit.name)
+                .join(UnitContact, UnitContact.chat_id == OutboxMessage.chat_id, isouter=True)
+                .join(Unit, Unit.id == UnitContact.unit_id, isouter=True)
+                .where(OutboxMessage.item_id == item_id, OutboxMessage.status == OutboxStatus.SENT.value,
+                       col(OutboxMessage.kind).not_in(notices.KINDS)))).all()
             supervisors = self.ledger.settings.supervisor_ids
-            events += [Event(sent_at, "reminder", "supervisor" if chat_id in supervisors else "contact", detail=kind)
-                       for kind, chat_id, sent_at in (await session.exec(
-                           select(OutboxMessage.kind, OutboxMessage.chat_id, OutboxMessage.sent_at).where(
-                               OutboxMessage.item_id == item_id, OutboxMessage.status == OutboxStatus.SENT.value,
-                               col(OutboxMessage.kind).not_in(notices.KINDS)))).all() if sent_at is not None]
+            # To whom: a supervisor, or a contact named by the unit the chat acts for now (the item's
+            # unit, its parent …); a chat unbound since has no unit.
+            events += [Event(sent_at, "reminder", "supervisor" if chat_id in supervisors else "contact", unit, detail=kind)
+                       for kind, chat_id, sent_at, unit in sent if sent_at is not None]
         return sorted(events, key=lambda e: e.at)  # stable: rows of one moment keep their order
 
     # ---- supervisors' actions -------------------------------------------------------------
@@ -434,10 +439,19 @@ class Workspace:
     async def approve_extension(self, extension_id: int, *, supervisor_id: int, by_name: str = "") -> Extension:
         """The deadline moves to the proposed date (with the request's reason); the contact is told."""
         request = await self._decide(extension_id, supervisor_id, APPROVED, None, by_name)
-        await self.ledger.change_deadline(request.item_id, request.proposed, reason=request.reason,
-                                          actor_kind="supervisor", actor_id=supervisor_id)
-        await self._tell_decision(request, replaces_deadline_notice=True)
+        try:
+            await self.ledger.change_deadline(request.item_id, request.proposed, reason=request.reason,
+                                              actor_kind="supervisor", actor_id=supervisor_id)
+        except LedgerError:  # the item closed between the two steps: the request waits again
+            await self._undo_approval(request)
+            raise
+        await self._tell_decision(request, approved_by=supervisor_id)
         return request
+
+    async def _undo_approval(self, request: Extension) -> None:
+        async with self.database.transaction() as session:
+            await session.exec(update(ExtensionRequest).where(ExtensionRequest.id == request.id).values(
+                status=PENDING, decided_at=None, decided_by=None, decided_by_name=None))
 
     async def refuse_extension(self, extension_id: int, *, supervisor_id: int, reason: str,
                                by_name: str = "") -> Extension:
@@ -466,22 +480,22 @@ class Workspace:
             await session.refresh(request)
             if claimed.rowcount != 1:
                 raise ExtensionDecided(self._extension(request, view))
-            if status == REFUSED:
+            if status == REFUSED:  # an approval is written once the deadline has moved (_tell_decision)
                 session.add(ItemHistory(item_id=request.item_id, at=now, actor_kind="supervisor",
                                         actor_id=supervisor_id, actor_name=name, action="extension_refused",
                                         field="deadline", new_value=request.proposed.isoformat(), comment=refusal))
-            else:
-                session.add(ItemHistory(item_id=request.item_id, at=now, actor_kind="supervisor",
-                                        actor_id=supervisor_id, actor_name=name, action="extension_approved",
-                                        field="deadline", new_value=request.proposed.isoformat()))
             return self._extension(request, view)
 
-    async def _tell_decision(self, request: Extension, *, replaces_deadline_notice: bool = False) -> None:
-        """The contact who asked is told the decision; on an approval this one message replaces, for
-        them, the "deadline changed" notice (their unit's other contacts still get that)."""
+    async def _tell_decision(self, request: Extension, *, approved_by: int | None = None) -> None:
+        """The contact who asked is told the decision; on an approval (written to the history now that
+        the deadline has moved) this one message replaces, for them, the "deadline changed" notice
+        (their unit's other contacts still get that)."""
         now = self.ledger.now()
         async with self.database.transaction() as session:
-            if replaces_deadline_notice:
+            if approved_by is not None:
+                session.add(ItemHistory(item_id=request.item_id, at=now, actor_kind="supervisor", actor_id=approved_by,
+                                        actor_name=request.decided_by_name, action="extension_approved",
+                                        field="deadline", new_value=request.proposed.isoformat()))
                 event = (await session.exec(select(func.max(ItemHistory.id)).where(
                     ItemHistory.item_id == request.item_id, ItemHistory.action == "deadline_changed"))).one()
                 await session.exec(update(OutboxMessage).where(

@@ -50,9 +50,12 @@ def event_line(event: Event, _: Translate, zone) -> str | None:
     kind = event.kind
     if kind == "reminder":
         what = _(REMINDER_KINDS.get(event.detail, N_("reminder")))
-        return "📨 " + (_("{at} reminder delivered to a supervisor ({what})", at=at, what=what)
-                       if event.actor_kind == "supervisor" else
-                       _("{at} reminder delivered to the unit ({what})", at=at, what=what))
+        if event.actor_kind == "supervisor":
+            return "📨 " + _("{at} reminder delivered to a supervisor ({what})", at=at, what=what)
+        if event.actor_name:
+            return "📨 " + _("{at} reminder delivered to {unit}'s contact ({what})", at=at, what=what,
+                            unit=html.escape(event.actor_name))
+        return "📨 " + _("{at} reminder delivered to a former contact ({what})", at=at, what=what)
     if kind == "reminder_acknowledged":
         return "👁 " + _("{at} the unit's contact acknowledged a reminder", at=at)
     if kind == "progress":
@@ -93,6 +96,19 @@ def event_line(event: Event, _: Translate, zone) -> str | None:
 def history_lines(events: list[Event], _: Translate, zone) -> list[str]:
     """Newest first: what a supervisor looks for first is what happened last."""
     return [line for line in (event_line(e, _, zone) for e in reversed(events)) if line]
+
+
+def history_pages(lines: list[str], per_page: int = 10, chars: int = 3000) -> list[list[str]]:
+    """The history in pages of `per_page` lines at most and `chars` characters at most (a page of
+    long notes still fits one message); one empty page when there is nothing."""
+    pages, current, size = [], [], 0
+    for line in lines:
+        if current and (len(current) == per_page or size + len(line) + 1 > chars):
+            pages.append(current)
+            current, size = [], 0
+        current.append(line)
+        size += len(line) + 1
+    return pages + [current] if current or not pages else pages
 
 
 def acknowledged_line(at: datetime | None, _: Translate, zone) -> str:
