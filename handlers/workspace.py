@@ -71,8 +71,9 @@ async def _say(update: Update, text: str, rows=None) -> None:
         await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=buttons(rows) if rows else None)
 
 
-async def _show(update: Update, text: str, rows) -> None:
-    """A level of the workspace: the pressed message becomes it (a command gets a new one)."""
+async def _show(update: Update, text: str, rows=None) -> None:
+    """A level of the workspace, or the outcome of a confirmed action: the pressed message becomes it
+    (its buttons go), a command gets a new one."""
     query = update.callback_query
     if query is None or query.message is None or not query.message.text:
         await _say(update, text, rows)
@@ -450,7 +451,7 @@ async def _change_deadline(update: Update, context: Context, item_id: int, data:
     told = _("{count} contact(s) of {unit} are told.", count=reachable, unit=html.escape(item.unit)) if reachable \
         else _("{unit} has no reachable contact: nobody was told.", unit=html.escape(item.unit))
     overdue = " " + _("It is overdue by {days} days.", days=-item.days_left) if item.overdue else ""
-    await _say(update, _("The deadline of item {label} is now {date}.", label=html.escape(item.label),
+    await _show(update, _("The deadline of item {label} is now {date}.", label=html.escape(item.label),
                          date=item.deadline.isoformat()) + overdue + " " + told,
                [[(_("Open the item"), data_of.CARD.pack(item.id, 0))]])
 
@@ -469,7 +470,7 @@ async def _reassign(update: Update, context: Context, item_id: int, unit_id: int
     unit = html.escape(done.item.unit)
     told = _("{count} contact(s) of {unit} were sent it.", count=done.contacts, unit=unit) if done.contacts \
         else _("{unit} has no reachable contact: nobody was told yet.", unit=unit)
-    await _say(update, _("Item {label} now belongs to {unit} (it was {old}'s).", label=html.escape(done.item.label),
+    await _show(update, _("Item {label} now belongs to {unit} (it was {old}'s).", label=html.escape(done.item.label),
                          unit=unit, old=html.escape(done.old_unit)) + " " + told,
                [[(_("Open the item"), data_of.CARD.pack(item_id, 0))]])
 
@@ -489,7 +490,7 @@ async def _nudge(update: Update, context: Context, item_id: int) -> None:
     if not done.sent:
         await _say(update, _no_contact(context, done.item.unit, done.bound))
         return
-    await _say(update, _("Nudge sent: {count} contact(s) of {unit} are sent item {label} now.", count=done.sent,
+    await _show(update, _("Nudge sent: {count} contact(s) of {unit} are sent item {label} now.", count=done.sent,
                          unit=html.escape(done.item.unit), label=html.escape(done.item.label)),
                [[(_("Open the item"), data_of.CARD.pack(item_id, 0))]])
 
@@ -683,7 +684,7 @@ async def send_extension(update: Update, context: Context) -> None:
     except LedgerError:
         await _changed_meanwhile(update, context)
         return
-    await _say(update, _("Your extension request for item {label} (to {date}) was sent to the inspection office. "
+    await _show(update, _("Your extension request for item {label} (to {date}) was sent to the inspection office. "
                          "You will be told their decision here.", label=html.escape(request.label),
                          date=request.proposed.isoformat()))
 
@@ -783,8 +784,8 @@ async def confirm_refusal(update: Update, context: Context) -> None:
     except InvalidTransition:
         await _changed_meanwhile(update, context)
         return
-    await _say(update, _("The extension of item {label} is refused; {unit} is told.", label=html.escape(request.label),
-                         unit=html.escape(request.unit)))
+    await _show(update, _("The extension of item {label} is refused; {unit} is told.",
+                          label=html.escape(request.label), unit=html.escape(request.unit)), [])
 
 
 async def cancel(update: Update, context: Context) -> None:

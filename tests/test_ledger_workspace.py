@@ -110,7 +110,8 @@ async def test_the_card_history_reads_every_event(ledger, work, items, database,
     clock.now = NOW + timedelta(hours=1)
     recorded = await ledger.record_progress(item, chat_id=CHAT_A, text="已合并两个APP",
                                             evidence=[Evidence("photo", "P1")])
-    await ledger.record_progress(item, chat_id=CHAT_A, entry_id=recorded.progress_id, evidence=[Evidence("photo", "P2")])
+    await ledger.record_progress(item, chat_id=CHAT_A, entry_id=recorded.progress_id,
+                                 evidence=[Evidence("photo", "P2")])
     await ledger.request_closure(item, chat_id=CHAT_A)
     await ledger.send_back(item, supervisor_id=SUPERVISOR, comment="缺少会议纪要")
     await ledger.change_deadline(item, date(2027, 1, 31), reason="涉及跨年度预算", actor_kind="supervisor",

@@ -214,7 +214,8 @@ class Workspace:
             if round_row is None or unit is None:
                 raise NotFound(N_("no such round or unit"))
             where = [item.round_id == round_id, item.unit_id == unit_id, col(item.status).in_(ACTIVE_STATUSES)]
-            categories = tuple(sorted({c for c in (await session.exec(select(item.category).where(*where))).all() if c}))
+            named = (await session.exec(select(item.category).where(*where))).all()
+            categories = tuple(sorted({c for c in named if c}))
             acknowledged = select(ItemHistory.item_id).where(ItemHistory.action == ACKNOWLEDGED)
             where += {
                 "all": [],
@@ -235,7 +236,8 @@ class Workspace:
                 ItemHistory.action == ACKNOWLEDGED, col(ItemHistory.item_id).in_([v.id for v in views])))).all())
         return ItemPage(round_row.name, unit.name, views, total, page, pages, categories, frozenset(seen))
 
-    async def overdue(self, *, supervisor_id: int, page: int = 0, per_page: int = PER_PAGE) -> tuple[list[ItemView], int]:
+    async def overdue(self, *, supervisor_id: int, page: int = 0,
+                      per_page: int = PER_PAGE) -> tuple[list[ItemView], int]:
         """Overdue items of every round and unit, the longest overdue first, a page at a time."""
         self._supervisor(supervisor_id)
         item = RectificationItem
@@ -274,7 +276,8 @@ class Workspace:
         async with self.database.session() as session:
             await self.ledger._visible(session, item_id, supervisor_id=supervisor_id)
             files = Counter(dict((await session.exec(
-                select(EvidenceFile.progress_id, func.count()).join(ProgressEntry, ProgressEntry.id == EvidenceFile.progress_id)
+                select(EvidenceFile.progress_id, func.count())
+                .join(ProgressEntry, ProgressEntry.id == EvidenceFile.progress_id)
                 .where(ProgressEntry.item_id == item_id).group_by(EvidenceFile.progress_id))).all()))
             entries = iter((await session.exec(select(ProgressEntry).where(ProgressEntry.item_id == item_id)
                                                .order_by(ProgressEntry.id))).all())
@@ -298,8 +301,8 @@ class Workspace:
             supervisors = self.ledger.settings.supervisor_ids
             # To whom: a supervisor, or a contact named by the unit the chat acts for now (the item's
             # unit, its parent …); a chat unbound since has no unit.
-            events += [Event(sent_at, "reminder", "supervisor" if chat_id in supervisors else "contact", unit, detail=kind)
-                       for kind, chat_id, sent_at, unit in sent if sent_at is not None]
+            events += [Event(sent_at, "reminder", "supervisor" if chat_id in supervisors else "contact", unit,
+                             detail=kind) for kind, chat_id, sent_at, unit in sent if sent_at is not None]
         return sorted(events, key=lambda e: e.at)  # stable: rows of one moment keep their order
 
     # ---- supervisors' actions -------------------------------------------------------------
@@ -364,7 +367,8 @@ class Workspace:
             if not chats:
                 return Nudged(view, 0, len(contacts))
             event = ItemHistory(item_id=item_id, at=now, actor_kind="supervisor", actor_id=supervisor_id,
-                                actor_name=self._name(supervisor_id, by_name), action="nudged", new_value=str(len(chats)))
+                                actor_name=self._name(supervisor_id, by_name), action="nudged",
+                                new_value=str(len(chats)))
             session.add(event)
             await session.flush()
             await outbox.enqueue(await session.connection(), [

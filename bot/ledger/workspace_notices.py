@@ -65,6 +65,7 @@ async def render_reassigned(connection, row: Claimed, language: str, env: Render
 async def render_extension_request(connection, row: Claimed, language: str, env: RenderEnv,
                                    now: datetime) -> Rendered | None:
     from bot.ledger import texts, workspace_texts
+    from bot.ledger.models import ACTIVE_STATUSES
     from bot.ledger.service import NotFound
 
     ledger, workspace = _ledger(env)
@@ -78,6 +79,8 @@ async def render_extension_request(connection, row: Claimed, language: str, env:
     if request.status != "pending":
         return Rendered(workspace_texts.decided_text(request, _, env.zone) + "\n\n" + text,
                         [[(_("Open the item"), f"li:{item.id}")]])
+    if item.status not in ACTIVE_STATUSES:  # closed meanwhile: nothing left to decide
+        return Rendered(text, [[(_("Open the item"), f"li:{item.id}")]])
     return Rendered(text, [[(_("Approve the extension"), f"wv:{request.id}"), (_("Refuse"), f"wz:{request.id}")],
                            [(_("Open the item"), f"li:{item.id}")]])
 
