@@ -440,10 +440,10 @@ async def _changed_meanwhile(update: Update, context: Context) -> None:
 
 async def _change_deadline(update: Update, context: Context, item_id: int, data: dict) -> None:
     _ = context._
-    ledger = context.services.ledger
     try:
-        item = await ledger.change_deadline(item_id, date.fromisoformat(data["date"]), reason=data["reason"],
-                                            actor_kind="supervisor", actor_id=update.effective_user.id)
+        item = await workspace_of(context).change_deadline(
+            item_id, date.fromisoformat(data["date"]), reason=data["reason"], supervisor_id=update.effective_user.id,
+            by_name=update.effective_user.full_name)
     except (NotFound, InvalidTransition):
         await _changed_meanwhile(update, context)
         return

@@ -114,8 +114,8 @@ async def test_the_card_history_reads_every_event(ledger, work, items, database,
                                  evidence=[Evidence("photo", "P2")])
     await ledger.request_closure(item, chat_id=CHAT_A)
     await ledger.send_back(item, supervisor_id=SUPERVISOR, comment="缺少会议纪要")
-    await ledger.change_deadline(item, date(2027, 1, 31), reason="涉及跨年度预算", actor_kind="supervisor",
-                                 actor_id=SUPERVISOR)
+    await work.change_deadline(item, date(2027, 1, 31), reason="涉及跨年度预算", supervisor_id=OTHER_SUPERVISOR,
+                               by_name="李主任")
     await work.add_note(item, supervisor_id=SUPERVISOR, text="已电话督促")
     with pytest.raises(LedgerError):
         await work.add_note(item, supervisor_id=SUPERVISOR, text="  ")
@@ -124,7 +124,7 @@ async def test_the_card_history_reads_every_event(ledger, work, items, database,
     lines = workspace_texts.history_lines(events, zh, ledger.settings.zone)
     text = "\n".join(lines)
     assert lines[0].startswith("🗒") and "已电话督促" in lines[0]  # newest first
-    assert "2026-12-31 → 2027-01-31" in text and "涉及跨年度预算" in text
+    assert "李主任调整整改时限 2026-12-31 → 2027-01-31" in text and "涉及跨年度预算" in text
     assert "退回" in text and "缺少会议纪要" in text and "王科长" in text
     assert "已合并两个APP" in text and zh("({count} evidence files)", count=2) in text
     assert [line for line in lines if "📨" in line] == [  # the delivered reminder, not the planned one

@@ -353,6 +353,26 @@ class Workspace:
                                    payload={"item_id": item_id, "old_unit": view.unit}) for chat in chats])
             return Reassigned(await self.ledger._view(session, item_id), view.unit, len(chats))
 
+    async def change_deadline(self, item_id: int, deadline: date, *, supervisor_id: int, reason: str,
+                              by_name: str = "") -> ItemView:
+        """`LedgerService.change_deadline` by a supervisor, whose name the history then shows."""
+        self._supervisor(supervisor_id)
+        view = await self.ledger.change_deadline(item_id, deadline, reason=reason, actor_kind="supervisor",
+                                                 actor_id=supervisor_id)
+        await self._sign_deadline_change(item_id, supervisor_id, by_name)
+        return view
+
+    async def _sign_deadline_change(self, item_id: int, supervisor_id: int, by_name: str) -> None:
+        name = self._name(supervisor_id, by_name)
+        if not name:
+            return
+        async with self.database.transaction() as session:
+            latest = (await session.exec(select(func.max(ItemHistory.id)).where(
+                ItemHistory.item_id == item_id, ItemHistory.action == "deadline_changed",
+                ItemHistory.actor_id == supervisor_id))).one()
+            await session.exec(update(ItemHistory).where(ItemHistory.id == latest,
+                                                         col(ItemHistory.actor_name).is_(None)).values(actor_name=name))
+
     async def nudge(self, item_id: int, *, supervisor_id: int, by_name: str = "") -> Nudged:
         """催办: the unit's reachable contacts are sent the item now. With none, nothing is recorded
         and nothing is said to have been sent (`sent` 0)."""
@@ -449,6 +469,7 @@ class Workspace:
         except LedgerError:  # the item closed between the two steps: the request waits again
             await self._undo_approval(request)
             raise
+        await self._sign_deadline_change(request.item_id, supervisor_id, by_name)
         await self._tell_decision(request, approved_by=supervisor_id)
         return request
 
