@@ -61,10 +61,10 @@ async def _expired(update: Update, context: Context) -> None:
     await update.callback_query.answer(context._("This button has expired."))
 
 
-async def _say(update: Update, text: str, rows=None) -> None:
-    """A new message in the chat of the update."""
+async def _say(update: Update, text: str, rows=None, *, answer: bool = True) -> None:
+    """A new message in the chat of the update (a pressed button is answered once: `answer`)."""
     query = update.callback_query
-    if query is not None:
+    if query is not None and answer:
         await query.answer()
     message = update.effective_message
     if message is not None:
@@ -275,7 +275,7 @@ async def open_card(update: Update, context: Context, item_id: int, page: int = 
     rows = _card_buttons(context, item, page, pages, await work.round_of(item_id))
     if len(card) + len(block) + 2 > TEXT_LIMIT:  # a long item: the card, then its history with the buttons
         await _say(update, card)
-        await _say(update, block, rows)
+        await _say(update, block, rows, answer=False)
     elif edit:
         await _show(update, card + "\n\n" + block, rows)
     else:
@@ -284,7 +284,7 @@ async def open_card(update: Update, context: Context, item_id: int, page: int = 
 
 def _card_buttons(context: Context, item: ItemView, page: int, pages: int, round_id: int) -> list:
     _ = context._
-    rows = [row for row in texts.item_buttons(item, _, as_supervisor=True, as_contact=False)]
+    rows = list(texts.item_buttons(item, _, as_supervisor=True, as_contact=False))
     active = item.status not in CLOSED_STATUSES
     if active:
         rows.append([(_("Change the deadline"), data_of.CARD_ACTION.pack("deadline", item.id)),
@@ -401,6 +401,9 @@ async def _preview_reassign(update: Update, context: Context, item_id: int, unit
     except NotFound:
         if update.callback_query is not None:
             await _expired(update, context)
+        else:
+            await flow.done(update, context, FEATURE)
+            await _changed_meanwhile(update, context)
         return
     if unit.id == item.unit_id:
         await _say(update, _("Item {label} is {unit}'s already. Pick another unit, or /cancel.",
