@@ -204,6 +204,8 @@ async def show_item(update: Update, context: Context) -> None:
     as_contact = unit is not None and item.unit_id == unit.id
     lines = await _progress_lines(ledger, item, context, chat_id=chat_id, supervisor_id=supervisor_id)
     text = texts.item_text(item, context._, lines, zone=context.services.settings.zone)
+    if as_contact:  # their extension request (延期申请), while it waits
+        text += await workspace.waiting_text(context, item.id)
     if unit is not None and not as_contact:  # a co-unit's or a parent unit's contact: they read, the unit acts
         text += "\n\n" + context._("You see this item as {relation}; {unit} reports its progress.",
                                     relation=context._(CO_UNIT if unit.name in item.co_units else PARENT_UNIT),

@@ -269,10 +269,16 @@ async def open_card(update: Update, context: Context, item_id: int, page: int = 
         return
     card = texts.item_text(item, _, zone=_zone(context)) + "\n" + \
         wtexts.acknowledged_line(await work.acknowledged_at(item_id), _, _zone(context))
+    waiting = await work.pending_extension(item_id)
+    if waiting is not None:
+        card += "\n" + wtexts.waiting_line(waiting, _)
     heading = _("<b>History</b>") + (" " + _("(page {page}/{pages})", page=page + 1, pages=pages) if pages > 1 else "")
     shown = history[page] or [_("Nothing recorded yet.")]
     block = "\n".join([heading, *shown])
     rows = _card_buttons(context, item, page, pages, await work.round_of(item_id))
+    if waiting is not None:
+        rows.insert(0, [(_("Approve the extension"), data_of.EXTENSION_APPROVE.pack(waiting.id)),
+                        (_("Refuse"), data_of.EXTENSION_REFUSE.pack(waiting.id))])
     if len(card) + len(block) + 2 > TEXT_LIMIT:  # a long item: the card, then its history with the buttons
         await _say(update, card)
         await _say(update, block, rows, answer=False)
@@ -593,6 +599,12 @@ async def _receive_note(update: Update, context: Context, pending: Pending, text
 
 
 # ---- extension requests: the contact ---------------------------------------------------------------
+
+async def waiting_text(context: Context, item_id: int) -> str:
+    """A line for the contact's card while their unit's request waits ("" if none): handlers/ledger.py."""
+    waiting = await workspace_of(context).pending_extension(item_id)
+    return "\n" + wtexts.waiting_line(waiting, context._) if waiting else ""
+
 
 async def ask_extension(update: Update, context: Context) -> None:
     """we:<item> (a contact): ask for an extension; first the reason."""

@@ -142,6 +142,8 @@ async def test_a_supervisor_works_the_ledger_from_the_chat_and_contacts_ask_for_
     for person in (supervisor, second):
         requests[person.id] = next(m for m in await bot.collect(person.chat_id, before) if buttons_of(m))
         assert "需等待上级专项资金下达" in requests[person.id]["text"]
+    (card,) = await supervisor.press(zh("Open the item"), message=requests[SUPERVISOR_ID])
+    assert "已申请延期至" in card["text"] and zh("Approve the extension") in [b["text"] for b in buttons_of(card)]
     before = await bot.last_seq()
     approved = await supervisor.press(zh("Approve the extension"), message=requests[SUPERVISOR_ID])
     assert "已同意延期" in text_of(approved) and wanted in text_of(approved)

@@ -188,6 +188,7 @@ async def test_an_extension_approved_moves_the_deadline_and_the_second_superviso
     request = await work.request_extension(item, chat_id=CHAT_A, reason="预算未到位", proposed=date(2027, 3, 31))
     with pytest.raises(ExtensionPending):
         await work.request_extension(item, chat_id=CHAT_A, reason="再次", proposed=date(2027, 4, 30))
+    assert (await work.pending_extension(item)).id == request.id  # shown on the card while it waits
     sent = await delivered(ledger, settings, database, clock)
     assert sorted(chat for chat, _ in sent) == [SUPERVISOR, OTHER_SUPERVISOR]
     assert all("第一轮-A-1" in text and "2027-03-31" in text and "预算未到位" in text for _, text in sent)
@@ -195,7 +196,7 @@ async def test_an_extension_approved_moves_the_deadline_and_the_second_superviso
     decided = await work.approve_extension(request.id, supervisor_id=SUPERVISOR)
     assert decided.status == "approved"
     view = await ledger.item(item, chat_id=CHAT_A)
-    assert view.deadline == date(2027, 3, 31)
+    assert view.deadline == date(2027, 3, 31) and await work.pending_extension(item) is None
     for decide in (work.approve_extension(request.id, supervisor_id=OTHER_SUPERVISOR),
                    work.refuse_extension(request.id, supervisor_id=OTHER_SUPERVISOR, reason="不同意")):
         with pytest.raises(ExtensionDecided) as already:

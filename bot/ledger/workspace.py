@@ -447,6 +447,13 @@ class Workspace:
                 for chat in sorted(self.ledger.settings.supervisor_ids)])
             return self._extension(request, view)
 
+    async def pending_extension(self, item_id: int) -> Extension | None:
+        """The item's request waiting for a decision, if any (the caller has checked access)."""
+        async with self.database.session() as session:
+            request = (await session.exec(select(ExtensionRequest).where(
+                ExtensionRequest.item_id == item_id, ExtensionRequest.status == PENDING))).first()
+            return self._extension(request, await self.ledger._view(session, item_id)) if request else None
+
     async def extension(self, extension_id: int, *, supervisor_id: int | None = None,
                         chat_id: int | None = None) -> Extension:
         """A request, for a supervisor or the contact who made it."""

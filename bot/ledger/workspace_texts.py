@@ -132,3 +132,9 @@ def decided_text(request: Extension, _: Translate, zone) -> str:
     if request.status == "approved":
         return _("Already decided: the extension was approved by {by} at {time}.", by=by, time=at)
     return _("Already decided: the extension was refused by {by} at {time}.", by=by, time=at)
+
+
+def waiting_line(request: Extension, _: Translate) -> str:
+    """On the item's card while a request waits for a decision."""
+    return "⏳ " + _("Extension to {date} requested, waiting for a decision: {reason}",
+                    date=request.proposed.isoformat(), reason=html.escape(texts.short(request.reason, 300)))
