@@ -44,7 +44,7 @@ EXT_REASON, EXT_DATE, EXT_CONFIRM = "ext_reason", "ext_date", "ext_confirm"
 REFUSE_REASON, REFUSE_CONFIRM = "refuse_reason", "refuse_confirm"
 PER_PAGE = 8
 UNIT_BUTTONS = 30
-CATEGORY_BUTTONS = 6
+CATEGORY_BUTTONS = 9  # three rows of three
 TEXT_LIMIT = 4000
 DATE_EXAMPLES = "2027-01-31, 2027年1月31日, 1月31日"
 
