@@ -20,6 +20,7 @@ from bot.reminders.service import ReminderService
 from bot.reports.service import ReportService
 # Outbox renderers register themselves when their modules are imported.
 import bot.ledger.notices  # noqa: E402,F401
+import bot.ledger.workspace_notices  # noqa: E402,F401
 import bot.reminders.digest  # noqa: E402,F401
 import bot.reminders.messages  # noqa: E402,F401
 import bot.reports.notices  # noqa: E402,F401

@@ -20,7 +20,7 @@ from telegram.ext import (BaseHandler, CallbackQueryHandler, CommandHandler, Inl
                           TypeHandler, filters)
 
 from bot.i18n import N_
-from handlers import flow, knowledge, ledger, reminders, start
+from handlers import flow, knowledge, ledger, reminders, start, workspace
 from handlers.access import supervisors_only
 from handlers.common import identify_user
 from handlers.context import Context
@@ -53,6 +53,11 @@ FLOWS = {
         dropped=N_("What you were writing on item {target} was closed; what was recorded so far is kept."),
         expired=N_("Not recorded: what you were writing on item {target} closed after an hour without messages. "
                    "Open the item and press the button again.")),
+    workspace.FEATURE: Flow(
+        receive=workspace.receive, cancel=workspace.cancel, ttl=timedelta(hours=1),
+        dropped=N_("What you were typing on item {target} was closed; nothing was changed."),
+        expired=N_("Not used: what you were typing on item {target} closed after an hour without messages. Open "
+                   "the item and press the button again.")),
 }
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -117,10 +122,13 @@ def build_handlers() -> list[tuple[BaseHandler, int]]:
         InlineQueryHandler(knowledge.answer_inline),
         # Anonymous reports, supervisors' side: /inbox, cards and actions, /export, /stats.
         *guarded(inbox.build_inbox_handlers()),
-        # Rectification ledger: contacts' /bind, /tasks, items, progress, closing; supervisors' review,
-        # /ledger, /overdue.
+        # Rectification ledger: contacts' /bind, /tasks, items, progress, closing; supervisors' review.
         *ledger.contact_handlers(),
         *guarded(ledger.supervisor_handlers()),
+        # The supervisors' workspace: /ledger rounds → units → items → card, /overdue, card actions and
+        # extension decisions; contacts' extension requests (延期申请).
+        *workspace.contact_handlers(),
+        *guarded(workspace.supervisor_handlers()),
         # Rectification reminders: "acknowledge" on a reminder.
         CallbackQueryHandler(reminders.acknowledge, pattern=r"^lk:"),
         # /cancel: whatever flow is open.

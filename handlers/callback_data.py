@@ -9,6 +9,9 @@ Telegram allows 64 bytes; every format here stays far below.
 Formats (see each handler module for what they do):
   rb:<status>:<category>:<page>   rt:<unit>   rc:<report>   rf:<report>   ra:<action>:<report>   rr:<kind>:<report>
   l<kind>:<item>   lt:<page>   lk:<item>
+  the workspace (handlers/workspace.py): wr:<page>   wu:<round>:<page>
+  wl:<round>:<unit>:<filter>:<category>:<page>   wc:<item>:<history page>   wo:<page>   wx:<action>:<item>
+  wg:<item>:<unit>   wy:<action>:<item>   we:<item>   wf:<item>   wv:<request>   wz:<request>   wk:<request>   wq:
 """
 
 from __future__ import annotations
@@ -75,3 +78,20 @@ TRANSFER_UNIT = Format("rt", (Number(),))  # a ledger unit, for the report whose
 REPORT_REJECT = Format("rr", (Word(("spam", "scope")), REPORT_ID))
 TASK_PAGE = Format("lt", (Number(MAX_PAGE),))
 ACKNOWLEDGE = item("k")
+
+# The supervisors' workspace and the contacts' extension requests (handlers/workspace.py).
+ID = Number(minimum=1)
+WORKSPACE_FILTERS = ("all", "overdue", "due7", "requested", "unack", "category")  # bot/ledger/workspace.FILTERS
+ROUNDS = Format("wr", (Number(MAX_PAGE),))
+ROUND_UNITS = Format("wu", (ID, Number(MAX_PAGE)))
+UNIT_ITEMS = Format("wl", (ID, ID, Word(WORKSPACE_FILTERS), Number(99), Number(MAX_PAGE)))
+CARD = Format("wc", (ID, Number(MAX_PAGE)))
+OVERDUE_PAGE = Format("wo", (Number(MAX_PAGE),))
+CARD_ACTION = Format("wx", (Word(("deadline", "reassign", "nudge", "note")), ID))
+REASSIGN_TO = Format("wg", (ID, ID))  # item, unit
+CONFIRM = Format("wy", (Word(("deadline", "reassign", "nudge")), ID))
+EXTENSION_ASK = Format("we", (ID,))         # item: a contact starts a request
+EXTENSION_SEND = Format("wf", (ID,))        # item: the contact confirms it
+EXTENSION_APPROVE = Format("wv", (ID,))     # request
+EXTENSION_REFUSE = Format("wz", (ID,))      # request: ask for the reason
+EXTENSION_REFUSED = Format("wk", (ID,))     # request: confirm the refusal

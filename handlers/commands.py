@@ -27,7 +27,7 @@ COMMANDS = [
     Command("stats", N_("Figures and a chart of the reports"), supervisor_only=True),
     Command("tasks", N_("Rectification items of your unit (unit contacts)")),
     Command("bind", N_("Bind this chat to your unit with a code")),
-    Command("ledger", N_("Rectification ledger by unit and status"), supervisor_only=True),
+    Command("ledger", N_("Rectification ledger: rounds, units, items and their history"), supervisor_only=True),
     Command("overdue", N_("Overdue rectification items"), supervisor_only=True),
 ]
 

@@ -4,9 +4,9 @@ Unit contacts bind their chat with `/bind CODE` or the deep link `/start bind-CO
 unit's items with `/tasks`, report progress (text, photos, documents) and ask for closing. `/tasks`
 also lists, read-only, the items their unit assists (配合单位) and those of the units below it:
 their cards open (li:) with no action buttons, and the service refuses actions on them.
-Supervisors get `/ledger` (summary by unit and status), `/overdue`, and each closure request
-with approve / send back buttons; they can also close an item directly with a reason (shown
-first, sent when confirmed). A progress report being written, or a comment asked for, is the
+Supervisors get each closure request with approve / send back buttons; they can also close an
+item directly with a reason (shown first, sent when confirmed). Their /ledger, /overdue and item
+cards with history and actions are handlers/workspace.py (li: opens that card for them). A progress report being written, or a comment asked for, is the
 user's pending input (feature "ledger"). Closure requests and decisions reach the other side
 through the outbox (bot/ledger/notices.py). The supervisors' callbacks are registered behind the
 supervisors' gate (handlers/__init__.py).
@@ -16,7 +16,7 @@ Callback data (64 bytes at most; all checked on arrival, access included, since 
   lp:<item>    report progress (then messages)   ld:<item>   progress done
   lc:<item>    request closure                   la:<item>   approve closing (supervisor)
   lb:<item>    send back with a comment (sup.)   lx:<item>   close directly with a reason (sup.)
-  lo:          the overdue list (supervisor)  ly:<item>   confirm closing directly (sup.)
+  ly:<item>   confirm closing directly (sup.)
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from bot.ledger.models import ItemStatus
 from bot.ledger.service import (AlreadyDecided, Evidence, InvalidTransition, InviteInvalid, ItemView, LedgerError,
                                 LedgerService, NeedsNewProgress, NotFound, SecondReviewNeeded)
 from bot.pending import Pending
-from handlers import callback_data as data_of, flow
+from handlers import callback_data as data_of, flow, workspace
 from handlers.common import buttons
 from handlers.context import Context
 
@@ -47,9 +47,6 @@ log = logging.getLogger(__name__)
 FEATURE = "ledger"
 PROGRESS, SEND_BACK, CLOSE_DIRECTLY, CONFIRM_CLOSE = "progress", "send_back", "close_directly", "confirm_close"
 ITEMS_PER_PAGE = 6
-OVERDUE_SHOWN = 30
-OVERDUE_BUTTONS = 10
-TEXT_LIMIT = 3800
 
 
 
@@ -74,16 +71,6 @@ async def _send(update: Update, text: str, keyboard: InlineKeyboardMarkup | None
     if message is None:
         return None
     return await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
-
-
-def _chunks(lines: list[str]) -> list[str]:
-    pieces, current = [], ""
-    for line in lines:
-        if current and len(current) + len(line) + 1 > TEXT_LIMIT:
-            pieces.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    return pieces + ([current] if current else [])
 
 
 # ---- binding ---------------------------------------------------------------------------------
@@ -201,6 +188,9 @@ async def _progress_lines(ledger: LedgerService, item: ItemView, context: Contex
 async def show_item(update: Update, context: Context) -> None:
     """li:<item>: one item with its latest progress and the actions this user may take."""
     item_id = _item_id(update, "i")
+    if context.is_supervisor:  # the supervisor's card: history and actions (handlers/workspace.py)
+        await workspace.open_card(update, context, item_id or 0)
+        return
     ledger = ledger_of(context)
     supervisor_id = update.effective_user.id if context.is_supervisor else None
     chat_id = update.effective_chat.id
@@ -214,6 +204,8 @@ async def show_item(update: Update, context: Context) -> None:
     as_contact = unit is not None and item.unit_id == unit.id
     lines = await _progress_lines(ledger, item, context, chat_id=chat_id, supervisor_id=supervisor_id)
     text = texts.item_text(item, context._, lines, zone=context.services.settings.zone)
+    if as_contact:  # their extension request (延期申请), while it waits
+        text += await workspace.waiting_text(context, item.id)
     if unit is not None and not as_contact:  # a co-unit's or a parent unit's contact: they read, the unit acts
         text += "\n\n" + context._("You see this item as {relation}; {unit} reports its progress.",
                                     relation=context._(CO_UNIT if unit.name in item.co_units else PARENT_UNIT),
@@ -515,52 +507,6 @@ async def _decide(update: Update, context: Context, action: str, item_id: int, c
         await _send(update, _("Item {external_id} is closed directly.", external_id=ref))
 
 
-# ---- supervisors' overview -------------------------------------------------------------------
-
-async def show_ledger(update: Update, context: Context) -> None:
-    """/ledger or the menu button (supervisors): items by unit and status, with overdue counts."""
-    _ = context._
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    summary = await ledger_of(context).summary()
-    if not summary:
-        await _send(update, _("The ledger is empty. Import items with <code>qingfeng ledger import FILE</code>."))
-        return
-    lines = [_("<b>Rectification ledger</b> by unit"), ""]
-    for unit in summary:
-        counts = ", ".join(f"{_(label)} {unit.counts[status]}" for status, label in texts.STATUS_LABELS.items()
-                           if unit.counts.get(status))
-        overdue = " — ⚠️ " + _("{count} overdue", count=unit.overdue) if unit.overdue else ""
-        lines.append(f"<b>{html.escape(unit.unit)}</b> ({unit.total}): {counts}{overdue}")
-    pieces = _chunks(lines)
-    for number, piece in enumerate(pieces):
-        last = number == len(pieces) - 1
-        await _send(update, piece, buttons([[(_("Overdue items"), "lo:")]]) if last else None)
-
-
-async def show_overdue(update: Update, context: Context) -> None:
-    """/overdue or lo: (supervisors): overdue items, the longest overdue first."""
-    _ = context._
-    query = update.callback_query
-    if query is not None:
-        if query.data != "lo:":
-            await _expired(update, context)
-            return
-        await query.answer()
-    items = await ledger_of(context).overdue(limit=OVERDUE_SHOWN + 1)
-    if not items:
-        await _send(update, _("No item is overdue."))
-        return
-    lines = [_("<b>Overdue items</b>"), ""]
-    lines += [f"{html.escape(i.unit)} · {_item_line(i, context)}" for i in items[:OVERDUE_SHOWN]]
-    if len(items) > OVERDUE_SHOWN:
-        lines.append(_("… and more: see <code>qingfeng ledger export</code>."))
-    rows = [[(f"{_short(i.unit, 12)} · {_short(i.problem, 24)}", f"li:{i.id}")] for i in items[:OVERDUE_BUTTONS]]
-    pieces = _chunks(lines)
-    for number, piece in enumerate(pieces):
-        await _send(update, piece, buttons(rows) if number == len(pieces) - 1 else None)
-
-
 # ---- registration ----------------------------------------------------------------------------
 
 DEEP_LINK = filters.Regex(r"^/start(@\w+)?\s+bind-")
@@ -583,11 +529,7 @@ def contact_handlers() -> list:
 def supervisor_handlers() -> list:
     """Supervisors' handlers: registered behind the supervisors' gate."""
     return [
-        CommandHandler("ledger", show_ledger),
-        CommandHandler("overdue", show_overdue),
         CallbackQueryHandler(approve_closure, pattern=r"^la:"),
         CallbackQueryHandler(start_comment, pattern=r"^l[bx]:"),
         CallbackQueryHandler(confirm_close, pattern=r"^ly:"),
-        CallbackQueryHandler(show_ledger, pattern=r"^menu:ledger$"),
-        CallbackQueryHandler(show_overdue, pattern=r"^lo:"),
     ]

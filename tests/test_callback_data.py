@@ -21,3 +21,16 @@ def test_packed_data_parses_back_and_fits_telegram():
     assert data.INBOX_PAGE.parse("rb:rejected:2:3") == ("rejected", 2, 3)
     assert data.item("p").parse("lp:12") == (12,) and data.item("p").parse("lc:12") is None
     assert len(data.REPORT_REJECT.pack("scope", 2147483647).encode()) <= 64
+
+
+def test_the_workspace_formats_refuse_forged_data_and_fit_telegram():
+    from bot.ledger.workspace import FILTERS
+
+    assert data.WORKSPACE_FILTERS == FILTERS  # one list of filters, checked on the way in
+    longest = data.UNIT_ITEMS.pack(2147483647, 2147483647, "requested", 99, 9999)
+    assert data.UNIT_ITEMS.parse(longest) == (2147483647, 2147483647, "requested", 99, 9999)
+    assert len(longest.encode()) <= 64
+    for forged in ("wl:1:1:bogus:0:0", "wl:0:1:all:0:0", "wl:1:1:all:100:0", "wl:1:1:all:0"):
+        assert data.UNIT_ITEMS.parse(forged) is None
+    assert data.CONFIRM.parse("wy:close:5") is None and data.CONFIRM.parse("wy:nudge:5") == ("nudge", 5)
+    assert data.CARD_ACTION.parse("wx:delete:5") is None and data.EXTENSION_APPROVE.parse("wv:0") is None

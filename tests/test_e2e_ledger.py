@@ -58,8 +58,8 @@ async def test_invite_bind_tasks_progress_closure_and_approval(bot_factory, tmp_
     code_b = (await qingfeng(bot, "units", "invite", "乙局", "--lang", "en")).split("code: ")[1].split()[0]
 
     supervisor = await bot.supervisor()
-    (summary,) = await supervisor.send("/ledger")
-    assert "甲局" in summary["text"] and "乙局" in summary["text"]
+    (rounds,) = await supervisor.send("/ledger")  # the workspace (tests/test_e2e_workspace.py)
+    assert "第一轮" in rounds["text"] and "2 项未销号" in rounds["text"]
 
     # The contact of 甲局 opens the deep link; the code then works for nobody else.
     contact = await bot.user()

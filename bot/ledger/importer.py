@@ -794,7 +794,10 @@ ACTION_ZH = {"created": "导入新建", "updated": "导入更新", "deadline_cha
              "started": "开始整改", "closure_requested": "申请销号", "sent_back": "退回", "approved": "审核销号",
              "closed_directly": "直接销号", "first_approved": "初审通过", "reminder_acknowledged": "已知悉",
              "closed": "导入时已销号", "status": "状态变更", "deleted": "删除事项", "reassigned": "移交其他单位",
-             "co_units_changed": "配合单位变更"}
+             "co_units_changed": "配合单位变更",
+             # the supervisors' workspace (bot/ledger/workspace.py)
+             "note": "备注", "nudged": "催办", "extension_requested": "申请延期", "extension_approved": "同意延期",
+             "extension_refused": "驳回延期"}
 
 
 def write_export(path: Path | io.BytesIO, rows: list[list[Any]], extra_headers: list[str] = (),

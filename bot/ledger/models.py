@@ -178,3 +178,23 @@ class InviteCode(SQLModel, table=True):
     used_by_chat: int | None = Field(default=None, sa_type=sa.BigInteger)
 
 
+
+
+class ExtensionRequest(SQLModel, table=True):
+    """An extension request (延期申请) from a unit contact: a reason and a proposed date, decided once
+    by a supervisor (approved: the deadline moves; refused: with a short reason). The status changes
+    from pending by a conditional update, so of two supervisors deciding at once only one does."""
+
+    __tablename__ = "ledger_extension"
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(sa_column=_fk("ledger_item.id"))
+    chat_id: int = Field(sa_type=sa.BigInteger)  # the contact who asked (a named official, not a reporter)
+    reason: str = Field(sa_type=sa.Text)
+    old_deadline: str = Field(default="", max_length=40)  # the deadline when asked, as the history writes it
+    proposed: date
+    status: str = Field(default="pending", max_length=16)  # pending, approved, refused
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_by: int | None = Field(default=None, sa_type=sa.BigInteger)
+    decided_by_name: str | None = Field(default=None, max_length=200)
+    refusal: str | None = Field(default=None, sa_type=sa.Text)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 
 from bot.i18n import N_, Translate
-from bot.ledger.models import ItemStatus
+from bot.ledger.models import ACTIVE_STATUSES, ItemStatus
 from bot.ledger.service import ItemView, ProgressView, allowed
 
 Buttons = list[list[tuple[str, str]]]
@@ -118,6 +118,8 @@ def item_buttons(item: ItemView, _: Translate, *, as_supervisor: bool, as_contac
         if allowed(item, "request_closure"):
             row.append((_("Request closure"), f"lc:{item.id}"))
         rows.append(row)
+    if as_contact and item.deadline is not None and item.status in ACTIVE_STATUSES:
+        rows.append([(_("Ask for an extension"), f"we:{item.id}")])  # 延期申请 (handlers/workspace.py)
     if as_supervisor:
         if allowed(item, "approve"):
             rows.append([(_("Approve closing"), f"la:{item.id}"), (_("Send back"), f"lb:{item.id}")])
