@@ -3,13 +3,13 @@ card, and a new request after it needs new progress), the first of two reviews w
 configured, the name of the supervisor who decided; evidence files kept by the bot (a path under the data folder, size and SHA-256).
 
 Revision ID: 0013_ledger_review
-Revises: 0008_ledger_real_files
+Revises: 0011_ledger_workspace
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_ledger_review"
-down_revision = "0008_ledger_real_files"
+down_revision = "0011_ledger_workspace"
 branch_labels = None
 depends_on = None
 
