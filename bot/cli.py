@@ -42,6 +42,7 @@ def fail(message: str, code: int) -> None:
 def explained_failures() -> Iterator[None]:
     """Known failures become one clear line and an exit code; nothing else is swallowed."""
     from telegram.error import InvalidToken  # imported here: only commands that talk to Telegram need it
+    from bot.reports.keys import LookupSecretLocked
 
     try:
         yield
@@ -49,6 +50,8 @@ def explained_failures() -> Iterator[None]:
         fail(str(exc), 2)
     except (db.DatabaseUnavailable, db.SchemaBehind) as exc:
         fail(str(exc), 3)
+    except LookupSecretLocked as exc:
+        fail(str(exc), 2)
     except KnowledgeError as exc:
         fail(f"the knowledge base has {len(exc.problems)} problem(s):\n{exc}", 2)
     except InvalidToken:

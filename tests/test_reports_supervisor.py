@@ -17,14 +17,14 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.config import ReminderPolicy, Supervisor
+from bot.config import ReminderPolicy, Supervisor, load_settings
 from bot.crypto import Crypto, generate_key
 from bot.db import Database
 from bot.outbox import OutboxMessage
 from bot.pending import Pending, PendingInputs
 from bot.reports import deadlines
 from bot.reports.export import export, load_records
-from bot.reports.keys import RotationFailed, rotate_all
+from bot.reports.keys import RotationFailed, rotate_all, with_lookup_secret
 from bot.reports.models import Report, ReportEvent
 from bot.reports.poster import find_cjk_font, render_image, render_poster, report_link
 from bot.reports.service import Draft, Refused, ReportService
@@ -188,6 +188,45 @@ async def test_rotation_reencrypts_every_encrypted_column(settings, database):
 
     with pytest.raises(RotationFailed):
         await rotate_all(database, Crypto([generate_key()]))
+
+
+def test_receipt_codes_work_after_rotation_as_the_readme_describes(database_url, tmp_path, monkeypatch):
+    """README, "Encryption key": the new key first, `qingfeng keys rotate`, then drop the old key."""
+    old, new = generate_key(), generate_key()
+    monkeypatch.setenv("QINGFENG_DATABASE__URL", database_url)
+    monkeypatch.setenv("QINGFENG_BOT__DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("QINGFENG_ACCESS__SUPERVISORS", str(SUPERVISOR))
+
+    async def as_the_bot_starts(keys: list[str], work):
+        database = Database.connect(database_url)
+        try:
+            if database.is_postgres:
+                from tests.conftest import _empty_postgres
+                if keys == [old]:
+                    await _empty_postgres(database)
+            crypto = await with_lookup_secret(database, Crypto(keys))
+            return await work(ReportService(settings=load_settings(), database=database, crypto=crypto))
+        finally:
+            await database.dispose()
+
+    async def submit_and_keep_code(service):
+        await service.save_draft(chat_id=REPORTER_CHAT, draft=Draft(category="inaction", unit="某乡", when="上周",
+                                                                    description=DESCRIPTION), now=NOW)
+        receipt = await service.submit(chat_id=REPORTER_CHAT, now=NOW)
+        return receipt.code, receipt.report_id
+
+    code, report_id = asyncio.run(as_the_bot_starts([old], submit_and_keep_code))
+
+    monkeypatch.setenv("QINGFENG_SECURITY__ENCRYPTION_KEYS", f"{new},{old}")
+    result = CliRunner().invoke(app, ["keys", "rotate"])
+    assert result.exit_code == 0, result.output
+    monkeypatch.setenv("QINGFENG_SECURITY__ENCRYPTION_KEYS", new)
+
+    async def open_with_code(service):
+        return await service.open_by_code(user_id=REPORTER_CHAT, text=code.lower(), now=NOW + timedelta(days=1))
+
+    check = asyncio.run(as_the_bot_starts([new], open_with_code))
+    assert check.outcome == "found" and check.report_id == report_id
 
 
 # ---- retention --------------------------------------------------------------------------------
