@@ -38,14 +38,14 @@ async def used(session: AsyncSession, key: str, *, now: datetime) -> tuple[int, 
     return row.count, row.until
 
 
-async def count(session: AsyncSession, key: str, *, now: datetime, window: timedelta) -> int:
-    """Count one more; the number in the running window now."""
+async def count(session: AsyncSession, key: str, *, now: datetime, until: datetime) -> int:
+    """Count one more, in the window that ends at `until` if none is running; the number in it now."""
     row = await session.get(ThrottleCount, key)
     if row is None:
-        row = ThrottleCount(key=key, until=window_end(now, window), count=0)
+        row = ThrottleCount(key=key, until=until, count=0)
         session.add(row)
     elif row.until <= now:
-        row.until, row.count = window_end(now, window), 0
+        row.until, row.count = until, 0
     row.count += 1
     return row.count
 

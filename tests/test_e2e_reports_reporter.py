@@ -19,6 +19,7 @@ from PIL import ExifTags, Image
 from bot.config import load_settings
 from bot.crypto import Crypto
 from bot.db import Database
+from bot.reports.keys import with_lookup_secret
 from bot.reports.service import ReportService
 from bot.reports.states import Action
 from tests.e2e import SUPERVISOR_ID, buttons_of, text_of
@@ -42,15 +43,17 @@ def photo_with_gps() -> bytes:
     return out.getvalue()
 
 
-def service_for(bot) -> tuple[ReportService, Database]:
-    """The bot's own report service, on its database, as a supervisor's tool would use it."""
+async def service_for(bot) -> tuple[ReportService, Database]:
+    """The bot's own report service, on its database, as a supervisor's tool would use it (with the
+    database's lookup secret, as every process of the bot has it)."""
     key = bot.env["QINGFENG_SECURITY__ENCRYPTION_KEYS"]
     settings = load_settings(environ={"QINGFENG_DATABASE__URL": bot.database_url,
                                       "QINGFENG_BOT__DATA_DIR": str(bot.data_dir),
                                       "QINGFENG_SECURITY__ENCRYPTION_KEYS": key,
                                       "QINGFENG_ACCESS__SUPERVISORS": str(SUPERVISOR_ID)})
     database = Database.connect(bot.database_url)
-    return ReportService(settings=settings, database=database, crypto=Crypto([key])), database
+    crypto = await with_lookup_secret(database, Crypto([key]))
+    return ReportService(settings=settings, database=database, crypto=crypto), database
 
 
 async def test_a_report_with_a_photo_survives_a_restart_and_leaves_no_trace_of_the_reporter(bot_factory):
@@ -92,7 +95,7 @@ async def test_a_report_with_a_photo_survives_a_restart_and_leaves_no_trace_of_t
     assert "only way back" in receipt
 
     # A supervisor acknowledges and asks a question (through the service, as their inbox does).
-    reports, database = service_for(bot)
+    reports, database = await service_for(bot)
     try:
         now = datetime.now(timezone.utc)
         found = await reports.open_by_code(user_id=1, text=code, now=now)

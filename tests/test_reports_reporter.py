@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from bot.reports import codes, files
 from bot.reports.files import FileRefused
-from bot.reports.service import Draft, IncompleteDraft, NoDraft, Refused, ReportService
+from bot.reports.service import Draft, IncompleteDraft, NoDraft, Refused, ReportService, Throttled
 from bot.reports.states import Action, Status
 
 CHAT = 523456789
@@ -99,6 +99,40 @@ async def test_wrong_codes_are_throttled_per_user_without_storing_the_user(repor
     async with database.engine.connect() as conn:
         dump = repr((await conn.execute(text("SELECT * FROM report_code_attempt"))).all())
     assert "'7'" not in dump and ", 7," not in dump
+
+
+async def test_one_chat_may_send_only_so_many_reports_per_window(reports, database):
+    limits = reports.settings.reports
+    limits.submissions_per_window, limits.submission_window_minutes = 2, 60
+    for _ in range(2):
+        await full_draft(reports)
+        await reports.submit(chat_id=CHAT, now=NOW)
+    assert await reports.submission_wait(chat_id=CHAT, now=NOW) == NOW.replace(hour=11, minute=0, second=0)
+    await full_draft(reports)
+    with pytest.raises(Throttled) as throttled:
+        await reports.submit(chat_id=CHAT, now=NOW + timedelta(minutes=5))
+    assert throttled.value.until == NOW.replace(hour=11, minute=0, second=0)  # when they can send again
+    assert (await reports.draft(chat_id=CHAT)).description == DESCRIPTION  # kept for then
+    await full_draft(reports, chat=CHAT + 1)  # another chat is not held back
+    await reports.submit(chat_id=CHAT + 1, now=NOW)
+    assert await reports.submission_wait(chat_id=CHAT, now=NOW + timedelta(hours=1)) is None
+    await reports.submit(chat_id=CHAT, now=NOW + timedelta(hours=1))
+    async with database.engine.connect() as conn:
+        dump = repr((await conn.execute(text("SELECT * FROM throttle_count"))).all())
+    assert str(CHAT) not in dump
+
+
+async def test_wrong_codes_are_limited_per_day_for_the_whole_bot_across_accounts(reports):
+    reports.settings.reports.code_attempts_per_day = 3
+    await full_draft(reports)
+    receipt = await reports.submit(chat_id=CHAT, now=NOW)
+    for account in (1, 2, 3):  # one wrong guess each: no account is locked on its own
+        assert (await reports.open_by_code(user_id=account, text="0000-0000-0000-0000", now=NOW)).outcome == "not_found"
+    busy = await reports.open_by_code(user_id=4, text=receipt.code, now=NOW)
+    # Until the next local midnight (Asia/Shanghai): 2025-03-05 00:00 there is 2025-03-04 16:00 UTC.
+    assert busy.outcome == "busy" and busy.until == datetime(2025, 3, 4, 16, 0, tzinfo=timezone.utc)
+    next_day = datetime(2025, 3, 4, 16, 1, tzinfo=timezone.utc)
+    assert (await reports.open_by_code(user_id=4, text=receipt.code, now=next_day)).outcome == "found"
 
 
 async def test_the_reporter_answers_a_question_and_adds_a_file(reports):

@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
 from bot.crypto import Crypto
-from bot import outbox
+from bot import outbox, throttle
 from bot.db import Database
 from bot.reports import codes
 from bot.reports.files import CleanFile, FileRefused
@@ -65,6 +65,14 @@ class NoDraft(Exception):
     """There is no draft in this chat (never begun, submitted, cancelled or expired)."""
 
 
+class Throttled(Exception):
+    """Too many for now (reports from one chat, wrong codes across the bot); possible again at `until`."""
+
+    def __init__(self, until: datetime):
+        super().__init__(until.isoformat())
+        self.until = until
+
+
 class IncompleteDraft(Exception):
     def __init__(self, missing: str):
         super().__init__(missing)
@@ -102,10 +110,11 @@ class Receipt:
 
 @dataclass(frozen=True)
 class CodeCheck:
-    outcome: str  # "found", "not_found", "bad_format", "locked"
+    outcome: str  # "found", "not_found", "bad_format", "locked" (this account), "busy" (the whole bot)
     report_id: int | None = None
     attempts_left: int = 0
     wait_minutes: int = 0
+    until: datetime | None = None  # "busy": when codes may be tried again
 
 
 @dataclass(frozen=True)
@@ -297,6 +306,11 @@ class ReportService:
             draft = Draft(**self._open(row.token))
             if draft.missing():
                 raise IncompleteDraft(draft.missing())
+            sent, until = await throttle.used(session, self._submissions_key(chat_id), now=now)
+            if sent >= limits.submissions_per_window:
+                raise Throttled(until)
+            await throttle.count(session, self._submissions_key(chat_id), now=now, until=throttle.window_end(
+                now, timedelta(minutes=limits.submission_window_minutes)))
             report = Report(
                 locator=codes.locator(self.crypto, code), code_hash=code_hash, category=draft.category,
                 status=Status.NEW, submitted_at=submitted_at,
@@ -327,6 +341,15 @@ class ReportService:
                 receipt.expires_at = submitted_at + RECEIPT_KEPT
             await self._notify(session, report, "report_new", 1, submitted_at)
         return Receipt(code=formatted, report_id=report.id)
+
+    def _submissions_key(self, chat_id: int) -> str:
+        return self.crypto.keyed_hash("report-submissions", chat_id)
+
+    async def submission_wait(self, *, chat_id: int, now: datetime) -> datetime | None:
+        """When this chat may send a report again, or None if it may now."""
+        async with self.database.session() as session:
+            sent, until = await throttle.used(session, self._submissions_key(chat_id), now=now)
+        return until if sent >= self.settings.reports.submissions_per_window else None
 
     def _receipt_key(self, chat_id: int) -> str:
         return self.crypto.keyed_hash("report-receipt", chat_id)
@@ -366,8 +389,14 @@ class ReportService:
 
     # ---- the reporter's side: the code, the view, replies -----------------------------------
     async def open_by_code(self, *, user_id: int, text: str, now: datetime) -> CodeCheck:
-        """Find a report by its receipt code, with guessing throttled per user (under a keyed hash)."""
+        """Find a report by its receipt code, with guessing throttled per user (under a keyed hash) and,
+        so that many accounts cannot share the guessing, per day for the whole bot."""
         limits = self.settings.reports
+        bot_key = self.crypto.keyed_hash("report-code-guesses", "bot")
+        async with self.database.session() as session:
+            guessed, until = await throttle.used(session, bot_key, now=now)
+        if guessed >= limits.code_attempts_per_day:
+            return CodeCheck("busy", until=until)
         window = limits.code_window_minutes * 60
         bucket = int(now.timestamp()) // window
         current_key = self.crypto.keyed_hash("report-code-attempts", user_id, bucket)
@@ -397,7 +426,13 @@ class ReportService:
                 session.add(ReportCodeAttempt(key=current_key, bucket=bucket, count=1))
             else:
                 row.count += 1
+            await throttle.count(session, bot_key, now=now, until=self._next_midnight(now))
         return CodeCheck("not_found", attempts_left=max(0, limits.code_attempts - current - previous - 1))
+
+    def _next_midnight(self, now: datetime) -> datetime:
+        """The start of the next local day."""
+        tomorrow = self._local_day(now) + timedelta(days=1)
+        return datetime.combine(tomorrow, datetime.min.time(), self.settings.zone).astimezone(timezone.utc)
 
     async def _dummy(self) -> str:
         if self._dummy_hash is None:
@@ -649,6 +684,7 @@ class ReportService:
             result.attempts = (await session.exec(delete(ReportCodeAttempt)
                                                   .where(ReportCodeAttempt.bucket < bucket - 1))).rowcount or 0
             await session.exec(delete(ReportReceipt).where(ReportReceipt.expires_at <= now))
+            await throttle.purge(session, now=now)
         return result
 
 

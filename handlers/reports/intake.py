@@ -45,7 +45,8 @@ from bot.logs import describe_exception
 from bot.pending import Pending
 from bot.reports import files
 from bot.reports.files import CleanFile, FileRefused
-from bot.reports.service import UNIT_MAX_CHARS, WHEN_MAX_CHARS, Draft, IncompleteDraft, NoDraft, ReportService
+from bot.reports.service import (UNIT_MAX_CHARS, WHEN_MAX_CHARS, Draft, IncompleteDraft, NoDraft, ReportService,
+                                 Throttled)
 from handlers import flow
 from handlers.common import buttons
 from handlers.context import Context
@@ -118,6 +119,21 @@ def pick(text: str | None, options: list[tuple[str, str]]) -> str | None:
             return key
     partial = [key for key, label in options if len(typed) >= 2 and typed in normalise_choice(label)]
     return partial[0] if len(partial) == 1 else None
+
+
+def local_moment(context: Context, moment: datetime) -> str:
+    """A time the reporter reads: "15:00" today, "2026-03-05 15:00" on another day (the bot's time zone)."""
+    zone = context.services.settings.zone
+    local = moment.astimezone(zone)
+    return f"{local:%H:%M}" if local.date() == utc_now().astimezone(zone).date() else f"{local:%Y-%m-%d %H:%M}"
+
+
+def too_many_reports_text(context: Context, until: datetime) -> str:
+    limits = context.services.settings.reports
+    return context._("Thank you for your reports. To keep the inbox usable, one chat can send at most {count} reports "
+                     "in {minutes} minutes. You can send another from {time}; until then your draft is kept.",
+                     count=limits.submissions_per_window, minutes=limits.submission_window_minutes,
+                     time=local_moment(context, until))
 
 
 def category_label(context: Context, category_id: str) -> str:
@@ -360,6 +376,10 @@ async def start_report(update: Update, context: Context) -> str | int:
     _ = context._
     reports = reports_of(context)
     chat_id = update.effective_chat.id
+    until = await reports.submission_wait(chat_id=chat_id, now=utc_now())
+    if until is not None:  # said before the reporter writes it all
+        await say(update, context, too_many_reports_text(context, until))
+        return END
     draft = await reports.draft(chat_id=chat_id)
     if draft is not None and (draft.category or draft.files):
         await flow.expect(update, context, Pending(FEATURE, RESUME))
@@ -627,6 +647,10 @@ async def submit(update: Update, context: Context) -> str:
     chat_id = update.effective_chat.id
     try:
         receipt = await reports_of(context).submit(chat_id=chat_id, now=utc_now())
+    except Throttled as throttled:
+        await say(update, context, too_many_reports_text(context, throttled.until),
+                  buttons([[(_("✅ Submit"), "rp:submit")], _cancel_row(context)]))
+        return REVIEW
     except IncompleteDraft as missing:
         draft = await _load(update, context)
         return END if draft is None else await ask(update, context, missing.missing, draft)

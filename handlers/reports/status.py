@@ -34,8 +34,8 @@ from bot.reports.states import Action, Status
 from handlers import flow
 from handlers.common import buttons
 from handlers.context import Context
-from handlers.reports.intake import (REFUSED_MEDIA, category_label, private_entry_points, fetch_clean_file,
-                                     cleaning_text, is_private, normalise_choice, pick, refusal_text, refuse_media,
+from handlers.reports.intake import (REFUSED_MEDIA, category_label, local_moment, private_entry_points,
+                                     fetch_clean_file, cleaning_text, is_private, normalise_choice, pick, refusal_text, refuse_media,
                                      reports_of, say, send_deep_link, utc_now)
 
 FEATURE = "status"
@@ -106,6 +106,13 @@ async def _check(update: Update, context: Context, text: str) -> str | int:
     _ = context._
     check = await reports_of(context).open_by_code(user_id=update.effective_user.id, text=_code_candidate(text),
                                                    now=utc_now())
+    if check.outcome == "busy":
+        await say(update, context, _("Too many wrong receipt codes have been tried today, by all users of this bot "
+                                     "together. To protect every reporter, no code can be tried until {time}. Your "
+                                     "report and its code are safe: please try again then.",
+                                     time=local_moment(context, check.until)))
+        await _forget(update, context)
+        return END
     if check.outcome == "locked":
         await say(update, context, _("Too many wrong codes. For your protection, please wait {minutes} minutes and then "
                               "try again.", minutes=check.wait_minutes))
