@@ -19,6 +19,7 @@ from PIL import ExifTags, Image
 from bot.config import load_settings
 from bot.crypto import Crypto
 from bot.db import Database
+from bot.workdays import calendar_from
 from bot.reports.keys import with_lookup_secret
 from bot.reports.service import ReportService
 from bot.reports.states import Action
@@ -93,6 +94,11 @@ async def test_a_report_with_a_photo_survives_a_restart_and_leaves_no_trace_of_t
     code = CODE.search(receipt)[0]
     assert "no longer kept" in text_of(await user.press("I have saved my code"))
     assert "only way back" in receipt
+    # When to check back: the acknowledgement deadline, a date, counted in working days from today.
+    settings = load_settings(environ={})
+    today = datetime.now(settings.zone).date()
+    due = calendar_from(settings).add_working_days(today, settings.reports.acknowledge_within_days)
+    assert f"Check back on {due.isoformat()} at the latest" in receipt
 
     # A supervisor acknowledges and asks a question (through the service, as their inbox does).
     reports, database = await service_for(bot)

@@ -77,6 +77,14 @@ async def test_submission_gives_a_code_that_opens_the_report_and_erases_the_draf
     assert drafts == 0
 
 
+async def test_the_receipt_keeps_the_day_to_check_back_by(reports):
+    await full_draft(reports)
+    receipt = await reports.submit(chat_id=CHAT, now=NOW)  # Tuesday 4 March 2025
+    assert receipt.acknowledge_due == datetime(2025, 3, 11).date()  # 5 working days later
+    kept = await reports.unsaved_receipt(chat_id=CHAT, now=NOW + timedelta(hours=3))
+    assert [(item.code, item.acknowledge_due) for item in kept] == [(receipt.code, receipt.acknowledge_due)]
+
+
 async def test_an_incomplete_draft_is_not_submitted_and_stays(reports):
     await reports.save_draft(chat_id=CHAT, draft=Draft(category="other", unit="X"), now=NOW)
     with pytest.raises(IncompleteDraft) as missing:

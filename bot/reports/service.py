@@ -106,6 +106,14 @@ class Draft:
 class Receipt:
     code: str  # grouped for reading; shown once, never stored
     report_id: int
+    acknowledge_due: date | None = None  # when the reporter should check back
+
+
+@dataclass(frozen=True)
+class KeptCode:
+    """A receipt code not yet confirmed saved, with the day its report should be acknowledged by."""
+    code: str
+    acknowledge_due: date
 
 
 @dataclass(frozen=True)
@@ -332,15 +340,16 @@ class ReportService:
             # The code waits, encrypted, until the reporter confirms they saved it (24 h at most),
             # and the supervisors' notices go out through the outbox: both with the report, or neither.
             formatted = codes.format_code(code)
+            kept = [formatted, report.acknowledge_due.isoformat()]
             receipt = await session.get(ReportReceipt, self._receipt_key(chat_id))
             if receipt is None:
-                session.add(ReportReceipt(key=self._receipt_key(chat_id), code_token=self._seal([formatted]),
+                session.add(ReportReceipt(key=self._receipt_key(chat_id), code_token=self._seal([kept]),
                                           expires_at=submitted_at + RECEIPT_KEPT))
             else:  # an earlier code not yet confirmed stays with this one
-                receipt.code_token = self._seal([*self._open_list(receipt.code_token), formatted])
+                receipt.code_token = self._seal([*self._open_list(receipt.code_token), kept])
                 receipt.expires_at = submitted_at + RECEIPT_KEPT
             await self._notify(session, report, "report_new", 1, submitted_at)
-        return Receipt(code=formatted, report_id=report.id)
+        return Receipt(code=formatted, report_id=report.id, acknowledge_due=report.acknowledge_due)
 
     def _submissions_key(self, chat_id: int) -> str:
         return self.crypto.keyed_hash("report-submissions", chat_id)
@@ -354,7 +363,7 @@ class ReportService:
     def _receipt_key(self, chat_id: int) -> str:
         return self.crypto.keyed_hash("report-receipt", chat_id)
 
-    async def unsaved_receipt(self, *, chat_id: int, now: datetime) -> list[str]:
+    async def unsaved_receipt(self, *, chat_id: int, now: datetime) -> list[KeptCode]:
         """The receipt codes this chat has not confirmed saving yet (erased once 24 hours have passed)."""
         async with self.database.transaction() as session:
             row = await session.get(ReportReceipt, self._receipt_key(chat_id))
@@ -363,7 +372,11 @@ class ReportService:
             if row.expires_at <= now:
                 await session.delete(row)
                 return []
-            return self._open_list(row.code_token)
+            entries = self._open_list(row.code_token)
+        # A code kept before due dates were kept with it (at most a day old): its due date from today.
+        fallback = self.calendar.add_working_days(self._local_day(now), self.settings.reports.acknowledge_within_days)
+        return [KeptCode(entry, fallback) if isinstance(entry, str) else KeptCode(entry[0], date.fromisoformat(entry[1]))
+                for entry in entries]
 
     def _open_list(self, token: bytes) -> list[str]:
         return json.loads(self.crypto.decrypt(token))

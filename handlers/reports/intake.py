@@ -45,8 +45,8 @@ from bot.logs import describe_exception
 from bot.pending import Pending
 from bot.reports import files
 from bot.reports.files import CleanFile, FileRefused
-from bot.reports.service import (UNIT_MAX_CHARS, WHEN_MAX_CHARS, Draft, IncompleteDraft, NoDraft, ReportService,
-                                 Throttled)
+from bot.reports.service import (UNIT_MAX_CHARS, WHEN_MAX_CHARS, Draft, IncompleteDraft, KeptCode, NoDraft,
+                                 ReportService, Throttled)
 from handlers import flow
 from handlers.common import buttons
 from handlers.context import Context
@@ -671,14 +671,16 @@ async def submit(update: Update, context: Context) -> str:
         return REVIEW
     await flow.done(update, context, FEATURE)
     await show_receipt(update, context, await reports_of(context).unsaved_receipt(chat_id=chat_id, now=utc_now())
-                       or [receipt.code])
+                       or [KeptCode(receipt.code, receipt.acknowledge_due)])
     return END
 
 
-async def show_receipt(update: Update, context: Context, kept: list[str], *, again: bool = False) -> None:
-    """The receipt code(s), with the button that erases them from the bot once the reporter has them."""
+async def show_receipt(update: Update, context: Context, kept: list[KeptCode], *, again: bool = False) -> None:
+    """The receipt code(s), with the day to check back by and the button that erases them from the bot
+    once the reporter has them."""
     _ = context._
-    code = "\n".join(kept)
+    code = "\n".join(item.code for item in kept)
+    check_by = min(item.acknowledge_due for item in kept).isoformat()
     if again:
         await context.bot.send_message(update.effective_chat.id, _(
             "🔁 You have not yet confirmed that you saved your receipt code, so here it is again:"))
@@ -690,10 +692,11 @@ async def show_receipt(update: Update, context: Context, kept: list[str], *, aga
         "Your receipt code:\n<code>{code}</code>\n\n"
         "Write it down or keep it somewhere safe <b>now</b>: it is the only way back to your report. With it, "
         "/status shows what became of the report and the supervisors' questions, and lets you answer. "
-        "Check back within {days} working days: by then the report should have been acknowledged. "
+        "Check back on {date} at the latest ({days} working days): by then the report should have been "
+        "acknowledged. "
         "Anyone who has the code can read the answers: do not share it.\n\n"
         "Until you press the button below, I keep the code (encrypted) for at most 24 hours and show it again "
-        "when you next write; then it is erased and cannot be recovered.", code=code, days=due),
+        "when you next write; then it is erased and cannot be recovered.", code=code, days=due, date=check_by),
         parse_mode=ParseMode.HTML, reply_markup=buttons([[(_("✔️ I have saved my code"), "rp:saved")]]))
 
 
