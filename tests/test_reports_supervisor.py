@@ -150,6 +150,22 @@ def test_poster_png_and_pdf_with_the_deep_link(tmp_path):
     assert poster.chinese == (find_cjk_font() is not None)
 
 
+def test_poster_and_intake_say_what_telegram_knows_and_how_to_report_more_safely():
+    from bot.i18n import catalog
+    from bot.reports import poster
+
+    for subtitle, steps in ((poster.SUBTITLE_ZH, poster.STEPS_ZH), (poster.SUBTITLE_EN, poster.STEPS_EN)):
+        words = subtitle + " ".join(steps)
+        assert "不需姓名电话" not in words and "No name or phone" not in words  # Telegram has the phone
+        assert "Telegram" in steps[-1] and ("手机号" in steps[-1] or "phone" in steps[-1])
+        assert "单独的账号" in steps[-1] or "separate account" in steps[-1]
+    intake = next(m for m in catalog("zh") if m.id and str(m.id).startswith("🔒"))
+    for said in (intake.id, intake.string):
+        assert "nobody, the bot's operators" not in said and "任何人（包括机器人的运营者）" not in said
+    assert "Telegram itself knows" in intake.id and "separate Telegram account" in intake.id
+    assert "Telegram 本身知道" in intake.string and "单独的 Telegram 账号" in intake.string
+
+
 def test_poster_without_a_chinese_font_still_renders():
     image = render_image("https://t.me/x_bot?start=report", font=None)
     assert image.size == (1240, 1754)

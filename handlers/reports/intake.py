@@ -398,8 +398,13 @@ async def _begin(update: Update, context: Context) -> str:
     draft = await reports.save_draft(chat_id=chat_id, draft=Draft(), now=utc_now())
     await say(update, context, _(
         "🔒 <b>Anonymous report</b>\n"
-        "Your Telegram name, number and id are not kept with the report, and nobody, the bot's operators "
-        "included, can tell who sent it. You will get a receipt code to read the answers later.\n"
+        "Qingfeng keeps no Telegram name, username, phone number or id with the report or in its logs, and "
+        "stores the report's text and files encrypted. But Telegram itself knows which account writes to this "
+        "bot, and that account's phone number, and while you write, the running bot sees your account (it "
+        "keeps only keyed hashes of the chat, for your draft and the limits on sending).\n"
+        "To report more safely: use a separate Telegram account, and leave out details that would identify "
+        "you (your name, your post, things only you could know). You will get a receipt code to read the "
+        "answers later.\n"
         "Type /cancel at any time to stop; nothing is kept then."))
     return await ask(update, context, CATEGORY, draft)
 
