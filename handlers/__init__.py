@@ -37,6 +37,11 @@ FLOWS = {
         expired=N_("Your message was not used: the report you were writing expired and was deleted. "
                    "Type /report to begin again."),
         commands=frozenset({"cancel", "report"})),
+    intake.ERASE_FEATURE: Flow(
+        receive=intake.erase_choice, cancel=intake.keep_conversation, ttl=timedelta(hours=24),
+        dropped=N_("The offer to delete your report's messages from this chat was closed; nothing was deleted."),
+        expired=N_("The offer to delete your report's messages from this chat has expired; nothing was deleted. "
+                   "You can still delete them yourself in Telegram.")),
     status.FEATURE: Flow(
         receive=status.receive, cancel=status.finish, ttl=status.SESSION,
         dropped=N_("Your report view (/status) was closed."),

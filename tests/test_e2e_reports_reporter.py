@@ -172,3 +172,63 @@ async def test_cancel_deep_link_throttling_and_forged_buttons(bot_factory):
                if e["type"] == "callback_answer"]
     assert any("失效" in (a.get("text") or "") for a in answers)
     assert "Traceback" not in bot.log_text()
+
+
+async def test_back_at_every_step_captions_file_limits_erasing_the_intake_and_throttles(bot_factory):
+    bot = await bot_factory(env={"QINGFENG_REPORTS__MAX_ATTACHMENTS": "2",
+                                 "QINGFENG_REPORTS__SUBMISSIONS_PER_WINDOW": "1"})
+    user = await bot.user(language_code="en")
+
+    # Back, pressed or typed, at every step after the first.
+    assert "Step 1 of 5" in text_of(await user.send("/report"))
+    assert "Step 2 of 5" in text_of(await user.press("Leaving excessive traces"))
+    assert "Step 1 of 5" in text_of(await user.press("← Back"))
+    assert "Step 2 of 5" in text_of(await user.send("4"))
+    assert "Step 3 of 5" in text_of(await user.send("Qinghe township"))
+    assert "Step 2 of 5" in text_of(await user.send("返回"))
+    assert "Step 3 of 5" in text_of(await user.send("Qinghe township government"))
+    assert "Step 2 of 5" in text_of(await user.send("上一步"))
+    assert "Step 3 of 5" in text_of(await user.send("Qinghe township government"))
+    assert "Step 4 of 5" in text_of(await user.send("since March"))
+    assert "Step 3 of 5" in text_of(await user.press("← Back"))
+    assert "Step 4 of 5" in text_of(await user.send("since March"))
+    assert "Step 5 of 5" in text_of(await user.send(DESCRIPTION))
+
+    # Files: the caption goes with the file; at the limit no more is offered.
+    assert "File 1 of at most 2 added" in text_of(await user.send_photo(photo_with_gps(), caption="the notice"))
+    last = text_of(await user.send_photo(photo_with_gps()))
+    assert "File 2 of 2 added: that is the most" in last and "Send more" not in last
+    assert "Step 4 of 5" in text_of(await user.send("back"))
+    at_limit = text_of(await user.send(DESCRIPTION))
+    assert "You have added 2 files, the most" in at_limit and "Send them now" not in at_limit
+    assert "check your report" in text_of(await user.send("done"))
+    assert "Step 5 of 5" in text_of(await user.press("← Back"))
+    assert "check your report" in text_of(await user.send("done"))
+
+    receipt = await user.press("Submit")
+    code = CODE.search(text_of(receipt))[0]
+    assert "delete this conversation's messages" in text_of(receipt)
+
+    # Erase the intake, keeping a short message with the code.
+    kept = text_of(await user.press("Erase, keep a short message with my code", message=receipt[-1]))
+    assert code in kept and "deleted from this chat" in kept
+    left = await bot.client.messages(user.id)
+    assert all(DESCRIPTION not in (m.get("text") or "") and "Qinghe" not in (m.get("text") or "") for m in left)
+    assert not any(m.get("photo") for m in left)
+    assert [m for m in left if code in (m.get("text") or "")]  # the short message, and nothing of the intake
+    assert len(left) <= 2, [m.get("text") for m in left]
+
+    # The caption reached the supervisors with its file.
+    reports, database = await service_for(bot)
+    try:
+        found = await reports.open_by_code(user_id=1, text=code, now=datetime.now(timezone.utc))
+        stored = await reports.files(supervisor_id=SUPERVISOR_ID, report_id=found.report_id)
+    finally:
+        await database.dispose()
+    assert [file.caption for file in stored] == ["the notice", ""]
+
+    # One report per window for this chat: said before the reporter writes another.
+    again = text_of(await user.send("/report"))
+    assert "at most 1 reports in 60 minutes" in again and "You can send another from" in again
+    assert "Step 1" not in again
+    assert "Traceback" not in bot.log_text()

@@ -40,6 +40,7 @@ REPORT_KINDS = ("report_new", "report_reply", "report_deadline")  # outbox rows 
 UNIT_MAX_CHARS = 200
 WHEN_MAX_CHARS = 200
 PAGE_SIZE = 8
+REPORT_FILES_FACTOR = 10  # a report may gather this many times max_attachments over its life
 FILTERS = {
     "active": ACTIVE,
     "new": {Status.NEW},
@@ -189,6 +190,7 @@ class StoredFile:
     mime: str
     extension: str
     data: bytes
+    caption: str = ""  # the reporter's caption, if they wrote one
 
 
 @dataclass
@@ -482,7 +484,8 @@ class ReportService:
             report = await _report(session, report_id)
             seqs = list((await session.exec(select(ReportAttachment.seq)
                                             .where(ReportAttachment.report_id == report_id))).scalars())
-            if len(seqs) >= self.settings.reports.max_attachments:
+            # Files are limited per sending (the handler counts them); this only bounds the report's size.
+            if len(seqs) >= self.settings.reports.max_attachments * REPORT_FILES_FACTOR:
                 raise FileRefused("count")
             await self._record(session, report, Action.ATTACH, actor="reporter", at=_hour(now))
             event_seq = await _last_seq(session, report_id)
@@ -584,7 +587,7 @@ class ReportService:
         for row in rows:
             meta = self._open(row.meta_token)
             result.append(StoredFile(seq=row.seq, kind=meta["kind"], mime=meta["mime"], extension=meta["extension"],
-                                     data=self.crypto.decrypt(row.data_token)))
+                                     data=self.crypto.decrypt(row.data_token), caption=meta.get("caption", "")))
         return result
 
     async def check_action(self, *, supervisor_id: int, report_id: int, action: Action) -> Status:

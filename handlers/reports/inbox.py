@@ -359,8 +359,10 @@ async def send_files(update: Update, context: Context) -> None:
     bot = update.effective_message.get_bot()
     for file in files:
         name = f"report-{report_id}-{file.seq}.{file.extension}"
+        label = f"#{report_id} · {file.seq}/{len(files)}"
+        caption = f"{label}\n{file.caption}" if file.caption else label  # the reporter's caption, with the file
         await bot.send_document(update.effective_chat.id, InputFile(file.data, filename=name),
-                                caption=f"#{report_id} · {file.seq}/{len(files)}")
+                                caption=caption[:1024])
 
 
 # ---- actions -----------------------------------------------------------------------------------

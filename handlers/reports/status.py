@@ -57,9 +57,23 @@ STATUS_NAMES = {
 
 # ---- the open report: the pending input -------------------------------------------------------
 
-async def _remember(update: Update, context: Context, report_id: int) -> None:
-    """The view of `report_id` owns the next message (for another SESSION)."""
-    await flow.expect(update, context, Pending(FEATURE, VIEW, data={"report": report_id}))
+async def _remember(update: Update, context: Context, report_id: int, files: int | None = None) -> None:
+    """The view of `report_id` owns the next message (for another SESSION), with the number of files sent
+    in this visit (the file limit counts per visit, not over the report's life)."""
+    files = _files_sent(context) if files is None else files
+    data = {"report": report_id, "files": files} if files else {"report": report_id}
+    await flow.expect(update, context, Pending(FEATURE, VIEW, data=data))
+
+
+def _files_sent(context: Context) -> int:
+    pending = context.pending
+    if pending is None or pending.feature != FEATURE or pending.action != VIEW or pending.expired:
+        return 0
+    return int(pending.data.get("files", 0))
+
+
+def _may_send_files(context: Context) -> bool:
+    return _files_sent(context) < context.services.settings.reports.max_attachments
 
 
 def _current(context: Context) -> int | None:
@@ -164,9 +178,12 @@ def _history_line(context: Context, item: HistoryItem) -> str | None:
 
 
 def _view_keyboard(context: Context):
+    """The view's buttons; "Add a file" only while more files may be sent."""
     _ = context._
-    return buttons([[(_("✍️ Answer or add information"), "rs:reply")], [(_("📎 Add a file"), "rs:file")],
-                    [(_("🔄 Refresh"), "rs:refresh"), (_("✔️ Done"), "rs:done")]])
+    rows = [[(_("✍️ Answer or add information"), "rs:reply")]]
+    if _may_send_files(context):
+        rows.append([(_("📎 Add a file"), "rs:file")])
+    return buttons(rows + [[(_("🔄 Refresh"), "rs:refresh"), (_("✔️ Done"), "rs:done")]])
 
 
 def _view_options(context: Context) -> list[tuple[str, str]]:
@@ -245,7 +262,9 @@ async def _act_on(update: Update, context: Context, choice: str) -> str | int:
         return END
     if choice == "refresh":
         return await _show(update, context, report_id)
-    if choice == "file":
+    if choice == "file" and not _may_send_files(context):
+        await say(update, context, _files_limit_text(context), _view_keyboard(context))
+    elif choice == "file":
         await say(update, context, _("Send the photo or document now (at most {mb} MB). Location and camera data are "
                               "removed from images; documents may carry the author's name in their properties.",
                               mb=context.services.settings.reports.max_attachment_mb))
@@ -287,12 +306,17 @@ async def send_message(update: Update, context: Context) -> str | int:
 async def send_file(update: Update, context: Context) -> str | int:
     """A photo or document in the view: cleaned and added to the report."""
     _ = context._
+    sent = _files_sent(context)
     report_id = await _report_or_restart(update, context)
     if report_id is None:
         return END
+    if sent >= context.services.settings.reports.max_attachments:
+        await say(update, context, _files_limit_text(context), _view_keyboard(context))
+        return VIEW
     try:
         clean = await fetch_clean_file(update.effective_message, context)
         count = await reports_of(context).reporter_attach(report_id=report_id, file=clean, now=utc_now())
+        await _remember(update, context, report_id, files=sent + 1)
     except FileRefused as refused:
         await say(update, context, refusal_text(context, refused.reason))
         return VIEW
@@ -303,6 +327,11 @@ async def send_file(update: Update, context: Context) -> str | int:
     await say(update, context, _("✅ File added to your report ({count} files now). The supervisors will see it.",
                           count=count) + "\n\n" + html.escape(cleaning_text(context, clean)), _view_keyboard(context))
     return VIEW
+
+
+def _files_limit_text(context: Context) -> str:
+    return context._("You have sent {count} files this time, the most at once. Press Done, and open the report "
+                     "again with /status to send more.", count=context.services.settings.reports.max_attachments)
 
 
 async def ask_for_code(update: Update, context: Context) -> str:
