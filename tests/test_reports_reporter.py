@@ -163,10 +163,27 @@ async def test_the_reporter_answers_a_question_and_adds_a_file(reports):
         await reports.reporter_reply(report_id=report_id, text="   ", now=NOW)
 
     await reports.act(supervisor_id=SUPERVISOR, report_id=report_id, action=Action.CLOSE, now=NOW, text="Fixed.")
+    # After the outcome the reporter may reply once: a dispute, which supervisors are told of.
+    view = await reports.reporter_view(report_id=report_id)
+    assert view.can_reply and view.disputing
+    assert await reports.reporter_reply(report_id=report_id, text="Nothing was fixed", now=NOW) is Status.CLOSED
     assert not (await reports.reporter_view(report_id=report_id)).can_reply
     with pytest.raises(Refused) as refused:
         await reports.reporter_reply(report_id=report_id, text="more", now=NOW)
     assert refused.value.reason == "finished"
+    card = await reports.card(supervisor_id=SUPERVISOR, report_id=report_id)
+    assert card.history[-1].action is Action.DISPUTE and card.history[-1].text == "Nothing was fixed"
+    assert Action.REOPEN in card.allowed
+    async with reports.database.engine.connect() as conn:
+        kinds = [row[0] for row in (await conn.execute(text("SELECT kind FROM outbox")))]
+    assert "report_dispute" in kinds
+    # A supervisor reopens it: the reporter can write again, and dispute the next outcome once more.
+    assert await reports.act(supervisor_id=SUPERVISOR, report_id=report_id, action=Action.REOPEN, now=NOW,
+                             text="Checking again") is Status.OPEN
+    assert await reports.reporter_reply(report_id=report_id, text="Thanks", now=NOW) is Status.OPEN
+    await reports.act(supervisor_id=SUPERVISOR, report_id=report_id, action=Action.REJECT, now=NOW, text="Dup",
+                      kind="spam")
+    assert (await reports.reporter_view(report_id=report_id)).disputing
 
 
 async def test_draft_files_are_limited_in_number(reports):

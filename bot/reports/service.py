@@ -36,7 +36,7 @@ from bot.reports.states import (ACTIVE, FINISHED, INTERNAL_ACTIONS, REJECT_KINDS
 
 DRAFT_TTL_DAYS = 30  # an abandoned draft is erased after this
 RECEIPT_KEPT = timedelta(hours=24)  # an unconfirmed receipt code is erased after this
-REPORT_KINDS = ("report_new", "report_reply", "report_deadline")  # outbox rows about a report (slot: "<id>:…")
+REPORT_KINDS = ("report_new", "report_reply", "report_dispute", "report_deadline")  # outbox rows about a report (slot: "<id>:…")
 UNIT_MAX_CHARS = 200
 WHEN_MAX_CHARS = 200
 PAGE_SIZE = 8
@@ -146,6 +146,7 @@ class ReporterView:
     history: list[HistoryItem]
     files: int
     can_reply: bool
+    disputing: bool = False  # finished: the reporter's one reply is a dispute of the outcome
 
 
 @dataclass(frozen=True)
@@ -461,8 +462,10 @@ class ReportService:
             files = await _count(session, select(func.count()).select_from(ReportAttachment)
                                  .where(ReportAttachment.report_id == report_id))
         status = Status(report.status)
+        disputing = status in FINISHED and not _disputed(events)
         return ReporterView(category=report.category, status=status, submitted_on=self._local_day(report.submitted_at),
-                            history=events, files=files, can_reply=status not in FINISHED)
+                            history=events, files=files, can_reply=status not in FINISHED or disputing,
+                            disputing=disputing)
 
     async def reporter_reply(self, *, report_id: int, text: str, now: datetime) -> Status:
         """A message from the reporter to the supervisors; answers a question if one was asked."""
@@ -473,9 +476,14 @@ class ReportService:
             raise Refused("text_too_long")
         async with self.database.transaction() as session:
             report = await _report(session, report_id)
-            status = await self._record(session, report, Action.REPLY, actor="reporter", at=_hour(now),
+            action, kind = Action.REPLY, "report_reply"
+            if Status(report.status) in FINISHED:  # one reply after the outcome: a dispute
+                if _disputed(await self._history(session, report_id, reporter=True)):
+                    raise Refused("finished", Status(report.status))
+                action, kind = Action.DISPUTE, "report_dispute"
+            status = await self._record(session, report, action, actor="reporter", at=_hour(now),
                                         text={"text": text})
-            await self._notify(session, report, "report_reply", await _last_seq(session, report_id), _hour(now))
+            await self._notify(session, report, kind, await _last_seq(session, report_id), _hour(now))
         return status
 
     async def reporter_attach(self, *, report_id: int, file: CleanFile, now: datetime) -> int:
@@ -710,6 +718,16 @@ def _hour(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("naive datetime: pass an aware `now`")
     return moment.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
+def _disputed(history: list[HistoryItem]) -> bool:
+    """Has the reporter disputed the latest outcome already (once per outcome)?"""
+    for item in reversed(history):
+        if item.action is Action.DISPUTE:
+            return True
+        if item.action in (Action.CLOSE, Action.REJECT, Action.REOPEN):
+            return False
+    return False
 
 
 def _overdue(report: Report, today: date) -> bool:

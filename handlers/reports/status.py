@@ -164,6 +164,10 @@ def _history_line(context: Context, item: HistoryItem) -> str | None:
     elif item.action is Action.REJECT:
         line = (_("<b>Rejected as spam:</b> {text}", text=text) if item.kind == "spam"
                 else _("<b>Rejected as outside our remit:</b> {text}", text=text))
+    elif item.action is Action.DISPUTE:
+        own = item.text or ""
+        own = own if len(own) <= QUOTE_CHARS else own[:QUOTE_CHARS] + "…"
+        line = _("You disputed the outcome: {text}", text=html.escape(own))
     elif item.action is Action.REOPEN:
         line = _("<b>Reopened:</b> {text}", text=text)
     elif item.action is Action.REPLY:
@@ -231,8 +235,13 @@ async def _show(update: Update, context: Context, report_id: int) -> str | int:
         await say(update, context, pieces[-1] + "\n\n" + _("This report is finished; it can no longer be answered."))
         return END
     await _remember(update, context, report_id)
-    hint = (_("The supervisors are waiting for your answer: type it below.") if view.status is Status.WAITING
-            else _("To answer or add information, type it below; to add a photo or document, send it."))
+    if view.disputing:
+        hint = _("This report is finished. If you disagree with the outcome, you may reply once: type why below, "
+                 "and the supervisors will see that you dispute it.")
+    elif view.status is Status.WAITING:
+        hint = _("The supervisors are waiting for your answer: type it below.")
+    else:
+        hint = _("To answer or add information, type it below; to add a photo or document, send it.")
     await say(update, context, pieces[-1] + "\n\n" + hint, _view_keyboard(context))
     return VIEW
 
