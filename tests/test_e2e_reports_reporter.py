@@ -227,6 +227,11 @@ async def test_back_at_every_step_captions_file_limits_erasing_the_intake_and_th
         await database.dispose()
     assert [file.caption for file in stored] == ["the notice", ""]
 
+    # /status shows the reporter their own report, files and captions included.
+    view = text_of(await user.send(f"/status {code}"))
+    for shown in ("Qinghe township government", "since March", DESCRIPTION, "the notice", "Files: 2"):
+        assert shown in view, shown
+
     # One report per window for this chat: said before the reporter writes another.
     again = text_of(await user.send("/report"))
     assert "at most 1 reports in 60 minutes" in again and "You can send another from" in again

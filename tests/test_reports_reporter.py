@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import datetime, timedelta, timezone
 
@@ -153,9 +154,12 @@ async def test_the_reporter_answers_a_question_and_adds_a_file(reports):
     assert (await reports.reporter_view(report_id=report_id)).status is Status.WAITING
 
     assert await reports.reporter_reply(report_id=report_id, text="Daily Patrol", now=NOW) is Status.OPEN
-    clean = files.sanitise(png_with_gps(), "image/png", max_mb=10)
+    clean = dataclasses.replace(files.sanitise(png_with_gps(), "image/png", max_mb=10), caption="the app's screen")
     assert await reports.reporter_attach(report_id=report_id, file=clean, now=NOW) == 1
     view = await reports.reporter_view(report_id=report_id)
+    # The reporter sees their own report: unit, when, description, and the files with their captions.
+    assert (view.unit, view.when, view.description) == ("Qinghe township", "since March", DESCRIPTION)
+    assert [(meta["kind"], meta.get("caption")) for meta in view.file_list] == [("image", "the app's screen")]
     texts = [item.text for item in view.history]
     assert "Which app?" in texts and "Daily Patrol" in texts and "internal" not in texts
     assert all(item.supervisor_id is None for item in view.history)

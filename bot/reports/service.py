@@ -147,6 +147,10 @@ class ReporterView:
     files: int
     can_reply: bool
     disputing: bool = False  # finished: the reporter's one reply is a dispute of the outcome
+    unit: str = ""
+    when: str = ""
+    description: str = ""
+    file_list: list[dict] = field(default_factory=list)  # each file's kind, extension and caption
 
 
 @dataclass(frozen=True)
@@ -459,13 +463,16 @@ class ReportService:
         async with self.database.session() as session:
             report = await _report(session, report_id)
             events = await self._history(session, report_id, reporter=True)
-            files = await _count(session, select(func.count()).select_from(ReportAttachment)
-                                 .where(ReportAttachment.report_id == report_id))
+            metas = [self._open(token) for token in (await session.exec(
+                select(ReportAttachment.meta_token).where(ReportAttachment.report_id == report_id)
+                .order_by(ReportAttachment.seq))).scalars()]
         status = Status(report.status)
         disputing = status in FINISHED and not _disputed(events)
+        content = self._open(report.content_token)
         return ReporterView(category=report.category, status=status, submitted_on=self._local_day(report.submitted_at),
-                            history=events, files=files, can_reply=status not in FINISHED or disputing,
-                            disputing=disputing)
+                            history=events, files=len(metas), can_reply=status not in FINISHED or disputing,
+                            disputing=disputing, unit=content["unit"], when=content["when"],
+                            description=content["description"], file_list=metas)
 
     async def reporter_reply(self, *, report_id: int, text: str, now: datetime) -> Status:
         """A message from the reporter to the supervisors; answers a question if one was asked."""

@@ -181,6 +181,17 @@ def _history_line(context: Context, item: HistoryItem) -> str | None:
     return f"{day} · {line}"
 
 
+def _shortened(text: str) -> str:
+    return text if len(text) <= QUOTE_CHARS * 2 else text[:QUOTE_CHARS * 2] + "…"
+
+
+def _file_line(context: Context, number: int, meta: dict) -> str:
+    """One of the report's files as the reporter sent it: its kind and type, and its caption."""
+    kind = context._("photo") if meta.get("kind") == "image" else context._("document")
+    caption = f" · {html.escape(meta['caption'])}" if meta.get("caption") else ""
+    return f"  {number}. {kind} (.{html.escape(meta.get('extension', ''))}){caption}"
+
+
 def _view_keyboard(context: Context):
     """The view's buttons; "Add a file" only while more files may be sent."""
     _ = context._
@@ -220,9 +231,15 @@ async def _show(update: Update, context: Context, report_id: int) -> str | int:
     lines = [
         _("<b>Your report</b>"),
         f"{_('Category')}: {html.escape(category_label(context, view.category))}",
+        f"{_('Unit or place')}: {html.escape(view.unit)}",
+        f"{_('When')}: {html.escape(view.when)}",
         _("Sent on: {day}", day=view.submitted_on.isoformat()),
         _("Status: <b>{status}</b>", status=_(STATUS_NAMES[view.status])),
+        "",
+        f"<b>{_('Description')}:</b>",
+        html.escape(_shortened(view.description)),
         _("Files: {count}", count=view.files),
+        *[_file_line(context, number, meta) for number, meta in enumerate(view.file_list, start=1)],
         "",
         _("<b>History</b>"),
     ]
