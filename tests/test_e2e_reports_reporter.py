@@ -217,6 +217,7 @@ async def test_back_at_every_step_captions_file_limits_erasing_the_intake_and_th
     assert not any(m.get("photo") for m in left)
     assert [m for m in left if code in (m.get("text") or "")]  # the short message, and nothing of the intake
     assert len(left) <= 2, [m.get("text") for m in left]
+    assert "no longer kept" in text_of(await user.press("I have saved my code"))  # the short message has it too
 
     # The caption reached the supervisors with its file.
     reports, database = await service_for(bot)
@@ -227,10 +228,27 @@ async def test_back_at_every_step_captions_file_limits_erasing_the_intake_and_th
         await database.dispose()
     assert [file.caption for file in stored] == ["the notice", ""]
 
-    # /status shows the reporter their own report, files and captions included.
-    view = text_of(await user.send(f"/status {code}"))
-    for shown in ("Qinghe township government", "since March", DESCRIPTION, "the notice", "Files: 2"):
+    # A supervisor acknowledges it and sends the reporter a file (cleaned like the reporter's).
+    supervisor = await bot.supervisor(language_code="en")
+    inbox = await supervisor.send("/inbox")
+
+    async def card_actions(label: str) -> dict:
+        card = await supervisor.press(data=f"rc:{found.report_id}", message=inbox[-1])
+        return [m for m in card if any(label in b["text"] for b in buttons_of(m))][-1]
+
+    await supervisor.press("Acknowledge", message=await card_actions("Acknowledge"))
+    prompt = await supervisor.press("Send the reporter a file", message=await card_actions("Send the reporter a file"))
+    assert "metadata is removed" in text_of(prompt)
+    assert "File sent to the reporter" in text_of(await supervisor.send_photo(photo_with_gps(), caption="the order"))
+
+    # /status shows the reporter their own report, files and captions included, and the supervisors' file.
+    shown_view = await user.send(f"/status {code}")
+    view = text_of(shown_view)
+    for shown in ("Qinghe township government", "since March", DESCRIPTION, "the notice", "Files: 3",
+                  "The supervisors sent you a file", "from the supervisors: photo (.png) · the order"):
         assert shown in view, shown
+    sent = await user.press("Files from the supervisors", message=[m for m in shown_view if buttons_of(m)][-1])
+    assert [m.get("caption") for m in sent if m.get("document")] == ["From the supervisors, 1/1\nthe order"]
 
     # One report per window for this chat: said before the reporter writes another.
     again = text_of(await user.send("/report"))

@@ -133,6 +133,36 @@ async def test_stats_count_per_week_and_measure_medians(service):
             assert image.format == "PNG" and image.width > 500
 
 
+async def test_a_supervisor_sends_the_reporter_a_cleaned_file(service):
+    from bot.reports.files import sanitise
+
+    picture = Image.new("RGB", (30, 20), "blue")
+    exif = Image.Exif()
+    exif[0x010F] = "SupervisorCam"  # Make
+    out = io.BytesIO()
+    picture.save(out, "JPEG", exif=exif.tobytes())
+    clean = sanitise(out.getvalue(), "image/jpeg", max_mb=10)
+    report_id = await submit(service, category="inaction")
+    with pytest.raises(Refused) as refused:  # work starts with acknowledging
+        await service.supervisor_attach(supervisor_id=SUPERVISOR, report_id=report_id, file=clean, now=NOW)
+    assert refused.value.reason == "acknowledge_first"
+    await service.act(supervisor_id=SUPERVISOR, report_id=report_id, action=Action.ACKNOWLEDGE, now=NOW)
+    with pytest.raises(Refused):  # a file goes with the file, never as a bare action
+        await service.act(supervisor_id=SUPERVISOR, report_id=report_id, action=Action.SEND_FILE, now=NOW)
+    assert await service.supervisor_attach(supervisor_id=SCOPED, report_id=report_id, file=clean,
+                                           now=NOW) is Status.OPEN
+    (sent,) = await service.files_for_reporter(report_id=report_id)
+    assert b"SupervisorCam" not in sent.data and sent.extension == "jpg"
+    view = await service.reporter_view(report_id=report_id)
+    assert view.history[-1].action is Action.SEND_FILE and view.file_list[-1]["from"] == "supervisor"
+    other = await submit(service)
+    await service.act(supervisor_id=SUPERVISOR, report_id=other, action=Action.ACKNOWLEDGE, now=NOW)
+    with pytest.raises(Refused) as refused:  # outside the scoped supervisor's categories
+        await service.supervisor_attach(supervisor_id=SCOPED, report_id=other, file=clean, now=NOW)
+    assert refused.value.reason == "out_of_scope"
+    assert await service.files_for_reporter(report_id=other) == []
+
+
 async def test_stats_of_no_reports_render(service):
     stats = await compute(service, now=NOW)
     assert stats.total == 0 and stats.median_acknowledge_days is None

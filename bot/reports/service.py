@@ -523,6 +523,35 @@ class ReportService:
         return sorted({entry.id for entry in self.settings.access.supervisors
                        if not entry.categories or category in entry.categories})
 
+    async def supervisor_attach(self, *, supervisor_id: int, report_id: int, file: CleanFile, now: datetime) -> Status:
+        """A supervisor's file for the reporter (cleaned like the reporter's), shown to them in /status."""
+        async with self.database.transaction() as session:
+            report = await self._report_in_scope(session, supervisor_id, report_id)
+            seqs = list((await session.exec(select(ReportAttachment.seq)
+                                            .where(ReportAttachment.report_id == report_id))).scalars())
+            status = await self._record(session, report, Action.SEND_FILE, actor="supervisor", at=now,
+                                        supervisor_id=supervisor_id)
+            session.add(ReportAttachment(report_id=report_id, seq=max(seqs, default=0) + 1,
+                                         event_seq=await _last_seq(session, report_id),
+                                         meta_token=self._seal({**file.meta(), "from": "supervisor"}),
+                                         data_token=self.crypto.encrypt(file.data)))
+        return status
+
+    async def files_for_reporter(self, *, report_id: int) -> list[StoredFile]:
+        """The files the supervisors sent to the reporter of this report (the reporter has its code)."""
+        async with self.database.session() as session:
+            await _report(session, report_id)
+            rows = (await session.exec(select(ReportAttachment).where(ReportAttachment.report_id == report_id)
+                                       .order_by(ReportAttachment.seq))).scalars().all()
+        result = []
+        for row in rows:
+            meta = self._open(row.meta_token)
+            if meta.get("from") == "supervisor":
+                result.append(StoredFile(seq=row.seq, kind=meta["kind"], mime=meta["mime"],
+                                         extension=meta["extension"], data=self.crypto.decrypt(row.data_token),
+                                         caption=meta.get("caption", "")))
+        return result
+
     async def _report_in_scope(self, session: AsyncSession, supervisor_id: int, report_id: int) -> Report:
         scope = self.scope(supervisor_id)
         report = await session.get(Report, report_id)
@@ -619,7 +648,7 @@ class ReportService:
     async def act(self, *, supervisor_id: int, report_id: int, action: Action, now: datetime,
                   text: str | None = None, kind: str | None = None) -> Status:
         """A supervisor's action, checked (supervisor, scope, state, text) and written to the audit log."""
-        if action not in SUPERVISOR_ACTIONS:
+        if action not in SUPERVISOR_ACTIONS or action is Action.SEND_FILE:  # a file goes by supervisor_attach
             raise Refused("bad_action")
         payload = None
         if action in TEXT_ACTIONS:

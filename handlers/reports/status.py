@@ -23,7 +23,7 @@ import html
 import re
 from datetime import timedelta
 
-from telegram import Update
+from telegram import InputFile, Update
 
 from bot.i18n import N_
 from bot.pending import Pending
@@ -164,6 +164,8 @@ def _history_line(context: Context, item: HistoryItem) -> str | None:
     elif item.action is Action.REJECT:
         line = (_("<b>Rejected as spam:</b> {text}", text=text) if item.kind == "spam"
                 else _("<b>Rejected as outside our remit:</b> {text}", text=text))
+    elif item.action is Action.SEND_FILE:
+        line = _("<b>The supervisors sent you a file</b> (📥 below)")
     elif item.action is Action.DISPUTE:
         own = item.text or ""
         own = own if len(own) <= QUOTE_CHARS else own[:QUOTE_CHARS] + "…"
@@ -188,16 +190,20 @@ def _shortened(text: str) -> str:
 def _file_line(context: Context, number: int, meta: dict) -> str:
     """One of the report's files as the reporter sent it: its kind and type, and its caption."""
     kind = context._("photo") if meta.get("kind") == "image" else context._("document")
+    if meta.get("from") == "supervisor":
+        kind = context._("from the supervisors: {kind}", kind=kind)
     caption = f" · {html.escape(meta['caption'])}" if meta.get("caption") else ""
     return f"  {number}. {kind} (.{html.escape(meta.get('extension', ''))}){caption}"
 
 
-def _view_keyboard(context: Context):
-    """The view's buttons; "Add a file" only while more files may be sent."""
+def _view_keyboard(context: Context, *, supervisor_files: int = 0, files_allowed: bool = True):
+    """The view's buttons; "Add a file" only while more files may be sent; the supervisors' files if any."""
     _ = context._
     rows = [[(_("✍️ Answer or add information"), "rs:reply")]]
-    if _may_send_files(context):
+    if files_allowed and _may_send_files(context):
         rows.append([(_("📎 Add a file"), "rs:file")])
+    if supervisor_files:
+        rows.append([(_("📥 Files from the supervisors ({count})", count=supervisor_files), "rs:files")])
     return buttons(rows + [[(_("🔄 Refresh"), "rs:refresh"), (_("✔️ Done"), "rs:done")]])
 
 
@@ -259,7 +265,9 @@ async def _show(update: Update, context: Context, report_id: int) -> str | int:
         hint = _("The supervisors are waiting for your answer: type it below.")
     else:
         hint = _("To answer or add information, type it below; to add a photo or document, send it.")
-    await say(update, context, pieces[-1] + "\n\n" + hint, _view_keyboard(context))
+    sent_to_reporter = sum(1 for meta in view.file_list if meta.get("from") == "supervisor")
+    await say(update, context, pieces[-1] + "\n\n" + hint,
+              _view_keyboard(context, supervisor_files=sent_to_reporter, files_allowed=not view.disputing))
     return VIEW
 
 
@@ -288,6 +296,9 @@ async def _act_on(update: Update, context: Context, choice: str) -> str | int:
         return END
     if choice == "refresh":
         return await _show(update, context, report_id)
+    if choice == "files":
+        await _send_supervisor_files(update, context, report_id)
+        return VIEW
     if choice == "file" and not _may_send_files(context):
         await say(update, context, _files_limit_text(context), _view_keyboard(context))
     elif choice == "file":
@@ -297,6 +308,23 @@ async def _act_on(update: Update, context: Context, choice: str) -> str | int:
     else:
         await say(update, context, _("Type your answer or the information you want to add, and send it."))
     return VIEW
+
+
+async def _send_supervisor_files(update: Update, context: Context, report_id: int) -> None:
+    """The files the supervisors sent, to the reporter who opened the report with its code."""
+    _ = context._
+    stored = await reports_of(context).files_for_reporter(report_id=report_id)
+    if update.callback_query is not None and not getattr(context, "query_answered", False):
+        context.query_answered = True
+        await update.callback_query.answer()
+    if not stored:
+        await say(update, context, _("The supervisors have not sent you any file."), _view_keyboard(context))
+        return
+    for number, file in enumerate(stored, start=1):
+        caption = _("From the supervisors, {number}/{count}", number=number, count=len(stored))
+        await context.bot.send_document(update.effective_chat.id,
+                                        InputFile(file.data, filename=f"file-{number}.{file.extension}"),
+                                        caption=(caption + ("\n" + file.caption if file.caption else ""))[:1024])
 
 
 async def send_message(update: Update, context: Context) -> str | int:
