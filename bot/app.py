@@ -21,7 +21,7 @@ from telegram.request import HTTPXRequest
 
 import handlers
 from bot.config import ConfigError, Settings
-from bot.i18n import LANGUAGES, translator
+from bot.i18n import LANGUAGES, N_, translator
 from bot.logs import describe_exception
 from bot.services import Services
 from bot.telegram_io import PerChatUpdates, RetryingRateLimiter, TolerantBot, tolerate_unparseable_webhooks
@@ -102,6 +102,20 @@ async def _initialize_with_backoff(application: Application, stop: asyncio.Event
     return False
 
 
+def in_both_languages(message: str) -> str:
+    """A start-up refusal, for an operator who may read either language."""
+    return f"{message}\n{translator('zh')(message)}"
+
+
+def check_webhook(settings: Settings) -> None:
+    """Webhook mode without a secret token would take any POST as an update from Telegram: a forged
+    supervisor's button press included. Refuse to start instead."""
+    if settings.telegram.mode == "webhook" and not settings.webhook_secret():
+        raise ConfigError(in_both_languages(N_(
+            "webhook mode needs a secret token, or anyone who finds the URL can post forged updates: set "
+            "QINGFENG_TELEGRAM__WEBHOOK_SECRET (1-256 letters, digits, _ and -) or telegram.webhook.secret_file")))
+
+
 async def serve(settings: Settings) -> None:
     """Run the bot until SIGINT or SIGTERM."""
     token = settings.bot_token()
@@ -110,6 +124,7 @@ async def serve(settings: Settings) -> None:
             "no bot token: set QINGFENG_TELEGRAM__TOKEN (create a bot with @BotFather to get one) "
             "or name a file holding it in telegram.token_file; to try the bot without Telegram, run `qingfeng chat`"
         )
+    check_webhook(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

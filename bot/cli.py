@@ -22,6 +22,7 @@ from bot import db
 from bot.config import ConfigError, Settings, load_settings
 from bot.knowledge.schema import KnowledgeError
 from bot.logs import setup_logging
+from bot.private_files import make_private, use_private_umask
 
 app = typer.Typer(help="Qingfeng (清风): Telegram assistant for burden reduction, reports and rectification.",
                   no_args_is_help=True, add_completion=False)
@@ -42,6 +43,7 @@ def fail(message: str, code: int) -> None:
 def explained_failures() -> Iterator[None]:
     """Known failures become one clear line and an exit code; nothing else is swallowed."""
     from telegram.error import InvalidToken  # imported here: only commands that talk to Telegram need it
+    from bot.reports.keys import LookupSecretLocked
 
     try:
         yield
@@ -49,6 +51,8 @@ def explained_failures() -> Iterator[None]:
         fail(str(exc), 2)
     except (db.DatabaseUnavailable, db.SchemaBehind) as exc:
         fail(str(exc), 3)
+    except LookupSecretLocked as exc:
+        fail(str(exc), 2)
     except KnowledgeError as exc:
         fail(f"the knowledge base has {len(exc.problems)} problem(s):\n{exc}", 2)
     except InvalidToken:
@@ -75,6 +79,7 @@ def main(
                                           help="Print the version and exit.")] = False,
 ) -> None:
     """Qingfeng (清风)."""
+    use_private_umask()  # every file a command writes (database, WAL, logs, exports) is the owner's only
 
 
 @app.command()
@@ -83,6 +88,8 @@ def run(config: ConfigOption = None) -> None:
     from bot.app import serve
 
     settings = settings_from(config)
+    make_private(settings.data_dir, database_url=settings.database_url,
+                 log_file=settings.logging.file and settings.path(settings.logging.file))
     setup_logging(settings.logging.level, settings.logging.file and settings.path(settings.logging.file))
     with explained_failures():
         asyncio.run(serve(settings))

@@ -163,6 +163,10 @@ class ReportSettings(Section):
     retention_days: int = Field(365, ge=1)
     code_attempts: int = Field(5, ge=1)
     code_window_minutes: int = Field(10, ge=1)
+    code_attempts_per_day: int = Field(100, ge=1)  # wrong codes per day across all accounts (the whole bot)
+    submissions_per_window: int = Field(3, ge=1)  # reports one private chat may send ...
+    submission_window_minutes: int = Field(60, ge=1)  # ... within this window
+    feedback_once_per_days: int = Field(30, ge=1)  # one 👎 or 👍 per answer and user within this many days
 
 
 class QuietHours(Section):

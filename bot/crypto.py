@@ -4,6 +4,12 @@ Fernet (AES-128-CBC with HMAC-SHA256, from `cryptography`) encrypts report text,
 and open conversation keys. MultiFernet lets a new key be added in front of old ones, and
 `rotate` re-encrypts under the newest. Keyed hashes (HMAC) stand in for Telegram ids wherever
 a lookup is needed: a plain hash of a small integer is reversed by trying them all.
+
+The keyed hashes use a *lookup secret* of their own, not an encryption key: a keyed hash cannot be
+re-computed without what it hides (a chat id, a receipt code), so its secret must outlive every
+encryption key. The running bot reads it from the database, where it is kept encrypted like any
+other value (bot/reports/keys.py: `with_lookup_secret`); rotation re-encrypts it and leaves its
+value alone. Without one, the secret is derived from the oldest key, as before it was kept.
 """
 
 from __future__ import annotations
@@ -25,16 +31,29 @@ def generate_key() -> str:
     return Fernet.generate_key().decode()
 
 
+def derived_lookup_secret(keys: list[str]) -> bytes:
+    """The lookup secret of databases from before it was kept: derived from the oldest key."""
+    return hashlib.sha256(b"qingfeng-hmac:" + keys[-1].encode()).digest()
+
+
 class Crypto:
-    def __init__(self, keys: list[str]):
+    def __init__(self, keys: list[str], lookup_secret: bytes | None = None):
         if not keys:
             raise ValueError("at least one encryption key is needed")
         try:
             self._fernet = MultiFernet([Fernet(key.encode()) for key in keys])
         except (ValueError, TypeError) as exc:
             raise ValueError("an encryption key is not a valid Fernet key (32 url-safe base64 bytes)") from exc
-        # The HMAC key is derived from the oldest key so that rotation keeps lookups stable.
-        self._hmac_key = hashlib.sha256(b"qingfeng-hmac:" + keys[-1].encode()).digest()
+        self._keys = list(keys)
+        self._hmac_key = lookup_secret or derived_lookup_secret(keys)
+
+    @property
+    def keys(self) -> list[str]:
+        return list(self._keys)
+
+    def with_lookup_secret(self, lookup_secret: bytes) -> "Crypto":
+        """The same keys, with keyed hashes under `lookup_secret`."""
+        return Crypto(self._keys, lookup_secret)
 
     def encrypt(self, data: bytes) -> bytes:
         # A Fernet token carries its creation time in the clear, to the second: it would date a

@@ -23,3 +23,4 @@ import bot.ledger.models  # noqa: E402,F401
 import bot.reminders.models  # noqa: E402,F401  (imported for the tables they register)
 import bot.pending  # noqa: E402,F401
 import bot.outbox  # noqa: E402,F401
+import bot.throttle  # noqa: E402,F401

@@ -26,7 +26,7 @@ from sqlmodel import Field, SQLModel
 from bot.crypto import Crypto
 from bot.db import Database, UTCDateTime
 
-REPORT_FEATURES = frozenset({"report", "status"})
+REPORT_FEATURES = frozenset({"report", "status", "report_erase"})
 SHIELD = timedelta(hours=24)
 
 

@@ -17,6 +17,7 @@ from bot.crypto import Crypto, load_or_create_local_key
 from bot.knowledge.service import KnowledgeService
 from bot.ledger.service import LedgerService
 from bot.reminders.service import ReminderService
+from bot.reports import keys
 from bot.reports.service import ReportService
 # Outbox renderers register themselves when their modules are imported.
 import bot.ledger.notices  # noqa: E402,F401
@@ -52,6 +53,7 @@ class Services:
         database = db.Database.connect(settings.database_url, echo=settings.database.echo)
         try:
             await db.prepare(database, auto_upgrade=settings.database.auto_upgrade)
+            crypto = await keys.with_lookup_secret(database, crypto)  # keyed hashes outlive key rotation
         except Exception:
             await database.dispose()
             raise

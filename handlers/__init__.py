@@ -37,6 +37,11 @@ FLOWS = {
         expired=N_("Your message was not used: the report you were writing expired and was deleted. "
                    "Type /report to begin again."),
         commands=frozenset({"cancel", "report"})),
+    intake.ERASE_FEATURE: Flow(
+        receive=intake.erase_choice, cancel=intake.keep_conversation, ttl=timedelta(hours=24),
+        dropped=N_("The offer to delete your report's messages from this chat was closed; nothing was deleted."),
+        expired=N_("The offer to delete your report's messages from this chat has expired; nothing was deleted. "
+                   "You can still delete them yourself in Telegram.")),
     status.FEATURE: Flow(
         receive=status.receive, cancel=status.finish, ttl=status.SESSION,
         dropped=N_("Your report view (/status) was closed."),
@@ -101,7 +106,7 @@ def build_handlers() -> list[tuple[BaseHandler, int]]:
         CommandHandler("status", intake.link_to_status, filters=~PRIVATE),
         CallbackQueryHandler(intake.confirm_receipt, pattern=r"^rp:saved$"),
         CallbackQueryHandler(intake.press, pattern=r"^rp:"),
-        CallbackQueryHandler(status.view_choice, pattern=r"^rs:(reply|file|refresh|done)$"),
+        CallbackQueryHandler(status.view_choice, pattern=r"^rs:(reply|file|files|refresh|done)$"),
         # Rectification ledger: the binding deep link `/start bind-CODE` before the plain /start.
         CommandHandler("start", ledger.bind_from_link, filters=ledger.DEEP_LINK),
         # Greeting and menu

@@ -73,7 +73,8 @@ INBOX_STATUSES = ("active", "new", "open", "waiting", "closed", "rejected", "all
 INBOX_PAGE = Format("rb", (Word(INBOX_STATUSES), Number(99), Number(MAX_PAGE)))  # status, category (0: all), page
 REPORT_CARD = Format("rc", (REPORT_ID,))
 REPORT_FILES = Format("rf", (REPORT_ID,))
-REPORT_ACTION = Format("ra", (Word(("ack", "ask", "note", "transfer", "close", "reject", "reopen")), REPORT_ID))
+REPORT_ACTION = Format("ra", (Word(("ack", "ask", "note", "transfer", "close", "reject", "reopen", "file")),
+                                REPORT_ID))
 TRANSFER_UNIT = Format("rt", (Number(),))  # a ledger unit, for the report whose transfer is being written
 REPORT_REJECT = Format("rr", (Word(("spam", "scope")), REPORT_ID))
 TASK_PAGE = Format("lt", (Number(MAX_PAGE),))

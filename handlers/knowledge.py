@@ -13,6 +13,7 @@ import asyncio
 import html
 import logging
 import re
+from datetime import timedelta
 
 from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResultArticle,
                       InputTextMessageContent, Message, Update)
@@ -170,9 +171,15 @@ async def record_feedback(update: Update, context: Context) -> None:
     asked = query.message.reply_to_message.text if query.message and query.message.reply_to_message else None
     if asked and query.message and await _shielded(query.message, context):
         asked = None
-    await knowledge.record_feedback(entry_id, helpful, asked, context.language)
-    await query.answer(context._("Thank you for your feedback.") if helpful else
-                       context._("Thank you. The editors will see that this answer did not help."))
+    # Once per answer and user (a keyed hash of both): pressing again, or forging the press, counts nothing.
+    voter = context.services.crypto.keyed_hash("feedback", update.effective_user.id, entry_id)
+    days = context.services.settings.reports.feedback_once_per_days
+    if not await knowledge.record_feedback(entry_id, helpful, asked, context.language, voter=voter,
+                                           once_for=timedelta(days=days)):
+        await query.answer(context._("You have already rated this answer; thank you."))
+    else:
+        await query.answer(context._("Thank you for your feedback.") if helpful else
+                           context._("Thank you. The editors will see that this answer did not help."))
     language = script_of(query.message.text or "") if query.message else None
     await query.edit_message_reply_markup(entry_keyboard(knowledge, knowledge.entry(entry_id),
                                                          language or context.language, feedback=False,

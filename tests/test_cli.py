@@ -229,3 +229,36 @@ def test_a_deadline_without_a_year_or_filing_date_says_which_year_was_taken_and_
     done = qingfeng("ledger", "import", path, "--create-units", "--round", "第一轮")  # zh, and not a dry run
     assert f"以下时限没写年份，文件里也没有填报日期，因此按今天（{today.isoformat()}）之后最近的那一天理解" in done
     assert f"如果台账指的是 {yesterday.isoformat()}（已经过去，事项即为逾期），请在文件中写明 {yesterday.year}年{written}" in done
+def test_webhook_mode_refuses_to_start_without_a_secret_token_in_both_languages(local_env, monkeypatch):
+    monkeypatch.setenv("QINGFENG_TELEGRAM__TOKEN", "123456:" + "a" * 35)
+    monkeypatch.setenv("QINGFENG_TELEGRAM__MODE", "webhook")
+    monkeypatch.setenv("QINGFENG_TELEGRAM__WEBHOOK__URL", "https://bot.example.org/telegram")
+    monkeypatch.delenv("QINGFENG_TELEGRAM__WEBHOOK_SECRET", raising=False)
+    result = runner.invoke(app, ["run"])
+    assert result.exit_code == 2
+    assert "QINGFENG_TELEGRAM__WEBHOOK_SECRET" in result.output
+    assert "webhook mode needs a secret token" in result.output and "必须设置密钥令牌" in result.output
+
+
+def test_data_folder_and_every_file_in_it_are_private_whatever_the_umask(local_env, monkeypatch):
+    import os
+    import stat
+
+    data = local_env / "data"
+    monkeypatch.setenv("QINGFENG_LOGGING__FILE", str(data / "logs" / "qingfeng.log"))
+    previous = os.umask(0)
+    try:
+        data.mkdir(mode=0o777)
+        (data / "knowledge.cache").write_bytes(b"from an older version")  # 0666 under umask 000
+        assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+        export = local_env / "reports.xlsx"
+        assert runner.invoke(app, ["reports", "export", "-o", str(export)]).exit_code == 0
+        assert runner.invoke(app, ["run"]).exit_code == 2  # no token: stops after the files are made private
+    finally:
+        os.umask(previous)
+    mode = lambda path: stat.S_IMODE(path.stat().st_mode)  # noqa: E731
+    assert mode(data) == 0o700 and mode(data / "logs") == 0o700
+    files = [path for path in data.rglob("*") if path.is_file()]
+    assert {"qingfeng.db", "knowledge.cache", "qingfeng.log"} <= {path.name for path in files}
+    assert {path.name: oct(mode(path)) for path in files} == {path.name: oct(0o600) for path in files}
+    assert mode(export) == 0o600

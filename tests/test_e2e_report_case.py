@@ -83,6 +83,9 @@ async def test_a_whole_case_from_report_to_outcome_leaves_no_trace_of_the_report
     # The reporter: the outcome, through the code.
     final = await reporter.send(f"/status {code}")
     assert OUTCOME in text_of(final) and "Closed" in text_of(final)
+    # The view of a finished report takes one reply (a dispute) until Done or 15 minutes without activity.
+    assert "you may reply once" in text_of(final)
+    assert "Closed" in text_of(await reporter.press("Done", message=[m for m in final if buttons_of(m)][-1]))
 
     # Nothing identifies the reporter: not in the database file (and its WAL), not in the log.
     await bot.stop()

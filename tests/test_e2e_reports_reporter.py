@@ -19,6 +19,8 @@ from PIL import ExifTags, Image
 from bot.config import load_settings
 from bot.crypto import Crypto
 from bot.db import Database
+from bot.workdays import calendar_from
+from bot.reports.keys import with_lookup_secret
 from bot.reports.service import ReportService
 from bot.reports.states import Action
 from tests.e2e import SUPERVISOR_ID, buttons_of, text_of
@@ -42,15 +44,17 @@ def photo_with_gps() -> bytes:
     return out.getvalue()
 
 
-def service_for(bot) -> tuple[ReportService, Database]:
-    """The bot's own report service, on its database, as a supervisor's tool would use it."""
+async def service_for(bot) -> tuple[ReportService, Database]:
+    """The bot's own report service, on its database, as a supervisor's tool would use it (with the
+    database's lookup secret, as every process of the bot has it)."""
     key = bot.env["QINGFENG_SECURITY__ENCRYPTION_KEYS"]
     settings = load_settings(environ={"QINGFENG_DATABASE__URL": bot.database_url,
                                       "QINGFENG_BOT__DATA_DIR": str(bot.data_dir),
                                       "QINGFENG_SECURITY__ENCRYPTION_KEYS": key,
                                       "QINGFENG_ACCESS__SUPERVISORS": str(SUPERVISOR_ID)})
     database = Database.connect(bot.database_url)
-    return ReportService(settings=settings, database=database, crypto=Crypto([key])), database
+    crypto = await with_lookup_secret(database, Crypto([key]))
+    return ReportService(settings=settings, database=database, crypto=crypto), database
 
 
 async def test_a_report_with_a_photo_survives_a_restart_and_leaves_no_trace_of_the_reporter(bot_factory):
@@ -90,9 +94,14 @@ async def test_a_report_with_a_photo_survives_a_restart_and_leaves_no_trace_of_t
     code = CODE.search(receipt)[0]
     assert "no longer kept" in text_of(await user.press("I have saved my code"))
     assert "only way back" in receipt
+    # When to check back: the acknowledgement deadline, a date, counted in working days from today.
+    settings = load_settings(environ={})
+    today = datetime.now(settings.zone).date()
+    due = calendar_from(settings).add_working_days(today, settings.reports.acknowledge_within_days)
+    assert f"Check back on {due.isoformat()} at the latest" in receipt
 
     # A supervisor acknowledges and asks a question (through the service, as their inbox does).
-    reports, database = service_for(bot)
+    reports, database = await service_for(bot)
     try:
         now = datetime.now(timezone.utc)
         found = await reports.open_by_code(user_id=1, text=code, now=now)
@@ -162,4 +171,87 @@ async def test_cancel_deep_link_throttling_and_forged_buttons(bot_factory):
     answers = [e for e in (await bot.client.events(chat_id=user.id, after=0))["events"]
                if e["type"] == "callback_answer"]
     assert any("失效" in (a.get("text") or "") for a in answers)
+    assert "Traceback" not in bot.log_text()
+
+
+async def test_back_at_every_step_captions_file_limits_erasing_the_intake_and_throttles(bot_factory):
+    bot = await bot_factory(env={"QINGFENG_REPORTS__MAX_ATTACHMENTS": "2",
+                                 "QINGFENG_REPORTS__SUBMISSIONS_PER_WINDOW": "1"})
+    user = await bot.user(language_code="en")
+
+    # Back, pressed or typed, at every step after the first.
+    assert "Step 1 of 5" in text_of(await user.send("/report"))
+    assert "Step 2 of 5" in text_of(await user.press("Leaving excessive traces"))
+    assert "Step 1 of 5" in text_of(await user.press("← Back"))
+    assert "Step 2 of 5" in text_of(await user.send("4"))
+    assert "Step 3 of 5" in text_of(await user.send("Qinghe township"))
+    assert "Step 2 of 5" in text_of(await user.send("返回"))
+    assert "Step 3 of 5" in text_of(await user.send("Qinghe township government"))
+    assert "Step 2 of 5" in text_of(await user.send("上一步"))
+    assert "Step 3 of 5" in text_of(await user.send("Qinghe township government"))
+    assert "Step 4 of 5" in text_of(await user.send("since March"))
+    assert "Step 3 of 5" in text_of(await user.press("← Back"))
+    assert "Step 4 of 5" in text_of(await user.send("since March"))
+    assert "Step 5 of 5" in text_of(await user.send(DESCRIPTION))
+
+    # Files: the caption goes with the file; at the limit no more is offered.
+    assert "File 1 of at most 2 added" in text_of(await user.send_photo(photo_with_gps(), caption="the notice"))
+    last = text_of(await user.send_photo(photo_with_gps()))
+    assert "File 2 of 2 added: that is the most" in last and "Send more" not in last
+    assert "Step 4 of 5" in text_of(await user.send("back"))
+    at_limit = text_of(await user.send(DESCRIPTION))
+    assert "You have added 2 files, the most" in at_limit and "Send them now" not in at_limit
+    assert "check your report" in text_of(await user.send("done"))
+    assert "Step 5 of 5" in text_of(await user.press("← Back"))
+    assert "check your report" in text_of(await user.send("done"))
+
+    receipt = await user.press("Submit")
+    code = CODE.search(text_of(receipt))[0]
+    assert "delete this conversation's messages" in text_of(receipt)
+
+    # Erase the intake, keeping a short message with the code.
+    kept = text_of(await user.press("Erase, keep a short message with my code", message=receipt[-1]))
+    assert code in kept and "deleted from this chat" in kept
+    left = await bot.client.messages(user.id)
+    assert all(DESCRIPTION not in (m.get("text") or "") and "Qinghe" not in (m.get("text") or "") for m in left)
+    assert not any(m.get("photo") for m in left)
+    assert [m for m in left if code in (m.get("text") or "")]  # the short message, and nothing of the intake
+    assert len(left) <= 2, [m.get("text") for m in left]
+    assert "no longer kept" in text_of(await user.press("I have saved my code"))  # the short message has it too
+
+    # The caption reached the supervisors with its file.
+    reports, database = await service_for(bot)
+    try:
+        found = await reports.open_by_code(user_id=1, text=code, now=datetime.now(timezone.utc))
+        stored = await reports.files(supervisor_id=SUPERVISOR_ID, report_id=found.report_id)
+    finally:
+        await database.dispose()
+    assert [file.caption for file in stored] == ["the notice", ""]
+
+    # A supervisor acknowledges it and sends the reporter a file (cleaned like the reporter's).
+    supervisor = await bot.supervisor(language_code="en")
+    inbox = await supervisor.send("/inbox")
+
+    async def card_actions(label: str) -> dict:
+        card = await supervisor.press(data=f"rc:{found.report_id}", message=inbox[-1])
+        return [m for m in card if any(label in b["text"] for b in buttons_of(m))][-1]
+
+    await supervisor.press("Acknowledge", message=await card_actions("Acknowledge"))
+    prompt = await supervisor.press("Send the reporter a file", message=await card_actions("Send the reporter a file"))
+    assert "metadata is removed" in text_of(prompt)
+    assert "File sent to the reporter" in text_of(await supervisor.send_photo(photo_with_gps(), caption="the order"))
+
+    # /status shows the reporter their own report, files and captions included, and the supervisors' file.
+    shown_view = await user.send(f"/status {code}")
+    view = text_of(shown_view)
+    for shown in ("Qinghe township government", "since March", DESCRIPTION, "the notice", "Files: 3",
+                  "The supervisors sent you a file", "from the supervisors: photo (.png) · the order"):
+        assert shown in view, shown
+    sent = await user.press("Files from the supervisors", message=[m for m in shown_view if buttons_of(m)][-1])
+    assert [m.get("caption") for m in sent if m.get("document")] == ["From the supervisors, 1/1\nthe order"]
+
+    # One report per window for this chat: said before the reporter writes another.
+    again = text_of(await user.send("/report"))
+    assert "at most 1 reports in 60 minutes" in again and "You can send another from" in again
+    assert "Step 1" not in again
     assert "Traceback" not in bot.log_text()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sqlmodel import select
 
 from bot.knowledge.engine import Band, KnowledgeEngine
 from bot.knowledge.index import SearchIndex
@@ -304,6 +305,20 @@ async def test_unanswered_questions_are_kept_as_text_and_grouped(database, tmp_p
     assert groups[0].count == 2 and "路灯" in groups[0].example
     assert sum(group.count for group in groups) == 4
     assert any(group.kinds.get("unhelpful") for group in groups)
+
+
+async def test_feedback_counts_once_per_answer_and_user(database):
+    from bot.knowledge.models import KnowledgeFeedback
+
+    service = KnowledgeService(KNOWLEDGE, database)
+    entry_id = next(iter(service.knowledge.entries))
+    counted = [await service.record_feedback(entry_id, False, None, "zh", voter="hash-of-user-1-and-entry")
+               for _ in range(20)]
+    assert counted == [True] + [False] * 19
+    assert await service.record_feedback(entry_id, False, None, "zh", voter="hash-of-user-2-and-entry")
+    async with database.session() as session:
+        rows = (await session.exec(select(KnowledgeFeedback))).all()
+    assert sum(row.unhelpful for row in rows) == 2
 
 
 # -- the command line --------------------------------------------------------------------------

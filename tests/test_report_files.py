@@ -360,7 +360,7 @@ async def test_the_type_is_found_from_the_name_and_old_office_refused_before_dow
             async def download_as_bytearray():
                 return bytearray(docx())
             return SimpleNamespace(download_as_bytearray=download_as_bytearray)
-        return SimpleNamespace(photo=None, document=SimpleNamespace(
+        return SimpleNamespace(photo=None, caption=None, document=SimpleNamespace(
             mime_type=mime, file_name=name, file_size=1000, get_file=get_file))
 
     clean = await fetch_clean_file(message("举报材料.DOCX"), fake_context("zh"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import datetime, timedelta, timezone
 
@@ -11,7 +12,7 @@ from sqlalchemy import text
 
 from bot.reports import codes, files
 from bot.reports.files import FileRefused
-from bot.reports.service import Draft, IncompleteDraft, NoDraft, Refused, ReportService
+from bot.reports.service import Draft, IncompleteDraft, NoDraft, Refused, ReportService, Throttled
 from bot.reports.states import Action, Status
 
 CHAT = 523456789
@@ -77,6 +78,14 @@ async def test_submission_gives_a_code_that_opens_the_report_and_erases_the_draf
     assert drafts == 0
 
 
+async def test_the_receipt_keeps_the_day_to_check_back_by(reports):
+    await full_draft(reports)
+    receipt = await reports.submit(chat_id=CHAT, now=NOW)  # Tuesday 4 March 2025
+    assert receipt.acknowledge_due == datetime(2025, 3, 11).date()  # 5 working days later
+    kept = await reports.unsaved_receipt(chat_id=CHAT, now=NOW + timedelta(hours=3))
+    assert [(item.code, item.acknowledge_due) for item in kept] == [(receipt.code, receipt.acknowledge_due)]
+
+
 async def test_an_incomplete_draft_is_not_submitted_and_stays(reports):
     await reports.save_draft(chat_id=CHAT, draft=Draft(category="other", unit="X"), now=NOW)
     with pytest.raises(IncompleteDraft) as missing:
@@ -101,6 +110,40 @@ async def test_wrong_codes_are_throttled_per_user_without_storing_the_user(repor
     assert "'7'" not in dump and ", 7," not in dump
 
 
+async def test_one_chat_may_send_only_so_many_reports_per_window(reports, database):
+    limits = reports.settings.reports
+    limits.submissions_per_window, limits.submission_window_minutes = 2, 60
+    for _ in range(2):
+        await full_draft(reports)
+        await reports.submit(chat_id=CHAT, now=NOW)
+    assert await reports.submission_wait(chat_id=CHAT, now=NOW) == NOW.replace(hour=11, minute=0, second=0)
+    await full_draft(reports)
+    with pytest.raises(Throttled) as throttled:
+        await reports.submit(chat_id=CHAT, now=NOW + timedelta(minutes=5))
+    assert throttled.value.until == NOW.replace(hour=11, minute=0, second=0)  # when they can send again
+    assert (await reports.draft(chat_id=CHAT)).description == DESCRIPTION  # kept for then
+    await full_draft(reports, chat=CHAT + 1)  # another chat is not held back
+    await reports.submit(chat_id=CHAT + 1, now=NOW)
+    assert await reports.submission_wait(chat_id=CHAT, now=NOW + timedelta(hours=1)) is None
+    await reports.submit(chat_id=CHAT, now=NOW + timedelta(hours=1))
+    async with database.engine.connect() as conn:
+        dump = repr((await conn.execute(text("SELECT * FROM throttle_count"))).all())
+    assert str(CHAT) not in dump
+
+
+async def test_wrong_codes_are_limited_per_day_for_the_whole_bot_across_accounts(reports):
+    reports.settings.reports.code_attempts_per_day = 3
+    await full_draft(reports)
+    receipt = await reports.submit(chat_id=CHAT, now=NOW)
+    for account in (1, 2, 3):  # one wrong guess each: no account is locked on its own
+        assert (await reports.open_by_code(user_id=account, text="0000-0000-0000-0000", now=NOW)).outcome == "not_found"
+    busy = await reports.open_by_code(user_id=4, text=receipt.code, now=NOW)
+    # Until the next local midnight (Asia/Shanghai): 2025-03-05 00:00 there is 2025-03-04 16:00 UTC.
+    assert busy.outcome == "busy" and busy.until == datetime(2025, 3, 4, 16, 0, tzinfo=timezone.utc)
+    next_day = datetime(2025, 3, 4, 16, 1, tzinfo=timezone.utc)
+    assert (await reports.open_by_code(user_id=4, text=receipt.code, now=next_day)).outcome == "found"
+
+
 async def test_the_reporter_answers_a_question_and_adds_a_file(reports):
     await full_draft(reports)
     receipt = await reports.submit(chat_id=CHAT, now=NOW)
@@ -111,9 +154,12 @@ async def test_the_reporter_answers_a_question_and_adds_a_file(reports):
     assert (await reports.reporter_view(report_id=report_id)).status is Status.WAITING
 
     assert await reports.reporter_reply(report_id=report_id, text="Daily Patrol", now=NOW) is Status.OPEN
-    clean = files.sanitise(png_with_gps(), "image/png", max_mb=10)
+    clean = dataclasses.replace(files.sanitise(png_with_gps(), "image/png", max_mb=10), caption="the app's screen")
     assert await reports.reporter_attach(report_id=report_id, file=clean, now=NOW) == 1
     view = await reports.reporter_view(report_id=report_id)
+    # The reporter sees their own report: unit, when, description, and the files with their captions.
+    assert (view.unit, view.when, view.description) == ("Qinghe township", "since March", DESCRIPTION)
+    assert [(meta["kind"], meta.get("caption")) for meta in view.file_list] == [("image", "the app's screen")]
     texts = [item.text for item in view.history]
     assert "Which app?" in texts and "Daily Patrol" in texts and "internal" not in texts
     assert all(item.supervisor_id is None for item in view.history)
@@ -121,10 +167,27 @@ async def test_the_reporter_answers_a_question_and_adds_a_file(reports):
         await reports.reporter_reply(report_id=report_id, text="   ", now=NOW)
 
     await reports.act(supervisor_id=SUPERVISOR, report_id=report_id, action=Action.CLOSE, now=NOW, text="Fixed.")
+    # After the outcome the reporter may reply once: a dispute, which supervisors are told of.
+    view = await reports.reporter_view(report_id=report_id)
+    assert view.can_reply and view.disputing
+    assert await reports.reporter_reply(report_id=report_id, text="Nothing was fixed", now=NOW) is Status.CLOSED
     assert not (await reports.reporter_view(report_id=report_id)).can_reply
     with pytest.raises(Refused) as refused:
         await reports.reporter_reply(report_id=report_id, text="more", now=NOW)
     assert refused.value.reason == "finished"
+    card = await reports.card(supervisor_id=SUPERVISOR, report_id=report_id)
+    assert card.history[-1].action is Action.DISPUTE and card.history[-1].text == "Nothing was fixed"
+    assert Action.REOPEN in card.allowed
+    async with reports.database.engine.connect() as conn:
+        kinds = [row[0] for row in (await conn.execute(text("SELECT kind FROM outbox")))]
+    assert "report_dispute" in kinds
+    # A supervisor reopens it: the reporter can write again, and dispute the next outcome once more.
+    assert await reports.act(supervisor_id=SUPERVISOR, report_id=report_id, action=Action.REOPEN, now=NOW,
+                             text="Checking again") is Status.OPEN
+    assert await reports.reporter_reply(report_id=report_id, text="Thanks", now=NOW) is Status.OPEN
+    await reports.act(supervisor_id=SUPERVISOR, report_id=report_id, action=Action.REJECT, now=NOW, text="Dup",
+                      kind="spam")
+    assert (await reports.reporter_view(report_id=report_id)).disputing
 
 
 async def test_draft_files_are_limited_in_number(reports):

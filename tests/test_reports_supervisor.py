@@ -17,14 +17,14 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.config import ReminderPolicy, Supervisor
+from bot.config import ReminderPolicy, Supervisor, load_settings
 from bot.crypto import Crypto, generate_key
 from bot.db import Database
 from bot.outbox import OutboxMessage
 from bot.pending import Pending, PendingInputs
 from bot.reports import deadlines
 from bot.reports.export import export, load_records
-from bot.reports.keys import RotationFailed, rotate_all
+from bot.reports.keys import RotationFailed, rotate_all, with_lookup_secret
 from bot.reports.models import Report, ReportEvent
 from bot.reports.poster import find_cjk_font, render_image, render_poster, report_link
 from bot.reports.service import Draft, Refused, ReportService
@@ -133,6 +133,36 @@ async def test_stats_count_per_week_and_measure_medians(service):
             assert image.format == "PNG" and image.width > 500
 
 
+async def test_a_supervisor_sends_the_reporter_a_cleaned_file(service):
+    from bot.reports.files import sanitise
+
+    picture = Image.new("RGB", (30, 20), "blue")
+    exif = Image.Exif()
+    exif[0x010F] = "SupervisorCam"  # Make
+    out = io.BytesIO()
+    picture.save(out, "JPEG", exif=exif.tobytes())
+    clean = sanitise(out.getvalue(), "image/jpeg", max_mb=10)
+    report_id = await submit(service, category="inaction")
+    with pytest.raises(Refused) as refused:  # work starts with acknowledging
+        await service.supervisor_attach(supervisor_id=SUPERVISOR, report_id=report_id, file=clean, now=NOW)
+    assert refused.value.reason == "acknowledge_first"
+    await service.act(supervisor_id=SUPERVISOR, report_id=report_id, action=Action.ACKNOWLEDGE, now=NOW)
+    with pytest.raises(Refused):  # a file goes with the file, never as a bare action
+        await service.act(supervisor_id=SUPERVISOR, report_id=report_id, action=Action.SEND_FILE, now=NOW)
+    assert await service.supervisor_attach(supervisor_id=SCOPED, report_id=report_id, file=clean,
+                                           now=NOW) is Status.OPEN
+    (sent,) = await service.files_for_reporter(report_id=report_id)
+    assert b"SupervisorCam" not in sent.data and sent.extension == "jpg"
+    view = await service.reporter_view(report_id=report_id)
+    assert view.history[-1].action is Action.SEND_FILE and view.file_list[-1]["from"] == "supervisor"
+    other = await submit(service)
+    await service.act(supervisor_id=SUPERVISOR, report_id=other, action=Action.ACKNOWLEDGE, now=NOW)
+    with pytest.raises(Refused) as refused:  # outside the scoped supervisor's categories
+        await service.supervisor_attach(supervisor_id=SCOPED, report_id=other, file=clean, now=NOW)
+    assert refused.value.reason == "out_of_scope"
+    assert await service.files_for_reporter(report_id=other) == []
+
+
 async def test_stats_of_no_reports_render(service):
     stats = await compute(service, now=NOW)
     assert stats.total == 0 and stats.median_acknowledge_days is None
@@ -148,6 +178,22 @@ def test_poster_png_and_pdf_with_the_deep_link(tmp_path):
         assert image.size == (1240, 1754)
     assert poster.pdf.read_bytes().startswith(b"%PDF")
     assert poster.chinese == (find_cjk_font() is not None)
+
+
+def test_poster_and_intake_say_what_telegram_knows_and_how_to_report_more_safely():
+    from bot.i18n import catalog
+    from bot.reports import poster
+
+    for subtitle, steps in ((poster.SUBTITLE_ZH, poster.STEPS_ZH), (poster.SUBTITLE_EN, poster.STEPS_EN)):
+        words = subtitle + " ".join(steps)
+        assert "不需姓名电话" not in words and "No name or phone" not in words  # Telegram has the phone
+        assert "Telegram" in steps[-1] and ("手机号" in steps[-1] or "phone" in steps[-1])
+        assert "单独的账号" in steps[-1] or "separate account" in steps[-1]
+    intake = next(m for m in catalog("zh") if m.id and str(m.id).startswith("🔒"))
+    for said in (intake.id, intake.string):
+        assert "nobody, the bot's operators" not in said and "任何人（包括机器人的运营者）" not in said
+    assert "Telegram itself knows" in intake.id and "separate Telegram account" in intake.id
+    assert "Telegram 本身知道" in intake.string and "单独的 Telegram 账号" in intake.string
 
 
 def test_poster_without_a_chinese_font_still_renders():
@@ -188,6 +234,45 @@ async def test_rotation_reencrypts_every_encrypted_column(settings, database):
 
     with pytest.raises(RotationFailed):
         await rotate_all(database, Crypto([generate_key()]))
+
+
+def test_receipt_codes_work_after_rotation_as_the_readme_describes(database_url, tmp_path, monkeypatch):
+    """README, "Encryption key": the new key first, `qingfeng keys rotate`, then drop the old key."""
+    old, new = generate_key(), generate_key()
+    monkeypatch.setenv("QINGFENG_DATABASE__URL", database_url)
+    monkeypatch.setenv("QINGFENG_BOT__DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("QINGFENG_ACCESS__SUPERVISORS", str(SUPERVISOR))
+
+    async def as_the_bot_starts(keys: list[str], work):
+        database = Database.connect(database_url)
+        try:
+            if database.is_postgres:
+                from tests.conftest import _empty_postgres
+                if keys == [old]:
+                    await _empty_postgres(database)
+            crypto = await with_lookup_secret(database, Crypto(keys))
+            return await work(ReportService(settings=load_settings(), database=database, crypto=crypto))
+        finally:
+            await database.dispose()
+
+    async def submit_and_keep_code(service):
+        await service.save_draft(chat_id=REPORTER_CHAT, draft=Draft(category="inaction", unit="某乡", when="上周",
+                                                                    description=DESCRIPTION), now=NOW)
+        receipt = await service.submit(chat_id=REPORTER_CHAT, now=NOW)
+        return receipt.code, receipt.report_id
+
+    code, report_id = asyncio.run(as_the_bot_starts([old], submit_and_keep_code))
+
+    monkeypatch.setenv("QINGFENG_SECURITY__ENCRYPTION_KEYS", f"{new},{old}")
+    result = CliRunner().invoke(app, ["keys", "rotate"])
+    assert result.exit_code == 0, result.output
+    monkeypatch.setenv("QINGFENG_SECURITY__ENCRYPTION_KEYS", new)
+
+    async def open_with_code(service):
+        return await service.open_by_code(user_id=REPORTER_CHAT, text=code.lower(), now=NOW + timedelta(days=1))
+
+    check = asyncio.run(as_the_bot_starts([new], open_with_code))
+    assert check.outcome == "found" and check.report_id == report_id
 
 
 # ---- retention --------------------------------------------------------------------------------

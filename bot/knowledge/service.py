@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlmodel import select
 
+from bot import throttle
 from bot.db import Database
 from bot.knowledge.engine import Answer, KnowledgeEngine, Match
 from bot.knowledge.models import KnowledgeFeedback, KnowledgeGap
@@ -99,9 +100,17 @@ class KnowledgeService:
     async def record_unanswered(self, question: str, language: str) -> None:
         await self._record_gap(UNANSWERED, question, None, language)
 
-    async def record_feedback(self, entry_id: str, helpful: bool, question: str | None, language: str) -> None:
+    async def record_feedback(self, entry_id: str, helpful: bool, question: str | None, language: str,
+                              voter: str | None = None, once_for: timedelta = timedelta(days=30)) -> bool:
+        """Count a 👍/👎; False, counting nothing, when `voter` (a keyed hash of the user and the answer)
+        already rated this answer within `once_for`."""
         today = date.today()
         async with self._database().transaction() as session:
+            if voter is not None:
+                now = datetime.now(timezone.utc)
+                if (await throttle.used(session, voter, now=now))[0]:
+                    return False
+                await throttle.count(session, voter, now=now, until=throttle.window_end(now, once_for))
             row = await session.get(KnowledgeFeedback, (entry_id, today))
             if row is None:
                 row = KnowledgeFeedback(entry_id=entry_id, day=today)
@@ -114,6 +123,7 @@ class KnowledgeService:
             entry = self.entry(entry_id)
             asked = question or (entry.question.get(language) if entry else "")
             await self._record_gap(UNHELPFUL, asked, entry_id, language)
+        return True
 
     async def _record_gap(self, kind: str, question: str, entry_id: str | None, language: str) -> None:
         text = " ".join(question.split())[:GAP_TEXT_LIMIT]

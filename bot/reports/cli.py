@@ -21,6 +21,7 @@ USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
 async def _with_services(settings, work):
     """Run `work(service, database, crypto)` against the configured database, then close it."""
     from bot import db
+    from bot.reports.keys import with_lookup_secret
     from bot.reports.service import ReportService
     from bot.services import make_crypto
 
@@ -28,6 +29,7 @@ async def _with_services(settings, work):
     database = db.Database.connect(settings.database_url)
     try:
         await db.prepare(database, auto_upgrade=settings.database.auto_upgrade)
+        crypto = await with_lookup_secret(database, crypto)
         return await work(ReportService(settings=settings, database=database, crypto=crypto), database, crypto)
     finally:
         await database.dispose()

@@ -72,6 +72,7 @@ CLEANED = ("location", "properties", "custom", "comment_authors", "revisions", "
            "pdf_info", "xmp",
            "annotation_authors")
 KEPT = ("text", "embedded")
+CAPTION_MAX_CHARS = 1024  # Telegram's own limit for a caption
 
 
 class FileRefused(Exception):
@@ -90,13 +91,15 @@ class CleanFile:
     data: bytes
     cleaned: tuple[str, ...] = ()  # of CLEANED, what was found and removed
     kept: tuple[str, ...] = field(default=())  # of KEPT, what may still name someone
+    caption: str = ""  # what the reporter wrote with the file (kept encrypted with its metadata)
 
     @property
     def size(self) -> int:
         return len(self.data)
 
     def meta(self) -> dict:
-        return {"kind": self.kind, "mime": self.mime, "extension": self.extension, "size": self.size}
+        meta = {"kind": self.kind, "mime": self.mime, "extension": self.extension, "size": self.size}
+        return {**meta, "caption": self.caption} if self.caption else meta
 
 
 def check_size(size: int | None, max_mb: int) -> None:

@@ -114,3 +114,16 @@ class ReportReceipt(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     code_token: bytes
     expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class LookupSecret(SQLModel, table=True):
+    """The secret of every keyed hash (receipt-code locators, chat and user keys), encrypted.
+
+    One row. A keyed hash cannot be re-computed without what it hides, so its secret must outlive
+    the encryption keys: `qingfeng keys rotate` re-encrypts this value and leaves it unchanged.
+    """
+
+    __tablename__ = "lookup_secret"
+
+    id: int = Field(default=1, primary_key=True)
+    secret_token: bytes

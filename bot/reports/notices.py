@@ -23,6 +23,8 @@ NOTICES = {
     "report_new": N_("📨 <b>New report #{id}</b>\nCategory: {category}\nUnit or place: {unit}"),
     "report_reply": N_("💬 <b>The reporter of #{id} wrote or added a file.</b>\nCategory: {category}\n"
                        "Unit or place: {unit}"),
+    "report_dispute": N_("⚖️ <b>The reporter of #{id} disputes the outcome.</b> Open the report to read why; "
+                         "you may reopen it.\nCategory: {category}\nUnit or place: {unit}"),
 }
 DEADLINE_MESSAGES = {
     ("acknowledge", "before"): N_("⏰ Report #{id} ({category}) must be acknowledged by {due}: {days} day(s) left."),

@@ -20,21 +20,22 @@ DPI = 150
 MARGIN = 90
 
 TITLE_ZH = "清风 · 匿名举报形式主义、官僚主义"
-SUBTITLE_ZH = "扫码举报 · 不需姓名电话 · 件件有回应"
+SUBTITLE_ZH = "扫码举报 · 机器人不保存您的身份 · 件件有回应"
 STEPS_ZH = [
     "用手机扫描二维码，在 Telegram 中打开清风机器人，点“开始”。",
     "按提示选择问题类别，写明单位或地点、时间和经过，可附照片。",
     "提交后请抄下“回执码”：这是查询的唯一凭证，丢失无法找回。",
     "凭回执码发送 /status，可查看处理进展、回答提问、补充材料。",
-    "系统不记录您的身份。请不要在举报内容里写自己的姓名。",
+    "清风不保存您的身份，但 Telegram 知道您的账号和手机号。建议用单独的账号举报，内容里不写能认出您的细节。",
 ]
 TITLE_EN = "Qingfeng: report formalism anonymously"
-SUBTITLE_EN = "Scan to report. No name or phone number needed."
+SUBTITLE_EN = "Scan to report. The bot keeps no record of who you are."
 STEPS_EN = [
     "Scan the QR code with your phone and open the Qingfeng bot in Telegram.",
     "Choose a category; write the unit or place, when, and what happened.",
     "Write down the receipt code you get: it is the only way back to your report.",
     "Send /status with the code to follow the case and answer questions.",
+    "Telegram knows your account and phone number. Safer: use a separate account; leave out identifying details.",
 ]
 
 INSTALL_HINT = ("No Chinese (CJK) font was found, so the poster has English text only. Install one, e.g. "

@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
 from bot.crypto import Crypto
-from bot import outbox
+from bot import outbox, throttle
 from bot.db import Database
 from bot.reports import codes
 from bot.reports.files import CleanFile, FileRefused
@@ -36,10 +36,11 @@ from bot.reports.states import (ACTIVE, FINISHED, INTERNAL_ACTIONS, REJECT_KINDS
 
 DRAFT_TTL_DAYS = 30  # an abandoned draft is erased after this
 RECEIPT_KEPT = timedelta(hours=24)  # an unconfirmed receipt code is erased after this
-REPORT_KINDS = ("report_new", "report_reply", "report_deadline")  # outbox rows about a report (slot: "<id>:…")
+REPORT_KINDS = ("report_new", "report_reply", "report_dispute", "report_deadline")  # outbox rows about a report (slot: "<id>:…")
 UNIT_MAX_CHARS = 200
 WHEN_MAX_CHARS = 200
 PAGE_SIZE = 8
+REPORT_FILES_FACTOR = 10  # a report may gather this many times max_attachments over its life
 FILTERS = {
     "active": ACTIVE,
     "new": {Status.NEW},
@@ -63,6 +64,14 @@ class Refused(Exception):
 
 class NoDraft(Exception):
     """There is no draft in this chat (never begun, submitted, cancelled or expired)."""
+
+
+class Throttled(Exception):
+    """Too many for now (reports from one chat, wrong codes across the bot); possible again at `until`."""
+
+    def __init__(self, until: datetime):
+        super().__init__(until.isoformat())
+        self.until = until
 
 
 class IncompleteDraft(Exception):
@@ -98,14 +107,23 @@ class Draft:
 class Receipt:
     code: str  # grouped for reading; shown once, never stored
     report_id: int
+    acknowledge_due: date | None = None  # when the reporter should check back
+
+
+@dataclass(frozen=True)
+class KeptCode:
+    """A receipt code not yet confirmed saved, with the day its report should be acknowledged by."""
+    code: str
+    acknowledge_due: date
 
 
 @dataclass(frozen=True)
 class CodeCheck:
-    outcome: str  # "found", "not_found", "bad_format", "locked"
+    outcome: str  # "found", "not_found", "bad_format", "locked" (this account), "busy" (the whole bot)
     report_id: int | None = None
     attempts_left: int = 0
     wait_minutes: int = 0
+    until: datetime | None = None  # "busy": when codes may be tried again
 
 
 @dataclass(frozen=True)
@@ -128,6 +146,11 @@ class ReporterView:
     history: list[HistoryItem]
     files: int
     can_reply: bool
+    disputing: bool = False  # finished: the reporter's one reply is a dispute of the outcome
+    unit: str = ""
+    when: str = ""
+    description: str = ""
+    file_list: list[dict] = field(default_factory=list)  # each file's kind, extension and caption
 
 
 @dataclass(frozen=True)
@@ -172,6 +195,7 @@ class StoredFile:
     mime: str
     extension: str
     data: bytes
+    caption: str = ""  # the reporter's caption, if they wrote one
 
 
 @dataclass
@@ -297,6 +321,11 @@ class ReportService:
             draft = Draft(**self._open(row.token))
             if draft.missing():
                 raise IncompleteDraft(draft.missing())
+            sent, until = await throttle.used(session, self._submissions_key(chat_id), now=now)
+            if sent >= limits.submissions_per_window:
+                raise Throttled(until)
+            await throttle.count(session, self._submissions_key(chat_id), now=now, until=throttle.window_end(
+                now, timedelta(minutes=limits.submission_window_minutes)))
             report = Report(
                 locator=codes.locator(self.crypto, code), code_hash=code_hash, category=draft.category,
                 status=Status.NEW, submitted_at=submitted_at,
@@ -318,20 +347,30 @@ class ReportService:
             # The code waits, encrypted, until the reporter confirms they saved it (24 h at most),
             # and the supervisors' notices go out through the outbox: both with the report, or neither.
             formatted = codes.format_code(code)
+            kept = [formatted, report.acknowledge_due.isoformat()]
             receipt = await session.get(ReportReceipt, self._receipt_key(chat_id))
             if receipt is None:
-                session.add(ReportReceipt(key=self._receipt_key(chat_id), code_token=self._seal([formatted]),
+                session.add(ReportReceipt(key=self._receipt_key(chat_id), code_token=self._seal([kept]),
                                           expires_at=submitted_at + RECEIPT_KEPT))
             else:  # an earlier code not yet confirmed stays with this one
-                receipt.code_token = self._seal([*self._open_list(receipt.code_token), formatted])
+                receipt.code_token = self._seal([*self._open_list(receipt.code_token), kept])
                 receipt.expires_at = submitted_at + RECEIPT_KEPT
             await self._notify(session, report, "report_new", 1, submitted_at)
-        return Receipt(code=formatted, report_id=report.id)
+        return Receipt(code=formatted, report_id=report.id, acknowledge_due=report.acknowledge_due)
+
+    def _submissions_key(self, chat_id: int) -> str:
+        return self.crypto.keyed_hash("report-submissions", chat_id)
+
+    async def submission_wait(self, *, chat_id: int, now: datetime) -> datetime | None:
+        """When this chat may send a report again, or None if it may now."""
+        async with self.database.session() as session:
+            sent, until = await throttle.used(session, self._submissions_key(chat_id), now=now)
+        return until if sent >= self.settings.reports.submissions_per_window else None
 
     def _receipt_key(self, chat_id: int) -> str:
         return self.crypto.keyed_hash("report-receipt", chat_id)
 
-    async def unsaved_receipt(self, *, chat_id: int, now: datetime) -> list[str]:
+    async def unsaved_receipt(self, *, chat_id: int, now: datetime) -> list[KeptCode]:
         """The receipt codes this chat has not confirmed saving yet (erased once 24 hours have passed)."""
         async with self.database.transaction() as session:
             row = await session.get(ReportReceipt, self._receipt_key(chat_id))
@@ -340,7 +379,11 @@ class ReportService:
             if row.expires_at <= now:
                 await session.delete(row)
                 return []
-            return self._open_list(row.code_token)
+            entries = self._open_list(row.code_token)
+        # A code kept before due dates were kept with it (at most a day old): its due date from today.
+        fallback = self.calendar.add_working_days(self._local_day(now), self.settings.reports.acknowledge_within_days)
+        return [KeptCode(entry, fallback) if isinstance(entry, str) else KeptCode(entry[0], date.fromisoformat(entry[1]))
+                for entry in entries]
 
     def _open_list(self, token: bytes) -> list[str]:
         return json.loads(self.crypto.decrypt(token))
@@ -366,8 +409,14 @@ class ReportService:
 
     # ---- the reporter's side: the code, the view, replies -----------------------------------
     async def open_by_code(self, *, user_id: int, text: str, now: datetime) -> CodeCheck:
-        """Find a report by its receipt code, with guessing throttled per user (under a keyed hash)."""
+        """Find a report by its receipt code, with guessing throttled per user (under a keyed hash) and,
+        so that many accounts cannot share the guessing, per day for the whole bot."""
         limits = self.settings.reports
+        bot_key = self.crypto.keyed_hash("report-code-guesses", "bot")
+        async with self.database.session() as session:
+            guessed, until = await throttle.used(session, bot_key, now=now)
+        if guessed >= limits.code_attempts_per_day:
+            return CodeCheck("busy", until=until)
         window = limits.code_window_minutes * 60
         bucket = int(now.timestamp()) // window
         current_key = self.crypto.keyed_hash("report-code-attempts", user_id, bucket)
@@ -397,7 +446,13 @@ class ReportService:
                 session.add(ReportCodeAttempt(key=current_key, bucket=bucket, count=1))
             else:
                 row.count += 1
+            await throttle.count(session, bot_key, now=now, until=self._next_midnight(now))
         return CodeCheck("not_found", attempts_left=max(0, limits.code_attempts - current - previous - 1))
+
+    def _next_midnight(self, now: datetime) -> datetime:
+        """The start of the next local day."""
+        tomorrow = self._local_day(now) + timedelta(days=1)
+        return datetime.combine(tomorrow, datetime.min.time(), self.settings.zone).astimezone(timezone.utc)
 
     async def _dummy(self) -> str:
         if self._dummy_hash is None:
@@ -408,11 +463,16 @@ class ReportService:
         async with self.database.session() as session:
             report = await _report(session, report_id)
             events = await self._history(session, report_id, reporter=True)
-            files = await _count(session, select(func.count()).select_from(ReportAttachment)
-                                 .where(ReportAttachment.report_id == report_id))
+            metas = [self._open(token) for token in (await session.exec(
+                select(ReportAttachment.meta_token).where(ReportAttachment.report_id == report_id)
+                .order_by(ReportAttachment.seq))).scalars()]
         status = Status(report.status)
+        disputing = status in FINISHED and not _disputed(events)
+        content = self._open(report.content_token)
         return ReporterView(category=report.category, status=status, submitted_on=self._local_day(report.submitted_at),
-                            history=events, files=files, can_reply=status not in FINISHED)
+                            history=events, files=len(metas), can_reply=status not in FINISHED or disputing,
+                            disputing=disputing, unit=content["unit"], when=content["when"],
+                            description=content["description"], file_list=metas)
 
     async def reporter_reply(self, *, report_id: int, text: str, now: datetime) -> Status:
         """A message from the reporter to the supervisors; answers a question if one was asked."""
@@ -423,9 +483,14 @@ class ReportService:
             raise Refused("text_too_long")
         async with self.database.transaction() as session:
             report = await _report(session, report_id)
-            status = await self._record(session, report, Action.REPLY, actor="reporter", at=_hour(now),
+            action, kind = Action.REPLY, "report_reply"
+            if Status(report.status) in FINISHED:  # one reply after the outcome: a dispute
+                if _disputed(await self._history(session, report_id, reporter=True)):
+                    raise Refused("finished", Status(report.status))
+                action, kind = Action.DISPUTE, "report_dispute"
+            status = await self._record(session, report, action, actor="reporter", at=_hour(now),
                                         text={"text": text})
-            await self._notify(session, report, "report_reply", await _last_seq(session, report_id), _hour(now))
+            await self._notify(session, report, kind, await _last_seq(session, report_id), _hour(now))
         return status
 
     async def reporter_attach(self, *, report_id: int, file: CleanFile, now: datetime) -> int:
@@ -434,7 +499,8 @@ class ReportService:
             report = await _report(session, report_id)
             seqs = list((await session.exec(select(ReportAttachment.seq)
                                             .where(ReportAttachment.report_id == report_id))).scalars())
-            if len(seqs) >= self.settings.reports.max_attachments:
+            # Files are limited per sending (the handler counts them); this only bounds the report's size.
+            if len(seqs) >= self.settings.reports.max_attachments * REPORT_FILES_FACTOR:
                 raise FileRefused("count")
             await self._record(session, report, Action.ATTACH, actor="reporter", at=_hour(now))
             event_seq = await _last_seq(session, report_id)
@@ -456,6 +522,35 @@ class ReportService:
     def supervisors_for(self, category: str) -> list[int]:
         return sorted({entry.id for entry in self.settings.access.supervisors
                        if not entry.categories or category in entry.categories})
+
+    async def supervisor_attach(self, *, supervisor_id: int, report_id: int, file: CleanFile, now: datetime) -> Status:
+        """A supervisor's file for the reporter (cleaned like the reporter's), shown to them in /status."""
+        async with self.database.transaction() as session:
+            report = await self._report_in_scope(session, supervisor_id, report_id)
+            seqs = list((await session.exec(select(ReportAttachment.seq)
+                                            .where(ReportAttachment.report_id == report_id))).scalars())
+            status = await self._record(session, report, Action.SEND_FILE, actor="supervisor", at=now,
+                                        supervisor_id=supervisor_id)
+            session.add(ReportAttachment(report_id=report_id, seq=max(seqs, default=0) + 1,
+                                         event_seq=await _last_seq(session, report_id),
+                                         meta_token=self._seal({**file.meta(), "from": "supervisor"}),
+                                         data_token=self.crypto.encrypt(file.data)))
+        return status
+
+    async def files_for_reporter(self, *, report_id: int) -> list[StoredFile]:
+        """The files the supervisors sent to the reporter of this report (the reporter has its code)."""
+        async with self.database.session() as session:
+            await _report(session, report_id)
+            rows = (await session.exec(select(ReportAttachment).where(ReportAttachment.report_id == report_id)
+                                       .order_by(ReportAttachment.seq))).scalars().all()
+        result = []
+        for row in rows:
+            meta = self._open(row.meta_token)
+            if meta.get("from") == "supervisor":
+                result.append(StoredFile(seq=row.seq, kind=meta["kind"], mime=meta["mime"],
+                                         extension=meta["extension"], data=self.crypto.decrypt(row.data_token),
+                                         caption=meta.get("caption", "")))
+        return result
 
     async def _report_in_scope(self, session: AsyncSession, supervisor_id: int, report_id: int) -> Report:
         scope = self.scope(supervisor_id)
@@ -536,7 +631,7 @@ class ReportService:
         for row in rows:
             meta = self._open(row.meta_token)
             result.append(StoredFile(seq=row.seq, kind=meta["kind"], mime=meta["mime"], extension=meta["extension"],
-                                     data=self.crypto.decrypt(row.data_token)))
+                                     data=self.crypto.decrypt(row.data_token), caption=meta.get("caption", "")))
         return result
 
     async def check_action(self, *, supervisor_id: int, report_id: int, action: Action) -> Status:
@@ -553,7 +648,7 @@ class ReportService:
     async def act(self, *, supervisor_id: int, report_id: int, action: Action, now: datetime,
                   text: str | None = None, kind: str | None = None) -> Status:
         """A supervisor's action, checked (supervisor, scope, state, text) and written to the audit log."""
-        if action not in SUPERVISOR_ACTIONS:
+        if action not in SUPERVISOR_ACTIONS or action is Action.SEND_FILE:  # a file goes by supervisor_attach
             raise Refused("bad_action")
         payload = None
         if action in TEXT_ACTIONS:
@@ -649,6 +744,7 @@ class ReportService:
             result.attempts = (await session.exec(delete(ReportCodeAttempt)
                                                   .where(ReportCodeAttempt.bucket < bucket - 1))).rowcount or 0
             await session.exec(delete(ReportReceipt).where(ReportReceipt.expires_at <= now))
+            await throttle.purge(session, now=now)
         return result
 
 
@@ -658,6 +754,16 @@ def _hour(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("naive datetime: pass an aware `now`")
     return moment.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
+def _disputed(history: list[HistoryItem]) -> bool:
+    """Has the reporter disputed the latest outcome already (once per outcome)?"""
+    for item in reversed(history):
+        if item.action is Action.DISPUTE:
+            return True
+        if item.action in (Action.CLOSE, Action.REJECT, Action.REOPEN):
+            return False
+    return False
 
 
 def _overdue(report: Report, today: date) -> bool:

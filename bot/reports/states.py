@@ -8,7 +8,9 @@
     closed / rejected ──reopen (with a reason)──▶ open
 
 Work on a report (ask, transfer, close) starts with acknowledging it; rejecting does not need
-that. Closed and rejected reports take only internal notes, until a supervisor reopens them.
+that. Closed and rejected reports take only internal notes, until a supervisor reopens them; their
+reporter may reply once (a dispute: "the reporter disputes the outcome"), which changes nothing
+until a supervisor reopens the report.
 """
 
 from __future__ import annotations
@@ -41,10 +43,12 @@ class Action(StrEnum):
     REOPEN = "reopen"
     REPLY = "reply"
     ATTACH = "attach"
+    DISPUTE = "dispute"  # the reporter's one reply after the outcome
+    SEND_FILE = "send_file"  # a supervisor's file for the reporter (cleaned like theirs)
 
 
 SUPERVISOR_ACTIONS = (Action.ACKNOWLEDGE, Action.ASK, Action.NOTE, Action.TRANSFER, Action.CLOSE, Action.REJECT,
-                      Action.REOPEN)
+                      Action.REOPEN, Action.SEND_FILE)
 TEXT_ACTIONS = frozenset({Action.ASK, Action.NOTE, Action.TRANSFER, Action.CLOSE, Action.REJECT, Action.REOPEN})
 INTERNAL_ACTIONS = frozenset({Action.NOTE})  # never shown to the reporter
 REJECT_KINDS = ("spam", "scope")
@@ -60,6 +64,8 @@ TRANSITIONS: dict[Action, dict[Status, Status]] = {
     Action.REOPEN: {Status.CLOSED: Status.OPEN, Status.REJECTED: Status.OPEN},
     Action.REPLY: {Status.NEW: Status.NEW, Status.OPEN: Status.OPEN, Status.WAITING: Status.OPEN},
     Action.ATTACH: {Status.NEW: Status.NEW, Status.OPEN: Status.OPEN, Status.WAITING: Status.WAITING},
+    Action.DISPUTE: {Status.CLOSED: Status.CLOSED, Status.REJECTED: Status.REJECTED},
+    Action.SEND_FILE: dict(_WORKING),
 }
 
 
@@ -90,6 +96,8 @@ HISTORY_LABELS = {Action.SUBMIT: N_("submitted"), Action.ACKNOWLEDGE: N_("acknow
                   Action.ASK: N_("asked the reporter"), Action.NOTE: N_("internal note"),
                   Action.TRANSFER: N_("transferred to"), Action.CLOSE: N_("closed, outcome"),
                   Action.REJECT: N_("rejected, reason"), Action.REOPEN: N_("reopened, reason"),
-                  Action.REPLY: N_("reporter's message"), Action.ATTACH: N_("reporter added a file")}
+                  Action.REPLY: N_("reporter's message"), Action.ATTACH: N_("reporter added a file"),
+                  Action.DISPUTE: N_("the reporter disputes the outcome"),
+                  Action.SEND_FILE: N_("file sent to the reporter")}
 REJECT_LABELS = {"spam": N_("Spam"), "scope": N_("Out of scope")}
 ACTOR_LABELS = {"reporter": N_("reporter"), "supervisor": N_("supervisor"), "system": N_("system")}

@@ -3,7 +3,8 @@ to its function ``(sandbox, bot, params) -> result``; ``call`` is one Bot API ca
 
 Only what the bot and its tests use is here: getMe; getUpdates and the webhook (setWebhook,
 deleteWebhook, getWebhookInfo); sendMessage, sendPhoto, sendDocument; editMessageText,
-editMessageReplyMarkup; answerCallbackQuery, answerInlineQuery; setMyCommands; getFile. Any
+editMessageReplyMarkup; deleteMessage, deleteMessages (private chats: the bot's and the user's);
+answerCallbackQuery, answerInlineQuery; setMyCommands; getFile. Any
 other method answers 404, as Telegram does for a method it does not know.
 """
 
@@ -510,6 +511,35 @@ async def edit_message_reply_markup(sandbox: Sandbox, bot: BotState, p: Params) 
 
 # queries
 
+def _forget_message(sandbox: Sandbox, bot: BotState, chat: dict, message_id: int) -> bool:
+    """In a private chat a bot may delete its own messages and the user's (Telegram: within 48 hours)."""
+    if bot.chat_log(chat["id"]).messages.pop(message_id, None) is None:
+        return False
+    sandbox.emit(bot, "delete", chat["id"], message_id=message_id)
+    return True
+
+
+async def delete_message(sandbox: Sandbox, bot: BotState, p: Params) -> bool:
+    chat = target_chat(sandbox, bot, p, "deleteMessage")
+    message_id = p.int("message_id")
+    if message_id is None:
+        raise bad_request("message identifier is not specified")
+    if not _forget_message(sandbox, bot, chat, message_id):
+        raise bad_request("message to delete not found")
+    return True
+
+
+async def delete_messages(sandbox: Sandbox, bot: BotState, p: Params) -> bool:
+    """Up to 100 messages at once; those not found are skipped, as Telegram does."""
+    chat = target_chat(sandbox, bot, p, "deleteMessages")
+    ids = p.json("message_ids", "message_ids")
+    if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
+        raise bad_request("message_ids must be a list of 1-100 message identifiers")
+    for message_id in ids:
+        _forget_message(sandbox, bot, chat, int(message_id))
+    return True
+
+
 async def answer_callback_query(sandbox: Sandbox, bot: BotState, p: Params) -> bool:
     query_id = p.str("callback_query_id")
     entry = bot.callback_queries.get(query_id or "")
@@ -630,6 +660,8 @@ METHODS: dict[str, Method] = {
     "sendDocument": send_document,
     "editMessageText": edit_message_text,
     "editMessageReplyMarkup": edit_message_reply_markup,
+    "deleteMessage": delete_message,
+    "deleteMessages": delete_messages,
     "answerCallbackQuery": answer_callback_query,
     "answerInlineQuery": answer_inline_query,
     "setMyCommands": set_my_commands,

@@ -35,6 +35,7 @@ from bot.config import Settings
 from bot.i18n import N_
 from bot.pending import Pending
 from bot.reports.export import export
+from bot.reports.files import FileRefused
 from bot.reports import inbox_query
 from bot.reports.inbox_query import InboxQuery
 from bot.reports.service import Card, Refused, ReportService
@@ -43,6 +44,7 @@ from bot.reports.stats import compute, render_chart
 from handlers import callback_data as data_of, flow
 from handlers.common import buttons
 from handlers.context import Context
+from handlers.reports.intake import cleaning_text, fetch_clean_file, refusal_text
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,8 @@ UNIT_BUTTONS = 30  # units offered as buttons for a transfer (more can be typed)
 RETENTION_SECONDS = 24 * 3600
 
 ACTION_CODES = {"ack": Action.ACKNOWLEDGE, "ask": Action.ASK, "note": Action.NOTE, "transfer": Action.TRANSFER,
-                "close": Action.CLOSE, "reject": Action.REJECT, "reopen": Action.REOPEN}
+                "close": Action.CLOSE, "reject": Action.REJECT, "reopen": Action.REOPEN,
+                "file": Action.SEND_FILE}
 CODE_OF = {action: code for code, action in ACTION_CODES.items()}
 FILTER_ORDER = data_of.INBOX_STATUSES
 FILTER_LABELS = {"active": N_("Active"), "new": N_("New"), "open": N_("Open"), "waiting": N_("Waiting for reporter"),
@@ -61,17 +64,20 @@ FILTER_LABELS = {"active": N_("Active"), "new": N_("New"), "open": N_("Open"), "
 ACTION_BUTTONS = {Action.ACKNOWLEDGE: N_("✅ Acknowledge"), Action.ASK: N_("❓ Ask the reporter"),
                   Action.NOTE: N_("📝 Internal note"), Action.TRANSFER: N_("↪️ Transfer to a unit"),
                   Action.CLOSE: N_("🏁 Close with an outcome"), Action.REJECT: N_("🚫 Reject"),
-                  Action.REOPEN: N_("♻️ Reopen")}
+                  Action.REOPEN: N_("♻️ Reopen"), Action.SEND_FILE: N_("📎 Send the reporter a file")}
 PROMPTS = {Action.ASK: N_("Type your question to the reporter. They will see it with their receipt code."),
            Action.NOTE: N_("Type the internal note. The reporter never sees notes."),
            Action.TRANSFER: N_("Type the unit the report is transferred to."),
            Action.CLOSE: N_("Type the outcome. The reporter will see it."),
            Action.REJECT: N_("Type the reason for rejecting it. The reporter will see it."),
-           Action.REOPEN: N_("Type why the report is reopened. The reporter will see it.")}
+           Action.REOPEN: N_("Type why the report is reopened. The reporter will see it."),
+           Action.SEND_FILE: N_("Send the photo or document for the reporter. Its metadata is removed first, as "
+                                "from the reporter's files; the reporter gets it in /status.")}
 DONE = {Action.ACKNOWLEDGE: N_("Report #{id} acknowledged."), Action.ASK: N_("Question sent to the reporter of #{id}."),
         Action.NOTE: N_("Note added to #{id}."), Action.TRANSFER: N_("Report #{id} transferred."),
         Action.CLOSE: N_("Report #{id} closed."), Action.REJECT: N_("Report #{id} rejected."),
-        Action.REOPEN: N_("Report #{id} reopened.")}
+        Action.REOPEN: N_("Report #{id} reopened."),
+        Action.SEND_FILE: N_("File sent to the reporter of #{id}: they get it when they open /status.")}
 REASONS = {
     "not_supervisor": N_("This is only for supervisors."),
     "out_of_scope": N_("This report is outside the categories you supervise."),
@@ -359,8 +365,10 @@ async def send_files(update: Update, context: Context) -> None:
     bot = update.effective_message.get_bot()
     for file in files:
         name = f"report-{report_id}-{file.seq}.{file.extension}"
+        label = f"#{report_id} · {file.seq}/{len(files)}"
+        caption = f"{label}\n{file.caption}" if file.caption else label  # the reporter's caption, with the file
         await bot.send_document(update.effective_chat.id, InputFile(file.data, filename=name),
-                                caption=f"#{report_id} · {file.seq}/{len(files)}")
+                                caption=caption[:1024])
 
 
 # ---- actions -----------------------------------------------------------------------------------
@@ -407,7 +415,7 @@ async def ask_for_text(update: Update, context: Context) -> None:
     if (parsed := data_of.REPORT_REJECT.parse(data)) is not None:
         action, (kind, report_id) = Action.REJECT, parsed
     elif (parsed := data_of.REPORT_ACTION.parse(data)) is not None and parsed[0] in ("ask", "note", "transfer", "close",
-                                                                                      "reopen"):
+                                                                                      "reopen", "file"):
         action, report_id = ACTION_CODES[parsed[0]], parsed[1]
     else:
         await _expired(update, context)
@@ -463,10 +471,37 @@ async def transfer_to_unit(update: Update, context: Context) -> None:
     await _do(update, context, Action.TRANSFER, int(pending.target), text=name)
 
 
+async def receive_file_for_reporter(update: Update, context: Context) -> None:
+    """The supervisor's photo or document for the reporter: cleaned, then kept with the report."""
+    message = update.effective_message
+    report_id = int(context.pending.target)
+    if not (message.photo or message.document is not None):
+        await message.reply_text(context._("Please send a photo or a document, or /cancel."))
+        return
+    try:
+        clean = await fetch_clean_file(message, context)
+        await reports_of(context).supervisor_attach(supervisor_id=update.effective_user.id, report_id=report_id,
+                                                    file=clean, now=_now())
+    except FileRefused as refused:
+        await message.reply_text(refusal_text(context, refused.reason))
+        return
+    except Refused as refusal:
+        await flow.done(update, context, FEATURE)
+        await _refuse(update, context, _reason(context, refusal))
+        return
+    await flow.done(update, context, FEATURE)
+    await _send(update, context._(DONE[Action.SEND_FILE], id=report_id) + "\n\n"
+                + html.escape(cleaning_text(context, clean)))
+    await send_card(update, context, report_id)
+
+
 async def receive_text(update: Update, context: Context) -> None:
     """The supervisor's next message: the text of the action asked for. What the reporter will read
     is shown first, to be confirmed; an internal note or a transfer is done at once."""
     pending = context.pending
+    if pending.action == CODE_OF[Action.SEND_FILE]:
+        await receive_file_for_reporter(update, context)
+        return
     text = (update.effective_message.text or "").strip()
     if pending.action == CONFIRM:
         await update.effective_message.reply_text(context._("Please press Send, Write again or Cancel above."))
@@ -603,7 +638,7 @@ def build_inbox_handlers() -> list[BaseHandler]:
         CallbackQueryHandler(send_files, pattern=r"^rf:"),
         CallbackQueryHandler(acknowledge, pattern=r"^ra:ack:"),
         CallbackQueryHandler(choose_reject_kind, pattern=r"^ra:reject:"),
-        CallbackQueryHandler(ask_for_text, pattern=r"^(ra:(ask|note|transfer|close|reopen):|rr:)"),
+        CallbackQueryHandler(ask_for_text, pattern=r"^(ra:(ask|note|transfer|close|reopen|file):|rr:)"),
         CallbackQueryHandler(transfer_to_unit, pattern=r"^rt:"),
         CallbackQueryHandler(confirm_text, pattern=r"^r[yz]:$"),
         CallbackQueryHandler(cancel_text, pattern=r"^rx:$"),

@@ -21,12 +21,21 @@ Callback data (checked on arrival; anything else gets "This button has expired."
   rp:go | rp:new    an unfinished draft: continue it | start over
   rp:submit | rp:edit | rp:cancel      the review (rp:cancel works at every step)
   rp:ed:<field>     the answer to change; rp:back: back to the review
+  rp:prev           back to the previous step (also typed: 返回, 上一步, back)
   rp:saved          the receipt code is saved: erase it from the bot
+  rp:erase:<keep|all|no>   after submitting: delete the intake's messages from the chat (keeping a
+                    short message with the code, or not), or keep them
+
+Erasing the intake: Telegram numbers the messages of a private chat in one sequence, both sides
+together, so the intake is the range from its first message to the offer to erase it. Only the
+first message's number is kept, in the encrypted pending input (feature "report_erase"), never
+with the reporter's id; the bot deletes the range (Telegram allows it for 48 hours).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import logging
 import re
@@ -45,7 +54,8 @@ from bot.logs import describe_exception
 from bot.pending import Pending
 from bot.reports import files
 from bot.reports.files import CleanFile, FileRefused
-from bot.reports.service import UNIT_MAX_CHARS, WHEN_MAX_CHARS, Draft, IncompleteDraft, NoDraft, ReportService
+from bot.reports.service import (UNIT_MAX_CHARS, WHEN_MAX_CHARS, Draft, IncompleteDraft, KeptCode, NoDraft,
+                                 ReportService, Throttled)
 from handlers import flow
 from handlers.common import buttons
 from handlers.context import Context
@@ -58,6 +68,11 @@ RESUME, CATEGORY, UNIT, WHEN, DESCRIPTION, FILES, REVIEW, EDIT = (
     "resume", "category", "unit", "when", "description", "files", "review", "edit")
 NUMBERED = (CATEGORY, UNIT, WHEN, DESCRIPTION, FILES)
 END = "end"
+ERASE_FEATURE, ERASE = "report_erase", "offer"
+# Where "back" goes from each step (the first step has none: /cancel stops).
+PREVIOUS = {UNIT: CATEGORY, WHEN: UNIT, DESCRIPTION: WHEN, FILES: DESCRIPTION, REVIEW: FILES, EDIT: REVIEW}
+BACK_WORDS = {"back", "previous", "返回", "上一步", "后退"}
+DELETE_BATCH = 100  # deleteMessages takes at most 100 ids
 
 REVIEW_DESCRIPTION_CHARS = 3000  # a review message must stay under Telegram's 4096 characters
 
@@ -83,13 +98,14 @@ ALIASES = {
 }
 
 
-async def say(update: Update, context: Context, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
+async def say(update: Update, context: Context, text: str, keyboard: InlineKeyboardMarkup | None = None) -> Message:
     """Send an HTML message to the update's chat; a pressed button is answered once, however many are sent."""
     query = update.callback_query
     if query is not None and not getattr(context, "query_answered", False):
         context.query_answered = True
         await query.answer()
-    await context.bot.send_message(update.effective_chat.id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    return await context.bot.send_message(update.effective_chat.id, text, parse_mode=ParseMode.HTML,
+                                          reply_markup=keyboard)
 
 
 def reports_of(context: Context) -> ReportService:
@@ -118,6 +134,21 @@ def pick(text: str | None, options: list[tuple[str, str]]) -> str | None:
             return key
     partial = [key for key, label in options if len(typed) >= 2 and typed in normalise_choice(label)]
     return partial[0] if len(partial) == 1 else None
+
+
+def local_moment(context: Context, moment: datetime) -> str:
+    """A time the reporter reads: "15:00" today, "2026-03-05 15:00" on another day (the bot's time zone)."""
+    zone = context.services.settings.zone
+    local = moment.astimezone(zone)
+    return f"{local:%H:%M}" if local.date() == utc_now().astimezone(zone).date() else f"{local:%Y-%m-%d %H:%M}"
+
+
+def too_many_reports_text(context: Context, until: datetime) -> str:
+    limits = context.services.settings.reports
+    return context._("Thank you for your reports. To keep the inbox usable, one chat can send at most {count} reports "
+                     "in {minutes} minutes. You can send another from {time}; until then your draft is kept.",
+                     count=limits.submissions_per_window, minutes=limits.submission_window_minutes,
+                     time=local_moment(context, until))
 
 
 def category_label(context: Context, category_id: str) -> str:
@@ -155,7 +186,9 @@ async def fetch_clean_file(message: Message, context: Context) -> CleanFile:
         raise FileRefused("type")
     telegram_file = await source.get_file()
     data = bytes(await telegram_file.download_as_bytearray())
-    return await asyncio.to_thread(files.sanitise, data, mime, max_mb=max_mb)
+    clean = await asyncio.to_thread(files.sanitise, data, mime, max_mb=max_mb)
+    # The caption goes with the file (encrypted with its metadata), as the reporter wrote it.
+    return dataclasses.replace(clean, caption=(message.caption or "").strip()[:files.CAPTION_MAX_CHARS])
 
 
 def refusal_text(context: Context, reason: str) -> str:
@@ -265,9 +298,26 @@ def _cancel_row(context: Context) -> list[tuple[str, str]]:
     return [(context._("❌ Cancel"), "rp:cancel")]
 
 
-async def ask(update: Update, context: Context, step: str, draft: Draft | None = None) -> str:
+def _nav_row(context: Context, step: str) -> list[tuple[str, str]]:
+    """Back to the previous step (where there is one) and Cancel."""
+    back = [(context._("← Back"), "rp:prev")] if step in PREVIOUS else []
+    return back + _cancel_row(context)
+
+
+def _first_message(update: Update, context: Context) -> int | None:
+    """The intake's first message in this chat: carried from step to step, else this update's message."""
+    pending = context.pending
+    if pending is not None and pending.feature == FEATURE and pending.data.get("first"):
+        return pending.data["first"]
+    message = update.effective_message
+    return message.message_id if message is not None else None
+
+
+async def ask(update: Update, context: Context, step: str, draft: Draft | None = None, *,
+              first: int | None = None) -> str:
     """Make `step` the owner of the reporter's next message, then show its question."""
-    await flow.expect(update, context, Pending(FEATURE, step))
+    first = first or _first_message(update, context)
+    await flow.expect(update, context, Pending(FEATURE, step, data={"first": first} if first else {}))
     _ = context._
     limits = context.services.settings.reports
     if step == CATEGORY:
@@ -279,19 +329,19 @@ async def ask(update: Update, context: Context, step: str, draft: Draft | None =
         text = _header(context, step) + "\n" + _(
             "Which unit or place is it about? For example: “X township government”, “Y village committee”, "
             "“the county education bureau”. Type it (at most {max} characters).", max=UNIT_MAX_CHARS)
-        await say(update, context, text, buttons([_cancel_row(context)]))
+        await say(update, context, text, buttons([_nav_row(context, step)]))
     elif step == WHEN:
         text = _header(context, step) + "\n" + _(
             "When did it happen? Type a date or a period in your own words, or choose:")
         rows = [[(_(choice), f"rp:when:{number}")] for number, choice in enumerate(WHEN_CHOICES, start=1)]
-        await say(update, context, text, buttons(rows + [_cancel_row(context)]))
+        await say(update, context, text, buttons(rows + [_nav_row(context, step)]))
     elif step == DESCRIPTION:
         text = _header(context, step) + "\n" + _(
             "Describe what happened: what was required, by which unit, how often, and what it cost. "
             "Between {min} and {max} characters.\n\n"
             "Do not write your own name or anything else that would identify you.",
             min=limits.description_min_chars, max=limits.description_max_chars)
-        await say(update, context, text, buttons([_cancel_row(context)]))
+        await say(update, context, text, buttons([_nav_row(context, step)]))
     elif step == FILES:
         await _ask_files(update, context, draft)
     elif step == REVIEW:
@@ -307,6 +357,13 @@ async def _ask_files(update: Update, context: Context, draft: Draft | None) -> N
     _ = context._
     limits = context.services.settings.reports
     count = draft.files if draft else 0
+    if count >= limits.max_attachments:  # no more may be added: none is offered
+        text = _header(context, FILES) + "\n" + _(
+            "You have added {count} files, the most one report can take. Press Continue, or remove them to "
+            "choose others.", count=count)
+        rows = [[(_("Continue →"), "rp:more")], [(_("Remove the files added"), "rp:clear")]]
+        await say(update, context, text, buttons(rows + [_nav_row(context, FILES)]))
+        return
     text = _header(context, FILES) + "\n" + _(
         "You can add up to {count} photos or documents (at most {mb} MB each), for example a screenshot of a "
         "notice or of a work-group message. Send them now, or press Continue.",
@@ -322,7 +379,7 @@ async def _ask_files(update: Update, context: Context, draft: Draft | None) -> N
     rows = [[(_("Continue →"), "rp:more")]]
     if count:
         rows.append([(_("Remove the files added"), "rp:clear")])
-    await say(update, context, text, buttons(rows + [_cancel_row(context)]))
+    await say(update, context, text, buttons(rows + [_nav_row(context, FILES)]))
 
 
 async def _show_review(update: Update, context: Context, draft: Draft) -> None:
@@ -341,7 +398,7 @@ async def _show_review(update: Update, context: Context, draft: Draft) -> None:
         "",
         _("Send it, change an answer, or cancel (the draft is then deleted)."),
     ]
-    rows = [[(_("✅ Submit"), "rp:submit")], [(_("✏️ Edit an answer"), "rp:edit")], _cancel_row(context)]
+    rows = [[(_("✅ Submit"), "rp:submit")], [(_("✏️ Edit an answer"), "rp:edit")], _nav_row(context, REVIEW)]
     await say(update, context, "\n".join(lines), buttons(rows))
 
 
@@ -360,6 +417,10 @@ async def start_report(update: Update, context: Context) -> str | int:
     _ = context._
     reports = reports_of(context)
     chat_id = update.effective_chat.id
+    until = await reports.submission_wait(chat_id=chat_id, now=utc_now())
+    if until is not None:  # said before the reporter writes it all
+        await say(update, context, too_many_reports_text(context, until))
+        return END
     draft = await reports.draft(chat_id=chat_id)
     if draft is not None and (draft.category or draft.files):
         await flow.expect(update, context, Pending(FEATURE, RESUME))
@@ -376,12 +437,18 @@ async def _begin(update: Update, context: Context) -> str:
     reports = reports_of(context)
     await reports.erase_draft(chat_id=chat_id)
     draft = await reports.save_draft(chat_id=chat_id, draft=Draft(), now=utc_now())
-    await say(update, context, _(
+    command = update.message.message_id if update.message is not None else None
+    intro = await say(update, context, _(
         "🔒 <b>Anonymous report</b>\n"
-        "Your Telegram name, number and id are not kept with the report, and nobody, the bot's operators "
-        "included, can tell who sent it. You will get a receipt code to read the answers later.\n"
+        "Qingfeng keeps no Telegram name, username, phone number or id with the report or in its logs, and "
+        "stores the report's text and files encrypted. But Telegram itself knows which account writes to this "
+        "bot, and that account's phone number, and while you write, the running bot sees your account (it "
+        "keeps only keyed hashes of the chat, for your draft and the limits on sending).\n"
+        "To report more safely: use a separate Telegram account, and leave out details that would identify "
+        "you (your name, your post, things only you could know). You will get a receipt code to read the "
+        "answers later.\n"
         "Type /cancel at any time to stop; nothing is kept then."))
-    return await ask(update, context, CATEGORY, draft)
+    return await ask(update, context, CATEGORY, draft, first=command or intro.message_id)
 
 
 async def resume_choice(update: Update, context: Context) -> str | int:
@@ -427,7 +494,11 @@ async def _store(update: Update, context: Context, field: str, value: str) -> st
     await reports_of(context).save_draft(chat_id=update.effective_chat.id, draft=draft, now=utc_now())
     if editing:
         return await ask(update, context, draft.missing() or REVIEW, draft)
-    return await ask(update, context, draft.missing() or FILES, draft)
+    # In order, also after going back: the step after this one, unless an earlier one is unanswered.
+    following = NUMBERED[NUMBERED.index(field) + 1]
+    missing = draft.missing()
+    return await ask(update, context, missing if missing and NUMBERED.index(missing) < NUMBERED.index(following)
+                     else following, draft)
 
 
 async def choose_category(update: Update, context: Context) -> str | int:
@@ -532,10 +603,13 @@ async def receive_file(update: Update, context: Context) -> str:
     if added is not None:
         _ = context._
         count, clean = added
-        await say(update, context, _("File {count} of at most {max} added. Send more, or press Continue.",
-                              count=count, max=context.services.settings.reports.max_attachments)
-                  + "\n\n" + html.escape(cleaning_text(context, clean)),
-                    buttons([[(_("Continue →"), "rp:more")], _cancel_row(context)]))
+        limit = context.services.settings.reports.max_attachments
+        said = (_("File {count} of at most {max} added. Send more, or press Continue.", count=count, max=limit)
+                if count < limit else
+                _("File {count} of {max} added: that is the most one report can take. Press Continue.",
+                  count=count, max=limit))
+        await say(update, context, said + "\n\n" + html.escape(cleaning_text(context, clean)),
+                  buttons([[(_("Continue →"), "rp:more")], _nav_row(context, FILES)]))
     return FILES
 
 
@@ -566,7 +640,7 @@ async def files_done(update: Update, context: Context) -> str | int:
         return END if draft is None else await ask(update, context, FILES, draft)
     if choice != "more":
         await say(update, context, _("To attach something, send a photo or a document. To go on, press Continue "
-                              "(or type “done”)."), buttons([[(_("Continue →"), "rp:more")], _cancel_row(context)]))
+                              "(or type “done”)."), buttons([[(_("Continue →"), "rp:more")], _nav_row(context, FILES)]))
         return FILES
     draft = await _load(update, context)
     if draft is None:
@@ -627,6 +701,10 @@ async def submit(update: Update, context: Context) -> str:
     chat_id = update.effective_chat.id
     try:
         receipt = await reports_of(context).submit(chat_id=chat_id, now=utc_now())
+    except Throttled as throttled:
+        await say(update, context, too_many_reports_text(context, throttled.until),
+                  buttons([[(_("✅ Submit"), "rp:submit")], _cancel_row(context)]))
+        return REVIEW
     except IncompleteDraft as missing:
         draft = await _load(update, context)
         return END if draft is None else await ask(update, context, missing.missing, draft)
@@ -645,16 +723,22 @@ async def submit(update: Update, context: Context) -> str:
                               "please press Submit again in a moment."),
                     buttons([[(_("✅ Submit"), "rp:submit")], _cancel_row(context)]))
         return REVIEW
+    first = _first_message(update, context)
     await flow.done(update, context, FEATURE)
+    if first:  # the offer's step keeps only the number of the intake's first message, encrypted
+        await flow.expect(update, context, Pending(ERASE_FEATURE, ERASE, data={"first": first}))
     await show_receipt(update, context, await reports_of(context).unsaved_receipt(chat_id=chat_id, now=utc_now())
-                       or [receipt.code])
+                       or [KeptCode(receipt.code, receipt.acknowledge_due)], erase=bool(first))
     return END
 
 
-async def show_receipt(update: Update, context: Context, kept: list[str], *, again: bool = False) -> None:
-    """The receipt code(s), with the button that erases them from the bot once the reporter has them."""
+async def show_receipt(update: Update, context: Context, kept: list[KeptCode], *, again: bool = False,
+                       erase: bool = False) -> None:
+    """The receipt code(s), with the day to check back by and the button that erases them from the bot
+    once the reporter has them; just after submitting (`erase`), the offer to delete the intake's messages."""
     _ = context._
-    code = "\n".join(kept)
+    code = "\n".join(item.code for item in kept)
+    check_by = min(item.acknowledge_due for item in kept).isoformat()
     if again:
         await context.bot.send_message(update.effective_chat.id, _(
             "🔁 You have not yet confirmed that you saved your receipt code, so here it is again:"))
@@ -666,11 +750,78 @@ async def show_receipt(update: Update, context: Context, kept: list[str], *, aga
         "Your receipt code:\n<code>{code}</code>\n\n"
         "Write it down or keep it somewhere safe <b>now</b>: it is the only way back to your report. With it, "
         "/status shows what became of the report and the supervisors' questions, and lets you answer. "
-        "Check back within {days} working days: by then the report should have been acknowledged. "
+        "Check back on {date} at the latest ({days} working days): by then the report should have been "
+        "acknowledged. "
         "Anyone who has the code can read the answers: do not share it.\n\n"
         "Until you press the button below, I keep the code (encrypted) for at most 24 hours and show it again "
-        "when you next write; then it is erased and cannot be recovered.", code=code, days=due),
-        parse_mode=ParseMode.HTML, reply_markup=buttons([[(_("✔️ I have saved my code"), "rp:saved")]]))
+        "when you next write; then it is erased and cannot be recovered.", code=code, days=due, date=check_by)
+        + ("\n\n" + _erase_offer(context) if erase else ""),
+        parse_mode=ParseMode.HTML, reply_markup=buttons([[(_("✔️ I have saved my code"), "rp:saved")]] + (
+            [[(label, f"rp:erase:{key}")] for key, label in _erase_options(context)] if erase else [])))
+
+
+# ---- erasing the intake from the chat ------------------------------------------------------------
+
+def _erase_options(context: Context) -> list[tuple[str, str]]:
+    _ = context._
+    return [("keep", _("🧹 Erase, keep a short message with my code")), ("all", _("🧹 Erase everything")),
+            ("no", _("Keep the conversation"))]
+
+
+def _erase_offer(context: Context) -> str:
+    """After submitting: the report is still readable in this chat; the offer to delete it."""
+    return context._(
+        "Your report (the answers, the description, the files and the code) can still be read in this chat, on "
+        "every device where this Telegram account is open. I can delete this conversation's messages, mine and "
+        "yours, for both of us; Telegram allows it for 48 hours.")
+
+
+async def erase_choice(update: Update, context: Context) -> None:
+    """rp:erase:<keep|all|no>, or typed: delete the intake's messages (or keep them)."""
+    _ = context._
+    query = update.callback_query
+    if query is not None:
+        choice = query.data.removeprefix("rp:erase:")
+    else:
+        choice = pick(update.effective_message.text, _erase_options(context))
+    pending = context.pending
+    first = pending.data.get("first") if pending is not None and pending.feature == ERASE_FEATURE else None
+    await flow.done(update, context, ERASE_FEATURE)
+    if choice not in ("keep", "all") or not first or pending.expired:
+        await say(update, context, _("Nothing was erased. You can still delete the messages yourself in Telegram."))
+        return
+    if query is not None and not getattr(context, "query_answered", False):
+        context.query_answered = True
+        await query.answer()
+    await _delete_messages(context, update.effective_chat.id, range(first, update.effective_message.message_id + 1))
+    kept = await reports_of(context).unsaved_receipt(chat_id=update.effective_chat.id, now=utc_now())
+    if choice == "keep" and kept:
+        await context.bot.send_message(update.effective_chat.id, _(
+            "🧹 The report's messages were deleted from this chat.\n\nYour receipt code:\n<code>{code}</code>\n"
+            "Check back with /status on {date} at the latest.", code="\n".join(item.code for item in kept),
+            date=min(item.acknowledge_due for item in kept).isoformat()),
+            parse_mode=ParseMode.HTML, reply_markup=buttons([[(_("✔️ I have saved my code"), "rp:saved")]]))
+    elif choice == "keep":
+        await say(update, context, _("🧹 The report's messages were deleted from this chat. The code is no longer "
+                                     "kept by the bot (you confirmed saving it), so I cannot show it again."))
+    else:
+        await say(update, context, _("🧹 The report's messages were deleted from this chat."))
+
+
+async def _delete_messages(context: Context, chat_id: int, ids: range) -> None:
+    """Delete what can be deleted; a message Telegram no longer lets us delete (48 hours) stays."""
+    for start in range(0, len(ids), DELETE_BATCH):
+        try:
+            await context.bot.delete_messages(chat_id, list(ids[start:start + DELETE_BATCH]))
+        except TelegramError as exc:
+            log.warning("Could not delete the messages of an intake: %s", describe_exception(exc))
+
+
+async def keep_conversation(update: Update, context: Context) -> None:
+    """/cancel while the offer to erase is open: nothing is deleted."""
+    await flow.done(update, context, ERASE_FEATURE)
+    await say(update, context, context._("Nothing was erased. You can still delete the messages yourself in "
+                                         "Telegram."))
 
 
 async def confirm_receipt(update: Update, context: Context) -> None:
@@ -688,7 +839,7 @@ async def remind_receipt(update: Update, context: Context) -> None:
     if chat is None or chat.type != ChatType.PRIVATE or not context.pending_known:
         return
     query = update.callback_query
-    if query is not None and query.data == "rp:saved":
+    if query is not None and (query.data == "rp:saved" or (query.data or "").startswith("rp:erase:")):
         return
     try:
         kept = await reports_of(context).unsaved_receipt(chat_id=chat.id, now=utc_now())
@@ -740,11 +891,29 @@ STEPS = {
 BUTTON_STEPS = {RESUME, CATEGORY, WHEN, FILES, REVIEW, EDIT}  # steps that show buttons
 
 
+async def go_back(update: Update, context: Context) -> str | int:
+    """rp:prev or typed 返回 / 上一步 / back: the previous step's question again (its answer is kept until
+    replaced)."""
+    draft = await _load(update, context)
+    if draft is None:
+        return END
+    if draft.editing:
+        draft.editing = False
+        await reports_of(context).save_draft(chat_id=update.effective_chat.id, draft=draft, now=utc_now())
+    return await ask(update, context, PREVIOUS[context.pending.action], draft)
+
+
+def _is_back(text: str | None) -> bool:
+    return normalise_choice(text) in BACK_WORDS
+
+
 async def receive(update: Update, context: Context) -> None:
     """The reporter's next message, for the step the pending input names."""
     step = context.pending.action
     message = update.effective_message
-    if message.photo or message.document is not None:
+    if message.text and step in PREVIOUS and _is_back(message.text):
+        await _finish(update, context, await go_back(update, context))
+    elif message.photo or message.document is not None:
         await (receive_file(update, context) if step == FILES else receive_early_file(update, context))
     elif REFUSED_MEDIA.check_update(update):
         await refuse_media(update, context)
@@ -760,6 +929,11 @@ async def press(update: Update, context: Context) -> None:
     data = update.callback_query.data or ""
     if data == "rp:cancel" and pending is not None and pending.feature == FEATURE:
         await cancel(update, context)
+    elif data.startswith("rp:erase:"):
+        await erase_choice(update, context)
+    elif data == "rp:prev" and pending is not None and pending.feature == FEATURE and not pending.expired \
+            and pending.action in PREVIOUS:
+        await _finish(update, context, await go_back(update, context))
     elif pending is None or pending.feature != FEATURE or pending.expired or pending.action not in BUTTON_STEPS:
         await expired_button(update, context)
     else:

@@ -23,7 +23,7 @@ import html
 import re
 from datetime import timedelta
 
-from telegram import Update
+from telegram import InputFile, Update
 
 from bot.i18n import N_
 from bot.pending import Pending
@@ -34,8 +34,8 @@ from bot.reports.states import Action, Status
 from handlers import flow
 from handlers.common import buttons
 from handlers.context import Context
-from handlers.reports.intake import (REFUSED_MEDIA, category_label, private_entry_points, fetch_clean_file,
-                                     cleaning_text, is_private, normalise_choice, pick, refusal_text, refuse_media,
+from handlers.reports.intake import (REFUSED_MEDIA, category_label, local_moment, private_entry_points,
+                                     fetch_clean_file, cleaning_text, is_private, normalise_choice, pick, refusal_text, refuse_media,
                                      reports_of, say, send_deep_link, utc_now)
 
 FEATURE = "status"
@@ -57,9 +57,23 @@ STATUS_NAMES = {
 
 # ---- the open report: the pending input -------------------------------------------------------
 
-async def _remember(update: Update, context: Context, report_id: int) -> None:
-    """The view of `report_id` owns the next message (for another SESSION)."""
-    await flow.expect(update, context, Pending(FEATURE, VIEW, data={"report": report_id}))
+async def _remember(update: Update, context: Context, report_id: int, files: int | None = None) -> None:
+    """The view of `report_id` owns the next message (for another SESSION), with the number of files sent
+    in this visit (the file limit counts per visit, not over the report's life)."""
+    files = _files_sent(context) if files is None else files
+    data = {"report": report_id, "files": files} if files else {"report": report_id}
+    await flow.expect(update, context, Pending(FEATURE, VIEW, data=data))
+
+
+def _files_sent(context: Context) -> int:
+    pending = context.pending
+    if pending is None or pending.feature != FEATURE or pending.action != VIEW or pending.expired:
+        return 0
+    return int(pending.data.get("files", 0))
+
+
+def _may_send_files(context: Context) -> bool:
+    return _files_sent(context) < context.services.settings.reports.max_attachments
 
 
 def _current(context: Context) -> int | None:
@@ -106,6 +120,13 @@ async def _check(update: Update, context: Context, text: str) -> str | int:
     _ = context._
     check = await reports_of(context).open_by_code(user_id=update.effective_user.id, text=_code_candidate(text),
                                                    now=utc_now())
+    if check.outcome == "busy":
+        await say(update, context, _("Too many wrong receipt codes have been tried today, by all users of this bot "
+                                     "together. To protect every reporter, no code can be tried until {time}. Your "
+                                     "report and its code are safe: please try again then.",
+                                     time=local_moment(context, check.until)))
+        await _forget(update, context)
+        return END
     if check.outcome == "locked":
         await say(update, context, _("Too many wrong codes. For your protection, please wait {minutes} minutes and then "
                               "try again.", minutes=check.wait_minutes))
@@ -143,6 +164,12 @@ def _history_line(context: Context, item: HistoryItem) -> str | None:
     elif item.action is Action.REJECT:
         line = (_("<b>Rejected as spam:</b> {text}", text=text) if item.kind == "spam"
                 else _("<b>Rejected as outside our remit:</b> {text}", text=text))
+    elif item.action is Action.SEND_FILE:
+        line = _("<b>The supervisors sent you a file</b> (📥 below)")
+    elif item.action is Action.DISPUTE:
+        own = item.text or ""
+        own = own if len(own) <= QUOTE_CHARS else own[:QUOTE_CHARS] + "…"
+        line = _("You disputed the outcome: {text}", text=html.escape(own))
     elif item.action is Action.REOPEN:
         line = _("<b>Reopened:</b> {text}", text=text)
     elif item.action is Action.REPLY:
@@ -156,10 +183,28 @@ def _history_line(context: Context, item: HistoryItem) -> str | None:
     return f"{day} · {line}"
 
 
-def _view_keyboard(context: Context):
+def _shortened(text: str) -> str:
+    return text if len(text) <= QUOTE_CHARS * 2 else text[:QUOTE_CHARS * 2] + "…"
+
+
+def _file_line(context: Context, number: int, meta: dict) -> str:
+    """One of the report's files as the reporter sent it: its kind and type, and its caption."""
+    kind = context._("photo") if meta.get("kind") == "image" else context._("document")
+    if meta.get("from") == "supervisor":
+        kind = context._("from the supervisors: {kind}", kind=kind)
+    caption = f" · {html.escape(meta['caption'])}" if meta.get("caption") else ""
+    return f"  {number}. {kind} (.{html.escape(meta.get('extension', ''))}){caption}"
+
+
+def _view_keyboard(context: Context, *, supervisor_files: int = 0, files_allowed: bool = True):
+    """The view's buttons; "Add a file" only while more files may be sent; the supervisors' files if any."""
     _ = context._
-    return buttons([[(_("✍️ Answer or add information"), "rs:reply")], [(_("📎 Add a file"), "rs:file")],
-                    [(_("🔄 Refresh"), "rs:refresh"), (_("✔️ Done"), "rs:done")]])
+    rows = [[(_("✍️ Answer or add information"), "rs:reply")]]
+    if files_allowed and _may_send_files(context):
+        rows.append([(_("📎 Add a file"), "rs:file")])
+    if supervisor_files:
+        rows.append([(_("📥 Files from the supervisors ({count})", count=supervisor_files), "rs:files")])
+    return buttons(rows + [[(_("🔄 Refresh"), "rs:refresh"), (_("✔️ Done"), "rs:done")]])
 
 
 def _view_options(context: Context) -> list[tuple[str, str]]:
@@ -192,9 +237,15 @@ async def _show(update: Update, context: Context, report_id: int) -> str | int:
     lines = [
         _("<b>Your report</b>"),
         f"{_('Category')}: {html.escape(category_label(context, view.category))}",
+        f"{_('Unit or place')}: {html.escape(view.unit)}",
+        f"{_('When')}: {html.escape(view.when)}",
         _("Sent on: {day}", day=view.submitted_on.isoformat()),
         _("Status: <b>{status}</b>", status=_(STATUS_NAMES[view.status])),
+        "",
+        f"<b>{_('Description')}:</b>",
+        html.escape(_shortened(view.description)),
         _("Files: {count}", count=view.files),
+        *[_file_line(context, number, meta) for number, meta in enumerate(view.file_list, start=1)],
         "",
         _("<b>History</b>"),
     ]
@@ -207,9 +258,16 @@ async def _show(update: Update, context: Context, report_id: int) -> str | int:
         await say(update, context, pieces[-1] + "\n\n" + _("This report is finished; it can no longer be answered."))
         return END
     await _remember(update, context, report_id)
-    hint = (_("The supervisors are waiting for your answer: type it below.") if view.status is Status.WAITING
-            else _("To answer or add information, type it below; to add a photo or document, send it."))
-    await say(update, context, pieces[-1] + "\n\n" + hint, _view_keyboard(context))
+    if view.disputing:
+        hint = _("This report is finished. If you disagree with the outcome, you may reply once: type why below, "
+                 "and the supervisors will see that you dispute it.")
+    elif view.status is Status.WAITING:
+        hint = _("The supervisors are waiting for your answer: type it below.")
+    else:
+        hint = _("To answer or add information, type it below; to add a photo or document, send it.")
+    sent_to_reporter = sum(1 for meta in view.file_list if meta.get("from") == "supervisor")
+    await say(update, context, pieces[-1] + "\n\n" + hint,
+              _view_keyboard(context, supervisor_files=sent_to_reporter, files_allowed=not view.disputing))
     return VIEW
 
 
@@ -238,13 +296,35 @@ async def _act_on(update: Update, context: Context, choice: str) -> str | int:
         return END
     if choice == "refresh":
         return await _show(update, context, report_id)
-    if choice == "file":
+    if choice == "files":
+        await _send_supervisor_files(update, context, report_id)
+        return VIEW
+    if choice == "file" and not _may_send_files(context):
+        await say(update, context, _files_limit_text(context), _view_keyboard(context))
+    elif choice == "file":
         await say(update, context, _("Send the photo or document now (at most {mb} MB). Location and camera data are "
                               "removed from images; documents may carry the author's name in their properties.",
                               mb=context.services.settings.reports.max_attachment_mb))
     else:
         await say(update, context, _("Type your answer or the information you want to add, and send it."))
     return VIEW
+
+
+async def _send_supervisor_files(update: Update, context: Context, report_id: int) -> None:
+    """The files the supervisors sent, to the reporter who opened the report with its code."""
+    _ = context._
+    stored = await reports_of(context).files_for_reporter(report_id=report_id)
+    if update.callback_query is not None and not getattr(context, "query_answered", False):
+        context.query_answered = True
+        await update.callback_query.answer()
+    if not stored:
+        await say(update, context, _("The supervisors have not sent you any file."), _view_keyboard(context))
+        return
+    for number, file in enumerate(stored, start=1):
+        caption = _("From the supervisors, {number}/{count}", number=number, count=len(stored))
+        await context.bot.send_document(update.effective_chat.id,
+                                        InputFile(file.data, filename=f"file-{number}.{file.extension}"),
+                                        caption=(caption + ("\n" + file.caption if file.caption else ""))[:1024])
 
 
 async def send_message(update: Update, context: Context) -> str | int:
@@ -280,12 +360,17 @@ async def send_message(update: Update, context: Context) -> str | int:
 async def send_file(update: Update, context: Context) -> str | int:
     """A photo or document in the view: cleaned and added to the report."""
     _ = context._
+    sent = _files_sent(context)
     report_id = await _report_or_restart(update, context)
     if report_id is None:
         return END
+    if sent >= context.services.settings.reports.max_attachments:
+        await say(update, context, _files_limit_text(context), _view_keyboard(context))
+        return VIEW
     try:
         clean = await fetch_clean_file(update.effective_message, context)
         count = await reports_of(context).reporter_attach(report_id=report_id, file=clean, now=utc_now())
+        await _remember(update, context, report_id, files=sent + 1)
     except FileRefused as refused:
         await say(update, context, refusal_text(context, refused.reason))
         return VIEW
@@ -296,6 +381,11 @@ async def send_file(update: Update, context: Context) -> str | int:
     await say(update, context, _("✅ File added to your report ({count} files now). The supervisors will see it.",
                           count=count) + "\n\n" + html.escape(cleaning_text(context, clean)), _view_keyboard(context))
     return VIEW
+
+
+def _files_limit_text(context: Context) -> str:
+    return context._("You have sent {count} files this time, the most at once. Press Done, and open the report "
+                     "again with /status to send more.", count=context.services.settings.reports.max_attachments)
 
 
 async def ask_for_code(update: Update, context: Context) -> str:
