@@ -1,13 +1,13 @@
 """The supervisors' workspace: extension requests (延期申请) from unit contacts, decided once.
 
 Revision ID: 0011_ledger_workspace
-Revises: 0008_ledger_real_files
+Revises: 0009_reports_hardening
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_ledger_workspace"
-down_revision = "0008_ledger_real_files"
+down_revision = "0009_reports_hardening"
 branch_labels = None
 depends_on = None
 
