@@ -102,11 +102,15 @@ async def answer_question(update: Update, context: Context) -> None:
 
 
 async def _say_unknown(message: Message, answer: Answer, context: Context) -> None:
+    if await _shielded(message, context):  # nothing is kept, so nothing is said to be
+        text = context._("I have no answer to that, and I did not keep what you wrote. If it is about your "
+                         "report, open /status with your receipt code to add it there, or send a new /report. "
+                         "You can browse the topics I know about:")
+        await message.reply_text(text, reply_markup=topics_keyboard(knowledge_of(context), context.language))
+        return
     text = context._("I have no answer to that yet. I have noted the question (not who asked) so that the "
                      "editors can add one. You can browse the topics I know about:")
     await message.reply_text(text, reply_markup=topics_keyboard(knowledge_of(context), context.language))
-    if await _shielded(message, context):
-        return
     try:
         await knowledge_of(context).record_unanswered(answer.question, answer.language)
     except Exception:  # the user has their answer; a lost gap record is only logged

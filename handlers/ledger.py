@@ -94,11 +94,15 @@ async def _bind(update: Update, context: Context, code: str) -> None:
         unit = await ledger_of(context).bind(code, update.effective_chat.id)
     except InviteInvalid as refused:
         text = {"expired": _("This code has expired. Ask the inspection office for a new one."),
-                "used": _("This code has already been used. Ask the inspection office for a new one.")}.get(
+                "used": _("This code has already been used. Ask the inspection office for a new one."),
+                "bound_elsewhere": _("This chat already acts for {unit}, which would be left without it. Nothing was "
+                                     "changed. To act for another unit, ask the inspection office to unbind this chat "
+                                     "first (or use another chat).", unit=html.escape(refused.unit or ""))}.get(
             refused.reason, _("This code is not valid. Check it, or ask the inspection office for a new one."))
         await _send(update, text)
         return
     log.info("A chat was bound to a unit")
+    await context.services.reminders.replan_unit(unit.id)
     user = update.effective_user
     if user is not None and user.language_code:  # what the outbox writes to them in, unless they choose
         await outbox.note_recipient_language(context.services.database, update.effective_chat.id,
@@ -319,6 +323,10 @@ async def finish_progress(update: Update, context: Context) -> None:
     if item_id is None or _pending_item(context, PROGRESS) != item_id:
         await _expired(update, context)
         return
+    if not context.pending.data.get("entry"):  # nothing sent yet: nothing to call saved
+        await update.callback_query.answer(_("Nothing has been recorded yet: send a text, photo or document "
+                                             "first, or /cancel."), show_alert=True)
+        return
     await flow.done(update, context, FEATURE)
     await update.callback_query.answer()
     await _send(update, _("Thank you, the progress report is saved. When the rectification is complete, press "
@@ -327,11 +335,14 @@ async def finish_progress(update: Update, context: Context) -> None:
 
 
 async def cancel(update: Update, context: Context) -> None:
-    """/cancel or the Cancel button: leave the progress report or comment being written."""
+    """/cancel or the Cancel button: leave the progress report or comment being written. What a
+    progress report already recorded stays recorded, and the contact is told so."""
+    kept = _pending_item(context, PROGRESS) is not None and context.pending.data.get("entry")
     await flow.done(update, context, FEATURE)
     if update.callback_query is not None:
         await update.callback_query.answer()
-    await _send(update, context._("Cancelled."))
+    await _send(update, context._("Stopped. What you had sent is kept as a progress report.") if kept
+                else context._("Cancelled."))
 
 
 # ---- closing ---------------------------------------------------------------------------------

@@ -125,6 +125,12 @@ async def test_supervisor_is_notified_works_the_case_and_others_are_refused(bot_
     files = await supervisor.press("Attachments (1)", message=done[-1])
     assert any(m.get("document") for m in files)
 
+    # Rejecting asks for the kind first: a reason typed before choosing waits for the choice.
+    kinds = await supervisor.press("Reject", message=done[-1])
+    (choose,) = await supervisor.send("不属于本机关管辖")
+    assert "First choose above" in choose["text"] and buttons_of(choose)
+    await supervisor.press("Cancel", message=kinds[-1])
+
     # Ask the reporter: the text is asked for, then sent.
     prompt = await supervisor.press("Ask the reporter", message=done[-1])
     assert "Type your question" in text_of(prompt)

@@ -404,6 +404,7 @@ async def test_evidence_is_kept_by_the_bot_and_exported_beside_the_ledger_with_i
     book = load_workbook(out)
     history = [[c.value for c in row] for row in book["处理记录"].iter_rows(min_row=2)]
     assert ["第一轮-A-1", "报告进展", "会议纪要见附件"] == [history[1][0], history[1][3], history[1][7]]
+    assert [row[4:7] for row in history if row[3] == "开始整改"] == [["状态", "未开始", "整改中"]]  # no raw codes
     files = [[c.value for c in row] for row in book["佐证材料"].iter_rows(min_row=2)]
     assert [(f[0], f[3], f[4]) for f in files] == [("第一轮-A-1", "会议纪要/终稿.pdf", f"第一轮-A-1/{copied.name}"),
                                                    ("第一轮-A-1", None, "机器人未保存副本")]
@@ -603,3 +604,32 @@ async def test_a_month_end_without_a_year_is_flagged_only_without_a_filing_date(
     filed = table(("1", "问题", "甲局", "3月底"))
     filed.filing_date = date(2026, 2, 1)
     assert (await ledger.import_table(filed, default_round="第一轮", dry_run=True)).guessed_years == []
+
+
+async def test_a_chat_bound_to_a_unit_is_not_moved_to_another_by_a_second_code(ledger, items):
+    invite = await ledger.create_invite("乙局")
+    with pytest.raises(InviteInvalid) as refused:
+        await ledger.bind(invite.code, CHAT_A)  # CHAT_A is the only contact of 甲局, which has open items
+    assert (refused.value.reason, refused.value.unit) == ("bound_elsewhere", "甲局")
+    assert (await ledger.unit_of_chat(CHAT_A)).name == "甲局"
+    await ledger.bind(invite.code, 555009)  # the code was not used up by the refusal
+    assert (await ledger.unit_of_chat(555009)).name == "乙局"
+
+
+async def test_a_unit_bound_after_the_days_pass_is_reminded_the_same_day(settings, database, clock):
+    from bot.reminders.policy import Levels
+    from bot.reminders.service import ReminderService
+    from tests.test_reminders import ALWAYS
+
+    ledger = LedgerService(settings=settings, database=database, clock=clock)
+    await ledger.add_unit("甲局")
+    await ledger.import_table(table(("A-1", "问题", "甲局", "2026-05-25")), default_round="第一轮")  # overdue
+    reminders = ReminderService(settings, database, None, ledger)
+    reminders.planner.levels, reminders.planner.timing = Levels(5, 0, 2, 1, 3, working=False), ALWAYS
+    await reminders.plan(clock.now)  # nobody to tell yet: the supervisors only
+    await bind(ledger, "甲局", CHAT_A)
+    assert await reminders.replan_unit((await ledger.unit_of_chat(CHAT_A)).id, clock.now) == 1
+    await reminders.plan(clock.now + timedelta(minutes=1))
+    async with database.session() as session:
+        chats = (await session.exec(select(OutboxMessage.chat_id).where(OutboxMessage.item_id.is_not(None)))).all()
+    assert CHAT_A in chats  # the contact who bound today gets today's reminder, today

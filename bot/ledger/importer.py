@@ -783,7 +783,7 @@ EXPORT_HEADERS = ["编号", "巡视轮次", "问题描述", "责任单位", "责
                   "状态", "是否逾期", "进展次数", "最新进展", "销号说明", "问题类别", "责任领导", "配合单位",
                   "完成情况（台账）", "备注"]
 STATUS_ZH = {"open": "未开始", "in_progress": "整改中", "closure_requested": "申请销号", "closed": "已销号",
-             "closed_directly": "直接销号"}
+             "closed_directly": "直接销号", "deleted": "已删除"}
 
 
 HISTORY_HEADERS = ["事项", "时间", "操作者", "操作", "字段", "原值", "新值", "说明"]
@@ -798,6 +798,11 @@ ACTION_ZH = {"created": "导入新建", "updated": "导入更新", "deadline_cha
              # the supervisors' workspace (bot/ledger/workspace.py)
              "note": "备注", "nudged": "催办", "extension_requested": "申请延期", "extension_approved": "同意延期",
              "extension_refused": "驳回延期"}
+
+
+FIELD_ZH = {"status": "状态", "deadline": "整改时限", "unit": "责任单位", "problem": "问题描述", "plan": "整改措施",
+            "owner": "责任人", "severity": "严重程度", "category": "问题类别", "leader": "责任领导",
+            "progress_text": "完成情况（台账）", "note": "备注", "co_units": "配合单位", "extra": "其他列"}
 
 
 def write_export(path: Path | io.BytesIO, rows: list[list[Any]], extra_headers: list[str] = (),

@@ -57,9 +57,9 @@ class InvalidTransition(LedgerError):
 
 
 class InviteInvalid(LedgerError):
-    def __init__(self, reason: str):  # unknown, used, expired
+    def __init__(self, reason: str, unit: str | None = None):  # unknown, used, expired, bound_elsewhere
         super().__init__(N_("the invite code is {reason}"), reason=reason)
-        self.reason = reason
+        self.reason, self.unit = reason, unit
 
 
 @dataclass(frozen=True)
@@ -513,18 +513,31 @@ class LedgerService:
                 raise InviteInvalid("used")
             if invite.expires_at <= now:
                 raise InviteInvalid("expired")
+            contact = (await session.exec(select(UnitContact).where(UnitContact.chat_id == chat_id))).first()
+            if contact is not None and contact.unit_id != invite.unit_id and await self._left_alone(session, contact):
+                # Moving the chat would leave its unit's open items unreminded, silently: refused, code unused.
+                raise InviteInvalid("bound_elsewhere", (await session.get(Unit, contact.unit_id)).name)
             # Claim the code atomically: of two chats using it at once, one wins.
             claimed = await session.exec(update(InviteCode).where(InviteCode.id == invite.id, col(InviteCode.used_at).is_(None))
                                          .values(used_at=now, used_by_chat=chat_id))
             if claimed.rowcount != 1:
                 raise InviteInvalid("used")
-            contact = (await session.exec(select(UnitContact).where(UnitContact.chat_id == chat_id))).first()
             if contact is None:
                 session.add(UnitContact(unit_id=invite.unit_id, chat_id=chat_id, reachable=True, bound_at=now))
             else:
                 contact.unit_id, contact.reachable, contact.bound_at, contact.unreachable_since = invite.unit_id, True, now, None
             unit = await session.get(Unit, invite.unit_id)
             return UnitInfo(unit.id, unit.name)
+
+    @staticmethod
+    async def _left_alone(session: AsyncSession, contact: UnitContact) -> bool:
+        """Would the contact's unit keep open items and no other reachable contact without it?"""
+        others = (await session.exec(select(func.count()).select_from(UnitContact).where(
+            UnitContact.unit_id == contact.unit_id, UnitContact.id != contact.id,
+            UnitContact.reachable == True))).one()  # noqa: E712
+        open_items = (await session.exec(select(func.count()).select_from(RectificationItem).where(
+            RectificationItem.unit_id == contact.unit_id, col(RectificationItem.status).in_(ACTIVE_STATUSES)))).one()
+        return not others and bool(open_items)
 
     # ---- import / export -------------------------------------------------------------------
     async def import_file(self, path: Path, **options) -> ImportResult:
@@ -701,8 +714,8 @@ class LedgerService:
                                         .order_by(EvidenceFile.id))).all()
         history = [[labels.get(h.item_id, ""), h.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
                     " ".join(filter(None, [importer.ACTOR_ZH.get(h.actor_kind, h.actor_kind), h.actor_name])),
-                    importer.ACTION_ZH.get(h.action, h.action), h.field or "", h.old_value or "", h.new_value or "",
-                    h.comment or ""] for h in events]
+                    importer.ACTION_ZH.get(h.action, h.action), importer.FIELD_ZH.get(h.field, h.field or ""),
+                    _value_zh(h.field, h.old_value), _value_zh(h.field, h.new_value), h.comment or ""] for h in events]
         evidence = []
         for row, item_id, at in files:
             placed = ""
@@ -1096,6 +1109,17 @@ _IMPORTED = {"problem": "problem", "unit": "unit", "owner": "owner", "severity":
 
 _IMPORTED_STATUS = {"open": ItemStatus.OPEN.value, "in_progress": ItemStatus.IN_PROGRESS.value,
                     "closed": ItemStatus.CLOSED.value}
+
+
+def _value_zh(field: str | None, value: str | None) -> str:
+    """A history value as the export's Chinese reader knows it: statuses and deadline kinds named."""
+    if not value:
+        return ""
+    if field == "status":
+        return importer.STATUS_ZH.get(value, value)
+    if field == "deadline":
+        return "长期坚持" if value == "standing" else value.replace(" (immediate)", "（立行立改）")
+    return value
 
 
 REVIEW_ACTIONS = ("approved", "sent_back", "closed_directly", "first_approved")

@@ -46,7 +46,7 @@ def deadline_value(value: str, _: Translate) -> str:
 
 
 def item_line(item: ItemView, _: Translate) -> str:
-    due = _("overdue by {days} days", days=-item.days_left) if item.overdue else \
+    due = _("overdue by {days} calendar days", days=-item.days_left) if item.overdue else \
         _("standing, no final deadline") if item.deadline is None else _("due {date}", date=item.deadline.isoformat())
     return (f"[{html.escape(item.label)}] {html.escape(short(item.problem, 60))} — "
             f"{status_label(_, item.status)}, {due}")
@@ -78,7 +78,7 @@ def item_text(item: ItemView, _: Translate, progress: list[str] = (), zone=None)
     else:
         lines.append(_("Deadline: {date}", date=item.deadline.isoformat())
                      + (" (" + _("immediate") + ")" if item.deadline_kind == "immediate" else "")
-                     + (" — " + _("overdue by {days} days", days=-item.days_left) if item.overdue else ""))
+                     + (" — " + _("overdue by {days} calendar days", days=-item.days_left) if item.overdue else ""))
     lines.append(_("Status: {status}", status=status_label(_, item.status)))
     if item.progress_text:
         lines.append(_("Progress in the ledger: {text}", text=html.escape(short(item.progress_text, 500))))

@@ -80,7 +80,7 @@ def line_text(_: Translate, line: Line, *, to_supervisor: bool, preview: bool = 
     if to_supervisor:
         text += "; " + (_("the unit was reminded {times} time(s)", times=line.reminded) if line.reminded
                         else _("the unit has no reachable contact and was not reminded") if not line.reachable
-                        else _("no reminder has reached the unit yet (its contact has not opened the bot)"))
+                        else _("no reminder has reached the unit yet"))
     if not preview:
         return text
     problem = line.problem if len(line.problem) <= PROBLEM_PREVIEW else line.problem[:PROBLEM_PREVIEW] + "…"

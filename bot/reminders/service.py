@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
+import sqlalchemy as sa
 from sqlmodel import select
 
 from bot import outbox
@@ -15,6 +16,7 @@ from bot.ledger.models import ItemHistory, RectificationItem, UnitContact
 from bot.ledger.service import LedgerService
 from bot.outbox import Deliver, RenderEnv, Sender, SendResult
 from bot.reminders import digest
+from bot.reminders.models import ReminderPlan
 from bot.reminders.planner import Planner, PlanResult
 from bot.reminders.policy import levels_by_severity, timing_from
 
@@ -61,6 +63,17 @@ class ReminderService:
                                                      for chat_id in supervisors])
         await digest.mark_planned(self.database, week)
         return week
+
+    async def replan_unit(self, unit_id: int, now: datetime | None = None) -> int:
+        """A contact has just bound the unit: its open items are planned again at the next pass, so
+        that what is due today reaches them today (a pass that found nobody to tell had moved on)."""
+        plans, items = ReminderPlan.__table__, RectificationItem.__table__
+        today = (now or datetime.now(timezone.utc)).astimezone(self.settings.zone).date()
+        async with self.database.transaction() as session:
+            result = await session.exec(plans.update().where(
+                plans.c.item_id.in_(sa.select(items.c.id).where(items.c.unit_id == unit_id)),
+                plans.c.next_on > today).values(next_on=today))
+        return result.rowcount
 
     async def acknowledge(self, item_id: int, chat_id: int, *, now: datetime | None = None) -> bool:
         """A contact confirms a reminder was seen (已知悉); only for an item of their own unit. It

@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 
 FEATURE = "inbox"
 CONFIRM = "confirm"  # the pending action once the text is typed and shown for confirmation
+CHOOSE_KIND = "reject_kind"  # a rejection's kind (spam, out of scope) is being chosen with the buttons
 MESSAGE_LIMIT = 4000
 UNIT_BUTTONS = 30  # units offered as buttons for a transfer (more can be typed)
 RETENTION_SECONDS = 24 * 3600
@@ -391,11 +392,16 @@ async def choose_reject_kind(update: Update, context: Context) -> None:
     report_id = parsed[1]
     if not await _check(update, context, Action.REJECT, report_id):
         return
-    _ = context._
     await update.callback_query.answer()
-    await _send(update, _("Reject report #{id} as:", id=report_id),
-                buttons([[(_(REJECT_LABELS[kind]), f"rr:{kind}:{report_id}") for kind in REJECT_KINDS],
-                         [(_("Cancel"), "rx:")]]))
+    # The choice owns the next message too: a reason typed before choosing is not a question.
+    await flow.expect(update, context, Pending(FEATURE, CHOOSE_KIND, target=str(report_id)))
+    await _send(update, context._("Reject report #{id} as:", id=report_id), _reject_kinds(context, report_id))
+
+
+def _reject_kinds(context: Context, report_id: int):
+    _ = context._
+    return buttons([[(_(REJECT_LABELS[kind]), f"rr:{kind}:{report_id}") for kind in REJECT_KINDS],
+                    [(_("Cancel"), "rx:")]])
 
 
 async def _check(update: Update, context: Context, action: Action, report_id: int) -> bool:
@@ -503,6 +509,11 @@ async def receive_text(update: Update, context: Context) -> None:
         await receive_file_for_reporter(update, context)
         return
     text = (update.effective_message.text or "").strip()
+    if pending.action == CHOOSE_KIND:
+        await update.effective_message.reply_text(
+            context._("First choose above why the report is rejected; then type the reason."),
+            reply_markup=_reject_kinds(context, int(pending.target)))
+        return
     if pending.action == CONFIRM:
         await update.effective_message.reply_text(context._("Please press Send, Write again or Cancel above."))
         return
