@@ -448,3 +448,26 @@ def asking_part(text: str) -> str | None:
     if not asking or len(asking) == len(sentences):
         return None
     return " ".join(asking)
+
+
+class OtherFields:
+    """Words that only another field uses (留置针 in a hospital, 留置权 in the civil code, a credit
+    card's 逾期, a parcel's status): a question holding one shares the domain's words but not its
+    subject, so it is declined, however well those shared words match. Chinese words are found
+    anywhere in the question (a number such as 12315 too), English ones as whole words (a plural -s
+    allowed)."""
+
+    def __init__(self, words: Iterable[str] = ()):
+        words = [normalise(w).strip() for w in words if w and w.strip()]
+        english = [w for w in words if _LATIN_WORD.search(w) and not _HAS_CJK.search(w)]
+        chinese = [re.escape(w) for w in words if w not in english]
+        latin = [r"\s+".join(map(re.escape, w.split())) for w in english]
+        parts = chinese + ([rf"\b(?:{'|'.join(latin)})s?\b"] if latin else [])
+        self.pattern = re.compile("|".join(parts)) if parts else None
+
+    def found(self, text: str) -> str | None:
+        """The first other field's word in `text`, if any."""
+        if self.pattern is None:
+            return None
+        match = self.pattern.search(normalise(text))
+        return match.group() if match else None
