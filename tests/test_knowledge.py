@@ -378,3 +378,12 @@ def test_bot_features_are_answered_as_the_readme_describes_them(engine, question
     assert answer.band is Band.ANSWER, (answer.band, answer.best and answer.best.entry.id)
     text = entry_plain(answer.best.entry, answer.language)
     assert all(fact in text for fact in facts), answer.best.entry.id
+
+
+@pytest.mark.parametrize("typo, entry_id", [
+    ("wat is formalsm", "fw-formalism"), ("how to reprot formalism anonymusly", "ub-report-how"),
+    ("what's burden reducton", "br-overview")])
+def test_an_english_typo_is_mended_to_the_word_before_its_stem(engine, typo, entry_id):
+    """"formalsm" is one letter from "formalism" but two from its stem "formal"."""
+    answer = engine.ask(typo, "en")
+    assert answer.band is Band.ANSWER and answer.best.entry.id == entry_id, (answer.band, answer.best)

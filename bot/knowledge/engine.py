@@ -18,7 +18,7 @@ import numpy as np
 
 from bot.knowledge.index import Scores, SearchIndex, top
 from bot.knowledge.schema import Entry, KnowledgeBase
-from bot.knowledge.text import _STEMMER, Analyzer, OtherFields, PinyinReader, TypoFixer, asking_part, question_form, script_of
+from bot.knowledge.text import _STEMMER, Analyzer, EnglishSpelling, OtherFields, PinyinReader, TypoFixer, asking_part, question_form, script_of
 
 FIELD_WEIGHTS = {"question": 3.0, "paraphrases": 2.0, "keywords": 2.0, "answer": 0.25}
 MAX_QUESTION_CHARS = 300   # a question is short; beyond this we read only the beginning
@@ -71,6 +71,8 @@ class KnowledgeEngine:
         self.typos = TypoFixer(frequencies, domain_words)
         self.pinyin = PinyinReader(domain_words, frequencies)
         self.other_fields = OtherFields(knowledge.outside)
+        self.spelling = EnglishSpelling.of_texts(
+            (text for entry in self.entries for texts in entry.searchable().values() for text in texts), frequencies)
 
     def _document(self, entry: Entry) -> Counter:
         counts: Counter = Counter()
@@ -87,6 +89,7 @@ class KnowledgeEngine:
         that are unknown too are dropped, or 七百多 would weigh as three unknown words."""
         terms = []
         question = self.pinyin.read(question, known=lambda word: self.index.knows(_STEMMER.stemWord(word)))
+        question = self.spelling.mend(question, known=self.index.knows)
         for term in self.analyzer.terms(self.typos.mend_chinese(question)):
             if not self.index.knows(term):
                 term = self.typos.fix(term) or term

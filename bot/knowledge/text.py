@@ -471,3 +471,37 @@ class OtherFields:
             return None
         match = self.pattern.search(normalise(text))
         return match.group() if match else None
+
+
+class EnglishSpelling:
+    """Mends an English word of a question that the knowledge base does not know into the word it
+    most likely meant, before stemming: "formalsm" is one letter from "formalism", but two from its
+    stem "formal", so mending stems alone misses it. Candidates are the words the entries write, one
+    edit away (as TypoFixer finds them), the one whose stem most entries use winning."""
+
+    def __init__(self, words: dict[str, str], stem_frequency: dict[str, int]):
+        """`words`: each English word the entries write, with its stem."""
+        self.stems = words
+        self.fixer = TypoFixer({word: stem_frequency.get(stem, 0) for word, stem in words.items()})
+
+    @classmethod
+    def of_texts(cls, texts: Iterable[str], stem_frequency: dict[str, int]) -> "EnglishSpelling":
+        words: dict[str, str] = {}
+        for text in texts:
+            for word in _LATIN_WORD.findall(normalise(text)):
+                if len(word) >= 4 and word not in EN_STOPWORDS and word not in words:
+                    words[word] = _STEMMER.stemWord(word)
+        return cls(words, stem_frequency)
+
+    def mend(self, text: str, known) -> str:
+        """`text` with each Latin word whose stem `known` rejects replaced by its likeliest spelling."""
+        if not _HAS_LATIN.search(text):
+            return text
+
+        def mend_word(match: re.Match) -> str:
+            word = match.group()
+            if word in EN_STOPWORDS or len(word) < 4 or known(_STEMMER.stemWord(word)):
+                return word
+            return self.fixer.fix(word) or word
+
+        return _LATIN_WORD.sub(mend_word, normalise(text))
