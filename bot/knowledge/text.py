@@ -43,6 +43,12 @@ just also please tell know want need get got let like one ones ok okay real real
 whats wat wht pls plz u ur thx hi hello
 """.split())
 
+# The words that make a sentence English grammar (not chat fillers such as "ok" or "pls").
+EN_FRAME_WORDS = frozenset("""
+what which who whom whose when where why how whether is are was were be been am do does did can could
+should will would may might must shall the a an of to in for on with about from my i me we our you your
+it its this that there mean means meaning
+""".split())
 _STEMMER = snowballstemmer.stemmer("english")
 _jieba_lock = threading.Lock()
 _jieba_ready = False
@@ -119,11 +125,22 @@ def script_of(text: str, tie: str | None = None) -> str | None:
     wholly in pinyin is Chinese.
     """
     chinese = len(_HAS_CJK.findall(text)) / 2
-    latin = len(_LATIN_WORD.findall(strip_tones(normalise(text))))
+    latin_words = _LATIN_WORD.findall(strip_tones(normalise(text)))
+    latin = len(latin_words)
     if not chinese and not latin:
         return None
     if not chinese and is_pinyin_text(text):
         return "zh"
+    if chinese and latin:
+        # Both scripts: the sentence's frame (its question and function words) says which language
+        # it is written in, a term quoted from the other does not: "what is 指尖上的形式主义" is
+        # English, "supervisor每周收到的digest里有啥" Chinese.
+        english = sum(word in EN_FRAME_WORDS for word in latin_words)
+        initialise_jieba()  # once; later calls return at once
+        chinese_frame = sum(token in ZH_STOPWORDS for run in re.findall(rf"[{_CJK}]+", text)
+                            for token in jieba.lcut(run, HMM=False))
+        if english != chinese_frame:
+            return "en" if english > chinese_frame else "zh"
     if chinese > latin:
         return "zh"
     if latin > chinese:
