@@ -18,7 +18,7 @@ import numpy as np
 
 from bot.knowledge.index import Scores, SearchIndex, top
 from bot.knowledge.schema import Entry, KnowledgeBase
-from bot.knowledge.text import _STEMMER, Analyzer, EnglishSpelling, OtherFields, PinyinReader, TypoFixer, asking_part, question_form, script_of
+from bot.knowledge.text import Analyzer, EnglishSpelling, OtherFields, PinyinReader, TypoFixer, asking_part, question_form, script_of, stem
 
 FIELD_WEIGHTS = {"question": 3.0, "paraphrases": 2.0, "keywords": 2.0, "answer": 0.25}
 MAX_QUESTION_CHARS = 300   # a question is short; beyond this we read only the beginning
@@ -88,7 +88,7 @@ class KnowledgeEngine:
         typos mended (see TypoFixer). An unknown word counts once: the pieces jieba sees inside it
         that are unknown too are dropped, or 七百多 would weigh as three unknown words."""
         terms = []
-        question = self.pinyin.read(question, known=lambda word: self.index.knows(_STEMMER.stemWord(word)))
+        question = self.pinyin.read(question, known=lambda word: self.index.knows(stem(word)))
         question = self.spelling.mend(question, known=self.index.knows)
         for term in self.analyzer.terms(self.typos.mend_chinese(question)):
             if not self.index.knows(term):

@@ -50,6 +50,9 @@ should will would may might must shall the a an of to in for on with about from 
 it its this that there mean means meaning
 """.split())
 _STEMMER = snowballstemmer.stemmer("english")
+# Stemming is most of a question's cost, and a question's words are stemmed more than once (pinyin
+# reading, spelling, terms): the same few thousand words recur, so their stems are remembered.
+stem = functools.lru_cache(maxsize=100_000)(_STEMMER.stemWord)
 _jieba_lock = threading.Lock()
 _jieba_ready = False
 
@@ -173,7 +176,7 @@ def _raw_tokens(text: str, *, fine: bool = True) -> list[str]:
         if _HAS_CJK.match(run):
             tokens.extend(w for w in cut(run, HMM=False) if w not in ZH_STOPWORDS)
         elif run not in EN_STOPWORDS:
-            tokens.append(_STEMMER.stemWord(run.replace("’", "'")))
+            tokens.append(stem(run.replace("’", "'")))
     return tokens
 
 
@@ -507,7 +510,7 @@ class EnglishSpelling:
         for text in texts:
             for word in _LATIN_WORD.findall(normalise(text)):
                 if len(word) >= 4 and word not in EN_STOPWORDS and word not in words:
-                    words[word] = _STEMMER.stemWord(word)
+                    words[word] = stem(word)
         return cls(words, stem_frequency)
 
     def mend(self, text: str, known) -> str:
@@ -517,7 +520,7 @@ class EnglishSpelling:
 
         def mend_word(match: re.Match) -> str:
             word = match.group()
-            if word in EN_STOPWORDS or len(word) < 4 or known(_STEMMER.stemWord(word)):
+            if word in EN_STOPWORDS or len(word) < 4 or known(stem(word)):
                 return word
             return self.fixer.fix(word) or word
 
