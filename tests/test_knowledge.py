@@ -187,7 +187,8 @@ def test_synonyms_cross_languages_and_typos_are_tolerated(engine):
     ("is 躺平 punished?", "en"), ("what does 销号 mean in the ledger", "en"),
     ("What are the three distinctions (三个区分开来)?", "en"), ("整改的deadline是什么时候", "zh"),
     ("怎样才能销号", "zh"), ("how is an item closed", "en"), ("rongcuo jiucuo shi shenme", "zh"),
-    ("liú zhì zuì cháng duō jiǔ", "zh"), ("how long can liuzhi last", "en")])
+    ("liú zhì zuì cháng duō jiǔ", "zh"), ("how long can liuzhi last", "en"),
+    ("what is 指尖上的形式主义", "en"), ("supervisor每周收到的weekly digest里有啥", "zh")])
 def test_the_majority_script_of_the_question_decides_the_answer_language(engine, question, language):
     assert script_of(question) == language
     assert engine.ask(question, "en" if language == "zh" else "zh").language == language
@@ -357,3 +358,48 @@ def test_ask_json_one_object_per_line():
 def test_ask_answers_in_the_forced_language():
     result = qingfeng("ask", "--lang", "en", "整改完成后怎么销号")
     assert result.returncode == 0 and "Sources:" in result.stdout
+
+
+@pytest.mark.parametrize("question", [
+    "医院的留置针能放几天", "快递被留置在驿站了怎么办", "信用卡逾期了会被上报吗", "what are the four states of matter",
+    "how long can a lien on my car last", "驾照扣分怎么查", "12315是什么电话"])
+def test_a_question_of_another_field_is_declined_though_it_shares_the_domain_words(engine, question):
+    answer = engine.ask(question)
+    assert answer.band is Band.UNKNOWN and not answer.suggestions
+
+
+@pytest.mark.parametrize("question, entry_id", [
+    ("留置最长多久", "sl-liuzhi-how-long"), ("整改逾期了会上报给谁", "ub-reminder-schedule"),
+    ("what is a lie flat cadre", "in-lying-flat")])
+def test_the_domain_words_an_other_field_shares_still_find_their_entry(engine, question, entry_id):
+    """留置 (but not 留置针), 逾期 (but not a credit card's), "lie" (but not "lien")."""
+    assert engine.ask(question).best.entry.id == entry_id
+
+
+def test_the_list_of_other_fields_words_is_checked(tmp_path):
+    folder = write_kb(tmp_path / "kb", [entry("br-one", "基层减负", "burden reduction")])
+    (folder / "dictionary.yaml").write_text("words: [减负]\nsynonyms: []\noutside: [留置针, 42]\n", encoding="utf-8")
+    assert any("'outside' must be a list of words" in str(p) for p in check_knowledge(folder))
+
+
+@pytest.mark.parametrize("question, facts", [
+    ("整改提醒的三色预警分别什么时候发", ["5个工作日", "2个工作日", "每3个工作日"]),
+    ("what does acknowledging a reminder stop", ["that level only"]),
+    ("督查人员怎么审核单位的销号申请", ["同意销号", "退回"]),
+    ("how do I filter the inbox", ["category:", "unit:", "search:"]),
+    ("配合单位能报告进展吗", ["只有牵头的责任单位"]),
+    ("what figures does the weekly digest give", ["overdue", "closed in the past 7 days"])])
+def test_bot_features_are_answered_as_the_readme_describes_them(engine, question, facts):
+    answer = engine.ask(question)
+    assert answer.band is Band.ANSWER, (answer.band, answer.best and answer.best.entry.id)
+    text = entry_plain(answer.best.entry, answer.language)
+    assert all(fact in text for fact in facts), answer.best.entry.id
+
+
+@pytest.mark.parametrize("typo, entry_id", [
+    ("wat is formalsm", "fw-formalism"), ("how to reprot formalism anonymusly", "ub-report-how"),
+    ("what's burden reducton", "br-overview")])
+def test_an_english_typo_is_mended_to_the_word_before_its_stem(engine, typo, entry_id):
+    """"formalsm" is one letter from "formalism" but two from its stem "formal"."""
+    answer = engine.ask(typo, "en")
+    assert answer.band is Band.ANSWER and answer.best.entry.id == entry_id, (answer.band, answer.best)

@@ -18,7 +18,7 @@ import numpy as np
 
 from bot.knowledge.index import Scores, SearchIndex, top
 from bot.knowledge.schema import Entry, KnowledgeBase
-from bot.knowledge.text import _STEMMER, Analyzer, PinyinReader, TypoFixer, asking_part, question_form, script_of
+from bot.knowledge.text import Analyzer, EnglishSpelling, OtherFields, PinyinReader, TypoFixer, asking_part, question_form, script_of, stem
 
 FIELD_WEIGHTS = {"question": 3.0, "paraphrases": 2.0, "keywords": 2.0, "answer": 0.25}
 MAX_QUESTION_CHARS = 300   # a question is short; beyond this we read only the beginning
@@ -70,6 +70,9 @@ class KnowledgeEngine:
         frequencies = self.index.frequencies()
         self.typos = TypoFixer(frequencies, domain_words)
         self.pinyin = PinyinReader(domain_words, frequencies)
+        self.other_fields = OtherFields(knowledge.outside)
+        self.spelling = EnglishSpelling.of_texts(
+            (text for entry in self.entries for texts in entry.searchable().values() for text in texts), frequencies)
 
     def _document(self, entry: Entry) -> Counter:
         counts: Counter = Counter()
@@ -85,7 +88,8 @@ class KnowledgeEngine:
         typos mended (see TypoFixer). An unknown word counts once: the pieces jieba sees inside it
         that are unknown too are dropped, or 七百多 would weigh as three unknown words."""
         terms = []
-        question = self.pinyin.read(question, known=lambda word: self.index.knows(_STEMMER.stemWord(word)))
+        question = self.pinyin.read(question, known=lambda word: self.index.knows(stem(word)))
+        question = self.spelling.mend(question, known=self.index.knows)
         for term in self.analyzer.terms(self.typos.mend_chinese(question)):
             if not self.index.knows(term):
                 term = self.typos.fix(term) or term
@@ -122,6 +126,8 @@ class KnowledgeEngine:
         (see asking_part): their terms count fully, the whole text's at CONTEXT_WEIGHT, and the
         confidence is the better of the two coverages."""
         whole = text[:MAX_QUESTION_CHARS]
+        if self.other_fields.found(whole):  # 留置针, a credit card's 逾期: another field's question
+            return []
         asking = asking_part(text)
         if asking is None or not self.entries:
             return self._rank(self.query_terms(whole), limit, question_form(whole) or question_form(self.pinyin.read(whole)))

@@ -93,6 +93,7 @@ class KnowledgeBase:
     words: list[str] = field(default_factory=list)
     synonyms: list[list[str]] = field(default_factory=list)
     fingerprint: str = ""
+    outside: list[str] = field(default_factory=list)  # words of other fields: a question using one is declined
 
     def in_topic(self, topic_id: str) -> list[Entry]:
         return [entry for entry in self.entries.values() if entry.topic == topic_id]
@@ -161,7 +162,7 @@ class _Reader:
             return KnowledgeBase({}, {})
         topics = self._topics()
         seeds, guides = self._sources()
-        words, synonyms = self._dictionary()
+        words, synonyms, outside = self._dictionary()
         entries: dict[str, Entry] = {}
         places: dict[str, tuple[Path, tuple]] = {}
         for path in knowledge_files(self.directory):
@@ -174,7 +175,7 @@ class _Reader:
                     self.problem(path, where + ("related", index), f"{entry.id}: related entry '{related}' does not exist")
         if not entries and not self.problems:
             self.problems.append(Problem(str(self.directory), 1, "no entries: add <topic>.yaml files"))
-        return KnowledgeBase(topics, entries, words, synonyms, fingerprint_of(self.directory))
+        return KnowledgeBase(topics, entries, words, synonyms, fingerprint_of(self.directory), outside)
 
     def _load(self, path: Path) -> Any:
         try:
@@ -226,14 +227,14 @@ class _Reader:
             return {}, {}
         return dict(data.get("seeds") or {}), dict(data.get("guides") or {})
 
-    def _dictionary(self) -> tuple[list[str], list[list[str]]]:
+    def _dictionary(self) -> tuple[list[str], list[list[str]], list[str]]:
         path = self.directory / "dictionary.yaml"
         if not path.exists():
-            return [], []
+            return [], [], []
         data = self._load(path) or {}
         if not isinstance(data, dict):
             self.problem(path, (), "expected 'words:' and 'synonyms:' lists")
-            return [], []
+            return [], [], []
         words = data.get("words") or []
         synonyms = data.get("synonyms") or []
         if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
@@ -245,7 +246,11 @@ class _Reader:
                 self.problem(path, ("synonyms", index), "a synonym group is a list of at least two spellings")
             else:
                 clean_groups.append(group)
-        return words, clean_groups
+        outside = data.get("outside") or []
+        if not isinstance(outside, list) or not all(isinstance(w, str) and w.strip() for w in outside):
+            self.problem(path, ("outside",), "'outside' must be a list of words")
+            outside = []
+        return words, clean_groups, outside
 
     def _topic_file(self, path: Path, topics: dict[str, Topic], seeds: dict, guides: dict,
                     entries: dict[str, Entry], places: dict[str, tuple[Path, tuple]]) -> None:

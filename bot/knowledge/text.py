@@ -43,7 +43,16 @@ just also please tell know want need get got let like one ones ok okay real real
 whats wat wht pls plz u ur thx hi hello
 """.split())
 
+# The words that make a sentence English grammar (not chat fillers such as "ok" or "pls").
+EN_FRAME_WORDS = frozenset("""
+what which who whom whose when where why how whether is are was were be been am do does did can could
+should will would may might must shall the a an of to in for on with about from my i me we our you your
+it its this that there mean means meaning
+""".split())
 _STEMMER = snowballstemmer.stemmer("english")
+# Stemming is most of a question's cost, and a question's words are stemmed more than once (pinyin
+# reading, spelling, terms): the same few thousand words recur, so their stems are remembered.
+stem = functools.lru_cache(maxsize=100_000)(_STEMMER.stemWord)
 _jieba_lock = threading.Lock()
 _jieba_ready = False
 
@@ -119,11 +128,22 @@ def script_of(text: str, tie: str | None = None) -> str | None:
     wholly in pinyin is Chinese.
     """
     chinese = len(_HAS_CJK.findall(text)) / 2
-    latin = len(_LATIN_WORD.findall(strip_tones(normalise(text))))
+    latin_words = _LATIN_WORD.findall(strip_tones(normalise(text)))
+    latin = len(latin_words)
     if not chinese and not latin:
         return None
     if not chinese and is_pinyin_text(text):
         return "zh"
+    if chinese and latin:
+        # Both scripts: the sentence's frame (its question and function words) says which language
+        # it is written in, a term quoted from the other does not: "what is 指尖上的形式主义" is
+        # English, "supervisor每周收到的digest里有啥" Chinese.
+        english = sum(word in EN_FRAME_WORDS for word in latin_words)
+        initialise_jieba()  # once; later calls return at once
+        chinese_frame = sum(token in ZH_STOPWORDS for run in re.findall(rf"[{_CJK}]+", text)
+                            for token in jieba.lcut(run, HMM=False))
+        if english != chinese_frame:
+            return "en" if english > chinese_frame else "zh"
     if chinese > latin:
         return "zh"
     if latin > chinese:
@@ -156,7 +176,7 @@ def _raw_tokens(text: str, *, fine: bool = True) -> list[str]:
         if _HAS_CJK.match(run):
             tokens.extend(w for w in cut(run, HMM=False) if w not in ZH_STOPWORDS)
         elif run not in EN_STOPWORDS:
-            tokens.append(_STEMMER.stemWord(run.replace("’", "'")))
+            tokens.append(stem(run.replace("’", "'")))
     return tokens
 
 
@@ -448,3 +468,60 @@ def asking_part(text: str) -> str | None:
     if not asking or len(asking) == len(sentences):
         return None
     return " ".join(asking)
+
+
+class OtherFields:
+    """Words that only another field uses (留置针 in a hospital, 留置权 in the civil code, a credit
+    card's 逾期, a parcel's status): a question holding one shares the domain's words but not its
+    subject, so it is declined, however well those shared words match. Chinese words are found
+    anywhere in the question (a number such as 12315 too), English ones as whole words (a plural -s
+    allowed)."""
+
+    def __init__(self, words: Iterable[str] = ()):
+        words = [normalise(w).strip() for w in words if w and w.strip()]
+        english = [w for w in words if _LATIN_WORD.search(w) and not _HAS_CJK.search(w)]
+        chinese = [re.escape(w) for w in words if w not in english]
+        latin = [r"\s+".join(map(re.escape, w.split())) for w in english]
+        parts = chinese + ([rf"\b(?:{'|'.join(latin)})s?\b"] if latin else [])
+        self.pattern = re.compile("|".join(parts)) if parts else None
+
+    def found(self, text: str) -> str | None:
+        """The first other field's word in `text`, if any."""
+        if self.pattern is None:
+            return None
+        match = self.pattern.search(normalise(text))
+        return match.group() if match else None
+
+
+class EnglishSpelling:
+    """Mends an English word of a question that the knowledge base does not know into the word it
+    most likely meant, before stemming: "formalsm" is one letter from "formalism", but two from its
+    stem "formal", so mending stems alone misses it. Candidates are the words the entries write, one
+    edit away (as TypoFixer finds them), the one whose stem most entries use winning."""
+
+    def __init__(self, words: dict[str, str], stem_frequency: dict[str, int]):
+        """`words`: each English word the entries write, with its stem."""
+        self.stems = words
+        self.fixer = TypoFixer({word: stem_frequency.get(stem, 0) for word, stem in words.items()})
+
+    @classmethod
+    def of_texts(cls, texts: Iterable[str], stem_frequency: dict[str, int]) -> "EnglishSpelling":
+        words: dict[str, str] = {}
+        for text in texts:
+            for word in _LATIN_WORD.findall(normalise(text)):
+                if len(word) >= 4 and word not in EN_STOPWORDS and word not in words:
+                    words[word] = stem(word)
+        return cls(words, stem_frequency)
+
+    def mend(self, text: str, known) -> str:
+        """`text` with each Latin word whose stem `known` rejects replaced by its likeliest spelling."""
+        if not _HAS_LATIN.search(text):
+            return text
+
+        def mend_word(match: re.Match) -> str:
+            word = match.group()
+            if word in EN_STOPWORDS or len(word) < 4 or known(stem(word)):
+                return word
+            return self.fixer.fix(word) or word
+
+        return _LATIN_WORD.sub(mend_word, normalise(text))
