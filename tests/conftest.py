@@ -1,7 +1,8 @@
 """Shared fixtures: a migrated database on SQLite and, where TEST_DATABASE_URL is set, PostgreSQL.
 
 Every test that takes `database` runs once per backend. SQLite gets a fresh file per test
-(copied from one migrated template); PostgreSQL is migrated once and emptied between tests.
+(copied from one migrated template); PostgreSQL is migrated once and emptied between tests (one
+database per pytest-xdist worker).
 """
 
 from __future__ import annotations
@@ -20,7 +21,33 @@ from bot.config import Settings, load_settings
 from bot.crypto import Crypto, generate_key
 from bot.db import Database
 
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+def _worker_database(url: str | None) -> str | None:
+    """Under pytest-xdist each worker gets a database of its own (test → test_gw0, test_gw1 …), made
+    here if missing: the tests empty their database, so two workers must never share one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    if os.environ.get("TEST_WORKER_DATABASE_URL") == url:  # this module imported again (tests.conftest)
+        return url
+    base, _slash, name = url.rpartition("/")
+    mine = f"{name}_{worker}"
+
+    async def create() -> None:
+        import asyncpg
+
+        server = await asyncpg.connect(base.replace("postgresql+asyncpg", "postgresql") + "/" + name)
+        try:
+            if not await server.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", mine):
+                await server.execute(f'CREATE DATABASE "{mine}"')
+        finally:
+            await server.close()
+
+    asyncio.run(create())
+    os.environ["TEST_DATABASE_URL"] = os.environ["TEST_WORKER_DATABASE_URL"] = f"{base}/{mine}"
+    return os.environ["TEST_DATABASE_URL"]  # (also for the modules that read it themselves)
+
+
+POSTGRES_URL = _worker_database(os.environ.get("TEST_DATABASE_URL"))
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 TEST_KEY = generate_key()
 
