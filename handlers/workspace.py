@@ -180,7 +180,7 @@ async def show_items(update: Update, context: Context) -> None:
     chosen = listed.categories[category] if kind == "category" and category < len(listed.categories) else ""
     title = _(wtexts.FILTER_LABELS[kind]) if kind != "category" else "🏷 " + html.escape(chosen)
     lines = [f"<b>{html.escape(listed.round)} · {html.escape(listed.unit)}</b>",
-             _("{filter}: {count} items", filter=title, count=listed.total)]
+             _("{filter}: {count} item(s)", filter=title, count=listed.total)]
     if listed.pages > 1:
         lines.append(_("Page {page}/{pages}", page=page + 1, pages=listed.pages))
     lines.append("")

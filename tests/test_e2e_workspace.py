@@ -76,7 +76,7 @@ async def test_a_supervisor_works_the_ledger_from_the_chat_and_contacts_ask_for_
     assert f"{soon} → 2027-01-31" in preview["text"] and "涉及跨年度预算" in preview["text"]
     before = await bot.last_seq()
     (changed,) = await supervisor.press(zh("Change the deadline"), message=preview)
-    assert "2027-01-31" in changed["text"] and "1 位联络人" in changed["text"]
+    assert "2027-01-31" in changed["text"] and "1 位联系人" in changed["text"]
     told = await outbox_text(bot, jia.chat_id, before)
     assert "第一轮-A-2" in told and "涉及跨年度预算" in told
 
@@ -99,7 +99,7 @@ async def test_a_supervisor_works_the_ledger_from_the_chat_and_contacts_ask_for_
 
     # A nudge: 甲局's contact gets the item now.
     (ask,) = await supervisor.press(zh("Nudge now"), message=card)
-    assert "1 位联络人" in ask["text"]
+    assert "1 位联系人" in ask["text"]
     before = await bot.last_seq()
     (nudged,) = await supervisor.press(zh("Send the nudge"), message=ask)
     assert "第一轮-A-2" in nudged["text"]
