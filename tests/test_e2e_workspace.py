@@ -84,7 +84,11 @@ async def test_a_supervisor_works_the_ledger_from_the_chat_and_contacts_ask_for_
     (card,) = await supervisor.press(zh("Open the item"), message=changed)
     await supervisor.press(zh("Change the deadline"), message=card)
     past = today - timedelta(days=3)
+    (far,) = await supervisor.send(f"{past.month}月{past.day}日")  # no year: next year's, which is said
+    assert "将近一年之后" in far["text"]
     await supervisor.send(past.isoformat())
+    (not_a_reason,) = await supervisor.send(past.isoformat())  # the date again, where the reason goes
+    assert "不是理由" in not_a_reason["text"]
     (preview,) = await supervisor.send("按巡察要求提前")
     assert "这个日期已经过去：调整后该事项将立即逾期 3 天" in preview["text"]
     (changed,) = await supervisor.press(zh("Change the deadline"), message=preview)
