@@ -371,7 +371,7 @@ async def request_closure(update: Update, context: Context) -> None:
         return
     except InvalidTransition as refused:
         if refused.status in (ItemStatus.OPEN.value, ItemStatus.IN_PROGRESS.value):
-            await update.callback_query.answer(_("Report progress with evidence first."), show_alert=True)
+            await update.callback_query.answer(_("Report progress first: what was done, with photos or documents if you have them."), show_alert=True)
         else:
             await update.callback_query.answer(_status_text(context, refused.status), show_alert=True)
         return

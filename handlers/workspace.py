@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import difflib
 import html
-from datetime import date
+from datetime import date, timedelta
 
 from telegram import Update
 from telegram.constants import ParseMode
@@ -47,6 +47,7 @@ UNIT_BUTTONS = 30
 CATEGORY_BUTTONS = 9  # three rows of three
 TEXT_LIMIT = 4000
 DATE_EXAMPLES = "2027-01-31, 2027年1月31日, 1月31日"
+FAR_AHEAD_DAYS = 300  # a month and day without a year is read as the next such day: say so when far off
 
 
 def workspace_of(context: Context) -> Workspace:
@@ -180,7 +181,7 @@ async def show_items(update: Update, context: Context) -> None:
     chosen = listed.categories[category] if kind == "category" and category < len(listed.categories) else ""
     title = _(wtexts.FILTER_LABELS[kind]) if kind != "category" else "🏷 " + html.escape(chosen)
     lines = [f"<b>{html.escape(listed.round)} · {html.escape(listed.unit)}</b>",
-             _("{filter}: {count} items", filter=title, count=listed.total)]
+             _("{filter}: {count} item(s)", filter=title, count=listed.total)]
     if listed.pages > 1:
         lines.append(_("Page {page}/{pages}", page=page + 1, pages=listed.pages))
     lines.append("")
@@ -534,6 +535,13 @@ async def _receive_deadline_date(update: Update, context: Context, pending: Pend
     if day is None:
         await _say(update, _unreadable_date(context, text))
         return
+    far = (day - context.services.ledger.today()).days > FAR_AHEAD_DAYS  # 11月1日 typed on 12-02: next year's
+    if far and pending.data.get("far") != day.isoformat():
+        await _expect(update, context, DEADLINE_DATE, int(pending.target), pending.data["label"], far=day.isoformat())
+        await _say(update, "⚠️ " + _("{date} is almost a year away. Type it again to confirm it, or type the date "
+                                     "you meant with its year, e.g. {earlier}.", date=day.isoformat(),
+                                     earlier=(day - timedelta(days=365)).isoformat()))
+        return
     await _expect(update, context, DEADLINE_REASON, int(pending.target), pending.data["label"], date=day.isoformat())
     await _say(update, _("New deadline of item {label}: {date}. Now type the reason (the unit will read it).",
                          label=html.escape(pending.data["label"]), date=day.isoformat()))
@@ -542,6 +550,10 @@ async def _receive_deadline_date(update: Update, context: Context, pending: Pend
 async def _receive_deadline_reason(update: Update, context: Context, pending: Pending, text: str) -> None:
     _ = context._
     item_id = int(pending.target)
+    if len(text) <= 16 and parse_typed_date(text, context.services.ledger.today()) is not None:
+        await _say(update, _("That looks like a date, not a reason. The new deadline is {date}; type why it changes "
+                             "(the unit will read it), or /cancel.", date=pending.data["date"]))
+        return
     try:
         item = await context.services.ledger.item(item_id, supervisor_id=update.effective_user.id)
     except NotFound:

@@ -76,7 +76,7 @@ async def test_a_supervisor_works_the_ledger_from_the_chat_and_contacts_ask_for_
     assert f"{soon} → 2027-01-31" in preview["text"] and "涉及跨年度预算" in preview["text"]
     before = await bot.last_seq()
     (changed,) = await supervisor.press(zh("Change the deadline"), message=preview)
-    assert "2027-01-31" in changed["text"] and "1 位联络人" in changed["text"]
+    assert "2027-01-31" in changed["text"] and "1 位联系人" in changed["text"]
     told = await outbox_text(bot, jia.chat_id, before)
     assert "第一轮-A-2" in told and "涉及跨年度预算" in told
 
@@ -84,7 +84,11 @@ async def test_a_supervisor_works_the_ledger_from_the_chat_and_contacts_ask_for_
     (card,) = await supervisor.press(zh("Open the item"), message=changed)
     await supervisor.press(zh("Change the deadline"), message=card)
     past = today - timedelta(days=3)
+    (far,) = await supervisor.send(f"{past.month}月{past.day}日")  # no year: next year's, which is said
+    assert "将近一年之后" in far["text"]
     await supervisor.send(past.isoformat())
+    (not_a_reason,) = await supervisor.send(past.isoformat())  # the date again, where the reason goes
+    assert "不是理由" in not_a_reason["text"]
     (preview,) = await supervisor.send("按巡察要求提前")
     assert "这个日期已经过去：调整后该事项将立即逾期 3 天" in preview["text"]
     (changed,) = await supervisor.press(zh("Change the deadline"), message=preview)
@@ -99,7 +103,7 @@ async def test_a_supervisor_works_the_ledger_from_the_chat_and_contacts_ask_for_
 
     # A nudge: 甲局's contact gets the item now.
     (ask,) = await supervisor.press(zh("Nudge now"), message=card)
-    assert "1 位联络人" in ask["text"]
+    assert "1 位联系人" in ask["text"]
     before = await bot.last_seq()
     (nudged,) = await supervisor.press(zh("Send the nudge"), message=ask)
     assert "第一轮-A-2" in nudged["text"]

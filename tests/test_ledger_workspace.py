@@ -152,8 +152,9 @@ async def test_reassign_moves_the_item_cancels_its_reminders_and_tells_the_new_u
     done = await work.reassign(item, supervisor_id=SUPERVISOR, unit_name="乙局")
     assert (done.item.unit, done.old_unit, done.contacts) == ("乙局", "甲局", 1)
     assert await outbox_rows(database, "before") == [(CHAT_A, "cancelled")]
-    [(chat, text)] = await delivered(ledger, settings, database, clock)
-    assert chat == CHAT_B and "第一轮-A-1" in text and "乙局" in text and "甲局" in text
+    told = dict(await delivered(ledger, settings, database, clock))
+    assert "第一轮-A-1" in told[CHAT_B] and "乙局" in told[CHAT_B] and "甲局" in told[CHAT_B]
+    assert "第一轮-A-1" in told[CHAT_A] and "不再由贵单位整改" in told[CHAT_A]  # the old unit is told too
     with pytest.raises(NotFound):  # 甲局 no longer sees it
         await ledger.item(item, chat_id=CHAT_A)
     moves = [(h.old_value, h.new_value, h.actor_name) for h in await ledger.history(item) if h.action == "reassigned"]

@@ -123,3 +123,10 @@ async def test_a_sender_killed_mid_message_repeats_at_most_that_message_and_lose
     delivered = dying.sent + telegram.sent
     assert sorted(delivered) == [(7001, "a+b"), (7002, "a+b"), (7002, "a+b")]  # the one in flight, twice
     assert {r.status for r in await rows(database)} == {"sent"}
+
+
+def test_a_short_wait_is_said_in_minutes_not_as_zero_hours():
+    assert outbox.waited_note(NOW, NOW + timedelta(seconds=24), "en") == \
+        "(This message waited 1 minute(s) for you to open the bot.)"
+    assert outbox.waited_note(NOW, NOW + timedelta(minutes=42), "zh") == "（这条消息等了 42 分钟，直到您打开本机器人。）"
+    assert outbox.waited_note(NOW, NOW + timedelta(hours=5), "zh") == "（这条消息等了 5 小时，直到您打开本机器人。）"

@@ -204,6 +204,7 @@ def test_images_lose_their_exif_and_unsupported_files_are_refused():
     clean = files.sanitise(png_with_gps(), "image/jpeg", max_mb=10)  # a photo's declared type does not matter
     assert clean.mime == "image/png" and b"SecretCamMaker" not in clean.data
     assert not dict(Image.open(io.BytesIO(clean.data)).getexif())
+    assert clean.cleaned == ("location",)  # it had them, and the reporter is told they were removed
     with pytest.raises(FileRefused) as refused:
         files.sanitise(b"PK\x03\x04", "application/zip", max_mb=10)
     assert refused.value.reason == "type"

@@ -471,4 +471,4 @@ def test_typed_filter_words_in_both_languages_and_unknown_ones_listed():
         status="closed", category="documents-meetings", text="check in")
     problem = inbox_query.parse("已驳回 昨天 category:a", categories)
     assert problem.unknown == ["昨天"] and problem.ambiguous == {"a": ["documents-meetings", "inaction"]}
-    assert "已驳回" in inbox_query.known_words("zh") and "rejected" in inbox_query.known_words("en")
+    assert "不予受理" in inbox_query.known_words("zh") and "rejected" in inbox_query.known_words("en")

@@ -20,10 +20,10 @@ DECISION = "closure_decision"
 DEADLINE_CHANGED = "deadline_changed"
 REVIEWED = "closure_reviewed"
 # The workspace's notices (bot/ledger/workspace_notices.py renders them): not reminders either.
-NUDGED, REASSIGNED, EXTENSION_REQUESTED, EXTENSION_DECIDED = (
-    "item_nudged", "item_reassigned", "extension_requested", "extension_decided")
+NUDGED, REASSIGNED, REASSIGNED_AWAY, EXTENSION_REQUESTED, EXTENSION_DECIDED = (
+    "item_nudged", "item_reassigned", "item_reassigned_away", "extension_requested", "extension_decided")
 KINDS = (CLOSURE_REQUESTED, DECISION, DEADLINE_CHANGED, REVIEWED,
-         NUDGED, REASSIGNED, EXTENSION_REQUESTED, EXTENSION_DECIDED)  # not reminders: a new deadline does not cancel them
+         NUDGED, REASSIGNED, REASSIGNED_AWAY, EXTENSION_REQUESTED, EXTENSION_DECIDED)  # not reminders: a new deadline does not cancel them
 EVIDENCE_FORWARDED = 5
 DECISIONS = {
     "approved": N_("Item {external_id} has been reviewed and <b>closed</b>."),

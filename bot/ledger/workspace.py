@@ -326,7 +326,7 @@ class Workspace:
     async def reassign(self, item_id: int, *, supervisor_id: int, unit_id: int | None = None,
                        unit_name: str | None = None, by_name: str = "") -> Reassigned:
         """Give an open item to another unit (by id, from the list, or by name, typed): its pending
-        reminders are cancelled (the planner makes the new unit's), the new unit's contacts are told."""
+        reminders are cancelled (the planner makes the new unit's), both units' contacts are told."""
         now = self.ledger.now()
         async with self.database.transaction() as session:
             item = await self.ledger._item_for_update(session, item_id)
@@ -348,9 +348,12 @@ class Workspace:
             await self.ledger._cancel_pending(session, item_id)
             await session.flush()
             chats = await self._reachable(session, target.id)
+            left = await self._reachable(session, view.unit_id)  # the old unit: told it is no longer theirs
             await outbox.enqueue(await session.connection(), [
                 outbox.message_row(notices.REASSIGNED, f"{item_id}:{event.id}:{chat}", chat, now, item_id=item_id,
-                                   payload={"item_id": item_id, "old_unit": view.unit}) for chat in chats])
+                                   payload={"item_id": item_id, "old_unit": view.unit}) for chat in chats] + [
+                outbox.message_row(notices.REASSIGNED_AWAY, f"{item_id}:{event.id}:{chat}", chat, now, item_id=item_id,
+                                   payload={"label": view.label, "new_unit": target.name}) for chat in left])
             return Reassigned(await self.ledger._view(session, item_id), view.unit, len(chats))
 
     async def change_deadline(self, item_id: int, deadline: date, *, supervisor_id: int, reason: str,

@@ -61,6 +61,16 @@ async def render_reassigned(connection, row: Claimed, language: str, env: Render
     return Rendered(text, texts.item_buttons(item, _, as_supervisor=False, as_contact=True))
 
 
+@renderer(notices.REASSIGNED_AWAY)
+async def render_reassigned_away(connection, row: Claimed, language: str, env: RenderEnv,
+                                 now: datetime) -> Rendered | None:
+    """To the unit the item was taken from: it no longer sees the item, so the words come from the payload."""
+    _ = translator(language)
+    return Rendered(_("↪️ Item {label} was reassigned to <b>{unit}</b> by the inspection office: your unit no longer "
+                      "rectifies it, and it has left your /tasks.", label=html.escape(row.payload["label"]),
+                      unit=html.escape(row.payload["new_unit"])), [[(_("All items"), "lt:0")]])
+
+
 @renderer(notices.EXTENSION_REQUESTED)
 async def render_extension_request(connection, row: Claimed, language: str, env: RenderEnv,
                                    now: datetime) -> Rendered | None:

@@ -152,6 +152,11 @@ def sanitise(data: bytes, mime: str | None, *, max_mb: int) -> CleanFile:
 
 # ---- images --------------------------------------------------------------------------------------
 
+# What Pillow reports of an image that is about its pixels, not about who made it, where or when.
+TECHNICAL_IMAGE_INFO = {"dpi", "gamma", "transparency", "jfif", "jfif_version", "jfif_unit", "jfif_density",
+                        "progressive", "progression", "interlace", "aspect", "loop", "duration", "background",
+                        "srgb", "adobe", "adobe_transform", "compression", "chromaticity"}
+
 def _clean_image(data: bytes) -> CleanFile:
     try:
         with Image.open(io.BytesIO(data)) as image:  # reads the header only: nothing decoded yet
@@ -160,6 +165,7 @@ def _clean_image(data: bytes) -> CleanFile:
             if image.width * image.height > MAX_PIXELS:
                 raise FileRefused("bomb")
             mime, extension = IMAGE_FORMATS[image.format]
+            had_metadata = bool(image.getexif()) or bool(set(image.info) - TECHNICAL_IMAGE_INFO)
             image.load()
             ImageOps.exif_transpose(image, in_place=True)
             has_alpha = "A" in image.getbands() or "transparency" in image.info
@@ -173,7 +179,8 @@ def _clean_image(data: bytes) -> CleanFile:
         raise FileRefused("bomb") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise FileRefused("broken") from None
-    return CleanFile("image", mime, extension, out.getvalue(), ("location",))
+    # Said only when there was something to remove: a picture without EXIF, XMP or text had nothing.
+    return CleanFile("image", mime, extension, out.getvalue(), ("location",) if had_metadata else ())
 
 
 _SAVE_AS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}

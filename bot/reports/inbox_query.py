@@ -2,7 +2,7 @@
 English, `单位:` / `unit:` for a unit or place, `搜索:` / `search:` (or a quoted phrase) for words in
 the report. A word that means nothing is not guessed at: the answer lists the words that work.
 
-    /inbox 已驳回                      /inbox rejected
+    /inbox 不予受理                    /inbox rejected
     /inbox 待受理 类别:文山会海          /inbox new category:meetings
     /inbox 单位:城关镇 搜索:打卡         /inbox unit:town search:"check in"
 """
@@ -19,7 +19,7 @@ STATUS_WORDS = {
     "open": ("open", "已受理", "办理中"),
     "waiting": ("waiting", "待回复", "等待回复", "待举报人回复"),
     "closed": ("closed", "已办结", "办结"),
-    "rejected": ("rejected", "已驳回", "驳回", "不予受理"),
+    "rejected": ("rejected", "不予受理", "已驳回", "驳回"),  # 不予受理: how the status reads
     "all": ("all", "全部", "所有"),
 }
 FIELD_WORDS = {
