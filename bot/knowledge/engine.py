@@ -18,7 +18,8 @@ import numpy as np
 
 from bot.knowledge.index import Scores, SearchIndex, top
 from bot.knowledge.schema import Entry, KnowledgeBase
-from bot.knowledge.text import Analyzer, EnglishSpelling, OtherFields, PinyinReader, TypoFixer, asking_part, question_form, script_of, stem
+from bot.knowledge.text import (Analyzer, EnglishSpelling, OtherFields, PinyinReader, TypoFixer, asked_facts, asking_part,
+                                question_form, script_of, stated_facts, stem)
 
 FIELD_WEIGHTS = {"question": 3.0, "paraphrases": 2.0, "keywords": 2.0, "answer": 0.25}
 MAX_QUESTION_CHARS = 300   # a question is short; beyond this we read only the beginning
@@ -26,6 +27,9 @@ SUGGESTIONS = 3
 AMBIGUITY_PENALTY = 0.15   # how much a runner-up scoring as well as the best lowers confidence
 CONTEXT_WEIGHT = 0.5       # a long question's detail, beside the sentences that ask
 KIND_BOOST = 1.25          # an entry of the kind the question's form asks for ("what is" -> definition) ranks higher
+# An entry whose answer lacks the fact the question asks for (a year, a number) ranks lower, and its
+# confidence is lowered as much: it shares the question's words, not its answer (see asked_facts).
+MISSING_FACT_FACTOR = 0.6
 
 
 class Band(str, Enum):
@@ -64,6 +68,7 @@ class KnowledgeEngine:
         self.suggest_threshold = suggest_threshold
         self.analyzer = analyzer or Analyzer(knowledge.words, knowledge.synonyms)
         self.entries: list[Entry] = list(knowledge.entries.values())
+        self.facts = [stated_facts(" ".join(entry.answer.values())) for entry in self.entries]
         self.index = SearchIndex([self._document(entry) for entry in self.entries])
         keywords = [k for entry in self.entries for k in entry.keywords.get("zh", ())]
         domain_words = [*knowledge.words, *keywords, *(str(w) for g in knowledge.synonyms for w in g)]
@@ -130,32 +135,35 @@ class KnowledgeEngine:
             return []
         asking = asking_part(text)
         if asking is None or not self.entries:
-            return self._rank(self.query_terms(whole), limit, question_form(whole) or question_form(self.pinyin.read(whole)))
+            return self._rank(self.query_terms(whole), limit, self.pinyin.read(whole))
         asking = asking[:MAX_QUESTION_CHARS]
         question_terms, context_terms = self.query_terms(asking), self.query_terms(whole)
         if not question_terms:
-            return self._rank(context_terms, limit, question_form(self.pinyin.read(whole)))
+            return self._rank(context_terms, limit, self.pinyin.read(whole))
         scores = self.index.score(question_terms)
         context = self.index.score(context_terms)
         scores.score += CONTEXT_WEIGHT * context.score
         np.maximum(scores.coverage, context.coverage, out=scores.coverage)
-        return self._rank_scores(scores, limit, question_form(self.pinyin.read(asking)))
+        return self._rank_scores(scores, limit, self.pinyin.read(asking))
 
-    def _rank(self, terms: list[str], limit: int, kind: str | None = None) -> list[Match]:
+    def _rank(self, terms: list[str], limit: int, asked: str) -> list[Match]:
         if not terms or not self.entries:
             return []
-        return self._rank_scores(self.index.score(terms), limit, kind)
+        return self._rank_scores(self.index.score(terms), limit, asked)
 
-    def _rank_scores(self, scores: Scores, limit: int, kind: str | None = None) -> list[Match]:
-        """The best `limit` entries; with `kind`, entries of that kind score KIND_BOOST times more."""
-        if kind:
-            pool = [i for i in top(scores.score, 3 * (limit + 1)) if scores.score[i] > 0]
-            for i in pool:
-                if self.entries[i].kind == kind:
-                    scores.score[i] *= KIND_BOOST
-            order = sorted(pool, key=lambda i: -float(scores.score[i]))[:limit + 1]
-        else:
-            order = [i for i in top(scores.score, limit + 1) if scores.score[i] > 0]
+    def _rank_scores(self, scores: Scores, limit: int, asked: str) -> list[Match]:
+        """The best `limit` entries for the question `asked`: an entry of the kind its form asks for
+        scores KIND_BOOST times more, one lacking a fact it asks for MISSING_FACT_FACTOR times less
+        (in confidence too)."""
+        kind, facts = question_form(asked), asked_facts(asked)
+        pool = [i for i in top(scores.score, 3 * (limit + 1)) if scores.score[i] > 0]
+        for i in pool:
+            if kind and self.entries[i].kind == kind:
+                scores.score[i] *= KIND_BOOST
+            if not facts <= self.facts[i]:
+                scores.score[i] *= MISSING_FACT_FACTOR
+                scores.coverage[i] *= MISSING_FACT_FACTOR
+        order = sorted(pool, key=lambda i: -float(scores.score[i]))[:limit + 1]
         if not order:
             return []
         # A runner-up nearly as good as the best makes the question ambiguous: less confidence in all.

@@ -449,6 +449,38 @@ def question_form(text: str) -> str | None:
     return None
 
 
+# What a question asks for beyond its kind: a year, or a number (a count, an amount, a length of
+# time, a deadline). An entry whose answer states no such thing does not answer it, however well
+# its words match: "when was the Eight-point Regulation adopted" is not answered by an entry on
+# the regulation that gives no year.
+ASKED_FACTS = (
+    ("year", re.compile(r"哪一?年|何年|(?:什么时候|何时)(?:开始)?(?:出台|通过|施行|实施|生效|印发|修订|修改|发布|制定|颁布|提出)|"
+                        r"\bwhen (?:was|were|did)\b|\b(?:what|which) year\b|\bsince when\b")),
+    ("number", re.compile(r"多少|多久|多长|(?<!哪)几(?:个|天|年|种|项|次|类|条|级|月|日|倍)|期限|时限|"
+                          r"\bhow (?:many|much|long)\b|\bdeadlines?\b|\btime limits?\b")),
+)
+STATED_FACTS = {
+    "year": re.compile(r"(?:19|20)\d\d"),
+    "number": re.compile(r"\d|[一二两三四五六七八九十百千万半]+(?:个|种|项|年|月|天|日|次|类|条|级|倍|分之)|"
+                         r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+                         r"thirty|hundred|half)\b|"
+                         # an answer saying that no such figure is set answers "how much" too
+                         r"统一(?:的)?(?:金额|标准|数额)|\bno (?:national|uniform|single|fixed) (?:amount|figure|limit|standard)"),
+}
+
+
+def asked_facts(text: str) -> frozenset[str]:
+    """The facts a question asks for ("year", "number"), if its words say."""
+    text = normalise(text)
+    return frozenset(fact for fact, pattern in ASKED_FACTS if pattern.search(text))
+
+
+def stated_facts(text: str) -> frozenset[str]:
+    """The facts a text (an entry's answer) states."""
+    text = normalise(text)
+    return frozenset(fact for fact, pattern in STATED_FACTS.items() if pattern.search(text))
+
+
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n…])|(?<=[.])\s+")
 _ASKS = re.compile(r"[?？]|吗|呢|怎么|什么|啥|咋|是否|能不能|会不会|可不可以|有没有|算不算|多少|多久|几|哪|谁|如何|"
                    r"\b(?:how|what|whats|wat|which|who|when|why|whether|can|could|is there|are there|does|do i|"
