@@ -19,7 +19,7 @@ import numpy as np
 from bot.knowledge.index import Scores, SearchIndex, top
 from bot.knowledge.schema import Entry, KnowledgeBase
 from bot.knowledge.text import (Analyzer, EnglishSpelling, OtherFields, PinyinReader, TypoFixer, asked_facts, asking_part,
-                                question_form, script_of, stated_facts, stem)
+                                asks_about_the_bot, question_form, script_of, stated_facts, stem)
 
 FIELD_WEIGHTS = {"question": 3.0, "paraphrases": 2.0, "keywords": 2.0, "answer": 0.25}
 MAX_QUESTION_CHARS = 300   # a question is short; beyond this we read only the beginning
@@ -107,7 +107,7 @@ class KnowledgeEngine:
         truncated = len(text) > MAX_QUESTION_CHARS
         language = script_of(text[:MAX_QUESTION_CHARS], tie=language) or language  # the majority script
         terms = self.query_terms(text[:MAX_QUESTION_CHARS])
-        if all(term.isdigit() for term in terms):  # "1", "？？", "😀": nothing to look up
+        if all(term.isdigit() for term in terms) and not self._help_match(text):  # "1", "？？", "😀": nothing to look up
             return Answer(question, language, Band.EMPTY, truncated=truncated)
         matches = self._match(text, SUGGESTIONS + 1)
         if not matches:
@@ -131,6 +131,9 @@ class KnowledgeEngine:
         (see asking_part): their terms count fully, the whole text's at CONTEXT_WEIGHT, and the
         confidence is the better of the two coverages."""
         whole = text[:MAX_QUESTION_CHARS]
+        helps = self._help_match(whole)
+        if helps:
+            return helps
         if self.other_fields.found(whole):  # 留置针, a credit card's 逾期: another field's question
             return []
         asking = asking_part(text)
@@ -145,6 +148,11 @@ class KnowledgeEngine:
         scores.score += CONTEXT_WEIGHT * context.score
         np.maximum(scores.coverage, context.coverage, out=scores.coverage)
         return self._rank_scores(scores, limit, self.pinyin.read(asking))
+
+    def _help_match(self, text: str) -> list[Match]:
+        """The knowledge base's help entry, when the question only asks what the bot can do."""
+        entry = self.knowledge.entries.get(self.knowledge.help_entry or "")
+        return [Match(entry, 1.0, 1.0)] if entry and asks_about_the_bot(text) else []
 
     def _rank(self, terms: list[str], limit: int, asked: str) -> list[Match]:
         if not terms or not self.entries:

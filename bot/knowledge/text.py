@@ -426,13 +426,14 @@ def _runs(text: str, words: list) -> list[list]:
     return runs
 
 
-# A question's form says what kind of entry answers it. The first that matches wins.
+# A question's form says what kind of entry answers it. The first that matches wins: "what is the
+# deadline" asks for a figure, not a definition.
 QUESTION_FORMS = (
+    ("figure", re.compile(r"多少|几个|几年|几种|几次|几项|几天|哪年|哪一年|多久|多长|什么时候|"
+                          r"\bhow (?:many|much|long)\b|\b(?:what|which) year\b|^\W*when\b|\bwhat(?:'s| is| are) the (?:deadlines?|time limits?)\b")),
     ("definition", re.compile(r"什么是|是什么(?!时候)|什么意思|啥意思|是啥|是指|指什么|指的是|什么叫|啥叫|何为|何谓|含义|"
                               r"^\W*(?:(?:what|wh?at|wht)\s+(?:is|are|does|do)|what'?s)\b(?!.*\b(?:rules?|allowed)\b)|"
                               r"\bmean(?:s|ing)?\b|\bdefin")),
-    ("figure", re.compile(r"多少|几个|几年|几种|几次|几项|几天|哪年|哪一年|多久|多长|什么时候|"
-                          r"\bhow (?:many|much|long)\b|\b(?:what|which) year\b|^\W*when\b")),
     ("procedure", re.compile(r"怎么办|咋办|怎么(?:申请|操作|查|提交|办|弄|做|报|用|处理)|如何|怎样|流程|步骤|"
                              r"\bhow (?:do|can|should|could) (?:i|we|you)\b|\bhow to\b|\bsteps?\b")),
     ("rule", re.compile(r"会不会|能不能|可不可以|是否|允许|合规|算不算|能否|会被|可以.*吗|"
@@ -500,6 +501,21 @@ def asking_part(text: str) -> str | None:
     if not asking or len(asking) == len(sentences):
         return None
     return " ".join(asking)
+
+
+# Asking the bot what it can do, in words that are all stop words ("what can you do", 你能干啥) or
+# nearly ("help", 帮助, 怎么用): such a question has nothing to search for, yet it has an answer.
+_ABOUT_THE_BOT = re.compile(
+    r"(?:(?:hi|hello|hey)\s+)?(?:help(?:\s+me)?|what\s+(?:can|could|do)\s+you\s+do(?:\s+for\s+me)?|"
+    r"what\s+are\s+you(?:\s+for)?|who\s+are\s+you|how\s+(?:do\s+i|to)\s+use\s+(?:you|this|it)|"
+    r"what\s+can\s+i\s+(?:do|ask)(?:\s+(?:here|you))?)"
+    r"|(?:你好)?(?:你|您)?(?:能|可以|会)(?:做|干|帮我做|帮我干)?(?:些)?(?:什么|啥|哪些)(?:事|事情)?|"
+    r"(?:你|您)是(?:谁|干什么的|做什么的|干啥的)|帮助|求助|怎么用|如何使用|怎么使用|使用说明|我能问(?:什么|啥)|能问(?:什么|啥)")
+
+
+def asks_about_the_bot(text: str) -> bool:
+    """The question only asks what the bot can do ("what can you do?", "help", 你能做什么)."""
+    return bool(_ABOUT_THE_BOT.fullmatch(re.sub(r"[\s\W]+$|^[\s\W]+", "", normalise(text))))
 
 
 class OtherFields:
