@@ -432,7 +432,7 @@ QUESTION_FORMS = (
     ("figure", re.compile(r"多少|几个|几年|几种|几次|几项|几天|哪年|哪一年|多久|多长|什么时候|"
                           r"\bhow (?:many|much|long)\b|\b(?:what|which) year\b|^\W*when\b|\bwhat(?:'s| is| are) the (?:deadlines?|time limits?)\b")),
     ("definition", re.compile(r"什么是|是什么(?!时候)|什么意思|啥意思|是啥|是指|指什么|指的是|什么叫|啥叫|何为|何谓|含义|"
-                              r"^\W*(?:(?:what|wh?at|wht)\s+(?:is|are|does|do)|what'?s)\b(?!.*\b(?:rules?|allowed)\b)|"
+                              r"^\W*(?:(?:what|wh?at|wht)\s+(?:is|are|does|do)|what'?s)\b(?!.*\b(?:rules?|allowed|say|says|require|requires)\b)|"
                               r"\bmean(?:s|ing)?\b|\bdefin")),
     ("procedure", re.compile(r"怎么办|咋办|怎么(?:申请|操作|查|提交|办|弄|做|报|用|处理)|如何|怎样|流程|步骤|"
                              r"\bhow (?:do|can|should|could) (?:i|we|you)\b|\bhow to\b|\bsteps?\b")),
