@@ -25,6 +25,7 @@ FIELD_WEIGHTS = {"question": 3.0, "paraphrases": 2.0, "keywords": 2.0, "answer":
 MAX_QUESTION_CHARS = 300   # a question is short; beyond this we read only the beginning
 SUGGESTIONS = 3
 AMBIGUITY_PENALTY = 0.15   # how much a runner-up scoring as well as the best lowers confidence
+AMBIGUITY_ONSET = 0.8      # a runner-up scoring less than this share of the best leaves it alone
 CONTEXT_WEIGHT = 0.5       # a long question's detail, beside the sentences that ask
 KIND_BOOST = 1.25          # an entry of the kind the question's form asks for ("what is" -> definition) ranks higher
 # An entry whose answer lacks the fact the question asks for (a year, a number) ranks lower, and its
@@ -178,6 +179,6 @@ class KnowledgeEngine:
         penalty = 0.0
         if len(order) > 1:
             closeness = float(scores.score[order[1]]) / float(scores.score[order[0]])
-            penalty = AMBIGUITY_PENALTY * max(0.0, closeness - 0.8) / 0.2
+            penalty = AMBIGUITY_PENALTY * max(0.0, closeness - AMBIGUITY_ONSET) / (1.0 - AMBIGUITY_ONSET)
         return [Match(self.entries[n], float(scores.score[n]), max(0.0, min(1.0, float(scores.coverage[n]) - penalty)))
                 for n in order[:limit]]
