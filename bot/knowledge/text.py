@@ -29,7 +29,7 @@ _HAS_LATIN = re.compile(r"[a-zA-Z]")
 ZH_STOPWORDS = frozenset("""
 的 了 吗 呢 吧 啊 呀 么 嘛 哦 哈 是 在 有 和 与 及 或 也 都 就 还 又 再 才 很 太 更 最 把 被 让 给 对 向 从 到 于 为 以
 我 我们 你 你们 您 他 她 他们 它 咱 咱们 自己 人家 这 那 这个 那个 这些 那些 这样 那样 这种 那种 此 其 之 个 些 一 一个 一下 一些
-什么 怎么 怎样 怎么样 如何 为什么 为何 哪 哪些 哪里 哪儿 多少 几 哪几 几个 哪几个 几种 哪几种 几项 哪几项 谁 啥 咋 怎么办 咋办 咋整 咋弄 干嘛 干吗 真的 一共 总共 还有 有人 一种 哪种 哪一种 上面 每次 属于 算不算 算 不会 我会 行不行 对不对 好不好 合规 合规吗 正常 正常吗 是否 是不是 有没有 能不能 可不可以 会不会 要不要
+什么 怎么 怎样 怎么样 如何 为什么 为何 哪 哪些 哪一年 哪年 何年 哪一天 哪天 什么时候 何时 哪里 哪儿 多少 几 哪几 几个 哪几个 几种 哪几种 几项 哪几项 谁 啥 咋 怎么办 咋办 咋整 咋弄 干嘛 干吗 真的 一共 总共 还有 有人 一种 哪种 哪一种 上面 每次 属于 算不算 算 不会 我会 行不行 对不对 好不好 合规 合规吗 正常 正常吗 是否 是不是 有没有 能不能 可不可以 会不会 要不要
 能 能够 可以 可 会 要 想 应该 应当 需要 得 该 请问 请 问 问一下 问下 一问 知道 告诉 说说 讲讲 介绍 介绍一下 关于 有关 方面
 如果 要是 假如 但是 但 而 而且 因为 所以 然后 还是 或者 就是 只是 的话 时候 现在 已经 正在 没有 没 不 不是 吗 呢 么 啦 哇 嗯
 """.split())
@@ -171,13 +171,27 @@ def _raw_tokens(text: str, *, fine: bool = True) -> list[str]:
     questions alike, so that a question's 证明 finds an entry's 证明事项.
     """
     tokens: list[str] = []
-    cut = jieba.lcut_for_search if fine else jieba.lcut
     for run in _RUN.findall(normalise(text)):
         if _HAS_CJK.match(run):
-            tokens.extend(w for w in cut(run, HMM=False) if w not in ZH_STOPWORDS)
+            for word in jieba.lcut(run, HMM=False):
+                if word in ZH_STOPWORDS:  # and the words inside it: 哪一年 asks, its 一年 says nothing
+                    continue
+                if fine:
+                    tokens.extend(w for w in _inner_words(word) if w not in ZH_STOPWORDS)
+                tokens.append(word)
         elif run not in EN_STOPWORDS:
             tokens.append(stem(run.replace("’", "'")))
     return tokens
+
+
+def _inner_words(word: str) -> list[str]:
+    """The dictionary words of two and three characters inside `word`, as jieba's search mode finds them."""
+    frequency = jieba.dt.FREQ
+    inner = []
+    for size in (2, 3):
+        if len(word) > size:
+            inner += [word[i:i + size] for i in range(len(word) - size + 1) if frequency.get(word[i:i + size])]
+    return inner
 
 
 @dataclass
@@ -506,10 +520,10 @@ def asking_part(text: str) -> str | None:
 # Asking the bot what it can do, in words that are all stop words ("what can you do", 你能干啥) or
 # nearly ("help", 帮助, 怎么用): such a question has nothing to search for, yet it has an answer.
 _ABOUT_THE_BOT = re.compile(
-    r"(?:(?:hi|hello|hey)\s+)?(?:help(?:\s+me)?|what\s+(?:can|could|do)\s+you\s+do(?:\s+for\s+me)?|"
-    r"what\s+are\s+you(?:\s+for)?|who\s+are\s+you|how\s+(?:do\s+i|to)\s+use\s+(?:you|this|it)|"
+    r"(?:(?:hi|hello|hey)\W*)?(?:help(?:\s+me)?|what\s+(?:can|could|do|does)\s+(?:you|the\s+bot|this\s+bot|qingfeng)\s+do"
+    r"(?:\s+for\s+me)?|what\s+are\s+you(?:\s+for)?|who\s+are\s+you|how\s+(?:do\s+i|to)\s+use\s+(?:you|this|it)|"
     r"what\s+can\s+i\s+(?:do|ask)(?:\s+(?:here|you))?)"
-    r"|(?:你好)?(?:你|您)?(?:能|可以|会)(?:做|干|帮我做|帮我干)?(?:些)?(?:什么|啥|哪些)(?:事|事情)?|"
+    r"|(?:你好\W*)?(?:你|您|机器人|这个机器人|清风)?(?:能|可以|会)(?:做|干|帮我做|帮我干|帮我)?(?:些)?(?:什么|啥|哪些)(?:事|事情)?|"
     r"(?:你|您)是(?:谁|干什么的|做什么的|干啥的)|帮助|求助|怎么用|如何使用|怎么使用|使用说明|我能问(?:什么|啥)|能问(?:什么|啥)")
 
 
