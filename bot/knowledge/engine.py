@@ -27,6 +27,9 @@ SUGGESTIONS = 3
 AMBIGUITY_PENALTY = 0.15   # how much a runner-up scoring as well as the best lowers confidence
 AMBIGUITY_ONSET = 0.8      # a runner-up scoring less than this share of the best leaves it alone
 CONTEXT_WEIGHT = 0.5       # a long question's detail, beside the sentences that ask
+# Sentences that ask with fewer meaningful words than this (IDF weight; one rare word is about 4-6)
+# ask nothing on their own ("how do I know if anyone is looking at it?"): the whole question is read.
+MIN_ASKING_WEIGHT = 5.0
 KIND_BOOST = 1.25          # an entry of the kind the question's form asks for ("what is" -> definition) ranks higher
 # An entry whose answer lacks the fact the question asks for (a year, a number) ranks lower, and its
 # confidence is lowered as much: it shares the question's words, not its answer (see asked_facts).
@@ -142,7 +145,7 @@ class KnowledgeEngine:
             return self._rank(self.query_terms(whole), limit, self.pinyin.read(whole))
         asking = asking[:MAX_QUESTION_CHARS]
         question_terms, context_terms = self.query_terms(asking), self.query_terms(whole)
-        if not question_terms:
+        if sum(self.index.term_idf(term) for term in set(question_terms)) < MIN_ASKING_WEIGHT:
             return self._rank(context_terms, limit, self.pinyin.read(whole))
         scores = self.index.score(question_terms)
         context = self.index.score(context_terms)
