@@ -384,8 +384,11 @@ class PinyinReader:
         whole = is_pinyin_text(plain)
         words = list(_LATIN_WORD.finditer(plain))
         if not whole:
-            words = [w for w in words if w.group() not in EN_STOPWORDS and not known(w.group())
-                     and len(pinyin_syllables(w.group()) or ()) >= 2]
+            # Pinyin words, neighbours together ("liuzhi" and "liu zhi" alike), where one at least is a word
+            # the knowledge base does not know; a lone syllable ("pin", "fan") is English.
+            words = [w for w in words if w.group() not in EN_STOPWORDS and pinyin_syllables(w.group())]
+            words = [w for run in _runs(plain, words) if sum(len(pinyin_syllables(w.group())) for w in run) >= 2
+                     and not all(known(w.group()) for w in run) for w in run]
         if not words:
             return text
         out, last = [], 0
@@ -397,35 +400,39 @@ class PinyinReader:
         return "".join(out)
 
     def _read_run(self, words: list[str], whole: bool) -> str:
-        syllables, ends = [], set()
+        syllables, ends, word_at = [], set(), {}
         for word in words:
+            word_at[len(syllables)] = word
             syllables += pinyin_syllables(word) or ()
             ends.add(len(syllables))
         starts = {0} | ends
-        out, i, pending, unread = [], 0, [], False
+        out, i, pending = [], 0, []
         while i < len(syllables):
             for size in range(min(self.longest, len(syllables) - i), 1, -1):
                 term = self.terms.get(tuple(syllables[i:i + size]))
                 if term and (whole or (i in starts and i + size in ends)):
-                    out.append(self._unread(pending))
+                    out.append(self._unread(pending) if whole else self._as_written(pending, word_at))
                     out.append(term)
                     pending = []
                     i += size
                     break
             else:
-                pending.append(syllables[i])
-                unread = True
+                pending.append((i, syllables[i]))
                 i += 1
-        out.append(self._unread(pending))
-        if not whole and unread:
-            return " ".join(words)  # an English question keeps the words it could not read as Chinese
+        out.append(self._unread(pending) if whole else self._as_written(pending, word_at))
         return " ".join(o for o in out if o)
 
     @staticmethod
-    def _unread(syllables: list[str]) -> str:
+    def _as_written(pending: list[tuple[int, str]], word_at: dict[int, str]) -> str:
+        """In an English question, the words no term spells stay as they were written (read only at
+        word boundaries, the syllables left over are whole words)."""
+        return " ".join(word_at[i] for i, _ in pending if i in word_at)
+
+    @staticmethod
+    def _unread(pending: list[tuple[int, str]]) -> str:
         """Syllables no term spells: particles (ma, de, hui, bei) are dropped, a lone syllable too; more
         are kept as one unknown word, so that what the question asks about still counts against a match."""
-        syllables = [s for s in syllables if s not in PINYIN_PARTICLES]
+        syllables = [s for _, s in pending if s not in PINYIN_PARTICLES]
         return "".join(syllables) if len(syllables) >= 2 else ""
 
 
