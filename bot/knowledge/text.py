@@ -40,8 +40,21 @@ is are was were be been being am do does did doing have has had having will woul
 i me my mine we us our you your yours he him his she her it its they them their this that these those there here
 what which who whom whose when where why how whether any some all each every no not nor only own same such too very
 just also please tell know want need get got let like one ones ok okay real really actually any anyone someone thing things stuff s t don't doesn't isn't can't won't i'm it's what's
-whats wat wht pls plz u ur thx hi hello
+whats wat wht pls plz u ur thx hi hello ago
 """.split())
+
+# Small numbers in an English question written as words, as the entries write them: "the 4 forms".
+NUMBER_WORDS = dict(zip(map(str, range(1, 13)), "one two three four five six seven eight nine ten eleven twelve".split()))
+
+_SMALL_NUMBER = re.compile(r"(?<![\d.,:/-])\b(?:[1-9]|1[0-2])\b(?![\d.,:/-])")
+
+# Chat spellings of English words, written out before a question is mended and stemmed.
+CHAT_SPELLINGS = {
+    "r": "are", "yr": "year", "yrs": "years", "govt": "government", "gov": "government", "dept": "department",
+    "depts": "departments", "ppl": "people", "bc": "because", "cuz": "because", "coz": "because",
+    "abt": "about", "msg": "message", "msgs": "messages", "thru": "through", "n": "and",
+    "y": "why", "bcuz": "because", "wanna": "want to", "gonna": "going to", "dunno": "do not know",
+}
 
 # The words that make a sentence English grammar (not chat fillers such as "ok" or "pls").
 EN_FRAME_WORDS = frozenset("""
@@ -586,9 +599,10 @@ class EnglishSpelling:
         """`text` with each Latin word whose stem `known` rejects replaced by its likeliest spelling."""
         if not _HAS_LATIN.search(text):
             return text
+        text = _SMALL_NUMBER.sub(lambda match: NUMBER_WORDS[match.group()], text)
 
         def mend_word(match: re.Match) -> str:
-            word = match.group()
+            word = CHAT_SPELLINGS.get(match.group(), match.group())
             if word in EN_STOPWORDS or len(word) < 4 or known(stem(word)):
                 return word
             return self.fixer.fix(word) or word
