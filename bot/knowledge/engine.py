@@ -32,7 +32,8 @@ CONTEXT_WEIGHT = 0.5       # a long question's detail, beside the sentences that
 MIN_ASKING_WEIGHT = 5.0
 KIND_BOOST = 1.25          # an entry of the kind the question's form asks for ("what is" -> definition) ranks higher
 # An entry whose answer lacks the fact the question asks for (a year, a number) ranks lower, and its
-# confidence is lowered as much: it shares the question's words, not its answer (see asked_facts).
+# confidence is lowered as much and kept below the answer threshold: it shares the question's words,
+# not its answer (see asked_facts), so it is at best offered ("did you mean"), never the answer.
 MISSING_FACT_FACTOR = 0.6
 
 
@@ -153,6 +154,11 @@ class KnowledgeEngine:
         np.maximum(scores.coverage, context.coverage, out=scores.coverage)
         return self._rank_scores(scores, limit, self.pinyin.read(asking))
 
+    @property
+    def _below_answer(self) -> float:
+        """The highest confidence that is not an answer."""
+        return max(0.0, self.answer_threshold - 0.01)
+
     def _help_match(self, text: str) -> list[Match]:
         """The knowledge base's help entry, when the question only asks what the bot can do."""
         entry = self.knowledge.entries.get(self.knowledge.help_entry or "")
@@ -174,7 +180,7 @@ class KnowledgeEngine:
                 scores.score[i] *= KIND_BOOST
             if not facts <= self.facts[i]:
                 scores.score[i] *= MISSING_FACT_FACTOR
-                scores.coverage[i] *= MISSING_FACT_FACTOR
+                scores.coverage[i] = min(MISSING_FACT_FACTOR * scores.coverage[i], self._below_answer)
         order = sorted(pool, key=lambda i: -float(scores.score[i]))[:limit + 1]
         if not order:
             return []
