@@ -13,7 +13,9 @@ entry (a confident answer is right when its entry is one the item expects, wrong
 when the question is outside the domain), and prints the sweep and the chosen pair:
 - answer threshold: the lowest one at which the share of confident answers that are wrong is
   the smallest the sweep reaches (the lowest, so that as many questions as possible are answered
-  at that share);
+  at that share), among those that answer at least MIN_ANSWERED_SHARE of the in-domain questions
+  (a threshold answering a handful has a share that rests on one question: on the fitting set of
+  2026-12-02, 0 wrong of 9 answered at 0.70 against 1 of 33 at 0.45);
 - suggest threshold: the one (up to the answer threshold) at which "did you mean" offers the
   right entry to the most questions less twice the outside questions it offers anything to,
   the highest of those that tie (a "did you mean" on a question the bot should decline costs
@@ -38,6 +40,7 @@ from bot.knowledge.schema import load_knowledge  # noqa: E402
 
 BANDS = (0.0, 0.30, 0.40, 0.45, 0.50, 0.55, 0.70, 0.85, 1.01)
 OUTSIDE_OFFER_COST = 2  # see --fit in the module docstring
+MIN_ANSWERED_SHARE = 1 / 3  # see --fit in the module docstring
 # Thresholds tried: 0.20 .. 0.90 in steps of 0.05. The fitting set has 90 questions; finer steps
 # would fit its noise (one question more or less moves a threshold by 0.01).
 SWEEP = [round(0.20 + step * 0.05, 2) for step in range(15)]
@@ -99,8 +102,12 @@ def fit_thresholds(rows: list[tuple[float, bool, bool]], verbose: bool = True) -
         if verbose:
             print(f"  answer at {threshold:.2f}: {len(answered):3} answered, {wrong:3} wrong "
                   f"({sweep[-1][3]:.1%})")
-    best_share = min(share for *_, share in sweep)
-    answer = min(threshold for threshold, _, _, share in sweep if share == best_share)
+    if verbose:
+        print(f"  (an answer threshold must answer at least {MIN_ANSWERED_SHARE:.0%} of the in-domain questions)")
+    enough = MIN_ANSWERED_SHARE * sum(r[2] for r in rows)
+    eligible = [row for row in sweep if row[1] >= enough] or sweep
+    best_share = min(share for *_, share in eligible)
+    answer = min(threshold for threshold, _, _, share in eligible if share == best_share)
 
     def net(threshold: float) -> int:
         offered = [r for r in rows if threshold <= r[0] < answer]

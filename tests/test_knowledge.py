@@ -403,3 +403,57 @@ def test_an_english_typo_is_mended_to_the_word_before_its_stem(engine, typo, ent
     """"formalsm" is one letter from "formalism" but two from its stem "formal"."""
     answer = engine.ask(typo, "en")
     assert answer.band is Band.ANSWER and answer.best.entry.id == entry_id, (answer.band, answer.best)
+
+
+def test_an_entry_without_the_year_asked_for_is_not_the_confident_answer(tmp_path):
+    """"Which year" is answered by the entry that gives a year, not by the neighbour that shares more words."""
+    overview = entry("a-overview", "八项规定的内容和要求", "the eight-point regulation and what it requires",
+                     kind="definition")
+    overview["answer"] = {"zh": "八项规定要求改进调查研究、精简会议活动。", "en": "The regulation asks for fewer meetings."}
+    years = entry("a-years", "中央出台的规定", "when rules were issued", kind="figure")
+    years["answer"] = {"zh": "八项规定于2012年12月通过。", "en": "The eight-point regulation was adopted in December 2012."}
+    engine = KnowledgeEngine(load_knowledge(write_kb(tmp_path / "kb", [overview, years])))
+    assert engine.search("八项规定的内容和要求", 1)[0].entry.id == "a-overview"
+    assert engine.ask("八项规定是哪一年出台的").best.entry.id == "a-years"
+    assert engine.ask("which year was the eight-point regulation adopted").best.entry.id == "a-years"
+
+
+def test_a_question_for_a_number_is_not_answered_confidently_by_an_entry_without_one(tmp_path):
+    limits = entry("a-limits", "会议的要求", "rules on meetings")
+    limits["answer"] = {"zh": "会议要精简，能不开的不开。", "en": "Meetings should be cut; hold none that is not needed."}
+    engine = KnowledgeEngine(load_knowledge(write_kb(tmp_path / "kb", [limits])))
+    assert engine.ask("会议的要求").band is Band.ANSWER
+    assert engine.ask("会议的要求是多少个").band is not Band.ANSWER
+    assert engine.ask("how many rules on meetings").band is not Band.ANSWER
+
+
+@pytest.mark.parametrize("question", ["what can you do", "What can you do?", "help", "what can the bot do",
+                                      "你能做什么", "你能干啥", "你好，你能帮我做什么？", "帮助", "清风能做什么"])
+def test_asking_what_the_bot_can_do_is_answered_with_the_help_entry(engine, question):
+    """Such questions are all stop words: they find nothing, but dictionary.yaml names the entry that answers them."""
+    answer = engine.ask(question)
+    assert answer.band is Band.ANSWER and answer.best.entry.id == engine.knowledge.help_entry == "ub-help"
+
+
+def test_what_can_you_do_about_something_else_is_not_the_help_entry(engine):
+    answer = engine.ask("what can you do about my neighbour's noise")
+    assert not answer.best or answer.best.entry.id != "ub-help"
+
+
+def test_the_help_entry_must_exist(tmp_path):
+    folder = write_kb(tmp_path / "kb", [entry("br-one", "基层减负", "burden reduction")])
+    (folder / "dictionary.yaml").write_text("words: [减负]\nsynonyms: []\nhelp_entry: no-such-entry\n", encoding="utf-8")
+    assert any("help_entry 'no-such-entry' does not exist" in str(p) for p in check_knowledge(folder))
+
+
+@pytest.mark.parametrize("question, entry_id", [
+    ("who decides on liu zhi", "sl-liuzhi-who-decides"), ("how long can liu zhi last", "sl-liuzhi-how-long"),
+    ("what does zhijian shang de xingshi zhuyi mean", "ff-overview")])
+def test_pinyin_with_spaced_syllables_in_an_english_question_is_read(engine, question, entry_id):
+    assert engine.ask(question).best.entry.id == entry_id
+
+
+def test_chat_spellings_and_digits_read_as_the_entries_write_them(engine):
+    assert engine.query_terms("what r the 4 forms") == engine.query_terms("what are the four forms")
+    assert engine.query_terms("how many yrs in govt") == engine.query_terms("how many years in government")
+    assert "12388" in engine.query_terms("what is 12388")

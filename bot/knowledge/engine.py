@@ -18,14 +18,23 @@ import numpy as np
 
 from bot.knowledge.index import Scores, SearchIndex, top
 from bot.knowledge.schema import Entry, KnowledgeBase
-from bot.knowledge.text import Analyzer, EnglishSpelling, OtherFields, PinyinReader, TypoFixer, asking_part, question_form, script_of, stem
+from bot.knowledge.text import (Analyzer, EnglishSpelling, OtherFields, PinyinReader, TypoFixer, asked_facts, asking_part,
+                                asks_about_the_bot, question_form, script_of, stated_facts, stem)
 
 FIELD_WEIGHTS = {"question": 3.0, "paraphrases": 2.0, "keywords": 2.0, "answer": 0.25}
 MAX_QUESTION_CHARS = 300   # a question is short; beyond this we read only the beginning
 SUGGESTIONS = 3
 AMBIGUITY_PENALTY = 0.15   # how much a runner-up scoring as well as the best lowers confidence
+AMBIGUITY_ONSET = 0.8      # a runner-up scoring less than this share of the best leaves it alone
 CONTEXT_WEIGHT = 0.5       # a long question's detail, beside the sentences that ask
+# Sentences that ask with fewer meaningful words than this (IDF weight; one rare word is about 4-6)
+# ask nothing on their own ("how do I know if anyone is looking at it?"): the whole question is read.
+MIN_ASKING_WEIGHT = 5.0
 KIND_BOOST = 1.25          # an entry of the kind the question's form asks for ("what is" -> definition) ranks higher
+# An entry whose answer lacks the fact the question asks for (a year, a number) ranks lower, and its
+# confidence is lowered as much and kept below the answer threshold: it shares the question's words,
+# not its answer (see asked_facts), so it is at best offered ("did you mean"), never the answer.
+MISSING_FACT_FACTOR = 0.6
 
 
 class Band(str, Enum):
@@ -64,6 +73,7 @@ class KnowledgeEngine:
         self.suggest_threshold = suggest_threshold
         self.analyzer = analyzer or Analyzer(knowledge.words, knowledge.synonyms)
         self.entries: list[Entry] = list(knowledge.entries.values())
+        self.facts = [stated_facts(" ".join(entry.answer.values())) for entry in self.entries]
         self.index = SearchIndex([self._document(entry) for entry in self.entries])
         keywords = [k for entry in self.entries for k in entry.keywords.get("zh", ())]
         domain_words = [*knowledge.words, *keywords, *(str(w) for g in knowledge.synonyms for w in g)]
@@ -102,7 +112,7 @@ class KnowledgeEngine:
         truncated = len(text) > MAX_QUESTION_CHARS
         language = script_of(text[:MAX_QUESTION_CHARS], tie=language) or language  # the majority script
         terms = self.query_terms(text[:MAX_QUESTION_CHARS])
-        if all(term.isdigit() for term in terms):  # "1", "？？", "😀": nothing to look up
+        if all(term.isdigit() for term in terms) and not self._help_match(text):  # "1", "？？", "😀": nothing to look up
             return Answer(question, language, Band.EMPTY, truncated=truncated)
         matches = self._match(text, SUGGESTIONS + 1)
         if not matches:
@@ -126,42 +136,58 @@ class KnowledgeEngine:
         (see asking_part): their terms count fully, the whole text's at CONTEXT_WEIGHT, and the
         confidence is the better of the two coverages."""
         whole = text[:MAX_QUESTION_CHARS]
+        helps = self._help_match(whole)
+        if helps:
+            return helps
         if self.other_fields.found(whole):  # 留置针, a credit card's 逾期: another field's question
             return []
         asking = asking_part(text)
         if asking is None or not self.entries:
-            return self._rank(self.query_terms(whole), limit, question_form(whole) or question_form(self.pinyin.read(whole)))
+            return self._rank(self.query_terms(whole), limit, self.pinyin.read(whole))
         asking = asking[:MAX_QUESTION_CHARS]
         question_terms, context_terms = self.query_terms(asking), self.query_terms(whole)
-        if not question_terms:
-            return self._rank(context_terms, limit, question_form(self.pinyin.read(whole)))
+        if sum(self.index.term_idf(term) for term in set(question_terms)) < MIN_ASKING_WEIGHT:
+            return self._rank(context_terms, limit, self.pinyin.read(whole))
         scores = self.index.score(question_terms)
         context = self.index.score(context_terms)
         scores.score += CONTEXT_WEIGHT * context.score
         np.maximum(scores.coverage, context.coverage, out=scores.coverage)
-        return self._rank_scores(scores, limit, question_form(self.pinyin.read(asking)))
+        return self._rank_scores(scores, limit, self.pinyin.read(asking))
 
-    def _rank(self, terms: list[str], limit: int, kind: str | None = None) -> list[Match]:
+    @property
+    def _below_answer(self) -> float:
+        """The highest confidence that is not an answer."""
+        return max(0.0, self.answer_threshold - 0.01)
+
+    def _help_match(self, text: str) -> list[Match]:
+        """The knowledge base's help entry, when the question only asks what the bot can do."""
+        entry = self.knowledge.entries.get(self.knowledge.help_entry or "")
+        return [Match(entry, 1.0, 1.0)] if entry and asks_about_the_bot(text) else []
+
+    def _rank(self, terms: list[str], limit: int, asked: str) -> list[Match]:
         if not terms or not self.entries:
             return []
-        return self._rank_scores(self.index.score(terms), limit, kind)
+        return self._rank_scores(self.index.score(terms), limit, asked)
 
-    def _rank_scores(self, scores: Scores, limit: int, kind: str | None = None) -> list[Match]:
-        """The best `limit` entries; with `kind`, entries of that kind score KIND_BOOST times more."""
-        if kind:
-            pool = [i for i in top(scores.score, 3 * (limit + 1)) if scores.score[i] > 0]
-            for i in pool:
-                if self.entries[i].kind == kind:
-                    scores.score[i] *= KIND_BOOST
-            order = sorted(pool, key=lambda i: -float(scores.score[i]))[:limit + 1]
-        else:
-            order = [i for i in top(scores.score, limit + 1) if scores.score[i] > 0]
+    def _rank_scores(self, scores: Scores, limit: int, asked: str) -> list[Match]:
+        """The best `limit` entries for the question `asked`: an entry of the kind its form asks for
+        scores KIND_BOOST times more, one lacking a fact it asks for MISSING_FACT_FACTOR times less
+        (in confidence too)."""
+        kind, facts = question_form(asked), asked_facts(asked)
+        pool = [i for i in top(scores.score, 3 * (limit + 1)) if scores.score[i] > 0]
+        for i in pool:
+            if kind and self.entries[i].kind == kind:
+                scores.score[i] *= KIND_BOOST
+            if not facts <= self.facts[i]:
+                scores.score[i] *= MISSING_FACT_FACTOR
+                scores.coverage[i] = min(MISSING_FACT_FACTOR * scores.coverage[i], self._below_answer)
+        order = sorted(pool, key=lambda i: -float(scores.score[i]))[:limit + 1]
         if not order:
             return []
         # A runner-up nearly as good as the best makes the question ambiguous: less confidence in all.
         penalty = 0.0
         if len(order) > 1:
             closeness = float(scores.score[order[1]]) / float(scores.score[order[0]])
-            penalty = AMBIGUITY_PENALTY * max(0.0, closeness - 0.8) / 0.2
+            penalty = AMBIGUITY_PENALTY * max(0.0, closeness - AMBIGUITY_ONSET) / (1.0 - AMBIGUITY_ONSET)
         return [Match(self.entries[n], float(scores.score[n]), max(0.0, min(1.0, float(scores.coverage[n]) - penalty)))
                 for n in order[:limit]]

@@ -94,6 +94,7 @@ class KnowledgeBase:
     synonyms: list[list[str]] = field(default_factory=list)
     fingerprint: str = ""
     outside: list[str] = field(default_factory=list)  # words of other fields: a question using one is declined
+    help_entry: str | None = None  # answers "what can you do", "help", 你能做什么: questions made of stop words
 
     def in_topic(self, topic_id: str) -> list[Entry]:
         return [entry for entry in self.entries.values() if entry.topic == topic_id]
@@ -162,7 +163,7 @@ class _Reader:
             return KnowledgeBase({}, {})
         topics = self._topics()
         seeds, guides = self._sources()
-        words, synonyms, outside = self._dictionary()
+        words, synonyms, outside, help_entry = self._dictionary()
         entries: dict[str, Entry] = {}
         places: dict[str, tuple[Path, tuple]] = {}
         for path in knowledge_files(self.directory):
@@ -175,7 +176,10 @@ class _Reader:
                     self.problem(path, where + ("related", index), f"{entry.id}: related entry '{related}' does not exist")
         if not entries and not self.problems:
             self.problems.append(Problem(str(self.directory), 1, "no entries: add <topic>.yaml files"))
-        return KnowledgeBase(topics, entries, words, synonyms, fingerprint_of(self.directory), outside)
+        if help_entry is not None and help_entry not in entries:
+            self.problem(self.directory / "dictionary.yaml", ("help_entry",), f"help_entry '{help_entry}' does not exist")
+            help_entry = None
+        return KnowledgeBase(topics, entries, words, synonyms, fingerprint_of(self.directory), outside, help_entry)
 
     def _load(self, path: Path) -> Any:
         try:
@@ -227,14 +231,14 @@ class _Reader:
             return {}, {}
         return dict(data.get("seeds") or {}), dict(data.get("guides") or {})
 
-    def _dictionary(self) -> tuple[list[str], list[list[str]], list[str]]:
+    def _dictionary(self) -> tuple[list[str], list[list[str]], list[str], str | None]:
         path = self.directory / "dictionary.yaml"
         if not path.exists():
-            return [], [], []
+            return [], [], [], None
         data = self._load(path) or {}
         if not isinstance(data, dict):
             self.problem(path, (), "expected 'words:' and 'synonyms:' lists")
-            return [], [], []
+            return [], [], [], None
         words = data.get("words") or []
         synonyms = data.get("synonyms") or []
         if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
@@ -250,7 +254,11 @@ class _Reader:
         if not isinstance(outside, list) or not all(isinstance(w, str) and w.strip() for w in outside):
             self.problem(path, ("outside",), "'outside' must be a list of words")
             outside = []
-        return words, clean_groups, outside
+        help_entry = data.get("help_entry")
+        if help_entry is not None and not isinstance(help_entry, str):
+            self.problem(path, ("help_entry",), "'help_entry' must be an entry id")
+            help_entry = None
+        return words, clean_groups, outside, help_entry
 
     def _topic_file(self, path: Path, topics: dict[str, Topic], seeds: dict, guides: dict,
                     entries: dict[str, Entry], places: dict[str, tuple[Path, tuple]]) -> None:

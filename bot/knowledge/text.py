@@ -29,7 +29,7 @@ _HAS_LATIN = re.compile(r"[a-zA-Z]")
 ZH_STOPWORDS = frozenset("""
 的 了 吗 呢 吧 啊 呀 么 嘛 哦 哈 是 在 有 和 与 及 或 也 都 就 还 又 再 才 很 太 更 最 把 被 让 给 对 向 从 到 于 为 以
 我 我们 你 你们 您 他 她 他们 它 咱 咱们 自己 人家 这 那 这个 那个 这些 那些 这样 那样 这种 那种 此 其 之 个 些 一 一个 一下 一些
-什么 怎么 怎样 怎么样 如何 为什么 为何 哪 哪些 哪里 哪儿 多少 几 哪几 几个 哪几个 几种 哪几种 几项 哪几项 谁 啥 咋 怎么办 咋办 咋整 咋弄 干嘛 干吗 真的 一共 总共 还有 有人 一种 哪种 哪一种 上面 每次 属于 算不算 算 不会 我会 行不行 对不对 好不好 合规 合规吗 正常 正常吗 是否 是不是 有没有 能不能 可不可以 会不会 要不要
+什么 怎么 怎样 怎么样 如何 为什么 为何 哪 哪些 哪一年 哪年 何年 哪一天 哪天 什么时候 何时 哪里 哪儿 多少 几 哪几 几个 哪几个 几种 哪几种 几项 哪几项 谁 啥 咋 怎么办 咋办 咋整 咋弄 干嘛 干吗 真的 一共 总共 还有 有人 一种 哪种 哪一种 上面 每次 属于 算不算 算 不会 我会 行不行 对不对 好不好 合规 合规吗 正常 正常吗 是否 是不是 有没有 能不能 可不可以 会不会 要不要
 能 能够 可以 可 会 要 想 应该 应当 需要 得 该 请问 请 问 问一下 问下 一问 知道 告诉 说说 讲讲 介绍 介绍一下 关于 有关 方面
 如果 要是 假如 但是 但 而 而且 因为 所以 然后 还是 或者 就是 只是 的话 时候 现在 已经 正在 没有 没 不 不是 吗 呢 么 啦 哇 嗯
 """.split())
@@ -40,8 +40,21 @@ is are was were be been being am do does did doing have has had having will woul
 i me my mine we us our you your yours he him his she her it its they them their this that these those there here
 what which who whom whose when where why how whether any some all each every no not nor only own same such too very
 just also please tell know want need get got let like one ones ok okay real really actually any anyone someone thing things stuff s t don't doesn't isn't can't won't i'm it's what's
-whats wat wht pls plz u ur thx hi hello
+whats wat wht pls plz u ur thx hi hello ago
 """.split())
+
+# Small numbers in an English question written as words, as the entries write them: "the 4 forms".
+NUMBER_WORDS = dict(zip(map(str, range(1, 13)), "one two three four five six seven eight nine ten eleven twelve".split()))
+
+_SMALL_NUMBER = re.compile(r"(?<![\d.,:/-])\b(?:[1-9]|1[0-2])\b(?![\d.,:/-])")
+
+# Chat spellings of English words, written out before a question is mended and stemmed.
+CHAT_SPELLINGS = {
+    "r": "are", "yr": "year", "yrs": "years", "govt": "government", "gov": "government", "dept": "department",
+    "depts": "departments", "ppl": "people", "bc": "because", "cuz": "because", "coz": "because",
+    "abt": "about", "msg": "message", "msgs": "messages", "thru": "through", "n": "and",
+    "y": "why", "bcuz": "because", "wanna": "want to", "gonna": "going to", "dunno": "do not know",
+}
 
 # The words that make a sentence English grammar (not chat fillers such as "ok" or "pls").
 EN_FRAME_WORDS = frozenset("""
@@ -171,13 +184,27 @@ def _raw_tokens(text: str, *, fine: bool = True) -> list[str]:
     questions alike, so that a question's 证明 finds an entry's 证明事项.
     """
     tokens: list[str] = []
-    cut = jieba.lcut_for_search if fine else jieba.lcut
     for run in _RUN.findall(normalise(text)):
         if _HAS_CJK.match(run):
-            tokens.extend(w for w in cut(run, HMM=False) if w not in ZH_STOPWORDS)
+            for word in jieba.lcut(run, HMM=False):
+                if word in ZH_STOPWORDS:  # and the words inside it: 哪一年 asks, its 一年 says nothing
+                    continue
+                if fine:
+                    tokens.extend(w for w in _inner_words(word) if w not in ZH_STOPWORDS)
+                tokens.append(word)
         elif run not in EN_STOPWORDS:
             tokens.append(stem(run.replace("’", "'")))
     return tokens
+
+
+def _inner_words(word: str) -> list[str]:
+    """The dictionary words of two and three characters inside `word`, as jieba's search mode finds them."""
+    frequency = jieba.dt.FREQ
+    inner = []
+    for size in (2, 3):
+        if len(word) > size:
+            inner += [word[i:i + size] for i in range(len(word) - size + 1) if frequency.get(word[i:i + size])]
+    return inner
 
 
 @dataclass
@@ -370,8 +397,11 @@ class PinyinReader:
         whole = is_pinyin_text(plain)
         words = list(_LATIN_WORD.finditer(plain))
         if not whole:
-            words = [w for w in words if w.group() not in EN_STOPWORDS and not known(w.group())
-                     and len(pinyin_syllables(w.group()) or ()) >= 2]
+            # Pinyin words, neighbours together ("liuzhi" and "liu zhi" alike), where one at least is a word
+            # the knowledge base does not know; a lone syllable ("pin", "fan") is English.
+            words = [w for w in words if w.group() not in EN_STOPWORDS and pinyin_syllables(w.group())]
+            words = [w for run in _runs(plain, words) if sum(len(pinyin_syllables(w.group())) for w in run) >= 2
+                     and not all(known(w.group()) for w in run) for w in run]
         if not words:
             return text
         out, last = [], 0
@@ -383,35 +413,39 @@ class PinyinReader:
         return "".join(out)
 
     def _read_run(self, words: list[str], whole: bool) -> str:
-        syllables, ends = [], set()
+        syllables, ends, word_at = [], set(), {}
         for word in words:
+            word_at[len(syllables)] = word
             syllables += pinyin_syllables(word) or ()
             ends.add(len(syllables))
         starts = {0} | ends
-        out, i, pending, unread = [], 0, [], False
+        out, i, pending = [], 0, []
         while i < len(syllables):
             for size in range(min(self.longest, len(syllables) - i), 1, -1):
                 term = self.terms.get(tuple(syllables[i:i + size]))
                 if term and (whole or (i in starts and i + size in ends)):
-                    out.append(self._unread(pending))
+                    out.append(self._unread(pending) if whole else self._as_written(pending, word_at))
                     out.append(term)
                     pending = []
                     i += size
                     break
             else:
-                pending.append(syllables[i])
-                unread = True
+                pending.append((i, syllables[i]))
                 i += 1
-        out.append(self._unread(pending))
-        if not whole and unread:
-            return " ".join(words)  # an English question keeps the words it could not read as Chinese
+        out.append(self._unread(pending) if whole else self._as_written(pending, word_at))
         return " ".join(o for o in out if o)
 
     @staticmethod
-    def _unread(syllables: list[str]) -> str:
+    def _as_written(pending: list[tuple[int, str]], word_at: dict[int, str]) -> str:
+        """In an English question, the words no term spells stay as they were written (read only at
+        word boundaries, the syllables left over are whole words)."""
+        return " ".join(word_at[i] for i, _ in pending if i in word_at)
+
+    @staticmethod
+    def _unread(pending: list[tuple[int, str]]) -> str:
         """Syllables no term spells: particles (ma, de, hui, bei) are dropped, a lone syllable too; more
         are kept as one unknown word, so that what the question asks about still counts against a match."""
-        syllables = [s for s in syllables if s not in PINYIN_PARTICLES]
+        syllables = [s for _, s in pending if s not in PINYIN_PARTICLES]
         return "".join(syllables) if len(syllables) >= 2 else ""
 
 
@@ -426,13 +460,14 @@ def _runs(text: str, words: list) -> list[list]:
     return runs
 
 
-# A question's form says what kind of entry answers it. The first that matches wins.
+# A question's form says what kind of entry answers it. The first that matches wins: "what is the
+# deadline" asks for a figure, not a definition.
 QUESTION_FORMS = (
-    ("definition", re.compile(r"什么是|是什么(?!时候)|什么意思|啥意思|是啥|是指|指什么|指的是|什么叫|啥叫|何为|何谓|含义|"
-                              r"^\W*(?:(?:what|wh?at|wht)\s+(?:is|are|does|do)|what'?s)\b(?!.*\b(?:rules?|allowed)\b)|"
-                              r"\bmean(?:s|ing)?\b|\bdefin")),
     ("figure", re.compile(r"多少|几个|几年|几种|几次|几项|几天|哪年|哪一年|多久|多长|什么时候|"
-                          r"\bhow (?:many|much|long)\b|\b(?:what|which) year\b|^\W*when\b")),
+                          r"\bhow (?:many|much|long)\b|\b(?:what|which) year\b|^\W*when\b|\bwhat(?:'s| is| are) the (?:deadlines?|time limits?)\b")),
+    ("definition", re.compile(r"什么是|是什么(?!时候)|什么意思|啥意思|是啥|是指|指什么|指的是|什么叫|啥叫|何为|何谓|含义|"
+                              r"^\W*(?:(?:what|wh?at|wht)\s+(?:is|are|does|do)|what'?s)\b(?!.*\b(?:rules?|allowed|say|says|require|requires)\b)|"
+                              r"\bmean(?:s|ing)?\b|\bdefin")),
     ("procedure", re.compile(r"怎么办|咋办|怎么(?:申请|操作|查|提交|办|弄|做|报|用|处理)|如何|怎样|流程|步骤|"
                              r"\bhow (?:do|can|should|could) (?:i|we|you)\b|\bhow to\b|\bsteps?\b")),
     ("rule", re.compile(r"会不会|能不能|可不可以|是否|允许|合规|算不算|能否|会被|可以.*吗|"
@@ -447,6 +482,38 @@ def question_form(text: str) -> str | None:
         if pattern.search(text):
             return kind
     return None
+
+
+# What a question asks for beyond its kind: a year, or a number (a count, an amount, a length of
+# time, a deadline). An entry whose answer states no such thing does not answer it, however well
+# its words match: "when was the Eight-point Regulation adopted" is not answered by an entry on
+# the regulation that gives no year.
+ASKED_FACTS = (
+    ("year", re.compile(r"哪一?年|何年|(?:什么时候|何时)(?:开始)?(?:出台|通过|施行|实施|生效|印发|修订|修改|发布|制定|颁布|提出)|"
+                        r"\bwhen (?:was|were|did)\b|\b(?:what|which) year\b|\bsince when\b")),
+    ("number", re.compile(r"多少|多久|多长|(?<!哪)几(?:个|天|年|种|项|次|类|条|级|月|日|倍)|期限|时限|"
+                          r"\bhow (?:many|much|long)\b|\bdeadlines?\b|\btime limits?\b")),
+)
+STATED_FACTS = {
+    "year": re.compile(r"(?:19|20)\d\d"),
+    "number": re.compile(r"\d|[一二两三四五六七八九十百千万半]+(?:个|种|项|年|月|天|日|次|类|条|级|倍|分之)|"
+                         r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+                         r"thirty|hundred|half)\b|"
+                         # an answer saying that no such figure is set answers "how much" too
+                         r"统一(?:的)?(?:金额|标准|数额)|\bno (?:national|uniform|single|fixed) (?:amount|figure|limit|standard)"),
+}
+
+
+def asked_facts(text: str) -> frozenset[str]:
+    """The facts a question asks for ("year", "number"), if its words say."""
+    text = normalise(text)
+    return frozenset(fact for fact, pattern in ASKED_FACTS if pattern.search(text))
+
+
+def stated_facts(text: str) -> frozenset[str]:
+    """The facts a text (an entry's answer) states."""
+    text = normalise(text)
+    return frozenset(fact for fact, pattern in STATED_FACTS.items() if pattern.search(text))
 
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n…])|(?<=[.])\s+")
@@ -468,6 +535,21 @@ def asking_part(text: str) -> str | None:
     if not asking or len(asking) == len(sentences):
         return None
     return " ".join(asking)
+
+
+# Asking the bot what it can do, in words that are all stop words ("what can you do", 你能干啥) or
+# nearly ("help", 帮助, 怎么用): such a question has nothing to search for, yet it has an answer.
+_ABOUT_THE_BOT = re.compile(
+    r"(?:(?:hi|hello|hey)\W*)?(?:help(?:\s+me)?|what\s+(?:can|could|do|does)\s+(?:you|the\s+bot|this\s+bot|qingfeng)\s+do"
+    r"(?:\s+for\s+me)?|what\s+are\s+you(?:\s+for)?|who\s+are\s+you|how\s+(?:do\s+i|to)\s+use\s+(?:you|this|it)|"
+    r"what\s+can\s+i\s+(?:do|ask)(?:\s+(?:here|you))?)"
+    r"|(?:你好\W*)?(?:你|您|机器人|这个机器人|清风)?(?:能|可以|会)(?:做|干|帮我做|帮我干|帮我)?(?:些)?(?:什么|啥|哪些)(?:事|事情)?|"
+    r"(?:你|您)是(?:谁|干什么的|做什么的|干啥的)|帮助|求助|怎么用|如何使用|怎么使用|使用说明|我能问(?:什么|啥)|能问(?:什么|啥)")
+
+
+def asks_about_the_bot(text: str) -> bool:
+    """The question only asks what the bot can do ("what can you do?", "help", 你能做什么)."""
+    return bool(_ABOUT_THE_BOT.fullmatch(re.sub(r"[\s\W]+$|^[\s\W]+", "", normalise(text))))
 
 
 class OtherFields:
@@ -517,9 +599,10 @@ class EnglishSpelling:
         """`text` with each Latin word whose stem `known` rejects replaced by its likeliest spelling."""
         if not _HAS_LATIN.search(text):
             return text
+        text = _SMALL_NUMBER.sub(lambda match: NUMBER_WORDS[match.group()], text)
 
         def mend_word(match: re.Match) -> str:
-            word = match.group()
+            word = CHAT_SPELLINGS.get(match.group(), match.group())
             if word in EN_STOPWORDS or len(word) < 4 or known(stem(word)):
                 return word
             return self.fixer.fix(word) or word
