@@ -500,9 +500,8 @@ def waited_note(created_at: datetime, now: datetime, language: str) -> str:
     _ = translator(language)
     seconds = max(0, (now - created_at).total_seconds())
     hours = int(seconds // 3600)
-    if hours < 1:
-        return _("(This message waited {minutes} minute(s) for you to open the bot.)",
-                 minutes=max(1, int(seconds // 60)))
+    if hours < 1:  # report notices carry the hour only, so minutes would not be true
+        return _("(This message waited less than an hour for you to open the bot.)")
     if hours < 24:
         return _("(This message waited {hours} hour(s) for you to open the bot.)", hours=hours)
     return _("(This message waited {days} day(s) for you to open the bot.)", days=hours // 24)

@@ -233,5 +233,5 @@ async def test_notices_wait_for_a_supervisor_who_never_opened_the_bot_and_come_i
     await supervisor.send("/start")
     await asyncio.sleep(3)
     received = text_of(await bot.collect(SUPERVISOR_ID, before))
-    assert "New report #1" in received and "waited 1 minute(s)" in received  # in English, as Telegram said
+    assert "New report #1" in received and "waited less than an hour" in received  # in English, as Telegram said
     assert query(bot, "SELECT count(*) FROM outbox WHERE kind = 'report_new'") == [(0,)]  # erased once delivered

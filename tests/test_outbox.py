@@ -125,8 +125,8 @@ async def test_a_sender_killed_mid_message_repeats_at_most_that_message_and_lose
     assert {r.status for r in await rows(database)} == {"sent"}
 
 
-def test_a_short_wait_is_said_in_minutes_not_as_zero_hours():
+def test_a_short_wait_is_not_said_as_zero_hours():
     assert outbox.waited_note(NOW, NOW + timedelta(seconds=24), "en") == \
-        "(This message waited 1 minute(s) for you to open the bot.)"
-    assert outbox.waited_note(NOW, NOW + timedelta(minutes=42), "zh") == "（这条消息等了 42 分钟，直到您打开本机器人。）"
+        "(This message waited less than an hour for you to open the bot.)"
+    assert outbox.waited_note(NOW, NOW + timedelta(minutes=42), "zh") == "（这条消息等了不到一小时，直到您打开本机器人。）"
     assert outbox.waited_note(NOW, NOW + timedelta(hours=5), "zh") == "（这条消息等了 5 小时，直到您打开本机器人。）"
