@@ -242,8 +242,11 @@ async def start_progress(update: Update, context: Context) -> None:
     try:
         item = await ledger_of(context).check_prompt(chat_id=update.effective_chat.id, user_id=update.effective_user.id,
                                                      action="progress", item_id=item_id or 0)
-    except (NotFound, InvalidTransition):
+    except NotFound:
         await _expired(update, context)
+        return
+    except InvalidTransition as refused:  # closed meanwhile: say so, as the item's other buttons do
+        await update.callback_query.answer(_status_text(context, refused.status), show_alert=True)
         return
     await update.callback_query.answer()
     await _expect(update, context, PROGRESS, item)

@@ -110,6 +110,10 @@ async def test_invite_bind_tasks_progress_closure_and_approval(bot_factory, tmp_
     assert "A-1" in text_of(approved)
     told = await bot.collect(contact.chat_id, before)
     assert "A-1" in text_of(told) and "经审核已销号" in text_of(told)
+    await bot.client.press(contact.id, done, f"lp:{item_id}")  # the old progress button of the closed item
+    await asyncio.sleep(1)
+    assert (await callback_answers(bot, contact.id))[-1] == zh("This item is {status}.",
+                                                              status=zh("closed after review"))
 
     # The other unit's item: closure requested, sent back with a comment, then closed directly.
     await other.send("/tasks")

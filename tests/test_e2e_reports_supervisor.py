@@ -97,6 +97,7 @@ async def test_supervisor_is_notified_works_the_case_and_others_are_refused(bot_
     labels = [b["text"] for b in buttons_of(card[-1])]
     assert "✅ Acknowledge" in labels and "❓ Ask the reporter" not in labels
     first_card = card[-1]
+    assert ":xx reporter: submitted" in text_of(card)  # the reporter's time is known to the hour only
 
     # Someone else pressing the same buttons, or typing /inbox, gets nothing.
     before = await bot.last_seq()
@@ -155,6 +156,7 @@ async def test_supervisor_is_notified_works_the_case_and_others_are_refused(bot_
     preview = await supervisor.send("已督促镇里取消每周三次照片上报的要求。")
     closed = await supervisor.press("Send", message=preview[-1])
     assert f"Report #{report_id} closed." in text_of(closed) and "closed" in text_of(closed)
+    assert "acknowledge by" not in text_of(closed)  # a closed report has no deadline running
     assert "Acknowledge" not in " ".join(b["text"] for b in buttons_of(closed[-1]))
 
     assert await history(bot.database_url, key, report_id) == [

@@ -39,7 +39,7 @@ from bot.reports.files import FileRefused
 from bot.reports import inbox_query
 from bot.reports.inbox_query import InboxQuery
 from bot.reports.service import Card, Refused, ReportService
-from bot.reports.states import HISTORY_LABELS, REJECT_KINDS, REJECT_LABELS, STATUS_LABELS, Action, Status
+from bot.reports.states import FINISHED, HISTORY_LABELS, REJECT_KINDS, REJECT_LABELS, STATUS_LABELS, Action, Status
 from bot.reports.stats import compute, render_chart
 from handlers import callback_data as data_of, flow
 from handlers.common import buttons
@@ -253,7 +253,8 @@ def card_pieces(context: Context, card: Card) -> list[str]:
         _("Status: <b>{status}</b>", status=_(STATUS_LABELS[card.status])),
         _("Submitted: {time} · acknowledge by {ack} · answer by {answer}",
           time=card.submitted_at.astimezone(zone).strftime("%Y-%m-%d %H:00"), ack=card.acknowledge_due.isoformat(),
-          answer=card.answer_due.isoformat()),
+          answer=card.answer_due.isoformat()) if card.status not in FINISHED else  # no deadline runs any more
+        _("Submitted: {time}", time=card.submitted_at.astimezone(zone).strftime("%Y-%m-%d %H:00")),
         _("Unit or place: {unit}", unit=html.escape(card.unit)),
         _("When: {when}", when=html.escape(card.when)),
     ]
@@ -265,7 +266,11 @@ def card_pieces(context: Context, card: Card) -> list[str]:
     for item in card.history:
         who = _("reporter") if item.actor == "reporter" else (
             _("supervisor {id}", id=item.supervisor_id) if item.supervisor_id else _("system"))
-        line = f"• {item.at.astimezone(zone):%m-%d %H:%M} {who}: {_(HISTORY_LABELS[item.action])}"
+        # The reporter's times are kept to the hour only (anonymity): shown as such, not as :00 sharp,
+        # so that a reply does not read as older than the question it answers.
+        local = item.at.astimezone(zone)
+        when = f"{local:%m-%d %H}:xx" if item.actor == "reporter" else f"{local:%m-%d %H:%M}"
+        line = f"• {when} {who}: {_(HISTORY_LABELS[item.action])}"
         if item.kind:
             line += f" [{_(REJECT_LABELS.get(item.kind, item.kind))}]"
         if item.text:
