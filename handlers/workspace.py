@@ -325,6 +325,18 @@ def _pending(context: Context, *actions: str) -> Pending | None:
     return pending
 
 
+async def _confirmed(update: Update, context: Context, format_: data_of.Format, action: str) -> Pending | None:
+    """The pending step a confirm button answers (ended here), or None (said: the button expired)
+    when the button names another target or the step is not open any more."""
+    parsed = _parsed(update, format_)
+    pending = _pending(context, action)
+    if parsed is None or pending is None or pending.target != str(parsed[0]):
+        await _expired(update, context)
+        return None
+    await flow.done(update, context, FEATURE)
+    return pending
+
+
 def _cancel_row(context: Context) -> list:
     return [(context._("Cancel"), "wq:")]
 
@@ -691,13 +703,10 @@ async def _receive_extension_date(update: Update, context: Context, pending: Pen
 async def send_extension(update: Update, context: Context) -> None:
     """wf:<item> (a contact): send the request shown; every supervisor gets it through the outbox."""
     _ = context._
-    parsed = _parsed(update, data_of.EXTENSION_SEND)
-    pending = _pending(context, EXT_CONFIRM)
-    if parsed is None or pending is None or pending.target != str(parsed[0]):
-        await _expired(update, context)
+    pending = await _confirmed(update, context, data_of.EXTENSION_SEND, EXT_CONFIRM)
+    if pending is None:
         return
-    item_id = parsed[0]
-    await flow.done(update, context, FEATURE)
+    item_id = int(pending.target)
     try:
         request = await workspace_of(context).request_extension(
             item_id, chat_id=update.effective_chat.id, reason=pending.data["reason"],
@@ -792,14 +801,12 @@ async def _receive_refusal(update: Update, context: Context, pending: Pending, t
 async def confirm_refusal(update: Update, context: Context) -> None:
     """wk:<request>: refuse with the reason shown."""
     _ = context._
-    parsed = _parsed(update, data_of.EXTENSION_REFUSED)
-    pending = _pending(context, REFUSE_CONFIRM)
-    if parsed is None or pending is None or pending.target != str(parsed[0]):
-        await _expired(update, context)
+    pending = await _confirmed(update, context, data_of.EXTENSION_REFUSED, REFUSE_CONFIRM)
+    if pending is None:
         return
-    await flow.done(update, context, FEATURE)
     try:
-        request = await workspace_of(context).refuse_extension(parsed[0], supervisor_id=update.effective_user.id,
+        request = await workspace_of(context).refuse_extension(int(pending.target),
+                                                               supervisor_id=update.effective_user.id,
                                                                reason=pending.data["reason"],
                                                                by_name=update.effective_user.full_name)
     except NotFound:

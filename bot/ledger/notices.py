@@ -60,6 +60,18 @@ def deadline_changed(item_id: int, event: int, old: str, new: str, reason: str, 
             for chat_id in chats]
 
 
+async def item_for(env: RenderEnv, row: Claimed, *, supervisor: bool = False):
+    """The item a notice is about, as its recipient may see it now; None (nothing is sent) if not."""
+    from bot.ledger.service import NotFound  # the service makes these rows: import when used
+
+    try:
+        if supervisor:
+            return await env.ledger.item(row.payload["item_id"], supervisor_id=row.chat_id)
+        return await env.ledger.item(row.payload["item_id"], chat_id=row.chat_id)
+    except NotFound:
+        return None
+
+
 @renderer(CLOSURE_REQUESTED)
 async def render_request(connection, row: Claimed, language: str, env: RenderEnv, now: datetime) -> Rendered | None:
     from bot.ledger import texts  # the service makes these rows, and texts read its views: import when used
@@ -83,11 +95,8 @@ async def render_request(connection, row: Claimed, language: str, env: RenderEnv
 
 @renderer(DECISION)
 async def render_decision(connection, row: Claimed, language: str, env: RenderEnv, now: datetime) -> Rendered | None:
-    from bot.ledger.service import NotFound
-
-    try:
-        item = await env.ledger.item(row.payload["item_id"], chat_id=row.chat_id)
-    except NotFound:
+    item = await item_for(env, row)
+    if item is None:
         return None
     _ = translator(language)
     text = _(DECISIONS[row.payload["decision"]], external_id=html.escape(item.label),
@@ -107,11 +116,9 @@ REVIEWS = {
 @renderer(REVIEWED)
 async def render_reviewed(connection, row: Claimed, language: str, env: RenderEnv, now: datetime) -> Rendered | None:
     from bot.ledger import texts
-    from bot.ledger.service import NotFound
 
-    try:
-        item = await env.ledger.item(row.payload["item_id"], supervisor_id=row.chat_id)
-    except NotFound:
+    item = await item_for(env, row, supervisor=True)
+    if item is None:
         return None
     _ = translator(language)
     payload = row.payload
@@ -127,11 +134,9 @@ async def render_deadline_changed(connection, row: Claimed, language: str, env: 
                                   now: datetime) -> Rendered | None:
     """Says the change as it was made and where the item stands on the day it is read."""
     from bot.ledger import texts
-    from bot.ledger.service import NotFound
 
-    try:
-        item = await env.ledger.item(row.payload["item_id"], chat_id=row.chat_id)
-    except NotFound:
+    item = await item_for(env, row)
+    if item is None:
         return None
     _ = translator(language)
     payload = row.payload

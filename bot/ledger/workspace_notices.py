@@ -23,14 +23,11 @@ def _ledger(env: RenderEnv):
 
 
 async def _contact_item(env: RenderEnv, row: Claimed):
+    """The open item the notice is about, as the contact may see it; None if closed or not theirs."""
     from bot.ledger.models import ACTIVE_STATUSES
-    from bot.ledger.service import NotFound
 
-    try:
-        item = await env.ledger.item(row.payload["item_id"], chat_id=row.chat_id)
-    except NotFound:
-        return None
-    return item if item.status in ACTIVE_STATUSES else None
+    item = await notices.item_for(env, row)
+    return item if item is not None and item.status in ACTIVE_STATUSES else None
 
 
 @renderer(notices.NUDGED)
