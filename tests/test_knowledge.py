@@ -164,6 +164,39 @@ def test_a_long_question_is_read_by_the_sentences_that_ask():
     assert asking_part(story) is None                                          # nothing asks: read whole
 
 
+def test_the_sentence_that_asks_is_found_without_a_question_mark():
+    story = "我们村离镇上四十里路，人手就三个。上个月县农业局说属地管理，把他们的安全检查全推给我们村干。"
+    assert asking_part(story + "我想问一下这样做合规不合规") == "我想问一下这样做合规不合规"   # 想问, A-not-A
+    assert asking_part(story + "这样搞对吗") == "这样搞对吗"                                   # a final 吗
+    english = ("Our county bureau keeps pushing its own safety checks onto us villages. "
+               "We have no staff and no budget for it. I want to know if they are allowed to do that")
+    assert asking_part(english) == "I want to know if they are allowed to do that"
+
+
+def test_question_words_inside_the_story_do_not_hide_the_question():
+    # 几天 and 几种 tell the story; the sentence ending in 哪些 is the question.
+    chinese = "单位同事有人说我违反了纪律要给处分，吓得我几天睡不着。我连处分有几种都不知道。党纪处分都有哪些"
+    assert asking_part(chinese) == "党纪处分都有哪些"
+    english = ("My colleague told me I broke a rule and will get a sanction. I have been worried for days and "
+               "did not know what to do. So what kinds of party sanctions exist")
+    assert asking_part(english) == "So what kinds of party sanctions exist"
+
+
+def test_a_chinese_question_of_two_sentences_is_long_at_fewer_characters():
+    question = "我们局上次巡察提了七个问题，整改台账做好了，到期了还有两个没完成，上面天天催。到期没完成会怎么样啊"
+    assert len(question) < 60
+    assert asking_part(question) == "到期没完成会怎么样啊"
+
+
+def test_a_long_question_with_its_question_at_the_end_finds_its_entry(engine):
+    question = ("我们局上次巡察提了七个问题，整改台账做好了，到期了还有两个没完成，上面天天催。到期没完成会怎么样啊")
+    assert engine.ask(question).best.entry.id == "ir-deadlines-reminders"
+    english = ("I was given an admonishment after an accountability case last year. Now there is a promotion "
+               "opening in my unit and my boss says it is too early. Can I still be promoted after being held accountable")
+    answer = engine.ask(english)
+    assert answer.band is Band.ANSWER and answer.best.entry.id == "ac-after-accountability"
+
+
 def test_detail_does_not_drown_a_long_question(engine):
     short = engine.ask("整改没到位、没销号的干部能调岗吗").best.entry.id
     story = ("我们局上一轮巡察一共收到十四个整改问题，分管的副局长下个月想调到别的局去，可是还有五个问题没有整改完，"

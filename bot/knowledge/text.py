@@ -517,21 +517,40 @@ def stated_facts(text: str) -> frozenset[str]:
 
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n…])|(?<=[.])\s+")
-_ASKS = re.compile(r"[?？]|吗|呢|怎么|什么|啥|咋|是否|能不能|会不会|可不可以|有没有|算不算|多少|多久|几|哪|谁|如何|"
-                   r"\b(?:how|what|whats|wat|which|who|when|why|whether|can|could|is there|are there|does|do i|"
-                   r"will|should|may|am i|is it|is this|is that)\b", re.IGNORECASE)
-LONG_QUESTION_CHARS = 60  # shorter than this a question is read whole
+# A sentence asks plainly: a question mark, a final particle (吗/呢/吧) or question word (都有哪些) at its
+# end, an A-not-A form (合规不合规, 有没有), 怎么办, "I want to know", or an English sentence that opens
+# with a question word (or has one after "so", "but": a "will" or "may" there tells the story).
+_ASKS_PLAINLY = re.compile(
+    r"[?？]|[吗呢吧][啊呀哈]?\W*$|怎么办|咋办|是否|能不能|会不会|可不可以|可以不|有没有|算不算|是不是|对不对|行不行|"
+    r"(\w{1,2})不\1|想问|想知道|请问|问一下|问问|"
+    r"\b(?:i want to know|i(?:'d| would) like to know|i wonder|my question is|(?:please )?tell me|whether)\b|"
+    r"(?:怎么|什么|啥|多少|多久|哪些|哪里|哪儿|谁)[啊呀]?\W*$|"
+    r"^\W*(?:how|what|whats|wat|which|who|when|why|can|could|is there|are there|does|do|did|will|should|may|"
+    r"am i|is it|is this|is that|is|are|was)\b|"
+    r"(?:[,:]\s*|\b(?:so|and|but|then|now|ok|please)\s+)(?:how|what|whats|which|who|when|why)\b", re.IGNORECASE)
+# Words that ask inside a story too (几天, 什么时候, "did not know what to do"): a sentence holding only
+# these asks when no sentence asks plainly.
+_ASKS = re.compile(r"怎么|什么|啥|咋|多少|多久|几|哪|谁|如何|"
+                   r"\b(?:how|what|whats|wat|which|who|when|why|can|could|does|will|should|may)\b", re.IGNORECASE)
+LONG_QUESTION_CHARS = 60  # shorter than this a question is read whole (a Chinese character counts as two)
+
+
+def _reading_length(text: str) -> int:
+    """The length of a text with a Chinese character counted twice: a Chinese word is about two
+    characters, an English one about six, so 40 Chinese characters tell as much as 80 Latin ones."""
+    return len(text) + sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
 
 
 def asking_part(text: str) -> str | None:
-    """Of a long question (several sentences, some only telling the story), the sentences that ask;
-    None when the question is short or every sentence asks."""
-    if len(text) < LONG_QUESTION_CHARS:
+    """Of a long question (several sentences, some only telling the story), the sentences that ask
+    plainly, or failing those the ones holding a question word; None when the question is short or
+    every sentence asks."""
+    if _reading_length(text) < LONG_QUESTION_CHARS:
         return None
     sentences = [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
     if len(sentences) < 2:
         return None
-    asking = [s for s in sentences if _ASKS.search(s)]
+    asking = [s for s in sentences if _ASKS_PLAINLY.search(s)] or [s for s in sentences if _ASKS.search(s)]
     if not asking or len(asking) == len(sentences):
         return None
     return " ".join(asking)
