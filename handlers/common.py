@@ -7,6 +7,7 @@ import logging
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
 
 from bot import outbox, preferences
 from bot.db import DatabaseUnavailable
@@ -59,3 +60,12 @@ async def reply(update: Update, text: str, keyboard: InlineKeyboardMarkup | None
 def buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
     """Rows of (label, callback_data) pairs as an inline keyboard."""
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows])
+
+
+async def clear_buttons(update: Update) -> None:
+    """Take the buttons off the message pressed (a decision is made once); a message that can no longer
+    be edited (too old, deleted) keeps them, and its buttons answer for themselves."""
+    try:
+        await update.callback_query.edit_message_reply_markup(None)
+    except TelegramError:
+        pass

@@ -39,7 +39,7 @@ from bot.ledger.service import (AlreadyDecided, Evidence, InvalidTransition, Inv
                                 LedgerService, NeedsNewProgress, NotFound, SecondReviewNeeded)
 from bot.pending import Pending
 from handlers import callback_data as data_of, flow, workspace
-from handlers.common import buttons
+from handlers.common import buttons, clear_buttons
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
@@ -403,13 +403,13 @@ async def approve_closure(update: Update, context: Context) -> None:
         return
     except AlreadyDecided as refused:
         await update.callback_query.answer(_already_decided(context, refused), show_alert=True)
-        await _clear_buttons(update)
+        await clear_buttons(update)
         return
     except InvalidTransition as refused:
         await update.callback_query.answer(_status_text(context, refused.status), show_alert=True)
         return
     await update.callback_query.answer()
-    await _clear_buttons(update)
+    await clear_buttons(update)
     if item.first_review_at is not None and item.status == ItemStatus.CLOSURE_REQUESTED.value:
         await _send(update, _("First approval of item {label} recorded. A second supervisor's approval closes it; "
                               "they have been sent the request.", label=html.escape(item.label)))
@@ -426,13 +426,6 @@ def _already_decided(context: Context, refused: AlreadyDecided) -> str:
     return _("Already decided: {action} by {by} at {time}.", action=_(texts.REVIEW_ACTIONS[decision.action]),
              by=decision.actor_name or _("a supervisor"),
              time=decision.at.astimezone(context.services.settings.zone).strftime("%Y-%m-%d %H:%M"))
-
-
-async def _clear_buttons(update: Update) -> None:
-    try:
-        await update.callback_query.edit_message_reply_markup(None)
-    except TelegramError:
-        pass
 
 
 async def start_comment(update: Update, context: Context) -> None:

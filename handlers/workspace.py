@@ -25,7 +25,7 @@ from datetime import date, timedelta
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.ledger import texts, workspace_texts as wtexts
@@ -34,7 +34,7 @@ from bot.ledger.service import InvalidTransition, ItemView, LedgerError, NotFoun
 from bot.ledger.workspace import (ExtensionDecided, ExtensionPending, Workspace, parse_typed_date)
 from bot.pending import Pending
 from handlers import callback_data as data_of, flow
-from handlers.common import buttons
+from handlers.common import buttons, clear_buttons
 from handlers.context import Context
 
 FEATURE = "workspace"
@@ -101,19 +101,26 @@ def _translated_paging(context: Context, rows: list, page: int, pages: int, data
         rows.append(row)
 
 
+async def _page(update: Update, context: Context, format_: data_of.Format, *, entry: str) -> int | None:
+    """The page a paging button asks for: 0 from the command or the `entry` button; None (said) if forged."""
+    query = update.callback_query
+    if query is None or query.data == entry:
+        return 0
+    parsed = _parsed(update, format_)
+    if parsed is None:
+        await _expired(update, context)
+        return None
+    return parsed[0]
+
+
 # ---- rounds → units → items -----------------------------------------------------------------
 
 async def show_rounds(update: Update, context: Context) -> None:
     """/ledger, the menu button or wr:<page>: the rounds, with their open, overdue and requested counts."""
     _ = context._
-    page = 0
-    query = update.callback_query
-    if query is not None and query.data != "menu:ledger":
-        parsed = _parsed(update, data_of.ROUNDS)
-        if parsed is None:
-            await _expired(update, context)
-            return
-        (page,) = parsed
+    page = await _page(update, context, data_of.ROUNDS, entry="menu:ledger")
+    if page is None:
+        return
     rounds = await workspace_of(context).rounds(supervisor_id=update.effective_user.id)
     if not rounds:
         await _say(update, _("The ledger is empty. Import items with <code>qingfeng ledger import FILE</code>."))
@@ -129,6 +136,7 @@ async def show_rounds(update: Update, context: Context) -> None:
         rows.append([(texts.short(row.name, 30), data_of.ROUND_UNITS.pack(row.id, 0))])
     _translated_paging(context, rows, page, pages, lambda p: data_of.ROUNDS.pack(p))
     rows.append([(_("Overdue items"), data_of.OVERDUE_PAGE.pack(0))])
+    query = update.callback_query
     if query is not None and query.data == "menu:ledger":  # the menu stays; the ledger comes below it
         await _say(update, "\n".join(lines), rows)
     else:
@@ -209,14 +217,9 @@ async def show_items(update: Update, context: Context) -> None:
 async def show_overdue(update: Update, context: Context) -> None:
     """/overdue, lo: or wo:<page>: every overdue item, the longest overdue first, a page at a time."""
     _ = context._
-    page = 0
-    query = update.callback_query
-    if query is not None and query.data != "lo:":
-        parsed = _parsed(update, data_of.OVERDUE_PAGE)
-        if parsed is None:
-            await _expired(update, context)
-            return
-        (page,) = parsed
+    page = await _page(update, context, data_of.OVERDUE_PAGE, entry="lo:")
+    if page is None:
+        return
     items, total = await workspace_of(context).overdue(supervisor_id=update.effective_user.id, page=page)
     if not total:
         await _say(update, _("No item is overdue."), [[("‹ " + _("Rounds"), data_of.ROUNDS.pack(0))]])
@@ -235,6 +238,7 @@ async def show_overdue(update: Update, context: Context) -> None:
         rows.append([(f"{number}. {item.label} {texts.short(item.unit, 12)}", data_of.CARD.pack(item.id, 0))])
     _translated_paging(context, rows, page, pages, lambda p: data_of.OVERDUE_PAGE.pack(p))
     rows.append([("‹ " + _("Rounds"), data_of.ROUNDS.pack(0))])
+    query = update.callback_query
     if query is not None and query.data == "lo:":
         await _say(update, "\n".join(lines), rows)
     else:
@@ -730,7 +734,7 @@ async def send_extension(update: Update, context: Context) -> None:
 async def _already(update: Update, context: Context, refused: ExtensionDecided) -> None:
     await update.callback_query.answer(wtexts.decided_text(refused.extension, context._, _zone(context)),
                                        show_alert=True)
-    await _clear_buttons(update)
+    await clear_buttons(update)
 
 
 async def approve_extension(update: Update, context: Context) -> None:
@@ -757,15 +761,7 @@ async def approve_extension(update: Update, context: Context) -> None:
                          label=html.escape(request.label), date=request.proposed.isoformat(),
                          unit=html.escape(request.unit)),
                [[(_("Open the item"), data_of.CARD.pack(request.item_id, 0))]])
-    await _clear_buttons(update)
-
-
-async def _clear_buttons(update: Update) -> None:
-    """The request's buttons go once it is decided."""
-    try:
-        await update.callback_query.edit_message_reply_markup(None)
-    except TelegramError:
-        pass
+    await clear_buttons(update)
 
 
 async def start_refusal(update: Update, context: Context) -> None:

@@ -17,7 +17,7 @@ Messages to others go through the outbox (bot/ledger/workspace_notices.py).
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 

@@ -27,8 +27,8 @@ import logging
 from datetime import datetime, timezone
 
 from telegram import InputFile, Update
-from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, JobQueue
 
 from bot.config import Settings
@@ -39,7 +39,7 @@ from bot.reports.files import FileRefused
 from bot.reports import inbox_query
 from bot.reports.inbox_query import InboxQuery
 from bot.reports.service import Card, Refused, ReportService
-from bot.reports.states import FINISHED, HISTORY_LABELS, REJECT_KINDS, REJECT_LABELS, STATUS_LABELS, Action, Status
+from bot.reports.states import FINISHED, HISTORY_LABELS, REJECT_KINDS, REJECT_LABELS, STATUS_LABELS, Action
 from bot.reports.stats import compute, render_chart
 from handlers import callback_data as data_of, flow
 from handlers.common import buttons
