@@ -207,8 +207,22 @@ def report_blind(engine: KnowledgeEngine, path: Path, verbose: bool) -> None:
         for item, verdict, confidence in results:
             if verdict != "right" and (item["in_domain"] or verdict == "wrong"):
                 best = engine.ask(item["text"], item["lang"]).best
-                print(f"BLIND {verdict:8} {confidence:.2f} {item['id']} {item['text']!r} -> "
-                      f"{best.entry.id if best else None} (want {item['expect']})")
+                print(f"MISS {verdict:8} {confidence:.2f} {item['id']} {item['text']!r} -> "
+                      f"{best.entry.id if best else None} (want {item['expect']}; "
+                      f"held by {held_by(engine, item)})")
+
+
+def held_by(engine: KnowledgeEngine, item: dict) -> str:
+    found = holders(engine, item)
+    return ", ".join(found[:4]) + (f" and {len(found) - 4} more" if len(found) > 4 else "") if found else "no entry"
+
+
+def holders(engine: KnowledgeEngine, item: dict) -> list[str]:
+    """The entries whose answer in the asker's language holds every fact `item` expects: none means
+    the content lacks the fact; some, that the ranking missed them."""
+    if not item["in_domain"]:
+        return []
+    return [entry.id for entry in engine.entries if has_facts(entry_plain(entry, item["lang"]), item["expect"])]
 
 
 def main() -> None:
@@ -226,6 +240,8 @@ def main() -> None:
     heldout = ROOT / "tests/data/heldout.yaml"
     if heldout.exists():
         report("held-out set", engine, *load([heldout]), verbose)
+    for dev in sorted((ROOT / "tests/data/devset/facts").glob("*.yaml")):
+        report_blind(engine, dev, verbose)  # graded by facts like the blind sets, but written to be read
     for blind in sorted((ROOT / "tests/data").glob("heldout_blind*.yaml")):
         # -v lists the misses only of the blind sets already opened to check fixes: a set still
         # measuring honestly (heldout_blind2.yaml) prints its figures, never its questions.

@@ -79,7 +79,8 @@ class KnowledgeEngine:
         domain_words = [*knowledge.words, *keywords, *(str(w) for g in knowledge.synonyms for w in g)]
         frequencies = self.index.frequencies()
         self.typos = TypoFixer(frequencies, domain_words)
-        self.pinyin = PinyinReader(domain_words, frequencies)
+        # The other fields' words are read from pinyin too, so "liuzhizhen" is 留置针 and declined.
+        self.pinyin = PinyinReader([*domain_words, *knowledge.outside], frequencies)
         self.other_fields = OtherFields(knowledge.outside)
         self.spelling = EnglishSpelling.of_texts(
             (text for entry in self.entries for texts in entry.searchable().values() for text in texts), frequencies)
@@ -139,7 +140,7 @@ class KnowledgeEngine:
         helps = self._help_match(whole)
         if helps:
             return helps
-        if self.other_fields.found(whole):  # 留置针, a credit card's 逾期: another field's question
+        if self.other_fields.found(self.pinyin.read(whole)):  # 留置针, a credit card's 逾期: another field's
             return []
         asking = asking_part(text)
         if asking is None or not self.entries:

@@ -138,7 +138,7 @@ def script_of(text: str, tie: str | None = None) -> str | None:
 
     Chinese characters count half a word each (a Chinese word is about two characters), a Latin
     word one: "is 躺平 punished?" is English, "整改的deadline是哪天" Chinese. A question typed
-    wholly in pinyin is Chinese.
+    wholly in pinyin is a tie.
     """
     chinese = len(_HAS_CJK.findall(text)) / 2
     latin_words = _LATIN_WORD.findall(strip_tones(normalise(text)))
@@ -146,7 +146,9 @@ def script_of(text: str, tie: str | None = None) -> str | None:
     if not chinese and not latin:
         return None
     if not chinese and is_pinyin_text(text):
-        return "zh"
+        # Pinyin is neither: typed by someone who reads Chinese without a Chinese keyboard, or by
+        # a learner; the interface language the user chose says which they read.
+        return tie
     if chinese and latin:
         # Both scripts: the sentence's frame (its question and function words) says which language
         # it is written in, a term quoted from the other does not: "what is 指尖上的形式主义" is
