@@ -164,7 +164,7 @@ def grade_blind(engine: KnowledgeEngine, item: dict) -> tuple[str, float]:
     if answer.band is Band.ANSWER:
         if not item["in_domain"]:
             return "wrong", confidence
-        text = entry_plain(answer.best.entry, answer.language)
+        text = "\n\n".join(entry_plain(entry, answer.language) for entry in answer.entries)  # all the bot sends
         ok = answer.language == item["lang"] and has_facts(text, item["expect"])
         return ("right" if ok else "wrong"), confidence
     if answer.band is Band.SUGGEST:

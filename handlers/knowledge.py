@@ -92,7 +92,8 @@ async def answer_question(update: Update, context: Context) -> None:
         await message.reply_text(_("Please ask a question in a few words, for example: "
                                    "“Can the county make us clock in on an app every day?”"))
     elif answer.band is Band.ANSWER:
-        await send_entry(knowledge, message, answer.best.entry, answer.language, context.language)
+        for number, entry in enumerate(answer.entries):  # the best, then the message's other questions'
+            await send_entry(knowledge, message, entry, answer.language, context.language, reply=number == 0)
     elif answer.band is Band.SUGGEST:
         rows = [[(_short(m.entry.question[answer.language]), f"kb:{m.entry.id}")] for m in answer.suggestions]
         await message.reply_text(_("I am not sure I understood. Did you mean:"), reply_markup=buttons(rows),

@@ -36,6 +36,14 @@ async def test_an_english_question_is_answered_in_english(shared_bot):
     assert "Sources:" in answer["text"]
 
 
+async def test_a_message_asking_two_things_gets_both_answers(shared_bot):
+    user = await shared_bot.user(language_code="zh")
+    first, second = await user.send("容错纠错是什么意思？三个区分开来是哪三条？")
+    assert "容错" in first["text"] and "来源：" in first["text"]
+    assert "三个区分开来" in second["text"] and "来源：" in second["text"]
+    assert "👍 有帮助" in [b["text"] for b in buttons_of(second)]   # each answer can be rated
+
+
 async def test_an_unknown_question_is_declined_and_offers_topics(shared_bot):
     bot = shared_bot
     user = await bot.user(language_code="en")

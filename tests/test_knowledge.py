@@ -13,7 +13,7 @@ from bot.knowledge.index import SearchIndex
 from bot.knowledge.render import entry_html, entry_plain
 from bot.knowledge.schema import KnowledgeError, check_knowledge, load_knowledge
 from bot.knowledge.service import KnowledgeService
-from bot.knowledge.text import PinyinReader, TypoFixer, asking_part, question_form, script_of
+from bot.knowledge.text import PinyinReader, TypoFixer, asked_parts, asking_part, question_form, script_of
 from bot.messages import split_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -162,6 +162,18 @@ def test_a_long_question_is_read_by_the_sentences_that_ask():
     assert asking_part(english) == "Is this formalism? Can I report it here?"
     assert asking_part("整改问题怎样才能销号？") is None                       # short: read whole
     assert asking_part(story) is None                                          # nothing asks: read whole
+
+
+def test_a_message_asking_two_things_gets_both_answers(engine):
+    two = engine.ask("容错纠错是什么意思？三个区分开来是哪三条？")
+    assert [entry.id for entry in two.entries] == [engine.ask("容错纠错是什么意思？").best.entry.id,
+                                                   engine.ask("三个区分开来是哪三条？").best.entry.id]
+    story = engine.ask("我们村一个月开了十几次会，天天拍照留痕。这算不算过度留痕？给我的回执码丢了还能找回吗？")
+    assert {"ff-excessive-traces", "ub-receipt-code"} == {entry.id for entry in story.entries}
+    assert len(engine.ask("过度留痕是什么意思？").entries) == 1       # one question, one answer
+    # Clauses that only announce the question or count things ask nothing of their own.
+    assert asked_parts("单位领导让我问一下，这种问题也必须按期整改完才能销号吗") == []
+    assert asked_parts("台账一百多条，几十个责任单位。我需要怎么操作？") == []
 
 
 def test_the_sentence_that_asks_is_found_without_a_question_mark():

@@ -18,7 +18,7 @@ import numpy as np
 
 from bot.knowledge.index import Scores, SearchIndex, top
 from bot.knowledge.schema import Entry, KnowledgeBase
-from bot.knowledge.text import (Analyzer, EnglishSpelling, OtherFields, PinyinReader, TypoFixer, asked_facts, asking_part,
+from bot.knowledge.text import (Analyzer, EnglishSpelling, OtherFields, PinyinReader, TypoFixer, asked_facts, asked_parts, asking_part,
                                 asks_about_the_bot, question_form, script_of, stated_facts, stem)
 
 FIELD_WEIGHTS = {"question": 3.0, "paraphrases": 2.0, "keywords": 2.0, "answer": 0.25}
@@ -35,6 +35,10 @@ KIND_BOOST = 1.25          # an entry of the kind the question's form asks for (
 # confidence is lowered as much and kept below the answer threshold: it shares the question's words,
 # not its answer (see asked_facts), so it is at best offered ("did you mean"), never the answer.
 MISSING_FACT_FACTOR = 0.6
+# A message asking two things ("is this excessive traces? where can we report it?") gets, beside the
+# best entry, the entry that answers its other question confidently: at most this many more.
+MORE_ANSWERS = 1
+MIN_PART_WEIGHT = 3.0  # a part with one rare word ("可以向哪里反映") asks something, the rest of the message says what
 
 
 class Band(str, Enum):
@@ -59,6 +63,12 @@ class Answer:
     best: Match | None = None
     suggestions: list[Match] = field(default_factory=list)
     truncated: bool = False
+    also: list[Match] = field(default_factory=list)  # the answers to the message's other questions
+
+    @property
+    def entries(self) -> list[Entry]:
+        """What the user is answered with: the best entry, then those of the other questions."""
+        return [self.best.entry, *(m.entry for m in self.also)] if self.band is Band.ANSWER else []
 
     @property
     def matched(self) -> bool:
@@ -126,7 +136,28 @@ class KnowledgeEngine:
         else:
             band = Band.UNKNOWN
         suggestions = [m for m in matches[:SUGGESTIONS] if m.confidence >= self.suggest_threshold]
-        return Answer(question, language, band, best, suggestions, truncated)
+        also = self._other_questions(text[:MAX_QUESTION_CHARS], best) if band is Band.ANSWER else []
+        return Answer(question, language, band, best, suggestions, truncated, also)
+
+    def _other_questions(self, text: str, best: Match) -> list[Match]:
+        """For a message that asks several things, the entries answering its other questions (each
+        read alone, confidently, and not the best entry), at most MORE_ANSWERS."""
+        found: list[Match] = []
+        parts = asked_parts(text)
+        context = self.index.score(self.query_terms(text)) if parts else None
+        for part in parts:
+            terms = self.query_terms(part)
+            if sum(self.index.term_idf(term) for term in set(terms)) < MIN_PART_WEIGHT:
+                continue  # "who decides": nothing to look up on its own
+            # The part's own words decide how sure we are; the message's words, which part of the
+            # domain it means ("有没有别的办法" after a story of an item that cannot be fixed).
+            scores = self.index.score(terms)
+            scores.score += CONTEXT_WEIGHT * context.score
+            matches = self._rank_scores(scores, 1, self.pinyin.read(part))
+            if matches and matches[0].confidence >= self.answer_threshold and \
+                    matches[0].entry.id not in {best.entry.id, *(m.entry.id for m in found)}:
+                found.append(matches[0])
+        return found[:MORE_ANSWERS]
 
     def search(self, question: str, limit: int = 5) -> list[Match]:
         """The best entries for `question`, best first, with their confidence."""

@@ -532,7 +532,7 @@ _ASKS_PLAINLY = re.compile(
     r"(?:[,:]\s*|\b(?:so|and|but|then|now|ok|please)\s+)(?:how|what|whats|which|who|when|why)\b", re.IGNORECASE)
 # Words that ask inside a story too (几天, 什么时候, "did not know what to do"): a sentence holding only
 # these asks when no sentence asks plainly.
-_ASKS = re.compile(r"怎么|什么|啥|咋|多少|多久|几|哪|谁|如何|"
+_ASKS = re.compile(r"怎么|什么|啥|咋|多少|多久|几(?![十百千万])|哪|谁|如何|"
                    r"\b(?:how|what|whats|wat|which|who|when|why|can|could|does|will|should|may)\b", re.IGNORECASE)
 LONG_QUESTION_CHARS = 60  # shorter than this a question is read whole (a Chinese character counts as two)
 
@@ -556,6 +556,24 @@ def asking_part(text: str) -> str | None:
     if not asking or len(asking) == len(sentences):
         return None
     return " ".join(asking)
+
+
+# Where one question ends and the next begins inside a sentence: "X算不算过度留痕，我们可以向哪里反映",
+# "how many were found, and what happens if ...".
+_CLAUSE_END = re.compile(r"[，,；;]\s*(?:(?:and|but|also|or)\s+|(?:还有|另外|那|以及|并且|而且)\s*)?|\s+(?:and|also)\s+(?=(?:how|what|which|who|when|why|can|could|is|are|does|do|will|should)\b)")
+
+
+def asked_parts(text: str) -> list[str]:
+    """The separate questions one message asks ("是不是过度留痕？可以向哪里反映？"), each a clause
+    that asks on its own; fewer than two: an empty list."""
+    sentences = [s.strip() for s in _SENTENCE_END.split(asking_part(text) or text) if s and s.strip()]
+    clauses = [c.strip() for s in sentences for c in _CLAUSE_END.split(s) if c and c.strip()]
+    parts = [c for c in clauses if (_ASKS_PLAINLY.search(c) or _ASKS.search(c)) and not _ONLY_ANNOUNCES.search(c)]
+    return parts if len(parts) >= 2 else []
+
+
+# A clause that only announces the question to come ("领导让我问一下", "I want to ask"): it asks nothing.
+_ONLY_ANNOUNCES = re.compile(r"(?:问一下|问问|想问|请问|咨询一下|i (?:want|would like|'d like) to ask|a question)\W*$", re.IGNORECASE)
 
 
 # Asking the bot what it can do, in words that are all stop words ("what can you do", 你能干啥) or
