@@ -253,6 +253,18 @@ def test_a_tie_of_scripts_follows_the_interface_language(engine):
     assert engine.ask("销号 ok", "zh").language == "zh"
 
 
+@pytest.mark.parametrize("typed, meant", [("资阳整治趟平的干部", "资阳整治躺平的干部"), ("留直期间能见家属吗", "留置期间能见家属吗")])
+def test_two_characters_of_a_specialist_word_typed_with_the_wrong_tones_are_mended(engine, typed, meant):
+    assert engine.typos.mend_chinese(typed) == meant
+    assert engine.ask(typed).best.entry.id == engine.ask(meant).best.entry.id
+
+
+@pytest.mark.parametrize("text", ["我是县纪委的监督员", "警告处分会影响年终奖吗", "我们村离镇上四十里路", "怎么在清风上匿名反映问题"])
+def test_everyday_words_are_not_mended_into_domain_words_that_sound_alike(engine, text):
+    # 是县 sounds like 时限, 村离 like 村里, 会影 like 回应, 映问 like 英文: everyday words, not typos.
+    assert engine.typos.mend_chinese(text) == text
+
+
 def test_typo_mending_prefers_the_word_the_knowledge_base_uses_most():
     fixer = TypoFixer({"excel": 1, "excess": 12})
     assert fixer.fix("exces") == "excess"        # "excesive" stems to "exces": one edit from both

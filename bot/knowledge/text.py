@@ -176,7 +176,18 @@ def initialise_jieba(words: Iterable[str] = ()) -> None:
             _jieba_ready = True
         for word in words:
             if _HAS_CJK.search(word) and " " not in word:
+                _general_frequency.setdefault(word, jieba.dt.FREQ.get(word, 0))
                 jieba.add_word(word, freq=20000)
+
+
+# How common each domain word is in general Chinese (jieba's dictionary, before we teach it ours):
+# 躺平, 留置, 销号 are specialists' words, 时限 and 村里 everyday ones.
+_general_frequency: dict[str, int] = {}
+SPECIALIST_FREQUENCY = 100
+
+
+def is_specialist_word(word: str) -> bool:
+    return _general_frequency.get(word, jieba.dt.FREQ.get(word, 0)) < SPECIALIST_FREQUENCY
 
 
 def _raw_tokens(text: str, *, fine: bool = True) -> list[str]:
@@ -291,11 +302,21 @@ class TypoFixer:
                     self._deletes.setdefault(variant, set()).add(word)
         self._sounds: dict[tuple[str, ...], str] = {}
         self._toneless: dict[tuple[str, ...], str] = {}
+        pairs: dict[tuple[str, ...], set[str]] = {}
         for word in domain_words:
             if 2 <= len(word) <= 4 and all(_HAS_CJK.match(c) for c in word):
                 self._sounds.setdefault(tuple(lazy_pinyin(word, style=Style.TONE3)), word)
                 if len(word) >= MIN_TONELESS:
                     self._toneless.setdefault(tuple(lazy_pinyin(word)), word)
+                else:
+                    pairs.setdefault(tuple(lazy_pinyin(word)), set()).add(word)
+        pairs = {sound: {w for w in words if is_specialist_word(w)} if all(map(is_specialist_word, words)) else set()
+                 for sound, words in pairs.items()}
+        # Two characters that jieba can join to no word (趟平: 趟 and 平 alone) and that sound, but for
+        # tones, like exactly one domain word, a specialist's (躺平), were typed for it; a real word
+        # (使用 beside 适用), two characters each part of a word (会影响: 会, 影响), or a sound an
+        # everyday word has too (是县: 时限) is left as it is.
+        self._toneless_pairs = {sound: next(iter(words)) for sound, words in pairs.items() if len(words) == 1}
         self._sizes = sorted({len(key) for key in self._sounds}, reverse=True)
 
     def mend_chinese(self, text: str) -> str:
@@ -305,6 +326,7 @@ class TypoFixer:
 
     def _mend_run(self, run: str) -> str:
         sounds, plain = lazy_pinyin(run, style=Style.TONE3), lazy_pinyin(run)
+        alone = _single_characters(run)
         out, i = [], 0
         while i < len(run):
             for size in self._sizes:
@@ -314,6 +336,8 @@ class TypoFixer:
                     word = self._sounds.get(tuple(sounds[i:i + size]))
                     if word is None and size >= MIN_TONELESS:
                         word = self._toneless.get(tuple(plain[i:i + size]))
+                    if word is None and size == 2 and {i, i + 1} <= alone:
+                        word = self._toneless_pairs.get(tuple(plain[i:i + size]))
                 if word and word != span and span not in self.vocabulary:
                     out.append(word)
                     i += size
@@ -335,6 +359,16 @@ class TypoFixer:
         if len(word) < MIN_SUBSTITUTED:  # hook/look, night/eight, dive/give: short words, both real
             candidates = {c for c in candidates if len(c) != len(word)}
         return min(candidates, key=lambda c: (-self.frequency.get(c, 0), c)) if candidates else None
+
+
+def _single_characters(run: str) -> set[int]:
+    """Positions in a Chinese run that jieba leaves as a word of one character."""
+    positions, at = set(), 0
+    for word in jieba.lcut(run, HMM=False):
+        if len(word) == 1:
+            positions.add(at)
+        at += len(word)
+    return positions
 
 
 MIN_TONELESS = 3     # a Chinese span this long is mended to a domain word that sounds like it but for tones
