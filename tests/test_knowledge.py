@@ -265,6 +265,18 @@ def test_everyday_words_are_not_mended_into_domain_words_that_sound_alike(engine
     assert engine.typos.mend_chinese(text) == text
 
 
+def test_a_synonym_no_entry_writes_counts_as_its_concept_not_as_an_unknown_word(engine):
+    # 四个形态 is how people say 四种形态; the entries write only the latter.
+    assert not any(entry.answer["zh"].count("四个形态") for entry in engine.entries)
+    said = engine.ask("四个形态有哪些")
+    assert said.band is Band.ANSWER and said.best.entry.id == engine.ask("四种形态有哪些").best.entry.id
+
+
+def test_pinyin_particles_the_reader_cannot_turn_into_words_do_not_dilute_the_question(engine):
+    assert engine.ask("sige xingtai you naxie", "zh").band is Band.ANSWER
+    assert "naxi" not in engine.query_terms("sige xingtai you naxie")
+
+
 def test_typo_mending_prefers_the_word_the_knowledge_base_uses_most():
     fixer = TypoFixer({"excel": 1, "excess": 12})
     assert fixer.fix("exces") == "excess"        # "excesive" stems to "exces": one edit from both

@@ -14,13 +14,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum
 
+import re
+
 import numpy as np
 
 from bot.knowledge.index import Scores, SearchIndex, top
 from bot.knowledge.schema import Entry, KnowledgeBase
-from bot.knowledge.text import (Analyzer, EnglishSpelling, OtherFields, PinyinReader, TypoFixer, asked_facts, asked_parts, asking_part,
-                                asks_about_the_bot, question_form, script_of, stated_facts, stem)
+from bot.knowledge.text import (Analyzer, EnglishSpelling, OtherFields, PinyinReader, TypoFixer, asked_facts, asked_parts,
+                                asking_part, asks_about_the_bot, is_pinyin_text, question_form, script_of, stated_facts,
+                                stem)
 
+_CJK_TERM = re.compile("[\u4e00-\u9fff]")
 FIELD_WEIGHTS = {"question": 3.0, "paraphrases": 2.0, "keywords": 2.0, "answer": 0.25}
 MAX_QUESTION_CHARS = 300   # a question is short; beyond this we read only the beginning
 SUGGESTIONS = 3
@@ -85,6 +89,7 @@ class KnowledgeEngine:
         self.entries: list[Entry] = list(knowledge.entries.values())
         self.facts = [stated_facts(" ".join(entry.answer.values())) for entry in self.entries]
         self.index = SearchIndex([self._document(entry) for entry in self.entries])
+        self.spellings = self.analyzer.synonyms.spellings()  # concept -> the words that spell it
         keywords = [k for entry in self.entries for k in entry.keywords.get("zh", ())]
         domain_words = [*knowledge.words, *keywords, *(str(w) for g in knowledge.synonyms for w in g)]
         frequencies = self.index.frequencies()
@@ -107,16 +112,23 @@ class KnowledgeEngine:
     def query_terms(self, question: str) -> list[str]:
         """The question's terms, cut as entries are (whole words and the words inside them), with
         typos mended (see TypoFixer). An unknown word counts once: the pieces jieba sees inside it
-        that are unknown too are dropped, or 七百多 would weigh as three unknown words."""
+        that are unknown too are dropped, or 七百多 would weigh as three unknown words; so is a word
+        that only spells a synonym the question holds (四个形态 for 四种形态, "finger tips"): its
+        concept stands for it."""
         terms = []
+        typed_in_pinyin = is_pinyin_text(question)
         question = self.pinyin.read(question, known=lambda word: self.index.knows(stem(word)))
         question = self.spelling.mend(question, known=self.index.knows)
         for term in self.analyzer.terms(self.typos.mend_chinese(question)):
             if not self.index.knows(term):
                 term = self.typos.fix(term) or term
             terms.append(term)
+        if typed_in_pinyin:  # what the reader could not turn into a known word is a particle (naxie, ne)
+            terms = [t for t in terms if self.index.knows(t) or _CJK_TERM.match(t)]
         unknown = {t for t in terms if not self.index.knows(t)}
-        return [t for t in terms if t not in unknown or not any(t != u and t in u for u in unknown)]
+        concepts = {t for t in terms if t.startswith("§")}
+        spelled = {word for concept in concepts for word in self.spellings.get(concept, ())}
+        return [t for t in terms if t not in unknown or not (t in spelled or any(t != u and t in u for u in unknown))]
 
     def ask(self, question: str, language: str = "zh") -> Answer:
         text = (question or "").strip()

@@ -247,6 +247,15 @@ class Synonyms:
                     synonyms.longest_phrase = max(synonyms.longest_phrase, len(words))
         return synonyms
 
+    def spellings(self) -> dict[str, frozenset[str]]:
+        """Each concept with the words (single ones, and those of its phrases) that spell it."""
+        words: dict[str, set[str]] = {}
+        for word, concept in self.single.items():
+            words.setdefault(concept, set()).add(word)
+        for phrase, concept in self.phrases.items():
+            words.setdefault(concept, set()).update(phrase)
+        return {concept: frozenset(spelling) for concept, spelling in words.items()}
+
     def apply(self, tokens: list[str]) -> list[str]:
         """Add each synonym's concept beside the word itself: the concept joins the spellings,
         the word still rewards the exact one."""
