@@ -171,6 +171,12 @@ def test_a_message_asking_two_things_gets_both_answers(engine):
     story = engine.ask("我们村一个月开了十几次会，天天拍照留痕。这算不算过度留痕？给我的回执码丢了还能找回吗？")
     assert {"ff-excessive-traces", "ub-receipt-code"} == {entry.id for entry in story.entries}
     assert len(engine.ask("过度留痕是什么意思？").entries) == 1       # one question, one answer
+    both = engine.ask("容错纠错到底指什么，村里搞试点没搞成会不会挨处分")   # one sentence, two questions
+    assert {entry.id for entry in both.entries} == {engine.ask("容错纠错到底指什么").best.entry.id,
+                                                     engine.ask("村里搞试点没搞成会不会挨处分").best.entry.id}
+    # A part of one rare word ("需要准备什么材料", "is it a trend") answers nothing by itself.
+    assert engine.ask("我和老公想协议离婚，房子怎么分，需要准备什么材料").band is not Band.ANSWER
+    assert engine.ask("what does lying flat mean for young tech workers, is it a trend").band is not Band.ANSWER
     # Clauses that only announce the question or count things ask nothing of their own.
     assert asked_parts("单位领导让我问一下，这种问题也必须按期整改完才能销号吗") == []
     assert asked_parts("台账一百多条，几十个责任单位。我需要怎么操作？") == []

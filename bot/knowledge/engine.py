@@ -42,7 +42,6 @@ MISSING_FACT_FACTOR = 0.6
 # A message asking two things ("is this excessive traces? where can we report it?") gets, beside the
 # best entry, the entry that answers its other question confidently: at most this many more.
 MORE_ANSWERS = 1
-MIN_PART_WEIGHT = 3.0  # a part with one rare word ("可以向哪里反映") asks something, the rest of the message says what
 
 
 class Band(str, Enum):
@@ -148,28 +147,31 @@ class KnowledgeEngine:
         else:
             band = Band.UNKNOWN
         suggestions = [m for m in matches[:SUGGESTIONS] if m.confidence >= self.suggest_threshold]
-        also = self._other_questions(text[:MAX_QUESTION_CHARS], best) if band is Band.ANSWER else []
+        parts = self._parts_answered(text[:MAX_QUESTION_CHARS])
+        if band is Band.SUGGEST and parts:  # the whole is unclear, yet each of its questions is not
+            band, best, parts = Band.ANSWER, parts[0], parts[1:]
+        also = [m for m in parts if m.entry.id != best.entry.id][:MORE_ANSWERS] if band is Band.ANSWER else []
         return Answer(question, language, band, best, suggestions, truncated, also)
 
-    def _other_questions(self, text: str, best: Match) -> list[Match]:
-        """For a message that asks several things, the entries answering its other questions (each
-        read alone, confidently, and not the best entry), at most MORE_ANSWERS."""
+    def _parts_answered(self, text: str) -> list[Match]:
+        """For a message that asks several things, the entry answering each of its questions (read
+        alone, with the message as context) confidently, each entry once, in the order asked."""
         found: list[Match] = []
         parts = asked_parts(text)
         context = self.index.score(self.query_terms(text)) if parts else None
         for part in parts:
             terms = self.query_terms(part)
-            if sum(self.index.term_idf(term) for term in set(terms)) < MIN_PART_WEIGHT:
-                continue  # "who decides": nothing to look up on its own
+            if sum(self.index.term_idf(term) for term in set(terms)) < MIN_ASKING_WEIGHT:
+                continue  # "who decides", "is it a trend": too little to look up on its own
             # The part's own words decide how sure we are; the message's words, which part of the
             # domain it means ("有没有别的办法" after a story of an item that cannot be fixed).
             scores = self.index.score(terms)
             scores.score += CONTEXT_WEIGHT * context.score
             matches = self._rank_scores(scores, 1, self.pinyin.read(part))
             if matches and matches[0].confidence >= self.answer_threshold and \
-                    matches[0].entry.id not in {best.entry.id, *(m.entry.id for m in found)}:
+                    matches[0].entry.id not in {m.entry.id for m in found}:
                 found.append(matches[0])
-        return found[:MORE_ANSWERS]
+        return found
 
     def search(self, question: str, limit: int = 5) -> list[Match]:
         """The best entries for `question`, best first, with their confidence."""
