@@ -2,7 +2,10 @@
 content), the old held-out set (tests/data/heldout.yaml, used only to fit the thresholds) and the
 blind held-out sets (tests/data/heldout_blind*.yaml, written from the seeds and DOMAIN.md by
 someone who never saw the knowledge base; never fitted on; the second, heldout_blind2.yaml, was
-written after the content of 2026-12-02 and nobody has looked at its misses to write content). Prints every miss with -v
+written after the content of 2026-12-02 and nobody has looked at its misses to write content). The
+fact-graded dev sets (tests/data/devset/facts/*.yaml) are written blind like the blind sets, then
+read to direct the content: with -v each of their misses names the entries whose answer holds its
+facts ("no entry": the content lacks them; some: the ranking missed them). Prints every miss with -v
 (of the blind sets, only those in OPENED_BLIND_SETS), the totals,
 and for each set how many were right and wrong in each confidence band (by entry for the first
 two, by facts for the blind set), so the share of confident answers that are wrong is visible.
