@@ -10,11 +10,10 @@ The default thresholds are those of config.yaml, fitted on the old held-out set 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum
-
-import re
 
 import numpy as np
 
@@ -147,10 +146,10 @@ class KnowledgeEngine:
         else:
             band = Band.UNKNOWN
         suggestions = [m for m in matches[:SUGGESTIONS] if m.confidence >= self.suggest_threshold]
-        parts = self._parts_answered(text[:MAX_QUESTION_CHARS])
+        parts = self._parts_answered(text[:MAX_QUESTION_CHARS]) if band in (Band.ANSWER, Band.SUGGEST) else []
         if band is Band.SUGGEST and parts:  # the whole is unclear, yet each of its questions is not
             band, best, parts = Band.ANSWER, parts[0], parts[1:]
-        also = [m for m in parts if m.entry.id != best.entry.id][:MORE_ANSWERS] if band is Band.ANSWER else []
+        also = [m for m in parts if m.entry.id != best.entry.id][:MORE_ANSWERS]
         return Answer(question, language, band, best, suggestions, truncated, also)
 
     def _parts_answered(self, text: str) -> list[Match]:
