@@ -103,13 +103,16 @@ def answer_json(answer: Answer) -> dict:
         "related": list(entry.related) if entry else [],
         "suggestions": [{"entry_id": m.entry.id, "question": m.entry.question[answer.language],
                          "confidence": round(m.confidence, 4)} for m in answer.suggestions],
+        # The answers to the message's other questions, sent after the first (see KnowledgeEngine.ask).
+        "also": [{"entry_id": m.entry.id, "confidence": round(m.confidence, 4),
+                  "answer": m.entry.answer[answer.language]} for m in answer.also],
     }
 
 
 def answer_text(answer: Answer) -> str:
     language = answer.language
     if answer.matched:
-        return entry_plain(answer.best.entry, language)
+        return "\n\n---\n\n".join(entry_plain(entry, language) for entry in answer.entries)
     if answer.band is Band.SUGGEST:
         lines = ["Did you mean:" if language == "en" else "您是想问："]
         lines += [f"  - {m.entry.question[language]}  [{m.entry.id}]" for m in answer.suggestions]
