@@ -283,6 +283,17 @@ def test_pinyin_particles_the_reader_cannot_turn_into_words_do_not_dilute_the_qu
     assert "naxi" not in engine.query_terms("sige xingtai you naxie")
 
 
+def test_a_sound_typo_is_mended_whatever_reading_the_context_gives_a_character(engine):
+    # In 查查谁 pypinyin reads 查 as zha (a surname); on its own it is cha, as in 一案双查.
+    assert engine.typos.mend_chinese("一安双查查谁").startswith("一案双查")
+
+
+def test_two_swapped_letters_of_a_short_word_are_mended_but_a_changed_letter_is_not():
+    fixer = TypoFixer({"eight": 5, "look": 30})
+    assert fixer.fix("eigth") == "eight"
+    assert fixer.fix("hook") is None
+
+
 def test_typo_mending_prefers_the_word_the_knowledge_base_uses_most():
     fixer = TypoFixer({"excel": 1, "excess": 12})
     assert fixer.fix("exces") == "excess"        # "excesive" stems to "exces": one edit from both

@@ -335,6 +335,9 @@ class TypoFixer:
 
     def _mend_run(self, run: str) -> str:
         sounds, plain = lazy_pinyin(run, style=Style.TONE3), lazy_pinyin(run)
+        # A character read in its context may take a rarer reading (查查 as zha zha, a surname):
+        # each character's reading on its own is tried too.
+        each = [reading for character in run for reading in lazy_pinyin(character)]
         alone = _single_characters(run)
         out, i = [], 0
         while i < len(run):
@@ -344,7 +347,7 @@ class TypoFixer:
                 if len(span) == size:
                     word = self._sounds.get(tuple(sounds[i:i + size]))
                     if word is None and size >= MIN_TONELESS:
-                        word = self._toneless.get(tuple(plain[i:i + size]))
+                        word = self._toneless.get(tuple(plain[i:i + size])) or self._toneless.get(tuple(each[i:i + size]))
                     if word is None and size == 2 and {i, i + 1} <= alone:
                         word = self._toneless_pairs.get(tuple(plain[i:i + size]))
                 if word and word != span and span not in self.vocabulary:
@@ -366,7 +369,7 @@ class TypoFixer:
             candidates |= self._deletes.get(variant, set())
         candidates = {c for c in candidates if _one_edit_apart(word, c)}
         if len(word) < MIN_SUBSTITUTED:  # hook/look, night/eight, dive/give: short words, both real
-            candidates = {c for c in candidates if len(c) != len(word)}
+            candidates = {c for c in candidates if len(c) != len(word) or _neighbours_swapped(word, c)}
         return min(candidates, key=lambda c: (-self.frequency.get(c, 0), c)) if candidates else None
 
 
@@ -386,6 +389,13 @@ MIN_SUBSTITUTED = 6  # a shorter word is mended by a letter missing or extra onl
 
 def _deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1:] for i in range(len(word))} | {word}
+
+
+def _neighbours_swapped(a: str, b: str) -> bool:
+    """`a` is `b` with two neighbouring letters swapped (eigth, eight): a slip of the fingers, not
+    another word."""
+    diffs = [i for i in range(len(a)) if a[i] != b[i]] if len(a) == len(b) else []
+    return len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
 
 
 def _one_edit_apart(a: str, b: str) -> bool:
