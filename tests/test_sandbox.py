@@ -279,3 +279,18 @@ async def test_terminal_chat_numbers_buttons_and_presses_them(sandbox, tmp_path)
 def test_sandbox_runs_on_its_own():
     result = subprocess.run([sys.executable, "-m", "bot.sandbox", "--help"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0 and "--enforce-limits" in result.stdout
+
+
+async def test_the_terminal_leaves_on_quit_whether_typed_with_a_colon_or_a_slash():
+    """The bot has no /quit: a user who types it wants to leave, and nothing is sent to the bot."""
+    import io
+
+    from bot.sandbox.terminal import TerminalChat
+
+    class NoClient:
+        async def send(self, *args, **kwargs):
+            raise AssertionError("nothing may be sent")
+
+    chat = TerminalChat(NoClient(), {"id": 1}, io.StringIO())
+    for line in (":quit", "/quit", "/exit"):
+        assert await chat.act(line) is False

@@ -27,7 +27,7 @@ FIRST_REPLY_TIMEOUT = 20  # scripted mode: how long to wait for the first reply 
 SHOWN_EVENTS = ["message", "edit", "callback_answer"]
 HELP = """Type a message and press Enter. A number presses the button with that number.
   :photo PATH [caption]   send a photo        :file PATH [caption]   send a file
-  :help                   this help           :quit                  leave (or Ctrl-D)"""
+  :help                   this help           :quit or /quit         leave (or Ctrl-D)"""
 
 
 class TerminalChat:
@@ -96,7 +96,7 @@ class TerminalChat:
         line = line.strip()
         if not line:
             return True
-        if line in (":quit", ":q", ":exit"):
+        if line in (":quit", ":q", ":exit", "/quit", "/exit"):  # the bot has no /quit: a user typing it means leave
             return False
         if line == ":help":
             self.say(HELP)
