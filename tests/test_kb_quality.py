@@ -65,3 +65,23 @@ def test_every_question_outside_the_domain_is_declined(engine):
     _, outside = load_devset()
     answered = [(q, engine.ask(q).band.value) for q in outside if engine.ask(q).band not in (Band.UNKNOWN, Band.EMPTY)]
     assert not answered
+
+
+FACT_SETS = sorted((ROOT / "tests" / "data" / "devset" / "facts").glob("*.yaml"))
+REQUIRED_FACT_ACCURACY = 0.90
+MAX_WRONG_CONFIDENT = 0.05
+
+
+def test_fact_graded_dev_questions_are_answered_with_their_facts_in_the_askers_language(engine):
+    """The fact-graded dev sets (written blind from the seeds, then read to direct the content): an
+    answer is right when what the bot sends, in the asker's language, holds every expected fact."""
+    from bench.devset_report import grade_blind
+
+    items = [item for path in FACT_SETS for item in yaml.safe_load(path.read_text(encoding="utf-8"))]
+    inside = [item for item in items if item["in_domain"]]
+    assert len(inside) >= 400 and len(items) - len(inside) >= 100
+    verdicts = [(item, grade_blind(engine, item)[0]) for item in items]
+    right = sum(verdict == "right" for item, verdict in verdicts if item["in_domain"])
+    answered = [verdict for _, verdict in verdicts if verdict in ("right", "wrong")]
+    assert right / len(inside) >= REQUIRED_FACT_ACCURACY
+    assert answered.count("wrong") / len(answered) <= MAX_WRONG_CONFIDENT
