@@ -472,3 +472,26 @@ def test_typed_filter_words_in_both_languages_and_unknown_ones_listed():
     problem = inbox_query.parse("已驳回 昨天 category:a", categories)
     assert problem.unknown == ["昨天"] and problem.ambiguous == {"a": ["documents-meetings", "inaction"]}
     assert "不予受理" in inbox_query.known_words("zh") and "rejected" in inbox_query.known_words("en")
+
+
+def test_the_card_names_a_supervisor_by_the_configured_name(settings):
+    """Another supervisor reads "王科长 acknowledged", not a Telegram id, when access.supervisors names them."""
+    from types import SimpleNamespace
+
+    from bot.i18n import translator
+    from bot.reports.service import Card, HistoryItem
+    from bot.reports.states import Action, Status
+    from handlers.reports.inbox import card_pieces
+
+    settings.access.supervisors = [Supervisor(id=41, name="王科长"), Supervisor(id=42)]
+    at = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+    card = Card(id=7, category="formalism", status=Status.OPEN, submitted_at=at, acknowledge_due=date(2026, 12, 8),
+                answer_due=date(2026, 12, 22), unit="某镇", when="上周", description="每天拍照打卡",
+                transferred_to=None, files=[], allowed=[],
+                history=[HistoryItem(at, "supervisor", Action.ACKNOWLEDGE, Status.OPEN, supervisor_id=41),
+                         HistoryItem(at, "supervisor", Action.NOTE, None, text="核实中", supervisor_id=42)])
+    context = SimpleNamespace(_=translator("en"), language="en", services=SimpleNamespace(
+        settings=settings, reports=SimpleNamespace(category_label=lambda category, language: category)))
+    text = "\n".join(card_pieces(context, card))
+    assert "王科长: " in text and "supervisor 41" not in text
+    assert "supervisor 42: " in text  # no name configured: the id, as before

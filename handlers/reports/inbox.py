@@ -263,9 +263,11 @@ def card_pieces(context: Context, card: Card) -> list[str]:
     if card.files:
         head.append(_("Attachments: {count}", count=len(card.files)))
     history = [_("<b>History</b>")]
+    names = {s.id: s.name for s in context.services.settings.access.supervisors if s.name}
     for item in card.history:
         who = _("reporter") if item.actor == "reporter" else (
-            _("supervisor {id}", id=item.supervisor_id) if item.supervisor_id else _("system"))
+            (html.escape(names[item.supervisor_id]) if item.supervisor_id in names else
+             _("supervisor {id}", id=item.supervisor_id)) if item.supervisor_id else _("system"))
         # The reporter's times are kept to the hour only (anonymity): shown as such, not as :00 sharp,
         # so that a reply does not read as older than the question it answers.
         local = item.at.astimezone(zone)
