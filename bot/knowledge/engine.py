@@ -91,8 +91,9 @@ class KnowledgeEngine:
         keywords = [k for entry in self.entries for k in entry.keywords.get("zh", ())]
         domain_words = [*knowledge.words, *keywords, *(str(w) for g in knowledge.synonyms for w in g)]
         frequencies = self.index.frequencies()
-        self.typos = TypoFixer(frequencies, domain_words)
-        # The other fields' words are read from pinyin too, so "liuzhizhen" is 留置针 and declined.
+        # The other fields' words are mended and read from pinyin too, so that 留至针 and "liuzhizhen"
+        # are 留置针, and declined.
+        self.typos = TypoFixer(frequencies, [*domain_words, *knowledge.outside])
         self.pinyin = PinyinReader([*domain_words, *knowledge.outside], frequencies)
         self.other_fields = OtherFields(knowledge.outside)
         self.spelling = EnglishSpelling.of_texts(
