@@ -551,3 +551,16 @@ def test_chat_spellings_and_digits_read_as_the_entries_write_them(engine):
     assert engine.query_terms("what r the 4 forms") == engine.query_terms("what are the four forms")
     assert engine.query_terms("how many yrs in govt") == engine.query_terms("how many years in government")
     assert "12388" in engine.query_terms("what is 12388")
+
+
+@pytest.mark.parametrize("question", ["What is formalism in Chinese governance?", "formalism in China"])
+def test_china_and_chinese_do_not_pull_a_question_to_the_language_entries(engine, question):
+    # The whole domain is Chinese: the words say nothing, except beside a language switch.
+    assert engine.ask(question, "en").best.entry.id == engine.ask("What is formalism?", "en").best.entry.id
+    assert engine.ask("How do I switch between Chinese and English?", "en").best.entry.id == "ub-language"
+
+
+def test_answers_carry_no_editors_notes_about_the_seed_translations(engine):
+    notes = [entry.id for entry in engine.entries for text in entry.answer.values()
+             if "seeds'" in text or "garbled" in text or "残缺" in text]
+    assert not notes

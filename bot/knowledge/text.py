@@ -40,7 +40,7 @@ is are was were be been being am do does did doing have has had having will woul
 i me my mine we us our you your yours he him his she her it its they them their this that these those there here
 what which who whom whose when where why how whether any some all each every no not nor only own same such too very
 just also please tell know want need get got let like one ones ok okay real really actually any anyone someone thing things stuff s t don't doesn't isn't can't won't i'm it's what's
-whats wat wht pls plz u ur thx hi hello ago
+whats wat wht pls plz u ur thx hi hello ago china chinese
 """.split())
 
 # Small numbers in an English question written as words, as the entries write them: "the 4 forms".
