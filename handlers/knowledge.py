@@ -103,6 +103,12 @@ async def answer_question(update: Update, context: Context) -> None:
 
 
 async def _say_unknown(message: Message, answer: Answer, context: Context) -> None:
+    if answer.other_field:  # 留置针, a credit card: another field's question, no gap for the editors to fill
+        text = context._("That is outside what I answer: I know the rules on burden reduction, formalism and "
+                         "bureaucratism, accountability, fault tolerance, discipline and reporting, and how to use "
+                         "this bot. You can browse the topics:")
+        await message.reply_text(text, reply_markup=topics_keyboard(knowledge_of(context), context.language))
+        return
     if await _shielded(message, context):  # nothing is kept, so nothing is said to be
         text = context._("I have no answer to that, and I did not keep what you wrote. If it is about your "
                          "report, open /status with your receipt code to add it there, or send a new /report. "

@@ -58,6 +58,15 @@ async def test_an_unknown_question_is_declined_and_offers_topics(shared_bot):
     assert "(2/" in second[0]["text"]
 
 
+async def test_another_fields_question_is_said_to_be_outside_not_noted_for_the_editors(shared_bot):
+    user = await shared_bot.user(language_code="zh")
+    (reply,) = await user.send("医院的留置针可以留几天")
+    assert "不在我回答的范围内" in reply["text"] and "编辑会据此补充" not in reply["text"]
+    assert len(buttons_of(reply)) >= 9  # the topics, to show what it does answer
+    (plain,) = await user.send("炒饭怎么做最好吃")  # no other field's word: a gap, noted for the editors
+    assert "编辑会据此补充" in plain["text"]
+
+
 async def test_empty_and_huge_questions_get_a_polite_reply(shared_bot):
     bot = shared_bot
     user = await bot.user(language_code="en")

@@ -564,3 +564,9 @@ def test_answers_carry_no_editors_notes_about_the_seed_translations(engine):
     notes = [entry.id for entry in engine.entries for text in entry.answer.values()
              if "seeds'" in text or "garbled" in text or "残缺" in text]
     assert not notes
+
+
+def test_a_question_of_another_field_names_that_field_word(engine):
+    assert engine.ask("医院的留置针可以留几天").other_field == "留置针"
+    assert engine.ask("liuzhizhen ji tian huan yi ci", "zh").other_field == "留置针"
+    assert engine.ask("炒饭怎么做最好吃").other_field is None

@@ -66,6 +66,7 @@ class Answer:
     suggestions: list[Match] = field(default_factory=list)
     truncated: bool = False
     also: list[Match] = field(default_factory=list)  # the answers to the message's other questions
+    other_field: str | None = None  # the word that names another field (留置针, credit card): not ours to answer
 
     @property
     def entries(self) -> list[Entry]:
@@ -138,7 +139,8 @@ class KnowledgeEngine:
             return Answer(question, language, Band.EMPTY, truncated=truncated)
         matches = self._match(text, SUGGESTIONS + 1)
         if not matches:
-            return Answer(question, language, Band.UNKNOWN, truncated=truncated)
+            return Answer(question, language, Band.UNKNOWN, truncated=truncated,
+                          other_field=self.other_fields.found(self.pinyin.read(text[:MAX_QUESTION_CHARS])))
         best = matches[0]
         if best.confidence >= self.answer_threshold:
             band = Band.ANSWER
