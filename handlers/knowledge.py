@@ -71,6 +71,7 @@ def _question_text(message: Message) -> str:
 
 SMALL_TALK = re.compile(r"^\W*(你好|您好|嗨|哈喽|在吗|谢谢|多谢|感谢|谢啦|再见|hi|hello|hey|thanks|thank you|thx|bye)\W*$",
                         re.IGNORECASE)
+THANKS_OR_BYE = re.compile(r"谢|感谢|再见|thank|thx|bye", re.IGNORECASE)
 
 
 async def answer_question(update: Update, context: Context) -> None:
@@ -83,8 +84,11 @@ async def answer_question(update: Update, context: Context) -> None:
     _ = context._
     question = _question_text(message)
     if SMALL_TALK.match(question):  # a greeting or thanks is not a question nobody could answer
-        await message.reply_text(_("Hello! Ask me about burden reduction, formalism, accountability or fault "
-                                   "tolerance in your own words, or see /topics and /help."))
+        if THANKS_OR_BYE.search(question):
+            await message.reply_text(_("You are welcome. Ask again whenever you need to; /topics shows what I know."))
+        else:
+            await message.reply_text(_("Hello! Ask me about burden reduction, formalism, accountability or fault "
+                                       "tolerance in your own words, or see /topics and /help."))
         return
     knowledge = knowledge_of(context)
     answer = knowledge.ask(question, context.language)

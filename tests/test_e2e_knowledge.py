@@ -154,6 +154,8 @@ async def test_greetings_stray_files_and_cancel_get_a_helpful_word(shared_bot):
     user = await shared_bot.user(language_code="zh")
     (hello,) = await user.send("你好")
     assert "/topics" in hello["text"]
+    (thanks,) = await user.send("谢谢！")
+    assert "不客气" in thanks["text"] and "您好" not in thanks["text"]   # thanks is not greeted back
     (cancel,) = await user.send("/cancel")
     assert "没有可以取消" in cancel["text"]
     (photo,) = await user.send_photo(b"\x89PNG\r\n\x1a\n" + b"0" * 64)
