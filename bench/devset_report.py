@@ -190,6 +190,10 @@ def report_blind(engine: KnowledgeEngine, path: Path, verbose: bool) -> None:
     declined = sum(r[1] in ("declined", "suggest") for r in outside)
     answered = [r for r in results if r[1] in ("right", "wrong")]
     wrong = sum(r[1] == "wrong" for r in answered)
+    if not inside:  # a set of outside questions only
+        print(f"{path.name}: outside questions not answered {declined}/{len(outside)} "
+              f"(declined {sum(r[1] == 'declined' for r in outside)}, \"did you mean\" {sum(r[1] == 'suggest' for r in outside)})")
+        return
     print(f"{path.name}: answered with the right facts in the asker's language "
           f"{sum(r[1] == 'right' for r in inside)}/{len(inside)} = {rate(inside):.1%} "
           f"(short {rate(short_rows):.1%}, long {rate(long_rows):.1%}; zh "
