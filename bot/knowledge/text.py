@@ -337,7 +337,7 @@ class TypoFixer:
         sounds, plain = lazy_pinyin(run, style=Style.TONE3), lazy_pinyin(run)
         # A character read in its context may take a rarer reading (查查 as zha zha, a surname):
         # each character's reading on its own is tried too.
-        each = [reading for character in run for reading in lazy_pinyin(character)]
+        each = [_reading_alone(character) for character in run]
         alone = _single_characters(run)
         out, i = [], 0
         while i < len(run):
@@ -371,6 +371,12 @@ class TypoFixer:
         if len(word) < MIN_SUBSTITUTED:  # hook/look, night/eight, dive/give: short words, both real
             candidates = {c for c in candidates if len(c) != len(word) or _neighbours_swapped(word, c)}
         return min(candidates, key=lambda c: (-self.frequency.get(c, 0), c)) if candidates else None
+
+
+@functools.lru_cache(maxsize=20_000)
+def _reading_alone(character: str) -> str:
+    """A character's commonest reading, toneless, as pypinyin gives it out of context."""
+    return lazy_pinyin(character)[0]
 
 
 def _single_characters(run: str) -> set[int]:
