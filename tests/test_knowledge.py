@@ -70,6 +70,16 @@ def test_problems_name_the_file_and_line(tmp_path):
     assert any(f"burden-reduction.yaml:{line_of('id: a-one', 2)}: duplicate id 'a-one'" in p for p in problems), problems
 
 
+def test_a_title_cut_at_an_unquoted_comma_is_reported_with_its_line(tmp_path):
+    # {en: Letters, visits and reports} is YAML for en: "Letters" plus a key "visits and reports".
+    folder = write_kb(tmp_path / "kb", [entry("a-one", "会议太多", "too many meetings")])
+    (folder / "topics.yaml").write_text("topics:\n  - id: burden-reduction\n"
+                                        "    title: {zh: 信访举报, en: Letters, visits and reports}\n"
+                                        "    description: {zh: 减负, en: Burden}\n", encoding="utf-8")
+    problems = [str(p) for p in check_knowledge(folder)]
+    assert any("topics.yaml:3" in p and "'visits and reports'" in p and "quoted" in p for p in problems), problems
+
+
 def test_missing_translation_and_empty_sources_are_reported(tmp_path):
     broken = entry("a-one", "会议太多", "too many meetings", sources=[])
     del broken["answer"]["en"]

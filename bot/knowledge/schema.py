@@ -326,6 +326,10 @@ class _Reader:
                 self.problem(path, where + (language,), f"{what}: missing translation '{language}'")
             else:
                 result[language] = text.strip()
+        for key in value:
+            if key not in LANGUAGES:  # {en: Inspection, rectification and closing items}: YAML cut it at the comma
+                self.problem(path, where + (str(key),), f"{what}: unexpected key {str(key)!r}; a text with a comma "
+                             "inside {zh: ..., en: ...} must be quoted")
         return result
 
     def _lists(self, path: Path, where: tuple, value: Any, what: str, minimum: int) -> dict[str, tuple[str, ...]]:
