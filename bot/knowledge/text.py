@@ -319,13 +319,12 @@ class TypoFixer:
                     self._toneless.setdefault(tuple(lazy_pinyin(word)), word)
                 else:
                     pairs.setdefault(tuple(lazy_pinyin(word)), set()).add(word)
-        pairs = {sound: {w for w in words if is_specialist_word(w)} if all(map(is_specialist_word, words)) else set()
-                 for sound, words in pairs.items()}
         # Two characters that jieba can join to no word (趟平: 趟 and 平 alone) and that sound, but for
         # tones, like exactly one domain word, a specialist's (躺平), were typed for it; a real word
         # (使用 beside 适用), two characters each part of a word (会影响: 会, 影响), or a sound an
         # everyday word has too (是县: 时限) is left as it is.
-        self._toneless_pairs = {sound: next(iter(words)) for sound, words in pairs.items() if len(words) == 1}
+        self._toneless_pairs = {sound: word for sound, (word, *others) in pairs.items()
+                                if not others and is_specialist_word(word)}
         self._sizes = sorted({len(key) for key in self._sounds}, reverse=True)
 
     def mend_chinese(self, text: str) -> str:
@@ -338,7 +337,7 @@ class TypoFixer:
         # A character read in its context may take a rarer reading (查查 as zha zha, a surname):
         # each character's reading on its own is tried too.
         each = [_reading_alone(character) for character in run]
-        alone = _single_characters(run)
+        alone: set[int] | None = None  # where jieba leaves a character alone; cut only when asked
         out, i = [], 0
         while i < len(run):
             for size in self._sizes:
@@ -348,8 +347,10 @@ class TypoFixer:
                     word = self._sounds.get(tuple(sounds[i:i + size]))
                     if word is None and size >= MIN_TONELESS:
                         word = self._toneless.get(tuple(plain[i:i + size])) or self._toneless.get(tuple(each[i:i + size]))
-                    if word is None and size == 2 and {i, i + 1} <= alone:
-                        word = self._toneless_pairs.get(tuple(plain[i:i + size]))
+                    if word is None and size == 2 and tuple(plain[i:i + size]) in self._toneless_pairs:
+                        alone = _single_characters(run) if alone is None else alone
+                        if {i, i + 1} <= alone:
+                            word = self._toneless_pairs[tuple(plain[i:i + size])]
                 if word and word != span and span not in self.vocabulary:
                     out.append(word)
                     i += size
