@@ -222,7 +222,8 @@ async def show_overdue(update: Update, context: Context) -> None:
         return
     items, total = await workspace_of(context).overdue(supervisor_id=update.effective_user.id, page=page)
     if not total:
-        await _say(update, _("No item is overdue."), [[("‹ " + _("Rounds"), data_of.ROUNDS.pack(0))]])
+        # Not "‹ back": /overdue may be the first thing a supervisor opens; this leads on to the ledger.
+        await _say(update, _("No item is overdue."), [[(_("Open the ledger by round"), data_of.ROUNDS.pack(0))]])
         return
     pages = max(1, -(-total // PER_PAGE))
     if page >= pages:

@@ -186,6 +186,7 @@ async def test_a_supervisor_works_the_ledger_from_the_chat_and_contacts_ask_for_
     assert any("没有可延长的时限" in reply["text"] for reply in replies)
     (overdue,) = await supervisor.send("/overdue")
     assert overdue["text"] == zh("No item is overdue.")
+    assert [b["text"] for b in buttons_of(overdue)] == [zh("Open the ledger by round")]  # not a "back" to nowhere
 
     # Forged data gets a polite answer, never a crash.
     for forged in ("wl:1:1:bogus:0:0", "wc:99999:0", "wy:deadline:1", "wk:1"):
