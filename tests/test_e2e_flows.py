@@ -62,7 +62,7 @@ async def test_a_supervisors_prompt_never_takes_a_later_question_for_the_reporte
     assert "Send this question" not in answer and "Question sent" not in answer
     status = text_of(await reporter.send(f"/status {code}"))
     assert "clock in" not in status
-    assert "监督人员的提问" not in status
+    assert "督查人员的提问" not in status
 
     # Two prompts: the later one owns the next message; the earlier is dropped with a notice.
     actions = [m for m in (await supervisor.press(data=buttons_of(inbox[-1])[0]["callback_data"],
@@ -85,7 +85,7 @@ async def test_status_view_survives_a_restart_and_an_expired_one_keeps_nothing(b
 
     await bot.stop()  # SIGTERM: the open view is in the database, not in memory
     await bot.start()
-    assert "已发送给监督人员" in text_of(await reporter.send("补充：每周一还要交纸质台账。"))
+    assert "已发送给督查人员" in text_of(await reporter.send("补充：每周一还要交纸质台账。"))
 
     # The view expires (as after 15 minutes): the next text is neither delivered nor kept.
     past = (datetime.now(timezone.utc) - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S.000000")
