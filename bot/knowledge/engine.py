@@ -10,7 +10,6 @@ The default thresholds are those of config.yaml, fitted on the old held-out set 
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum
@@ -20,10 +19,9 @@ import numpy as np
 from bot.knowledge.index import Scores, SearchIndex, top
 from bot.knowledge.schema import Entry, KnowledgeBase
 from bot.knowledge.text import (Analyzer, EnglishSpelling, OtherFields, PinyinReader, TypoFixer, asked_facts, asked_parts,
-                                asking_part, asks_about_the_bot, is_pinyin_text, question_form, script_of, stated_facts,
-                                stem)
+                                asking_part, asks_about_the_bot, has_chinese, is_pinyin_text, question_form, script_of,
+                                stated_facts, stem)
 
-_CJK_TERM = re.compile("[\u4e00-\u9fff]")
 FIELD_WEIGHTS = {"question": 3.0, "paraphrases": 2.0, "keywords": 2.0, "answer": 0.25}
 MAX_QUESTION_CHARS = 300   # a question is short; beyond this we read only the beginning
 SUGGESTIONS = 3
@@ -124,7 +122,7 @@ class KnowledgeEngine:
                 term = self.typos.fix(term) or term
             terms.append(term)
         if typed_in_pinyin:  # what the reader could not turn into a known word is a particle (naxie, ne)
-            terms = [t for t in terms if self.index.knows(t) or _CJK_TERM.match(t)]
+            terms = [t for t in terms if self.index.knows(t) or has_chinese(t)]
         unknown = {t for t in terms if not self.index.knows(t)}
         concepts = {t for t in terms if t.startswith("§")}
         spelled = {word for concept in concepts for word in self.spellings.get(concept, ())}

@@ -120,6 +120,10 @@ def pinyin_syllables(word: str) -> tuple[str, ...] | None:
     return tuple(syllables)
 
 
+def has_chinese(text: str) -> bool:
+    return bool(_HAS_CJK.search(text))
+
+
 def is_pinyin_text(text: str) -> bool:
     """A question typed in pinyin: no Chinese characters, and every Latin word is pinyin (with at least
     two syllables in all, so "a" or "he" alone is not taken for Chinese)."""
