@@ -71,7 +71,7 @@ def _question_text(message: Message) -> str:
 
 SMALL_TALK = re.compile(r"^\W*(你好|您好|嗨|哈喽|在吗|谢谢|多谢|感谢|谢啦|再见|hi|hello|hey|thanks|thank you|thx|bye)\W*$",
                         re.IGNORECASE)
-THANKS_OR_BYE = re.compile(r"谢|感谢|再见|thank|thx|bye", re.IGNORECASE)
+THANKS_OR_BYE = re.compile(r"谢|再见|thank|thx|bye", re.IGNORECASE)
 
 
 async def answer_question(update: Update, context: Context) -> None:
