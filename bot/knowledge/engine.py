@@ -147,25 +147,26 @@ class KnowledgeEngine:
         else:
             band = Band.UNKNOWN
         suggestions = [m for m in matches[:SUGGESTIONS] if m.confidence >= self.suggest_threshold]
-        parts = self._parts_answered(text[:MAX_QUESTION_CHARS]) if band in (Band.ANSWER, Band.SUGGEST) else []
+        parts = self._parts_answered(text[:MAX_QUESTION_CHARS], terms) if band in (Band.ANSWER, Band.SUGGEST) else []
         if band is Band.SUGGEST and parts:  # the whole is unclear, yet each of its questions is not
             band, best, parts = Band.ANSWER, parts[0], parts[1:]
         also = [m for m in parts if m.entry.id != best.entry.id][:MORE_ANSWERS]
         return Answer(question, language, band, best, suggestions, truncated, also)
 
-    def _parts_answered(self, text: str) -> list[Match]:
+    def _parts_answered(self, text: str, terms: list[str]) -> list[Match]:
         """For a message that asks several things, the entry answering each of its questions (read
-        alone, with the message as context) confidently, each entry once, in the order asked."""
+        alone, with the message, whose `terms` are given, as context) confidently, each entry once,
+        in the order asked."""
         found: list[Match] = []
         parts = asked_parts(text)
-        context = self.index.score(self.query_terms(text)) if parts else None
+        context = self.index.score(terms) if parts else None
         for part in parts:
-            terms = self.query_terms(part)
-            if sum(self.index.term_idf(term) for term in set(terms)) < MIN_ASKING_WEIGHT:
+            part_terms = self.query_terms(part)
+            if sum(self.index.term_idf(term) for term in set(part_terms)) < MIN_ASKING_WEIGHT:
                 continue  # "who decides", "is it a trend": too little to look up on its own
             # The part's own words decide how sure we are; the message's words, which part of the
             # domain it means ("有没有别的办法" after a story of an item that cannot be fixed).
-            scores = self.index.score(terms)
+            scores = self.index.score(part_terms)
             scores.score += CONTEXT_WEIGHT * context.score
             matches = self._rank_scores(scores, 1, self.pinyin.read(part))
             if matches and matches[0].confidence >= self.answer_threshold and \
