@@ -275,6 +275,14 @@ def test_two_characters_of_a_specialist_word_typed_with_the_wrong_tones_are_mend
     assert engine.ask(typed).best.entry.id == engine.ask(meant).best.entry.id
 
 
+@pytest.mark.parametrize("typed, meant", [("红色体醒多久发一次", "红色提醒多久发一次"), ("黄色提型会发给上级吗", "黄色提醒会发给上级吗")])
+def test_an_everyday_word_typed_with_the_wrong_tones_is_mended_when_its_characters_are_rare_alone(engine, typed, meant):
+    # 体 and 醒 are seldom words of their own: 体醒 is 提醒 typed with the wrong tones. 是县 stays (below).
+    assert engine.typos.mend_chinese(typed) == meant
+    assert engine.ask(typed).band is Band.ANSWER
+    assert engine.ask(typed).best.entry.id == engine.ask(meant).best.entry.id
+
+
 @pytest.mark.parametrize("text", ["我是县纪委的监督员", "警告处分会影响年终奖吗", "我们村离镇上四十里路", "怎么在清风上匿名反映问题"])
 def test_everyday_words_are_not_mended_into_domain_words_that_sound_alike(engine, text):
     # 是县 sounds like 时限, 村离 like 村里, 会影 like 回应, 映问 like 英文: everyday words, not typos.

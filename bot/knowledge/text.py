@@ -324,11 +324,11 @@ class TypoFixer:
                 else:
                     pairs.setdefault(tuple(lazy_pinyin(word)), set()).add(word)
         # Two characters that jieba can join to no word (趟平: 趟 and 平 alone) and that sound, but for
-        # tones, like exactly one domain word, a specialist's (躺平), were typed for it; a real word
-        # (使用 beside 适用), two characters each part of a word (会影响: 会, 影响), or a sound an
-        # everyday word has too (是县: 时限) is left as it is.
-        self._toneless_pairs = {sound: word for sound, (word, *others) in pairs.items()
-                                if not others and is_specialist_word(word)}
+        # tones, like exactly one domain word were typed for it: a specialist's word (躺平) always, an
+        # everyday one (提醒 for 体醒) only where neither character is common on its own (see
+        # COMMON_ALONE: 是县 is text, not 时限). A real word (使用 beside 适用) or two characters each
+        # part of a word (会影响: 会, 影响) is left as it is.
+        self._toneless_pairs = {sound: word for sound, (word, *others) in pairs.items() if not others}
         self._sizes = sorted({len(key) for key in self._sounds}, reverse=True)
 
     def mend_chinese(self, text: str) -> str:
@@ -353,8 +353,9 @@ class TypoFixer:
                         word = self._toneless.get(tuple(plain[i:i + size])) or self._toneless.get(tuple(each[i:i + size]))
                     if word is None and size == 2 and tuple(plain[i:i + size]) in self._toneless_pairs:
                         alone = _single_characters(run) if alone is None else alone
-                        if {i, i + 1} <= alone:
-                            word = self._toneless_pairs[tuple(plain[i:i + size])]
+                        candidate = self._toneless_pairs[tuple(plain[i:i + size])]
+                        if {i, i + 1} <= alone and (is_specialist_word(candidate) or not any(map(_common_alone, span))):
+                            word = candidate
                 if word and word != span and span not in self.vocabulary:
                     out.append(word)
                     i += size
@@ -382,6 +383,15 @@ class TypoFixer:
 def _reading_alone(character: str) -> str:
     """A character's commonest reading, toneless, as pypinyin gives it out of context."""
     return lazy_pinyin(character)[0]
+
+
+# A character this common as a word of its own (是, 好, 会, 时) is likely meant where it stands: two
+# such characters beside each other are text (是县), not an everyday word mistyped (体醒 for 提醒).
+COMMON_ALONE = 20_000
+
+
+def _common_alone(character: str) -> bool:
+    return jieba.dt.FREQ.get(character, 0) >= COMMON_ALONE
 
 
 def _single_characters(run: str) -> set[int]:
