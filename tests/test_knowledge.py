@@ -588,3 +588,10 @@ def test_a_question_of_another_field_names_that_field_word(engine):
     assert engine.ask("医院的留置针可以留几天").other_field == "留置针"
     assert engine.ask("liuzhizhen ji tian huan yi ci", "zh").other_field == "留置针"
     assert engine.ask("炒饭怎么做最好吃").other_field is None
+
+
+def test_a_question_in_traditional_characters_is_answered_as_in_simplified(engine):
+    typed, simple = "三個區分開來是什麼意思", "三个区分开来是什么意思"
+    said = engine.ask(typed)
+    assert said.band is Band.ANSWER and said.language == "zh"
+    assert said.best.entry.id == engine.ask(simple).best.entry.id

@@ -20,7 +20,7 @@ from bot.knowledge.index import Scores, SearchIndex, top
 from bot.knowledge.schema import Entry, KnowledgeBase
 from bot.knowledge.text import (Analyzer, EnglishSpelling, OtherFields, PinyinReader, TypoFixer, asked_facts, asked_parts,
                                 asking_part, asks_about_the_bot, has_chinese, is_pinyin_text, question_form, script_of,
-                                stated_facts, stem)
+                                simplified, stated_facts, stem)
 
 FIELD_WEIGHTS = {"question": 3.0, "paraphrases": 2.0, "keywords": 2.0, "answer": 0.25}
 MAX_QUESTION_CHARS = 300   # a question is short; beyond this we read only the beginning
@@ -129,7 +129,7 @@ class KnowledgeEngine:
         return [t for t in terms if t not in unknown or not (t in spelled or any(t != u and t in u for u in unknown))]
 
     def ask(self, question: str, language: str = "zh") -> Answer:
-        text = (question or "").strip()
+        text = simplified((question or "").strip())
         truncated = len(text) > MAX_QUESTION_CHARS
         language = script_of(text[:MAX_QUESTION_CHARS], tie=language) or language  # the majority script
         terms = self.query_terms(text[:MAX_QUESTION_CHARS])
@@ -176,7 +176,7 @@ class KnowledgeEngine:
 
     def search(self, question: str, limit: int = 5) -> list[Match]:
         """The best entries for `question`, best first, with their confidence."""
-        return self._match(question, limit)
+        return self._match(simplified(question), limit)
 
     def _match(self, text: str, limit: int) -> list[Match]:
         """A question of several sentences full of detail is matched by the sentences that ask

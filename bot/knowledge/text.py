@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import jieba
 import snowballstemmer
+from opencc import OpenCC
 from pypinyin import Style, lazy_pinyin
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -73,6 +74,15 @@ _jieba_ready = False
 def normalise(text: str) -> str:
     """Full-width to half-width, compatibility forms folded, lower case."""
     return unicodedata.normalize("NFKC", text).lower()
+
+
+_TO_SIMPLIFIED = OpenCC("t2s")
+
+
+def simplified(text: str) -> str:
+    """A question typed in traditional characters (區分開來: from Hong Kong, Taiwan, or a phone's
+    input method set so) in the simplified ones the knowledge base writes."""
+    return _TO_SIMPLIFIED.convert(text) if _HAS_CJK.search(text) else text
 
 
 def _syllables() -> frozenset[str]:
