@@ -145,7 +145,7 @@ NEW_ENTRY = """  - id: rp-zebra-test
       zh: [斑马线规定, 村里斑马线, 斑马线在哪看]
       en: [zebra crossing rule, village zebra crossing, zebra crossing regulation]
     answer: {zh: 斑马线规定见交通部门的说明。, en: The zebra crossing regulation is published by the transport department.}
-    sources: [{document: 测试文件}]
+    sources: [{document: 《关于解决形式主义突出问题为基层减负的通知》}]
     keywords: {zh: [斑马线], en: [zebra]}
 """
 

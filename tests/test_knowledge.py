@@ -20,10 +20,16 @@ ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
 
 
+NOTICE_2019 = "《关于解决形式主义突出问题为基层减负的通知》"
+
+
 def write_kb(folder: Path, entries: list[dict], topic: str = "burden-reduction") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "topics.yaml").write_text(yaml.safe_dump({"topics": [
         {"id": topic, "title": {"zh": "减负", "en": "Burden"}, "description": {"zh": "减负", "en": "Burden"}}]},
+        allow_unicode=True), encoding="utf-8")
+    (folder / "sources.yaml").write_text(yaml.safe_dump({"documents": {NOTICE_2019: {
+        "zh": f"{NOTICE_2019}（2019年）", "en": f"Notice on reducing the burden on the grassroots ({NOTICE_2019}, 2019)"}}},
         allow_unicode=True), encoding="utf-8")
     (folder / f"{topic}.yaml").write_text(yaml.safe_dump({"topic": topic, "entries": entries}, allow_unicode=True,
                                                           sort_keys=False), encoding="utf-8")
@@ -36,7 +42,7 @@ def entry(entry_id: str, zh: str, en: str, **extra) -> dict:
         "question": {"zh": zh, "en": en},
         "paraphrases": {"zh": [zh + "吗", "请问" + zh, zh + "呢"], "en": [en + "?", "tell me " + en, en + " please"]},
         "answer": {"zh": f"{zh}的回答。", "en": f"Answer about {en}."},
-        "sources": [{"document": "《关于解决形式主义突出问题为基层减负的通知》"}],
+        "sources": [{"document": NOTICE_2019}],
         **extra,
     }
 
@@ -78,6 +84,25 @@ def test_a_title_cut_at_an_unquoted_comma_is_reported_with_its_line(tmp_path):
                                         "    description: {zh: 减负, en: Burden}\n", encoding="utf-8")
     problems = [str(p) for p in check_knowledge(folder)]
     assert any("topics.yaml:3" in p and "'visits and reports'" in p and "quoted" in p for p in problems), problems
+
+
+def test_a_document_is_shown_with_its_year_in_each_language_and_an_unlisted_one_is_reported(tmp_path):
+    cited = entry("a-one", "会议太多", "too many meetings")
+    unlisted = entry("a-two", "文件太多", "too many documents", sources=[{"document": "《某某规定》"}])
+    problems = check_knowledge(write_kb(tmp_path / "kb", [cited, unlisted]))
+    assert [(p.file.endswith("burden-reduction.yaml"), "unknown document '《某某规定》'" in p.message) for p in problems] \
+        == [(True, True)]
+    assert problems[0].line > 1
+    knowledge = load_knowledge(write_kb(tmp_path / "ok", [cited]))
+    assert entry_plain(knowledge.entries["a-one"], "zh").endswith("（2019年）")
+    assert "Notice on reducing the burden" in entry_plain(knowledge.entries["a-one"], "en")
+
+
+def test_the_shipped_answers_name_each_document_in_english_with_the_version_they_rest_on():
+    knowledge = load_knowledge(KNOWLEDGE)
+    sanctions = [e for e in knowledge.entries.values() if any("纪律处分条例" in s.value for s in e.sources)]
+    assert sanctions and all("revised 2023" in entry_plain(e, "en") for e in sanctions)
+    assert all("2023年修订" in entry_plain(e, "zh") for e in sanctions)
 
 
 def test_missing_translation_and_empty_sources_are_reported(tmp_path):

@@ -162,13 +162,13 @@ class _Reader:
             self.problems.append(Problem(str(self.directory), 1, "not a directory"))
             return KnowledgeBase({}, {})
         topics = self._topics()
-        seeds, guides = self._sources()
+        catalogue = self._sources()
         words, synonyms, outside, help_entry = self._dictionary()
         entries: dict[str, Entry] = {}
         places: dict[str, tuple[Path, tuple]] = {}
         for path in knowledge_files(self.directory):
             if path.name not in SPECIAL_FILES:
-                self._topic_file(path, topics, seeds, guides, entries, places)
+                self._topic_file(path, topics, catalogue, entries, places)
         for entry in entries.values():
             for index, related in enumerate(entry.related):
                 if related not in entries:
@@ -221,15 +221,18 @@ class _Reader:
             topics[item["id"]] = Topic(item["id"], title, description)
         return topics
 
-    def _sources(self) -> tuple[dict[str, dict], dict[str, dict]]:
+    def _sources(self) -> dict[str, dict[str, dict]]:
+        """What an entry may cite, by kind (seed, document, guide): each name with its title in
+        both languages (a document's with its year, so that an answer says which version it rests on)."""
         path = self.directory / "sources.yaml"
+        empty = {kind: {} for kind in SOURCE_KINDS}
         if not path.exists():
-            return {}, {}
+            return empty
         data = self._load(path) or {}
         if not isinstance(data, dict):
-            self.problem(path, (), "expected 'seeds:' and 'guides:' mappings")
-            return {}, {}
-        return dict(data.get("seeds") or {}), dict(data.get("guides") or {})
+            self.problem(path, (), "expected 'seeds:', 'documents:' and 'guides:' mappings")
+            return empty
+        return {kind: dict(data.get(f"{kind}s") or {}) for kind in SOURCE_KINDS}
 
     def _dictionary(self) -> tuple[list[str], list[list[str]], list[str], str | None]:
         path = self.directory / "dictionary.yaml"
@@ -260,7 +263,7 @@ class _Reader:
             help_entry = None
         return words, clean_groups, outside, help_entry
 
-    def _topic_file(self, path: Path, topics: dict[str, Topic], seeds: dict, guides: dict,
+    def _topic_file(self, path: Path, topics: dict[str, Topic], catalogue: dict[str, dict],
                     entries: dict[str, Entry], places: dict[str, tuple[Path, tuple]]) -> None:
         data = self._load(path)
         if data is None:
@@ -275,7 +278,7 @@ class _Reader:
             self.problem(path, ("topic",), f"topic '{topic}' is not listed in topics.yaml")
         for index, raw in enumerate(data["entries"]):
             where = ("entries", index)
-            entry = self._entry(path, where, raw, path.stem, seeds, guides)
+            entry = self._entry(path, where, raw, path.stem, catalogue)
             if entry is None:
                 continue
             if entry.id in entries:
@@ -286,7 +289,7 @@ class _Reader:
             entries[entry.id] = entry
             places[entry.id] = (path, where)
 
-    def _entry(self, path: Path, where: tuple, raw: Any, topic: str, seeds: dict, guides: dict) -> Entry | None:
+    def _entry(self, path: Path, where: tuple, raw: Any, topic: str, catalogue: dict[str, dict]) -> Entry | None:
         if not isinstance(raw, dict):
             self.problem(path, where, "an entry must be a mapping with id, question, answer ...")
             return None
@@ -304,7 +307,7 @@ class _Reader:
                                   minimum=MIN_PARAPHRASES)
         keywords = self._lists(path, where + ("keywords",), raw.get("keywords") or {}, f"{entry_id}: keywords",
                                minimum=0)
-        sources = self._entry_sources(path, where + ("sources",), raw.get("sources"), entry_id, seeds, guides)
+        sources = self._entry_sources(path, where + ("sources",), raw.get("sources"), entry_id, catalogue)
         related = raw.get("related") or []
         if not isinstance(related, list) or not all(isinstance(r, str) for r in related):
             self.problem(path, where + ("related",), f"{entry_id}: 'related' must be a list of entry ids")
@@ -348,8 +351,8 @@ class _Reader:
             result[language] = tuple(str(i).strip() for i in items)
         return result
 
-    def _entry_sources(self, path: Path, where: tuple, value: Any, entry_id: str, seeds: dict,
-                       guides: dict) -> tuple[Source, ...]:
+    def _entry_sources(self, path: Path, where: tuple, value: Any, entry_id: str,
+                       catalogue: dict[str, dict]) -> tuple[Source, ...]:
         if not isinstance(value, list) or not value:
             self.problem(path, where, f"{entry_id}: sources are empty: name a seed, a document or a guide")
             return ()
@@ -363,12 +366,12 @@ class _Reader:
             if not isinstance(name, str) or not name.strip():
                 self.problem(path, where + (index,), f"{entry_id}: empty {kind} source")
                 continue
-            known = {"seed": seeds, "guide": guides}.get(kind)
-            if known is not None and name not in known:
-                self.problem(path, where + (index,), f"{entry_id}: unknown {kind} '{name}' (add it to sources.yaml)")
+            known = catalogue[kind]
+            if name not in known:
+                self.problem(path, where + (index,), f"{entry_id}: unknown {kind} '{name}' (add it, with its "
+                             f"title in each language, to sources.yaml under {kind}s:)")
                 continue
-            title = dict(known[name]) if known is not None else {"zh": name, "en": name}
-            sources.append(Source(kind, name, title))
+            sources.append(Source(kind, name, dict(known[name])))
         return tuple(sources)
 
 
