@@ -246,7 +246,8 @@ def main() -> None:
     report("dev set", engine, *load(sorted((ROOT / "tests/data/devset").glob("*.yaml"))), verbose)
     heldout = ROOT / "tests/data/heldout.yaml"
     if heldout.exists():
-        report("held-out set", engine, *load([heldout]), verbose)
+        # Never its misses: the thresholds are fitted on this split because nobody writes content from it.
+        report("held-out set", engine, *load([heldout]), verbose=False)
     for dev in sorted((ROOT / "tests/data/devset/facts").glob("*.yaml")):
         report_blind(engine, dev, verbose)  # graded by facts like the blind sets, but written to be read
     for blind in sorted((ROOT / "tests/data").glob("heldout_blind*.yaml")):
