@@ -64,7 +64,7 @@ def generate(entries: int, seed: int, folder: Path) -> list[tuple[str, str]]:
             "question": {"zh": zh_q, "en": en_q},
             "paraphrases": paraphrases,
             "answer": {"zh": base.answer["zh"], "en": base.answer["en"]},
-            "sources": [{"document": "generated"}],
+            "sources": [{source.kind: source.value} for source in base.sources],  # listed in the copied sources.yaml
             "keywords": {"zh": rng.sample(zh_words, 3), "en": rng.sample(en_words, 3)},
         })
         if len(queries) < 100_000:

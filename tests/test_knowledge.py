@@ -620,3 +620,9 @@ def test_a_question_in_traditional_characters_is_answered_as_in_simplified(engin
     said = engine.ask(typed)
     assert said.band is Band.ANSWER and said.language == "zh"
     assert said.best.entry.id == engine.ask(simple).best.entry.id
+
+
+def test_pinyin_is_cut_so_that_domain_words_spell_as_much_of_it_as_possible(engine):
+    # Longest first from the left, "shi yi" would be 事宜 and take the yi of 一案双查.
+    assert "一案双查" in engine.pinyin.read("shenme shi yi an shuang cha")
+    assert engine.ask("shenme shi yi an shuang cha").best.entry.id == engine.ask("什么是一案双查").best.entry.id

@@ -150,6 +150,8 @@ class KnowledgeEngine:
         parts = self._parts_answered(text[:MAX_QUESTION_CHARS], terms) if band in (Band.ANSWER, Band.SUGGEST) else []
         if band is Band.SUGGEST and parts:  # the whole is unclear, yet each of its questions is not
             band, best, parts = Band.ANSWER, parts[0], parts[1:]
+        elif best.entry.id in {m.entry.id for m in parts}:  # the whole matched one of its questions best:
+            best, parts = parts[0], parts[1:]                 # still answered in the order asked
         also = [m for m in parts if m.entry.id != best.entry.id][:MORE_ANSWERS]
         return Answer(question, language, band, best, suggestions, truncated, also)
 

@@ -505,21 +505,38 @@ class PinyinReader:
             syllables += pinyin_syllables(word) or ()
             ends.add(len(syllables))
         starts = {0} | ends
-        out, i, pending = [], 0, []
-        while i < len(syllables):
-            for size in range(min(self.longest, len(syllables) - i), 1, -1):
-                term = self.terms.get(tuple(syllables[i:i + size]))
-                if term and (whole or (i in starts and i + size in ends)):
-                    out.append(self._unread(pending) if whole else self._as_written(pending, word_at))
-                    out.append(term)
-                    pending = []
-                    i += size
-                    break
-            else:
+        out, pending = [], []
+        for i, term, size in self._cut(syllables, lambda i, size: whole or (i in starts and i + size in ends)):
+            if term is None:
                 pending.append((i, syllables[i]))
-                i += 1
+                continue
+            out.append(self._unread(pending) if whole else self._as_written(pending, word_at))
+            out.append(term)
+            pending = []
         out.append(self._unread(pending) if whole else self._as_written(pending, word_at))
         return " ".join(o for o in out if o)
+
+    def _cut(self, syllables: list[str], allowed) -> list[tuple[int, str | None, int]]:
+        """The syllables cut into terms so that terms spell as many of them as possible, then in as
+        few terms as possible: (start, term, size), or (start, None, 1) for a syllable left over. Not
+        the longest term first: in "shenme shi yi an shuang cha", 事宜 (shi yi) would take the yi of
+        一案双查."""
+        count = len(syllables)
+        best: list[tuple[int, int]] = [(0, 0)] * (count + 1)  # from i on: (syllables spelt, -terms)
+        choice: list[int] = [1] * (count + 1)
+        for i in range(count - 1, -1, -1):
+            best[i], choice[i] = best[i + 1], 1
+            for size in range(2, min(self.longest, count - i) + 1):
+                if allowed(i, size) and tuple(syllables[i:i + size]) in self.terms:
+                    spelt, terms = best[i + size]
+                    if (spelt + size, terms - 1) > best[i] or (choice[i] == 1 and (spelt + size, terms - 1) == best[i]):
+                        best[i], choice[i] = (spelt + size, terms - 1), -size
+        cut, i = [], 0
+        while i < count:
+            size = -choice[i] if choice[i] < 0 else 0
+            cut.append((i, self.terms[tuple(syllables[i:i + size])], size) if size else (i, None, 1))
+            i += size or 1
+        return cut
 
     @staticmethod
     def _as_written(pending: list[tuple[int, str]], word_at: dict[int, str]) -> str:
