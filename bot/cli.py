@@ -31,17 +31,13 @@ from bot.knowledge.schema import KnowledgeError
 from bot.logs import setup_logging
 from bot.private_files import make_private, use_private_umask
 
-LANG_VARIABLE = "QINGFENG_LANG"  # the CLI's language; not a setting, so kept out of load_settings
-
-
-def _settings_environ() -> dict[str, str]:
-    return {name: value for name, value in os.environ.items() if name != LANG_VARIABLE}
+LANG_VARIABLE = "QINGFENG_LANG"  # the CLI's language; not a setting (bot/config.py's NOT_SETTINGS)
 
 
 def _configured_language(config: Path | None) -> str | None:
     """bot.language as bot/config.py resolves it; what can be read of a broken config, else None."""
     try:
-        return load_settings(config, environ=_settings_environ()).bot.language
+        return load_settings(config).bot.language
     except Exception:  # noqa: BLE001  (choosing a language never fails: the error is reported later)
         pass
     from_env = normalise_language(os.environ.get("QINGFENG_BOT__LANGUAGE"))
@@ -52,7 +48,7 @@ def _configured_language(config: Path | None) -> str | None:
 
         from bot.config import _find_config
 
-        path = _find_config(config, _settings_environ())
+        path = _find_config(config, dict(os.environ))
         data = yaml.safe_load(path.read_text(encoding="utf-8")) if path else None
         return normalise_language(str(data["bot"]["language"]))
     except Exception:  # noqa: BLE001
@@ -187,7 +183,7 @@ def explained_failures(_: Translate | None = None) -> Iterator[None]:
 
 def settings_from(config: Path | None) -> Settings:
     try:
-        return load_settings(config, environ=_settings_environ())
+        return load_settings(config)
     except ConfigError as exc:
         _ = cli_translator(config=config)
         fail(translated(str(exc), _), 2, _)

@@ -1,9 +1,10 @@
 """Settings: one typed model, read from `config.yaml` and overridden by the environment.
 
 `QINGFENG_<SECTION>__<KEY>=value` overrides `section.key` (values are parsed as YAML scalars,
-so `QINGFENG_ACCESS__SUPERVISORS=[1, 2]` works, and so does `1,2`). Secrets (the bot token,
-the webhook secret, the encryption key) come only from the environment or from a file that the
-config names: a secret written into the committed YAML file is refused.
+so `QINGFENG_ACCESS__SUPERVISORS=[1, 2]` works, and so does `1,2`); QINGFENG_CONFIG (the config
+file) and QINGFENG_LANG (the command line's language, bot/cli.py) are not settings. Secrets (the
+bot token, the webhook secret, the encryption key) come only from the environment or from a file
+that the config names: a secret written into the committed YAML file is refused.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 ENV_PREFIX = "QINGFENG_"
+# Environment variables of ours that are not settings: where the config is, the command line's language.
+NOT_SETTINGS = (f"{ENV_PREFIX}CONFIG", f"{ENV_PREFIX}LANG")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
 
@@ -423,7 +426,7 @@ def _refuse_committed_secrets(data: dict[str, Any], path: Path | None) -> None:
 
 def _apply_environment(data: dict[str, Any], environ: dict[str, str]) -> None:
     for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX) or name == f"{ENV_PREFIX}CONFIG":
+        if not name.startswith(ENV_PREFIX) or name in NOT_SETTINGS:
             continue
         keys = [part.lower() for part in name[len(ENV_PREFIX):].split("__") if part]
         if not keys:

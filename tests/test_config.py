@@ -47,6 +47,12 @@ def test_nested_and_list_overrides_from_environment():
     assert settings.reminders.before_days == [5, 2]
 
 
+def test_the_command_lines_language_is_not_a_setting():
+    """QINGFENG_LANG (bot/cli.py) and QINGFENG_CONFIG are ours but no setting: loading never trips on them."""
+    settings = load_settings(environ={"QINGFENG_LANG": "en", "QINGFENG_BOT__LANGUAGE": "zh"})
+    assert settings.bot.language == "zh" and "lang" not in settings.model_dump()
+
+
 def test_unknown_key_is_named_with_its_path(tmp_path):
     with pytest.raises(ConfigError, match=r"unknown setting telegram\.colour"):
         load_settings(write(tmp_path, "telegram:\n  colour: red\n"), environ={})
