@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -108,51 +107,6 @@ ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help=_("
 SANDBOX_TOKEN = "123456:SANDBOX-TOKEN-qingfeng-local-0000000"
 LOCAL_USER_ID = 100000001
 
-# The messages of the failures explained below, as bot/config.py, bot/db.py, bot/app.py and
-# bot/reports/keys.py word them: each English msgid is also the pattern it is recognised by
-# ({name} matches any text), so a message worded otherwise is shown as it is, in English.
-KNOWN_MESSAGES = (
-    N_("invalid configuration:"),
-    N_("config file not found: {path}"),
-    N_("{where}: invalid YAML: {problem}"),
-    N_("{path}: expected a mapping of sections at the top level"),
-    N_("{path}: {setting} is a secret and must not be written in the config file; set the environment variable "
-       "{variable} or name a file in the config instead"),
-    N_("cannot read secret file {path}: {reason}"),
-    N_("{where}unknown setting {setting}"),
-    N_("{setting}: {problem} (got {value})"),
-    N_("no bot token: set QINGFENG_TELEGRAM__TOKEN (create a bot with @BotFather to get one) or name a file "
-       "holding it in telegram.token_file; to try the bot without Telegram, run `qingfeng chat`"),
-    N_("cannot reach the database at {url}: {reason}"),
-    N_("the database schema is older than this version of Qingfeng: run `qingfeng db upgrade`, then start again"),
-    N_("the database's lookup secret cannot be decrypted with any configured encryption key: set "
-       "QINGFENG_SECURITY__ENCRYPTION_KEYS to the keys this database was encrypted with"),
-    N_("a value in {column} cannot be decrypted with any configured key; nothing in that table was changed"),
-)
-
-
-def _pattern(message: str) -> re.Pattern[str]:
-    parts = re.split(r"\{(\w+)\}", message)  # text, name, text, name, ..., text
-    return re.compile("".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.*?)" for i, part in enumerate(parts))
-                      + r"\Z", re.DOTALL)
-
-
-_KNOWN = [(message, _pattern(message)) for message in KNOWN_MESSAGES]
-
-
-def translated(message: str, _: Translate) -> str:
-    """A known failure's message (one per line, indentation kept) in the CLI's language."""
-    lines = []
-    for line in message.split("\n"):
-        text = line.lstrip()
-        for msgid, pattern in _KNOWN:
-            found = pattern.match(text)
-            if found:
-                text = _(msgid, **found.groupdict())
-                break
-        lines.append(line[: len(line) - len(line.lstrip())] + text)
-    return "\n".join(lines)
-
 
 def fail(message: str, code: int, _: Translate | None = None) -> None:
     _ = _ or cli_translator()
@@ -162,7 +116,8 @@ def fail(message: str, code: int, _: Translate | None = None) -> None:
 
 @contextmanager
 def explained_failures(_: Translate | None = None) -> Iterator[None]:
-    """Known failures become one clear line and an exit code; nothing else is swallowed."""
+    """Known failures become one clear line and an exit code; nothing else is swallowed. Their errors
+    carry their msgid and values (bot/i18n.py's TranslatableError), said here in the CLI's language."""
     from telegram.error import InvalidToken  # imported here: only commands that talk to Telegram need it
     from bot.reports.keys import LookupSecretLocked
 
@@ -170,11 +125,11 @@ def explained_failures(_: Translate | None = None) -> Iterator[None]:
     try:
         yield
     except ConfigError as exc:
-        fail(translated(str(exc), _), 2, _)
+        fail(exc.render(_), 2, _)
     except (db.DatabaseUnavailable, db.SchemaBehind) as exc:
-        fail(translated(str(exc), _), 3, _)
+        fail(exc.render(_), 3, _)
     except LookupSecretLocked as exc:
-        fail(translated(str(exc), _), 2, _)
+        fail(exc.render(_), 2, _)
     except KnowledgeError as exc:
         fail(_("the knowledge base has {count} problem(s):", count=len(exc.problems)) + f"\n{exc}", 2, _)
     except InvalidToken:
@@ -186,7 +141,7 @@ def settings_from(config: Path | None) -> Settings:
         return load_settings(config)
     except ConfigError as exc:
         _ = cli_translator(config=config)
-        fail(translated(str(exc), _), 2, _)
+        fail(exc.render(_), 2, _)
         raise  # unreachable: fail exits
 
 

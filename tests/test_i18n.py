@@ -64,3 +64,15 @@ def test_the_command_line_is_in_the_catalog_too():
         missing = sorted(m for m in messages if not (zh.get(m) and zh.get(m).string))
         assert not missing, f"no zh_CN translation in {module} for:\n" + "\n".join(missing)
     assert translator("zh")("Show this message and exit.") == "显示本帮助后退出。"
+
+
+def test_an_error_carries_its_msgid_and_values_to_be_said_in_any_language():
+    """bot/i18n.py's TranslatableError: str() in English, render(_) in any language; values stay as they are,
+    even one that reads like a message."""
+    from bot.db import DatabaseUnavailable
+
+    error = DatabaseUnavailable("cannot reach the database at {url}: {reason}", url="sqlite:///x.db",
+                                reason="config file not found: y")
+    assert str(error) == "cannot reach the database at sqlite:///x.db: config file not found: y"
+    assert error.render(translator("zh")) == "无法连接数据库 sqlite:///x.db：config file not found: y"
+    assert error.render(translator("en")) == str(error)

@@ -74,7 +74,6 @@ def export_reports(
 
 @keys_app.command("rotate", help=_("Re-encrypt every encrypted value under the newest key (the first in the list)."))
 def rotate_keys(config: ConfigOption = None) -> None:
-    from bot.cli import translated
     from bot.reports.keys import RotationFailed, rotate_all
 
     settings = settings_from(config)
@@ -92,7 +91,7 @@ def rotate_keys(config: ConfigOption = None) -> None:
         try:
             result = asyncio.run(_with_services(settings, work))
         except RotationFailed as exc:
-            fail(translated(str(exc), _), 1, _)
+            fail(exc.render(_), 1, _)
             return
     details = ", ".join(f"{table} {count}" for table, count in result.tables.items() if count)
     typer.echo((_("Re-encrypted {count} value(s) under the newest key ({details}).", count=result.values, details=details)
