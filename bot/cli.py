@@ -75,7 +75,7 @@ _ = translator(HELP_LANGUAGE)
 
 
 def _framework_texts() -> None:
-    """The headings Typer prints around our help texts, in the same language."""
+    """The headings Typer prints around our help texts, in the same language (typer.rich_utils' texts)."""
     from typer import rich_utils
 
     for name, text in (("ARGUMENTS_PANEL_TITLE", _("Arguments")), ("OPTIONS_PANEL_TITLE", _("Options")),
@@ -83,24 +83,44 @@ def _framework_texts() -> None:
                        ("DEFAULT_STRING", _("[default: {}]"))):
         if hasattr(rich_utils, name):
             setattr(rich_utils, name, text)
-    help_text = _("Show this message and exit.")
-    for command_class in (typer.core.TyperCommand, typer.core.TyperGroup):
-        english = command_class.get_help_option
-
-        def get_help_option(self, ctx, english=english):
-            option = english(self, ctx)
-            if option is not None and option.help == "Show this message and exit.":
-                option.help = help_text
-            return option
-
-        command_class.get_help_option = get_help_option
 
 
 _framework_texts()
 
-app = typer.Typer(help=_("Qingfeng (清风): Telegram assistant for burden reduction, reports and rectification."),
+
+class _HelpOptionInLanguage:
+    """The --help option's own text, in the help language: Typer writes it in English and offers no
+    setting for it, only the command classes (`cls=`) it builds our commands with."""
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = _("Show this message and exit.")
+        return option
+
+
+class QingfengCommand(_HelpOptionInLanguage, typer.core.TyperCommand):
+    pass
+
+
+class QingfengGroup(_HelpOptionInLanguage, typer.core.TyperGroup):
+    pass
+
+
+class Typer(typer.Typer):
+    """typer.Typer building its group and commands with the classes above; every `qingfeng` command
+    group is one (bot/*/cli.py too), so Typer's own classes stay as they are."""
+
+    def __init__(self, **options) -> None:
+        super().__init__(cls=QingfengGroup, **options)
+
+    def command(self, *args, cls=QingfengCommand, **options):
+        return super().command(*args, cls=cls, **options)
+
+
+app = Typer(help=_("Qingfeng (清风): Telegram assistant for burden reduction, reports and rectification."),
                   no_args_is_help=True, add_completion=False)
-db_app = typer.Typer(help=_("Database schema."), no_args_is_help=True)
+db_app = Typer(help=_("Database schema."), no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help=_("Config file (default: ./config.yaml, then the project's)."))]

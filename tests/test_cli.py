@@ -73,6 +73,25 @@ def test_help_is_in_chinese_by_default(tmp_path):
     assert "[必填]" in remove and "配置文件（默认：./config.yaml" in remove
     assert "检查每个文件：YAML 语法" in check and "要检查的文件夹（默认：配置的那个）。" in check
     assert "导出全部举报（已解密）及其审计日志" in export and "[默认：xlsx]" in export
+    assert all("显示本帮助后退出。" in page for page in (main, remove, check, export))  # each module's commands
+
+
+def test_typers_own_command_classes_are_left_as_they_are():
+    """The help option's text comes from bot/cli.py's classes (Typer's `cls=`), not from patching Typer's."""
+    import typer.core
+    import typer.main
+
+    from bot.cli import QingfengCommand, QingfengGroup
+
+    assert "get_help_option" not in vars(typer.core.TyperCommand) and "get_help_option" not in vars(typer.core.TyperGroup)
+
+    def commands(command):
+        yield command
+        for sub in getattr(command, "commands", {}).values():
+            yield from commands(sub)
+
+    built = list(commands(typer.main.get_command(app)))
+    assert all(isinstance(c, QingfengGroup if isinstance(c, typer.core.TyperGroup) else QingfengCommand) for c in built)
 
 
 @pytest.mark.parametrize("how", ["QINGFENG_LANG", "config"])

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from bot.cli import HELP_LANGUAGE, ConfigOption, cli_translator, explained_failures, fail, settings_from
+from bot.cli import HELP_LANGUAGE, ConfigOption, Typer, cli_translator, explained_failures, fail, settings_from
 from bot.i18n import Translate, normalise_language, translator
 from bot.knowledge.engine import Answer, Band
 from bot.knowledge.render import entry_plain
@@ -19,7 +19,7 @@ from bot.knowledge.service import KnowledgeService
 
 _ = translator(HELP_LANGUAGE)  # help texts (bot/cli.py); each command translates its messages itself
 
-kb_app = typer.Typer(help=_("The knowledge base: check the files, see what users asked that it could not answer."),
+kb_app = Typer(help=_("The knowledge base: check the files, see what users asked that it could not answer."),
                      no_args_is_help=True)
 
 KbOption = Annotated[Optional[Path], typer.Option("--kb", help=_("Knowledge base folder (default: knowledge.path in the config)."))]

@@ -16,7 +16,7 @@ from typing import Annotated, Optional
 import typer
 
 from bot import db
-from bot.cli import HELP_LANGUAGE, ConfigOption, cli_translator, explained_failures, settings_from
+from bot.cli import HELP_LANGUAGE, ConfigOption, Typer, cli_translator, explained_failures, settings_from
 from bot.config import Settings
 from bot.i18n import N_, Translate, translator
 from bot.ledger import importer
@@ -26,8 +26,8 @@ from bot.ledger.service import ImportResult, LedgerError, LedgerService, UnitRem
 
 _ = translator(HELP_LANGUAGE)  # help texts (bot/cli.py); each command translates its messages itself
 
-ledger_app = typer.Typer(help=_("The rectification ledger (整改台账): import, template, export."), no_args_is_help=True)
-units_app = typer.Typer(help=_("Responsible units and their contacts."), no_args_is_help=True)
+ledger_app = Typer(help=_("The rectification ledger (整改台账): import, template, export."), no_args_is_help=True)
+units_app = Typer(help=_("Responsible units and their contacts."), no_args_is_help=True)
 
 PROGRESS_FROM_ROWS = 200  # show a progress bar for imports at least this long
 LangOption = Annotated[Optional[str], typer.Option("--lang", help=_("zh or en (default: QINGFENG_LANG, else bot.language of the config)."))]

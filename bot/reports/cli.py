@@ -11,13 +11,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from bot.cli import HELP_LANGUAGE, ConfigOption, cli_language, cli_translator, explained_failures, fail, settings_from
+from bot.cli import HELP_LANGUAGE, ConfigOption, Typer, cli_language, cli_translator, explained_failures, fail, settings_from
 from bot.i18n import normalise_language, translator
 
 _ = translator(HELP_LANGUAGE)  # help texts (bot/cli.py); each command translates its messages itself
 
-reports_app = typer.Typer(help=_("Anonymous reports: export them for the supervisors' records."), no_args_is_help=True)
-keys_app = typer.Typer(help=_("Encryption keys."), no_args_is_help=True)
+reports_app = Typer(help=_("Anonymous reports: export them for the supervisors' records."), no_args_is_help=True)
+keys_app = Typer(help=_("Encryption keys."), no_args_is_help=True)
 USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
 
 
