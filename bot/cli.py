@@ -119,7 +119,7 @@ class Typer(typer.Typer):
 
 
 app = Typer(help=_("Qingfeng (清风): Telegram assistant for burden reduction, reports and rectification."),
-                  no_args_is_help=True, add_completion=False)
+            no_args_is_help=True, add_completion=False)
 db_app = Typer(help=_("Database schema."), no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
