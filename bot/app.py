@@ -120,10 +120,10 @@ async def serve(settings: Settings) -> None:
     """Run the bot until SIGINT or SIGTERM."""
     token = settings.bot_token()
     if not token:
-        raise ConfigError(
+        raise ConfigError(N_(
             "no bot token: set QINGFENG_TELEGRAM__TOKEN (create a bot with @BotFather to get one) "
             "or name a file holding it in telegram.token_file; to try the bot without Telegram, run `qingfeng chat`"
-        )
+        ))
     check_webhook(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -163,7 +163,7 @@ async def _start_updates(application: Application, settings: Settings) -> None:
     webhook = telegram.webhook
     tolerate_unparseable_webhooks()
     if not webhook.url:
-        raise ConfigError("telegram.webhook.url is needed in webhook mode: the public HTTPS URL Telegram posts to")
+        raise ConfigError(N_("telegram.webhook.url is needed in webhook mode: the public HTTPS URL Telegram posts to"))
     await application.updater.start_webhook(
         listen=webhook.listen,
         port=webhook.port,

@@ -1,9 +1,10 @@
 """Settings: one typed model, read from `config.yaml` and overridden by the environment.
 
 `QINGFENG_<SECTION>__<KEY>=value` overrides `section.key` (values are parsed as YAML scalars,
-so `QINGFENG_ACCESS__SUPERVISORS=[1, 2]` works, and so does `1,2`). Secrets (the bot token,
-the webhook secret, the encryption key) come only from the environment or from a file that the
-config names: a secret written into the committed YAML file is refused.
+so `QINGFENG_ACCESS__SUPERVISORS=[1, 2]` works, and so does `1,2`); QINGFENG_CONFIG (the config
+file) and QINGFENG_LANG (the command line's language, bot/cli.py) are not settings. Secrets (the
+bot token, the webhook secret, the encryption key) come only from the environment or from a file
+that the config names: a secret written into the committed YAML file is refused.
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
+from bot.i18n import N_, Translate, TranslatableError
+
 ENV_PREFIX = "QINGFENG_"
+# Environment variables of ours that are not settings: where the config is, the command line's language.
+NOT_SETTINGS = (f"{ENV_PREFIX}CONFIG", f"{ENV_PREFIX}LANG")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config.yaml"
 
@@ -29,8 +34,17 @@ SECRET_KEYS = {
 }
 
 
-class ConfigError(Exception):
-    """A setting is missing or wrong; the message names the key and what was expected."""
+class ConfigError(TranslatableError):
+    """A setting is missing or wrong; the message names the key and what was expected. A msgid with
+    its values (bot/i18n.py); "invalid configuration:" has one such message per wrong setting, each
+    on a line of its own (`problems`)."""
+
+    def __init__(self, msgid: str, /, *, problems: tuple[TranslatableError, ...] = (), **values: object) -> None:
+        super().__init__(msgid, **values)
+        self.problems = problems
+
+    def render(self, _: Translate) -> str:
+        return "\n  ".join([super().render(_), *(problem.render(_) for problem in self.problems)])
 
 
 class Section(BaseModel):
@@ -365,7 +379,7 @@ def _secret(value: SecretStr | None, file: Path | None) -> str | None:
         try:
             return file.read_text(encoding="utf-8").strip() or None
         except OSError as exc:
-            raise ConfigError(f"cannot read secret file {file}: {exc.strerror}") from exc
+            raise ConfigError(N_("cannot read secret file {path}: {reason}"), path=file, reason=exc.strerror) from exc
     return None
 
 
@@ -380,7 +394,7 @@ def load_settings(path: Path | str | None = None, environ: dict[str, str] | None
     try:
         return Settings.model_validate({**data, "base_dir": base_dir})
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, config_path)) from None
+        raise ConfigError(N_("invalid configuration:"), problems=_describe(exc, config_path)) from None
 
 
 def _find_config(path: Path | str | None, environ: dict[str, str]) -> Path | None:
@@ -388,7 +402,7 @@ def _find_config(path: Path | str | None, environ: dict[str, str]) -> Path | Non
     if explicit:
         candidate = Path(explicit).expanduser().resolve()
         if not candidate.is_file():
-            raise ConfigError(f"config file not found: {candidate}")
+            raise ConfigError(N_("config file not found: {path}"), path=candidate)
         return candidate
     for candidate in (Path.cwd() / "config.yaml", DEFAULT_CONFIG):
         if candidate.is_file():
@@ -402,11 +416,11 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+        raise ConfigError(N_("{where}: invalid YAML: {problem}"), where=where, problem=getattr(exc, "problem", exc)) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of sections at the top level")
+        raise ConfigError(N_("{path}: expected a mapping of sections at the top level"), path=path)
     return data
 
 
@@ -415,15 +429,14 @@ def _refuse_committed_secrets(data: dict[str, Any], path: Path | None) -> None:
         value = (data.get(section) or {}).get(key) if isinstance(data.get(section), dict) else None
         if value:
             env = f"{ENV_PREFIX}{section.upper()}__{key.upper()}"
-            raise ConfigError(
-                f"{path}: {section}.{key} is a secret and must not be written in the config file; "
-                f"set the environment variable {env} or name a file in the config instead"
-            )
+            raise ConfigError(N_("{path}: {setting} is a secret and must not be written in the config file; "
+                                 "set the environment variable {variable} or name a file in the config instead"),
+                              path=path, setting=f"{section}.{key}", variable=env)
 
 
 def _apply_environment(data: dict[str, Any], environ: dict[str, str]) -> None:
     for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX) or name == f"{ENV_PREFIX}CONFIG":
+        if not name.startswith(ENV_PREFIX) or name in NOT_SETTINGS:
             continue
         keys = [part.lower() for part in name[len(ENV_PREFIX):].split("__") if part]
         if not keys:
@@ -446,13 +459,15 @@ def _parse_env_value(raw: str) -> Any:
     return value if isinstance(value, (int, float, bool, list, dict)) and ":" not in raw else raw
 
 
-def _describe(exc: ValidationError, path: Path | None) -> str:
+def _describe(exc: ValidationError, path: Path | None) -> tuple[TranslatableError, ...]:
+    """One message per wrong setting; pydantic's own text for what is wrong stays as it is (a value)."""
     where = f"{path}: " if path else ""
-    lines = []
+    problems = []
     for error in exc.errors():
         key = ".".join(str(part) for part in error["loc"])
         if error["type"] == "extra_forbidden":
-            lines.append(f"{where}unknown setting {key}")
+            problems.append(TranslatableError(N_("{where}unknown setting {setting}"), where=where, setting=key))
         else:
-            lines.append(f"{where}{key}: {error['msg']} (got {error.get('input')!r})")
-    return "invalid configuration:\n  " + "\n  ".join(lines)
+            problems.append(TranslatableError(N_("{where}{setting}: {problem} (got {value})"), where=where, setting=key,
+                                              problem=error["msg"], value=repr(error.get("input"))))
+    return tuple(problems)

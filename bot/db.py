@@ -27,11 +27,13 @@ from sqlalchemy.exc import OperationalError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.i18n import N_, TranslatableError
+
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-class DatabaseUnavailable(Exception):
+class DatabaseUnavailable(TranslatableError):
     """The database cannot be reached; the message says where, never with a password."""
 
 
@@ -107,19 +109,20 @@ class Database:
             async with self.engine.connect() as conn:
                 return await conn.run_sync(_schema_status)
         except (OperationalError, DBAPIError, OSError) as exc:
-            raise DatabaseUnavailable(_unavailable(self.engine, exc)) from None
+            raise _unavailable(self.engine, exc) from None
 
     async def upgrade(self) -> None:
         try:
             async with self.engine.begin() as conn:
                 await conn.run_sync(_run_upgrade)
         except (OperationalError, OSError) as exc:
-            raise DatabaseUnavailable(_unavailable(self.engine, exc)) from None
+            raise _unavailable(self.engine, exc) from None
 
 
-def _unavailable(engine: AsyncEngine, exc: Exception) -> str:
-    reason = str(getattr(exc, "orig", exc) or exc).splitlines()[0][:200]
-    return f"cannot reach the database at {safe_url(str(engine.url))}: {reason}"
+def _unavailable(engine: AsyncEngine, exc: Exception) -> DatabaseUnavailable:
+    reason = str(getattr(exc, "orig", exc) or exc).splitlines()[0][:200]  # the driver's text, as it is
+    return DatabaseUnavailable(N_("cannot reach the database at {url}: {reason}"), url=safe_url(str(engine.url)),
+                               reason=reason)
 
 
 def alembic_config(connection: Connection | None = None) -> AlembicConfig:
@@ -148,11 +151,11 @@ async def prepare(database: Database, *, auto_upgrade: bool) -> None:
         log.info("Applying database migrations")
         await database.upgrade()
     elif state is SchemaState.BEHIND:
-        raise SchemaBehind("the database schema is older than this version of Qingfeng: "
-                           "run `qingfeng db upgrade`, then start again")
+        raise SchemaBehind(N_("the database schema is older than this version of Qingfeng: "
+                              "run `qingfeng db upgrade`, then start again"))
 
 
-class SchemaBehind(Exception):
+class SchemaBehind(TranslatableError):
     """The database needs `qingfeng db upgrade`."""
 
 

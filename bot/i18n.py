@@ -76,6 +76,29 @@ def translator(language: str) -> Translate:
     return _
 
 
+def english(message: str, /, **values: object) -> str:
+    """A msgid as it reads in English (the msgid language): formatted, nothing looked up."""
+    return message.format(**values) if values else message
+
+
+class TranslatableError(Exception):
+    """An error told to people, raised with its gettext msgid (English) and keyword values, so that
+    whoever shows it can say it in their language: `str()` is the English text (logs, tests),
+    `render(_)` the text in the language of `_` (a `Translate`). The values (paths, a library's own
+    text) are shown as they are. Like bot/ledger/importer.py's ExplainedError, for the failures
+    outside the ledger."""
+
+    def __init__(self, msgid: str, /, **values: object) -> None:
+        super().__init__(msgid)
+        self.msgid, self.values = msgid, values
+
+    def render(self, _: Translate) -> str:
+        return _(self.msgid, **self.values)
+
+    def __str__(self) -> str:
+        return self.render(english)
+
+
 def both(message: str, /, **values: object) -> dict[str, str]:
     """A message in every language, e.g. for notifications to people whose language differs."""
     return {language: translator(language)(message, **values) for language in LANGUAGES}

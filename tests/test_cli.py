@@ -1,6 +1,11 @@
-"""The `qingfeng` command: version, help, and one clear line for each known failure."""
+"""The `qingfeng` command: version, help, and one clear line for each known failure, in Chinese by default
+and in English when asked (--lang, QINGFENG_LANG, bot.language)."""
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -14,9 +19,15 @@ runner = CliRunner()
 def local_env(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("QINGFENG_BOT__DATA_DIR", str(tmp_path / "data"))
-    for name in ("QINGFENG_TELEGRAM__TOKEN", "QINGFENG_DATABASE__URL", "QINGFENG_CONFIG"):
+    for name in ("QINGFENG_TELEGRAM__TOKEN", "QINGFENG_DATABASE__URL", "QINGFENG_CONFIG", "QINGFENG_LANG",
+                 "QINGFENG_BOT__LANGUAGE"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
+
+
+@pytest.fixture
+def english(monkeypatch):
+    monkeypatch.setenv("QINGFENG_LANG", "en")
 
 
 def test_version():
@@ -36,18 +47,161 @@ def test_help_on_every_command(command):
     assert "Usage" in result.output
 
 
-def test_run_without_token_names_the_variable_and_next_step(local_env):
+def help_pages(cwd: Path, *commands: str, **env: str) -> list[str]:
+    """`--help` of each command (words separated by spaces), from a new process: help texts are chosen
+    when the command is built."""
+    script = ("import sys\nfrom typer.testing import CliRunner\nfrom bot.cli import app\n"
+              "for command in sys.argv[1:]:\n"
+              "    print(CliRunner().invoke(app, [*command.split(), '--help']).output, end='\\f')\n")
+    environ = {name: value for name, value in os.environ.items()
+               if name not in ("QINGFENG_LANG", "QINGFENG_BOT__LANGUAGE", "QINGFENG_CONFIG")}
+    environ.update(PYTHONPATH=str(Path(__file__).resolve().parent.parent), TERMINAL_WIDTH="300", **env)
+    done = subprocess.run([sys.executable, "-c", script, *commands], cwd=cwd, env=environ, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split("\f")[:-1]
+
+
+HELP_COMMANDS = ("", "units remove", "kb check", "reports export")
+
+
+def test_help_is_in_chinese_by_default(tmp_path):
+    main, remove, check, export = help_pages(tmp_path, *HELP_COMMANDS)
+    assert "清风（Qingfeng）：基层减负、问题举报和整改落实的 Telegram 助手。" in main
+    assert "选项" in main and "命令" in main and "显示本帮助后退出。" in main and "整改台账：导入、模板、导出。" in main
+    assert "删除单位；单位还有事项时拒绝删除" in remove and "接手其事项的单位。" in remove and "参数" in remove
+    assert "[必填]" in remove and "配置文件（默认：./config.yaml" in remove
+    assert "检查每个文件：YAML 语法" in check and "要检查的文件夹（默认：配置的那个）。" in check
+    assert "导出全部举报（已解密）及其审计日志" in export and "[默认：xlsx]" in export
+    assert all("显示本帮助后退出。" in page for page in (main, remove, check, export))  # each module's commands
+
+
+def test_typers_own_command_classes_are_left_as_they_are():
+    """The help option's text comes from bot/cli.py's classes (Typer's `cls=`), not from patching Typer's."""
+    import typer.core
+    import typer.main
+
+    from bot.cli import QingfengCommand, QingfengGroup
+
+    assert "get_help_option" not in vars(typer.core.TyperCommand) and "get_help_option" not in vars(typer.core.TyperGroup)
+
+    def commands(command):
+        yield command
+        for sub in getattr(command, "commands", {}).values():
+            yield from commands(sub)
+
+    built = list(commands(typer.main.get_command(app)))
+    assert all(isinstance(c, QingfengGroup if isinstance(c, typer.core.TyperGroup) else QingfengCommand) for c in built)
+
+
+@pytest.mark.parametrize("how", ["QINGFENG_LANG", "config"])
+def test_help_is_in_english_when_asked(tmp_path, how):
+    if how == "config":
+        (tmp_path / "config.yaml").write_text("bot:\n  language: en\n")
+    main, remove, check, export = help_pages(tmp_path, *HELP_COMMANDS, **({"QINGFENG_LANG": "en"} if how == "QINGFENG_LANG" else {}))
+    assert "Qingfeng (清风): Telegram assistant for burden reduction, reports and rectification." in main
+    assert "Options" in main and "Commands" in main and "Show this message and exit." in main
+    assert "Remove a unit; refused while it has items" in remove and "The unit that takes over its items." in remove
+    assert "[required]" in remove and "Arguments" in remove
+    assert "Validate every file: YAML syntax" in check
+    assert "Export every report, decrypted" in export and "[default: xlsx]" in export
+    assert not re.search("[\u4e00-\u9fff]", main.replace("清风", "").replace("整改台账", ""))
+
+
+def test_qingfeng_lang_beats_the_config_for_help(tmp_path):
+    (tmp_path / "config.yaml").write_text("bot:\n  language: en\n")
+    [main] = help_pages(tmp_path, "", QINGFENG_LANG="zh")
+    assert "显示本帮助后退出。" in main
+
+
+def test_every_help_text_goes_through_the_catalog():
+    """No help text is written past gettext: built in Chinese, each is a translation; in English, a msgid."""
+    import typer.main
+
+    from bot.cli import HELP_LANGUAGE
+    from bot.i18n import catalog
+
+    def texts(command, path=()):
+        yield path, command.help
+        for param in command.params:
+            yield path + (param.name,), getattr(param, "help", None)
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from texts(sub, path + (name,))
+
+    zh = catalog("zh")
+    known = {m.string for m in zh if m.id} if HELP_LANGUAGE == "zh" else {m.id for m in zh if m.id and m.string}
+    outside = [(path, text) for path, text in texts(typer.main.get_command(app)) if text not in known]
+    assert not outside, outside
+
+
+def test_run_without_token_names_the_variable_and_next_step(local_env, monkeypatch):
     result = runner.invoke(app, ["run"])
     assert result.exit_code == 2
-    assert "QINGFENG_TELEGRAM__TOKEN" in result.output
-    assert "BotFather" in result.output
+    assert "错误：没有机器人令牌（token）：请设置 QINGFENG_TELEGRAM__TOKEN（在 @BotFather 创建机器人即可获得）" in result.output
+    monkeypatch.setenv("QINGFENG_LANG", "en")
+    result = runner.invoke(app, ["run"])
+    assert result.exit_code == 2
+    assert "Error: no bot token: set QINGFENG_TELEGRAM__TOKEN (create a bot with @BotFather to get one)" in result.output
 
 
-def test_malformed_config_names_the_key(local_env):
+def test_malformed_config_names_the_key_in_both_languages(local_env, monkeypatch):
     (local_env / "config.yaml").write_text("database:\n  ulr: sqlite://\n")
     result = runner.invoke(app, ["run"])
     assert result.exit_code == 2
-    assert "unknown setting database.ulr" in result.output
+    assert "错误：配置有误：" in result.output and "未知的设置项 database.ulr" in result.output
+    monkeypatch.setenv("QINGFENG_LANG", "en")
+    result = runner.invoke(app, ["run"])
+    assert result.exit_code == 2
+    assert "Error: invalid configuration:" in result.output and "unknown setting database.ulr" in result.output
+
+
+def test_a_broken_config_still_gives_its_language_to_its_error(local_env, monkeypatch):
+    (local_env / "config.yaml").write_text("bot:\n  language: en\ndatabase:\n  ulr: sqlite://\n")
+    result = runner.invoke(app, ["db", "status"])
+    assert result.exit_code == 2 and "unknown setting database.ulr" in result.output
+    (local_env / "config.yaml").write_text("bot: [language: en\n")  # not even YAML: the default language
+    result = runner.invoke(app, ["db", "status"])
+    assert result.exit_code == 2 and "YAML 格式错误" in result.output
+    monkeypatch.setenv("QINGFENG_BOT__LANGUAGE", "en")
+    assert "invalid YAML" in runner.invoke(app, ["db", "status"]).output
+
+
+def test_a_rejected_token_is_explained_in_both_languages(local_env, monkeypatch):
+    from telegram.error import InvalidToken
+
+    async def rejected(settings):
+        raise InvalidToken("Not Found")
+
+    monkeypatch.setattr("bot.app.serve", rejected)
+    result = runner.invoke(app, ["run"])
+    assert result.exit_code == 4
+    assert "错误：Telegram 拒绝了机器人令牌：请检查 QINGFENG_TELEGRAM__TOKEN（从 @BotFather 获取）" in result.output
+    monkeypatch.setenv("QINGFENG_LANG", "en")
+    result = runner.invoke(app, ["run"])
+    assert result.exit_code == 4
+    assert "Error: Telegram rejected the bot token: check QINGFENG_TELEGRAM__TOKEN (from @BotFather)" in result.output
+
+
+def test_qingfeng_lang_is_not_taken_for_a_setting(local_env, monkeypatch):
+    monkeypatch.setenv("QINGFENG_LANG", "en")
+    assert runner.invoke(app, ["db", "status"]).output.strip().endswith("empty")
+
+
+def test_the_language_rule(local_env, monkeypatch):
+    from bot.cli import cli_language
+    from bot.config import load_settings
+
+    assert cli_language() == "zh"
+    (local_env / "config.yaml").write_text("bot:\n  language: en\n")
+    assert cli_language() == "en"
+    assert cli_language("zh") == "zh"
+    monkeypatch.setenv("QINGFENG_LANG", "zh")
+    assert cli_language() == "zh" and cli_language("en") == "en"
+    monkeypatch.setenv("QINGFENG_LANG", "klingon")  # not a language: ignored
+    assert cli_language() == "en" and cli_language(settings=load_settings(None, environ={})) == "en"
+    monkeypatch.delenv("QINGFENG_LANG")
+    monkeypatch.setenv("QINGFENG_BOT__LANGUAGE", "zh")
+    assert cli_language() == "zh"
 
 
 def test_unreachable_database_exits_non_zero(local_env, monkeypatch):
@@ -55,18 +209,27 @@ def test_unreachable_database_exits_non_zero(local_env, monkeypatch):
     monkeypatch.setenv("QINGFENG_DATABASE__URL", "postgresql+asyncpg://nobody@127.0.0.1:1/none")
     result = runner.invoke(app, ["run"])
     assert result.exit_code == 3
+    assert "错误：无法连接数据库 postgresql+asyncpg://nobody@127.0.0.1:1/none：" in result.output
+    monkeypatch.setenv("QINGFENG_LANG", "en")
+    result = runner.invoke(app, ["run"])
+    assert result.exit_code == 3
     assert "cannot reach the database at postgresql+asyncpg://nobody@127.0.0.1:1/none" in result.output
 
 
-def test_db_upgrade_then_status(local_env):
+def test_db_upgrade_then_status_in_both_languages(local_env, monkeypatch):
+    assert runner.invoke(app, ["db", "status"]).output.strip().endswith("空（尚未建表）")
+    monkeypatch.setenv("QINGFENG_LANG", "en")
     assert runner.invoke(app, ["db", "status"]).output.strip().endswith("empty")
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
     assert "up to date" in result.output
     assert runner.invoke(app, ["db", "status"]).output.strip().endswith("current")
+    monkeypatch.delenv("QINGFENG_LANG")
+    assert "已是最新" in runner.invoke(app, ["db", "upgrade"]).output
+    assert runner.invoke(app, ["db", "status"]).output.strip().endswith("最新")
 
 
-def test_run_refuses_a_broken_knowledge_base_with_file_and_line(local_env, monkeypatch):
+def test_run_refuses_a_broken_knowledge_base_with_file_and_line(local_env, monkeypatch, english):
     broken = local_env / "kb"
     broken.mkdir()
     (broken / "topics.yaml").write_text("topics:\n  - id: x\n    title: {zh: 甲}\n", encoding="utf-8")

@@ -47,6 +47,12 @@ def test_nested_and_list_overrides_from_environment():
     assert settings.reminders.before_days == [5, 2]
 
 
+def test_the_command_lines_language_is_not_a_setting():
+    """QINGFENG_LANG (bot/cli.py) and QINGFENG_CONFIG are ours but no setting: loading never trips on them."""
+    settings = load_settings(environ={"QINGFENG_LANG": "en", "QINGFENG_BOT__LANGUAGE": "zh"})
+    assert settings.bot.language == "zh" and "lang" not in settings.model_dump()
+
+
 def test_unknown_key_is_named_with_its_path(tmp_path):
     with pytest.raises(ConfigError, match=r"unknown setting telegram\.colour"):
         load_settings(write(tmp_path, "telegram:\n  colour: red\n"), environ={})
@@ -91,3 +97,18 @@ def test_committed_config_lists_the_models_defaults():
 
     assert load_settings(environ={}).model_dump() == Settings().model_dump()
     assert Settings().calendar.model_dump() == {"statutory": True, "extra_holidays": [], "extra_working_days": []}
+
+
+def test_invalid_configuration_is_one_message_a_line_in_either_language(tmp_path):
+    from bot.i18n import translator
+
+    path = write(tmp_path, "telegram:\n  colour: red\n  webhook:\n    port: lots\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    english, *problems = str(caught.value).split("\n")
+    assert english == "invalid configuration:" and len(problems) == 2
+    assert f"  {path}: unknown setting telegram.colour" in problems
+    chinese = caught.value.render(translator("zh")).split("\n")
+    assert chinese[0] == "配置有误：" and f"  {path}: 未知的设置项 telegram.colour" in chinese
+    assert any(line.startswith(f"  {path}: telegram.webhook.port：") and line.endswith("（实际值：'lots'）")
+               for line in chinese)

@@ -46,3 +46,33 @@ def test_every_translation_keeps_the_placeholders_of_its_message():
     wrong = [m.id for m in catalog("zh") if m.id and m.string
              and sorted(placeholders.findall(m.id)) != sorted(placeholders.findall(m.string))]
     assert not wrong, "placeholders differ in:\n" + "\n".join(wrong)
+
+
+CLI_MODULES = ("bot/cli.py", "bot/knowledge/cli.py", "bot/reports/cli.py", "bot/ledger/cli.py")
+
+
+def test_the_command_line_is_in_the_catalog_too():
+    """The `qingfeng` command's help texts and messages are msgids like the bot's (bot/locales/zh_CN/cli.po);
+    tests/test_cli.py checks that no help text bypasses them."""
+    from babel.messages.extract import extract_from_file
+
+    zh = catalog("zh")
+    for module in CLI_MODULES:
+        messages = {message if isinstance(message, str) else message[0] for _line, message, _comments, _context
+                    in extract_from_file("python", module, keywords={"_": None, "N_": None})}
+        assert messages, module
+        missing = sorted(m for m in messages if not (zh.get(m) and zh.get(m).string))
+        assert not missing, f"no zh_CN translation in {module} for:\n" + "\n".join(missing)
+    assert translator("zh")("Show this message and exit.") == "显示本帮助后退出。"
+
+
+def test_an_error_carries_its_msgid_and_values_to_be_said_in_any_language():
+    """bot/i18n.py's TranslatableError: str() in English, render(_) in any language; values stay as they are,
+    even one that reads like a message."""
+    from bot.db import DatabaseUnavailable
+
+    error = DatabaseUnavailable("cannot reach the database at {url}: {reason}", url="sqlite:///x.db",
+                                reason="config file not found: y")
+    assert str(error) == "cannot reach the database at sqlite:///x.db: config file not found: y"
+    assert error.render(translator("zh")) == "无法连接数据库 sqlite:///x.db：config file not found: y"
+    assert error.render(translator("en")) == str(error)

@@ -203,6 +203,7 @@ def test_poster_without_a_chinese_font_still_renders():
 
 def test_poster_command(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QINGFENG_LANG", "en")  # the command's messages in English (Chinese by default)
     runner = CliRunner()
     result = runner.invoke(app, ["poster", "--output", str(tmp_path / "p"), "--bot-username", "qingfeng_bot"])
     assert result.exit_code == 0, result.output
@@ -365,6 +366,7 @@ def test_export_and_rotate_commands(tmp_path, monkeypatch, sqlite_template):
     monkeypatch.setenv("QINGFENG_BOT__DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("QINGFENG_SECURITY__ENCRYPTION_KEYS", TEST_KEY)
     monkeypatch.delenv("QINGFENG_CONFIG", raising=False)
+    monkeypatch.setenv("QINGFENG_LANG", "en")  # the command's messages in English (Chinese by default)
 
     async def seed() -> None:
         from bot.config import load_settings
@@ -389,9 +391,10 @@ def test_export_and_rotate_commands(tmp_path, monkeypatch, sqlite_template):
     result = runner.invoke(app, ["keys", "rotate"])
     assert result.exit_code == 0 and "Re-encrypted" in result.output
     monkeypatch.setenv("QINGFENG_SECURITY__ENCRYPTION_KEYS", new)
+    monkeypatch.delenv("QINGFENG_LANG")
     result = runner.invoke(app, ["reports", "export", "--format", "csv", "--output", "-"])
     assert result.exit_code == 0 and DESCRIPTION in result.output
-    assert "新举报" in result.output  # the status, in the operator's language
+    assert "新举报" in result.output  # the status, in the operator's language (Chinese by default)
 
 
 # ---- the inbox: filters, search, reopening ----------------------------------------------------

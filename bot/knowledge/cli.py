@@ -10,39 +10,44 @@ from typing import Annotated, Optional
 
 import typer
 
-from bot.cli import ConfigOption, explained_failures, fail, settings_from
-from bot.i18n import normalise_language
+from bot.cli import HELP_LANGUAGE, ConfigOption, Typer, cli_translator, explained_failures, fail, settings_from
+from bot.i18n import Translate, normalise_language, translator
 from bot.knowledge.engine import Answer, Band
 from bot.knowledge.render import entry_plain
 from bot.knowledge.schema import KnowledgeError, load_knowledge
 from bot.knowledge.service import KnowledgeService
 
-kb_app = typer.Typer(help="The knowledge base: check the files, see what users asked that it could not answer.",
+_ = translator(HELP_LANGUAGE)  # help texts (bot/cli.py); each command translates its messages itself
+
+kb_app = Typer(help=_("The knowledge base: check the files, see what users asked that it could not answer."),
                      no_args_is_help=True)
 
-KbOption = Annotated[Optional[Path], typer.Option("--kb", help="Knowledge base folder (default: knowledge.path in the config).")]
+KbOption = Annotated[Optional[Path], typer.Option("--kb", help=_("Knowledge base folder (default: knowledge.path in the config)."))]
 
 
-@kb_app.command("check")
-def check(path: Annotated[Optional[Path], typer.Argument(help="Folder to check (default: the configured one).")] = None,
+@kb_app.command("check", help=_("Validate every file: YAML syntax, fields, ids, translations, related ids, sources."))
+def check(path: Annotated[Optional[Path], typer.Argument(help=_("Folder to check (default: the configured one)."))] = None,
           config: ConfigOption = None) -> None:
-    """Validate every file: YAML syntax, fields, ids, translations, related ids, sources."""
-    folder = path or _configured_folder(config)
+    settings = None if path else settings_from(config)
+    _ = cli_translator(settings=settings, config=config)
+    folder = path or settings.path(settings.knowledge.path)
     try:
         knowledge = load_knowledge(folder)  # checking needs no search index
     except KnowledgeError as error:
         for problem in error.problems:
             typer.echo(str(problem))
-        typer.secho(f"{len(error.problems)} problem(s) in {folder}", fg=typer.colors.RED, err=True)
+        typer.secho(_("{count} problem(s) in {folder}", count=len(error.problems), folder=folder),
+                    fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
-    typer.echo(f"{folder}: {len(knowledge.entries)} entries in {len(knowledge.topics)} topics, no problems.")
+    typer.echo(_("{folder}: {entries} entries in {topics} topics, no problems.", folder=folder,
+                 entries=len(knowledge.entries), topics=len(knowledge.topics)))
 
 
-@kb_app.command("gaps")
+@kb_app.command("gaps", help=_("Questions the bot could not answer, and answers marked not helpful, grouped by similarity."))
 def gaps(config: ConfigOption = None,
-         limit: Annotated[int, typer.Option(help="Show at most this many groups.")] = 30) -> None:
-    """Questions the bot could not answer, and answers marked not helpful, grouped by similarity."""
+         limit: Annotated[int, typer.Option(help=_("Show at most this many groups."))] = 30) -> None:
     settings = settings_from(config)
+    _ = cli_translator(settings=settings)
 
     async def load():
         from bot import db
@@ -50,15 +55,15 @@ def gaps(config: ConfigOption = None,
         database = db.Database.connect(settings.database_url)
         try:
             await db.prepare(database, auto_upgrade=settings.database.auto_upgrade)
-            service = _service(settings, None, database)
+            service = _service(settings, None, database, _)
             return await service.gaps()
         finally:
             await database.dispose()
 
-    with explained_failures():
+    with explained_failures(_):
         groups = asyncio.run(load())
     if not groups:
-        typer.echo("No unanswered questions or unhelpful answers recorded yet.")
+        typer.echo(_("No unanswered questions or unhelpful answers recorded yet."))
         return
     for group in groups[:limit]:
         kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(group.kinds.items()))
@@ -67,18 +72,21 @@ def gaps(config: ConfigOption = None,
             typer.echo(f"      ~ {variant}")
 
 
-def ask(question: Annotated[str, typer.Argument(help="The question, or - to read one question per line from standard input.")],
-        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per question.")] = False,
+ASK_HELP = _("Answer a question as the bot would.")
+
+
+def ask(question: Annotated[str, typer.Argument(help=_("The question, or - to read one question per line from standard input."))],
+        as_json: Annotated[bool, typer.Option("--json", help=_("Print one JSON object per question."))] = False,
         kb: KbOption = None,
-        lang: Annotated[Optional[str], typer.Option("--lang", help="Answer in zh or en (default: the question's language).")] = None,
+        lang: Annotated[Optional[str], typer.Option("--lang", help=_("Answer in zh or en (default: the question's language)."))] = None,
         config: ConfigOption = None) -> None:
-    """Answer a question as the bot would."""
     settings = settings_from(config)
+    _ = cli_translator(lang, settings)
     language = normalise_language(lang) if lang else None
     if lang and language is None:
-        fail(f"--lang must be zh or en, not {lang!r}", 2)
-    with explained_failures():
-        service = _service(settings, kb, None)
+        fail(_("--lang must be zh or en, not {value}", value=repr(lang)), 2, _)
+    with explained_failures(_):
+        service = _service(settings, kb, None, _)
     questions = (line.rstrip("\n") for line in sys.stdin) if question == "-" else [question]
     for text in questions:
         answer = service.ask(text, language or settings.bot.language)
@@ -122,16 +130,11 @@ def answer_text(answer: Answer) -> str:
     return "No answer in the knowledge base." if language == "en" else "知识库中没有答案。"
 
 
-def _configured_folder(config: Path | None) -> Path:
-    settings = settings_from(config)
-    return settings.path(settings.knowledge.path)
-
-
-def _service(settings, folder: Path | None, database) -> KnowledgeService:
+def _service(settings, folder: Path | None, database, _: Translate) -> KnowledgeService:
     try:
         return KnowledgeService(folder or settings.path(settings.knowledge.path), database,
                                 answer_threshold=settings.knowledge.answer_threshold,
                                 suggest_threshold=settings.knowledge.suggest_threshold)
     except KnowledgeError as error:
-        fail(f"the knowledge base has {len(error.problems)} problem(s):\n{error}", 2)
+        fail(_("the knowledge base has {count} problem(s):", count=len(error.problems)) + f"\n{error}", 2, _)
         raise

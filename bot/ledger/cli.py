@@ -1,7 +1,7 @@
 """`qingfeng ledger import|template|export|delete` and `qingfeng units add|list|invite|rename|remove|contacts|unbind`.
 
-Every line these commands print is in the operator's language: `--lang zh|en`, else the config's
-bot.language (zh by default). The messages are gettext msgids (bot/locales/zh_CN/ledger.po), and
+Every line these commands print is in the operator's language, by the CLI's rule (`cli_language` in
+bot/cli.py): `--lang zh|en`, else $QINGFENG_LANG, else the config's bot.language (zh by default). The messages are gettext msgids (bot/locales/zh_CN/ledger.po), and
 the service's and the importer's errors carry theirs (`ExplainedError.render`).
 """
 
@@ -16,23 +16,25 @@ from typing import Annotated, Optional
 import typer
 
 from bot import db
-from bot.cli import ConfigOption, explained_failures, settings_from
+from bot.cli import HELP_LANGUAGE, ConfigOption, Typer, cli_translator, explained_failures, settings_from
 from bot.config import Settings
-from bot.i18n import N_, Translate, normalise_language, translator
+from bot.i18n import N_, Translate, translator
 from bot.ledger import importer
 from bot.ledger.models import item_label
 from bot.ledger.importer import LedgerFileError
 from bot.ledger.service import ImportResult, LedgerError, LedgerService, UnitRemoved
 
-ledger_app = typer.Typer(help="The rectification ledger (整改台账): import, template, export.", no_args_is_help=True)
-units_app = typer.Typer(help="Responsible units and their contacts.", no_args_is_help=True)
+_ = translator(HELP_LANGUAGE)  # help texts (bot/cli.py); each command translates its messages itself
+
+ledger_app = Typer(help=_("The rectification ledger (整改台账): import, template, export."), no_args_is_help=True)
+units_app = Typer(help=_("Responsible units and their contacts."), no_args_is_help=True)
 
 PROGRESS_FROM_ROWS = 200  # show a progress bar for imports at least this long
-LangOption = Annotated[Optional[str], typer.Option("--lang", help="zh or en (default: bot.language of the config).")]
+LangOption = Annotated[Optional[str], typer.Option("--lang", help=_("zh or en (default: QINGFENG_LANG, else bot.language of the config)."))]
 
 
 def _language(settings: Settings | None, lang: str | None) -> Translate:
-    return translator(normalise_language(lang) or (settings.bot.language if settings else "zh"))
+    return cli_translator(lang, settings)
 
 
 def _fail(_: Translate, message: str, code: int) -> None:
@@ -55,7 +57,7 @@ def _run(settings: Settings, work, _: Translate):
         async with _ledger(settings) as ledger:
             return await work(ledger)
 
-    with explained_failures():
+    with explained_failures(_):
         try:
             return asyncio.run(main())
         except LedgerFileError as exc:
@@ -64,18 +66,17 @@ def _run(settings: Settings, work, _: Translate):
             _fail(_, exc.render(_), 1)
 
 
-@ledger_app.command("import")
+@ledger_app.command("import", help=_("Import items; re-importing updates them by their external id (编号)."))
 def import_ledger(
-    file: Annotated[Path, typer.Argument(help="An .xlsx, .csv or .yaml file (see `qingfeng ledger template`).")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; change nothing.")] = False,
-    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Import the valid rows, list the others.")] = False,
-    create_units: Annotated[bool, typer.Option("--create-units", help="Add units the ledger does not know yet.")] = False,
-    round_name: Annotated[Optional[str], typer.Option("--round", help="The round (县委第二轮巡察): beats a round column and the title.")] = None,
-    update_round: Annotated[bool, typer.Option("--update-round", help="Update a round that came from a ledger with another title.")] = False,
+    file: Annotated[Path, typer.Argument(help=_("An .xlsx, .csv or .yaml file (see `qingfeng ledger template`)."))],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help=_("Show what would change; change nothing."))] = False,
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help=_("Import the valid rows, list the others."))] = False,
+    create_units: Annotated[bool, typer.Option("--create-units", help=_("Add units the ledger does not know yet."))] = False,
+    round_name: Annotated[Optional[str], typer.Option("--round", help=_("The round (县委第二轮巡察): beats a round column and the title."))] = None,
+    update_round: Annotated[bool, typer.Option("--update-round", help=_("Update a round that came from a ledger with another title."))] = False,
     lang: LangOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Import items; re-importing updates them by their external id (编号)."""
     settings = settings_from(config)
     _ = _language(settings, lang)
     try:
@@ -203,14 +204,13 @@ def _short(value: str, limit: int = 40) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-@ledger_app.command("template")
+@ledger_app.command("template", help=_("Write an import template with its columns explained and two example rows."))
 def template(
-    fmt: Annotated[str, typer.Option("--format", help="xlsx or csv.")] = "xlsx",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: ledger-template.<format>).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help=_("xlsx or csv."))] = "xlsx",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help=_("File to write (default: ledger-template.<format>)."))] = None,
     lang: LangOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Write an import template with its columns explained and two example rows."""
     _ = _language(settings_from(config), lang)
     fmt = fmt.lower()
     if fmt not in ("xlsx", "csv"):
@@ -223,15 +223,13 @@ def template(
     typer.echo(_("Template written to {path}. Fill it in, then: qingfeng ledger import {path} --dry-run", path=path))
 
 
-@ledger_app.command("export")
+@ledger_app.command("export", help=_("Write the whole ledger, with status, overdue flag and latest progress, its history and evidence list, as XLSX (deleted items left out)."))
 def export(
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="XLSX file to write (default: ledger-<date>.xlsx).")] = None,
-    evidence: Annotated[Optional[Path], typer.Option("--evidence", help="Also copy every kept evidence file into this folder, one folder per item.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help=_("XLSX file to write (default: ledger-<date>.xlsx)."))] = None,
+    evidence: Annotated[Optional[Path], typer.Option("--evidence", help=_("Also copy every kept evidence file into this folder, one folder per item."))] = None,
     lang: LangOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Write the whole ledger, with status, overdue flag and latest progress, its history and evidence list, as XLSX
-    (deleted items left out)."""
     settings = settings_from(config)
     _ = _language(settings, lang)
     path = output or Path(f"ledger-{datetime.now(settings.zone).date().isoformat()}.xlsx")
@@ -239,15 +237,14 @@ def export(
     typer.echo(_("{count} item(s) written to {path}.", count=count, path=path))
 
 
-@ledger_app.command("delete")
+@ledger_app.command("delete", help=_("Take an item out of the ledger; it and its history are kept, marked deleted."))
 def delete_item(
-    round_name: Annotated[str, typer.Argument(metavar="ROUND", help="The item's round (县委第二轮巡察).")],
-    number: Annotated[str, typer.Argument(metavar="NUMBER", help="The item's number in that round (编号).")],
-    reason: Annotated[str, typer.Option("--reason", help="Why the item leaves the ledger (kept in its history).")],
+    round_name: Annotated[str, typer.Argument(metavar="ROUND", help=_("The item's round (县委第二轮巡察)."))],
+    number: Annotated[str, typer.Argument(metavar="NUMBER", help=_("The item's number in that round (编号)."))],
+    reason: Annotated[str, typer.Option("--reason", help=_("Why the item leaves the ledger (kept in its history)."))],
     lang: LangOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Take an item out of the ledger; it and its history are kept, marked deleted."""
     settings = settings_from(config)
     _ = _language(settings, lang)
     item = _run(settings, lambda ledger: ledger.delete_item(round_name, number, reason=reason), _)
@@ -255,14 +252,13 @@ def delete_item(
                  "/tasks, reminders, the export or the digest.", label=item.label, unit=item.unit))
 
 
-@units_app.command("add")
+@units_app.command("add", help=_("Add a unit (or set the parent of an existing one)."))
 def add_unit(
-    name: Annotated[str, typer.Argument(help="The unit's name, as the ledger files write it.")],
-    parent: Annotated[Optional[str], typer.Option("--parent", help='The unit overdue items escalate to; --parent "" clears it.')] = None,
+    name: Annotated[str, typer.Argument(help=_("The unit's name, as the ledger files write it."))],
+    parent: Annotated[Optional[str], typer.Option("--parent", help=_('The unit overdue items escalate to; --parent "" clears it.'))] = None,
     lang: LangOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Add a unit (or set the parent of an existing one)."""
     settings = settings_from(config)
     _ = _language(settings, lang)
     unit = _run(settings, lambda ledger: ledger.add_unit(name, parent), _)
@@ -270,9 +266,8 @@ def add_unit(
                else _("Unit {name} saved.", name=unit.name))
 
 
-@units_app.command("list")
+@units_app.command("list", help=_("Units with their parent, contacts (reachable/all) and open items."))
 def list_units(lang: LangOption = None, config: ConfigOption = None) -> None:
-    """Units with their parent, contacts (reachable/all) and open items."""
     settings = settings_from(config)
     _ = _language(settings, lang)
     units = _run(settings, lambda ledger: ledger.list_units(), _)
@@ -286,14 +281,13 @@ def list_units(lang: LangOption = None, config: ConfigOption = None) -> None:
                                                  open=unit.active_items))
 
 
-@units_app.command("rename")
+@units_app.command("rename", help=_("Rename a unit: its items, contacts and children stay with it."))
 def rename_unit(
-    old: Annotated[str, typer.Argument(metavar="OLD", help="The unit's name now.")],
-    new: Annotated[str, typer.Argument(metavar="NEW", help="Its new name.")],
+    old: Annotated[str, typer.Argument(metavar="OLD", help=_("The unit's name now."))],
+    new: Annotated[str, typer.Argument(metavar="NEW", help=_("Its new name."))],
     lang: LangOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Rename a unit: its items, contacts and children stay with it."""
     settings = settings_from(config)
     _ = _language(settings, lang)
     unit = _run(settings, lambda ledger: ledger.rename_unit(old, new), _)
@@ -301,15 +295,14 @@ def rename_unit(
                  "{new} in them.", old=old.strip(), new=unit.name))
 
 
-@units_app.command("remove")
+@units_app.command("remove", help=_("Remove a unit; refused while it has items, unless --reassign-to moves them (with their history)."))
 def remove_unit(
-    name: Annotated[str, typer.Argument(metavar="NAME", help="The unit to remove.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help=_("The unit to remove."))],
     reassign_to: Annotated[Optional[str], typer.Option("--reassign-to", metavar="OTHER",
-                                                       help="The unit that takes over its items.")] = None,
+                                                       help=_("The unit that takes over its items."))] = None,
     lang: LangOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Remove a unit; refused while it has items, unless --reassign-to moves them (with their history)."""
     settings = settings_from(config)
     _ = _language(settings, lang)
     removed = _run(settings, lambda ledger: ledger.remove_unit(name, reassign_to=reassign_to), _)
@@ -334,13 +327,12 @@ def _print_removed(removed: UnitRemoved, _: Translate) -> None:
                      units="、".join(removed.orphans)))
 
 
-@units_app.command("contacts")
+@units_app.command("contacts", help=_("Bound contacts: unit, chat id, date bound, reachable (contacts act for their unit openly)."))
 def list_contacts(
-    unit: Annotated[Optional[str], typer.Argument(metavar="[UNIT]", help="Only this unit's contacts.")] = None,
+    unit: Annotated[Optional[str], typer.Argument(metavar="[UNIT]", help=_("Only this unit's contacts."))] = None,
     lang: LangOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Bound contacts: unit, chat id, date bound, reachable (contacts act for their unit openly)."""
     settings = settings_from(config)
     _ = _language(settings, lang)
     contacts = _run(settings, lambda ledger: ledger.contacts(unit), _)
@@ -355,13 +347,12 @@ def list_contacts(
                      date=bound, reachable=reach))
 
 
-@units_app.command("unbind")
+@units_app.command("unbind", help=_("Remove a contact: the chat no longer acts for its unit and is sent nothing more about it."))
 def unbind(
-    chat_id: Annotated[int, typer.Argument(metavar="CHAT_ID", help="The contact's chat id (see `qingfeng units contacts`).")],
+    chat_id: Annotated[int, typer.Argument(metavar="CHAT_ID", help=_("The contact's chat id (see `qingfeng units contacts`)."))],
     lang: LangOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Remove a contact: the chat no longer acts for its unit and is sent nothing more about it."""
     settings = settings_from(config)
     _ = _language(settings, lang)
     contact = _run(settings, lambda ledger: ledger.unbind(chat_id), _)
@@ -370,14 +361,13 @@ def unbind(
                + (" " + _("The chat is told so.") if contact.reachable else ""))
 
 
-@units_app.command("invite")
+@units_app.command("invite", help=_("Print a one-time code and deep link that bind a contact's chat to the unit."))
 def invite(
-    unit: Annotated[str, typer.Argument(help="The unit's name.")],
-    bot: Annotated[Optional[str], typer.Option("--bot", help="The bot's username (default: asked from Telegram).")] = None,
+    unit: Annotated[str, typer.Argument(help=_("The unit's name."))],
+    bot: Annotated[Optional[str], typer.Option("--bot", help=_("The bot's username (default: asked from Telegram)."))] = None,
     lang: LangOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Print a one-time code and deep link that bind a contact's chat to the unit."""
     settings = settings_from(config)
     _ = _language(settings, lang)
     created = _run(settings, lambda ledger: ledger.create_invite(unit), _)

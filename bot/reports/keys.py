@@ -27,6 +27,7 @@ from sqlmodel import SQLModel
 import bot.models  # noqa: F401  (registers every table)
 from bot.crypto import Crypto, InvalidToken, derived_lookup_secret
 from bot.db import Database, insert_ignoring
+from bot.i18n import N_, TranslatableError
 from bot.models import UserPreference
 from bot.pending import PendingInput
 from bot.reports.models import LookupSecret, Report, ReportDraft
@@ -34,11 +35,11 @@ from bot.reports.models import LookupSecret, Report, ReportDraft
 BATCH = 500
 
 
-class RotationFailed(Exception):
+class RotationFailed(TranslatableError):
     """A value could not be decrypted with any configured key."""
 
 
-class LookupSecretLocked(Exception):
+class LookupSecretLocked(TranslatableError):
     """The database's lookup secret opens with none of the configured keys."""
 
 
@@ -62,9 +63,9 @@ async def with_lookup_secret(database: Database, crypto: Crypto) -> Crypto:
     try:
         return crypto.with_lookup_secret(crypto.decrypt(bytes(token)))
     except InvalidToken:
-        raise LookupSecretLocked("the database's lookup secret cannot be decrypted with any configured encryption "
-                                 "key: set QINGFENG_SECURITY__ENCRYPTION_KEYS to the keys this database was "
-                                 "encrypted with") from None
+        raise LookupSecretLocked(N_("the database's lookup secret cannot be decrypted with any configured "
+                                    "encryption key: set QINGFENG_SECURITY__ENCRYPTION_KEYS to the keys this "
+                                    "database was encrypted with")) from None
 
 
 @dataclass
@@ -100,8 +101,9 @@ async def rotate_all(database: Database, crypto: Crypto) -> RotationResult:
                         try:
                             values[column.name] = crypto.rotate(bytes(token))
                         except InvalidToken:
-                            raise RotationFailed(f"a value in {table.name}.{column.name} cannot be decrypted with "
-                                                 "any configured key; nothing in that table was changed") from None
+                            raise RotationFailed(N_("a value in {column} cannot be decrypted with any configured "
+                                                    "key; nothing in that table was changed"),
+                                                 column=f"{table.name}.{column.name}") from None
                     if values:
                         condition = sa.and_(*(key == row._mapping[key] for key in keys))
                         await conn.execute(table.update().where(condition).values(**values))
