@@ -626,3 +626,14 @@ def test_pinyin_is_cut_so_that_domain_words_spell_as_much_of_it_as_possible(engi
     # Longest first from the left, "shi yi" would be 事宜 and take the yi of 一案双查.
     assert "一案双查" in engine.pinyin.read("shenme shi yi an shuang cha")
     assert engine.ask("shenme shi yi an shuang cha").best.entry.id == engine.ask("什么是一案双查").best.entry.id
+
+
+@pytest.mark.parametrize("counted, plain", [("四风是哪四个", "四风是哪些"), ("四种形态是哪四种", "四种形态有哪些")])
+def test_which_with_a_count_asks_for_a_list_and_names_nothing(engine, counted, plain):
+    # 哪四个: "四个" is no word of the subject; it used to count against every entry and leave 四风 at "did you mean".
+    said = engine.ask(counted)
+    assert said.band is Band.ANSWER and said.best.entry.id == engine.ask(plain).best.entry.id
+
+
+def test_till_is_a_word_not_a_typo(engine):
+    assert "still" not in engine.query_terms("how long till the commission answers my report")

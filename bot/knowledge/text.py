@@ -33,6 +33,7 @@ ZH_STOPWORDS = frozenset("""
 什么 怎么 怎样 怎么样 如何 为什么 为何 哪 哪些 哪一年 哪年 何年 哪一天 哪天 什么时候 何时 哪里 哪儿 多少 几 哪几 几个 哪几个 几种 哪几种 几项 哪几项 谁 啥 咋 怎么办 咋办 咋整 咋弄 干嘛 干吗 真的 一共 总共 还有 有人 一种 哪种 哪一种 上面 每次 属于 算不算 算 不会 我会 行不行 对不对 好不好 合规 合规吗 正常 正常吗 是否 是不是 有没有 能不能 可不可以 会不会 要不要
 能 能够 可以 可 会 要 想 应该 应当 需要 得 该 请问 请 问 问一下 问下 一问 知道 告诉 说说 讲讲 介绍 介绍一下 关于 有关 方面 里面 里头
 如果 要是 假如 但是 但 而 而且 因为 所以 然后 还是 或者 就是 只是 的话 时候 现在 已经 正在 没有 没 不 不是 吗 呢 么 啦 哇 嗯
+俺 俺们
 """.split())
 
 EN_STOPWORDS = frozenset("""
@@ -41,7 +42,7 @@ is are was were be been being am do does did doing have has had having will woul
 i me my mine we us our you your yours he him his she her it its they them their this that these those there here
 what which who whom whose when where why how whether any some all each every no not nor only own same such too very
 just also please tell know want need get got let like one ones ok okay real really actually any anyone someone thing things stuff s t don't doesn't isn't can't won't i'm it's what's
-whats wat wht pls plz u ur thx hi hello ago china chinese
+whats wat wht pls plz u ur thx hi hello ago china chinese till until
 """.split())
 
 # Small numbers in an English question written as words, as the entries write them: "the 4 forms".
@@ -605,6 +606,14 @@ STATED_FACTS = {
                          # an answer saying that no such figure is set answers "how much" too
                          r"统一(?:的)?(?:金额|标准|数额)|\bno (?:national|uniform|single|fixed) (?:amount|figure|limit|standard)"),
 }
+
+
+# "哪四个", "哪五种": the count asks for a list, it names nothing (四风是哪四个 is 四风是哪些).
+_WHICH_COUNT = re.compile(r"哪(?:[一二三四五六七八九十两几]|\d)+[个种条项类点样]")
+
+
+def without_counted_which(text: str) -> str:
+    return _WHICH_COUNT.sub("哪些", text)
 
 
 def asked_facts(text: str) -> frozenset[str]:
