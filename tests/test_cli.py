@@ -372,9 +372,11 @@ def test_an_item_is_deleted_with_a_reason_and_stays_deleted_on_reimport(ledger_e
 
 
 def test_a_deadline_without_a_year_or_filing_date_says_which_year_was_taken_and_how_to_mean_the_other(ledger_env):
-    from datetime import date, timedelta
+    from datetime import datetime, timedelta
 
-    today = date.today()
+    from bot.config import load_settings
+
+    today = datetime.now(load_settings(None).zone).date()  # the bot's day (Asia/Shanghai), not the machine's
     yesterday = today - timedelta(days=1)  # written without its year: read as next year's, the next such day
     if yesterday.year != today.year:
         pytest.skip("on 1 January, 12月31日 is this year's")

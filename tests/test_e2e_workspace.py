@@ -8,7 +8,8 @@ told who decided), another refused with a reason; none for a closed item; /overd
 """
 
 import asyncio
-from datetime import date, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -27,7 +28,7 @@ async def test_a_supervisor_works_the_ledger_from_the_chat_and_contacts_ask_for_
     bot = await bot_factory(env={"QINGFENG_ACCESS__SUPERVISORS": f"{SUPERVISOR_ID},{SECOND_SUPERVISOR}",
                                  # no weekly digest arriving in the middle (unless run late on a Sunday)
                                  "QINGFENG_LEDGER__DIGEST__WEEKDAY": "7", "QINGFENG_LEDGER__DIGEST__AT": "23:59"})
-    today = date.today()
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the bot's day (config.yaml's zone), not the machine's
     soon, later = (today + timedelta(days=3)).isoformat(), (today + timedelta(days=40)).isoformat()
     ledger_file = tmp_path / "ledger.csv"
     ledger_file.write_text("编号,问题描述,责任单位,整改时限,问题类别\n"
