@@ -355,6 +355,32 @@ def test_pinyin_finds_what_the_chinese_finds(engine, pinyin, chinese):
     assert answer.best.entry.id == engine.ask(chinese).best.entry.id
 
 
+@pytest.mark.parametrize("pinyin, chinese", [
+    ("jilv chufen tiaoli shi na yi nian xiuding de", "纪律处分条例是哪一年修订的"),  # ü typed v, as keyboards do
+    ("jì lǜ chǔ fèn tiáo lì shì nǎ yì nián xiū dìng de", "纪律处分条例是哪一年修订的"),  # ǜ with its tone mark
+    ("liuzhi shi shenme yisi, na bu falv guiding de", "留置是什么意思，哪部法律规定的")])
+def test_pinyin_with_u_umlaut_is_answered_as_its_chinese_is(engine, pinyin, chinese):
+    answer, meant = engine.ask(pinyin, "zh"), engine.ask(chinese)
+    assert answer.band is Band.ANSWER and answer.best.entry.id == meant.best.entry.id
+
+
+@pytest.mark.parametrize("typed, meant", [("这种情况算不算文三会海", "这种情况算不算文山会海"),  # s for sh
+                                          ("信式主义有哪些表现", "形式主义有哪些表现")])  # in for ing
+def test_a_long_word_typed_with_sounds_many_speakers_blur_is_mended(engine, typed, meant):
+    assert engine.typos.mend_chinese(typed) == meant
+
+
+@pytest.mark.parametrize("text", ["整改事项的状态有哪几种", "督促整改时领导干部岗位能调整吗", "怎么匿名举报形式主义"])
+def test_words_of_their_own_are_not_blurred_into_a_domain_word(engine, text):
+    # 整改事项 blurs like 整改时限 (xiang/xian), 干部岗位 holds 部岗位 like 不敢为 (gang/gan): real words, left alone.
+    assert engine.typos.mend_chinese(text) == text
+
+
+def test_comparing_liuzhi_with_criminal_detention_is_answered_not_sent_to_another_field(engine):
+    answer = engine.ask("留置和刑事拘留是一回事吗？")
+    assert answer.other_field is None and answer.best.entry.id.startswith("sl-liuzhi")
+
+
 def test_pinyin_reader_reads_terms_and_keeps_what_it_cannot_read():
     reader = PinyinReader(["容错纠错", "销号", "留置"], {"处分": 3, "出分": 1})
     assert reader.read("rongcuo jiucuo shi shenme") == "容错纠错 是什么"

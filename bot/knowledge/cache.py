@@ -20,7 +20,7 @@ from bot.knowledge.schema import fingerprint_of, knowledge_files, load_knowledge
 
 log = logging.getLogger(__name__)
 
-FORMAT = "qingfeng-kb-7"  # change when the engine's pickled shape or analysis changes
+FORMAT = "qingfeng-kb-8"  # change when the engine's pickled shape or analysis changes
 
 
 def content_hash(directory: Path) -> str:

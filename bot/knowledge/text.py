@@ -100,8 +100,9 @@ def _syllables() -> frozenset[str]:
 
 def strip_tones(text: str) -> str:
     """Pinyin with tone marks to plain letters: "liú zhì" -> "liu zhi", "lǜ" -> "lv"."""
-    text = text.replace("ü", "v").replace("Ü", "v")
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    # Decomposed first: ǜ is one character of its own, u with diaeresis and grave only once taken apart.
+    text = unicodedata.normalize("NFKD", text).replace("u\u0308", "v").replace("U\u0308", "v")
+    return "".join(c for c in text if not unicodedata.combining(c))
 
 
 _SYLLABLES: frozenset[str] | None = None
@@ -327,11 +328,13 @@ class TypoFixer:
         self._sounds: dict[tuple[str, ...], str] = {}
         self._toneless: dict[tuple[str, ...], str] = {}
         pairs: dict[tuple[str, ...], set[str]] = {}
+        blurred: dict[tuple[str, ...], set[str]] = {}
         for word in domain_words:
             if 2 <= len(word) <= 4 and all(_HAS_CJK.match(c) for c in word):
                 self._sounds.setdefault(tuple(lazy_pinyin(word, style=Style.TONE3)), word)
                 if len(word) >= MIN_TONELESS:
                     self._toneless.setdefault(tuple(lazy_pinyin(word)), word)
+                    blurred.setdefault(_blurred(lazy_pinyin(word)), set()).add(word)
                 else:
                     pairs.setdefault(tuple(lazy_pinyin(word)), set()).add(word)
         # Two characters that jieba can join to no word (趟平: 趟 and 平 alone) and that sound, but for
@@ -340,6 +343,9 @@ class TypoFixer:
         # COMMON_ALONE: 是县 is text, not 时限). A real word (使用 beside 适用) or two characters each
         # part of a word (会影响: 会, 影响) is left as it is.
         self._toneless_pairs = {sound: word for sound, (word, *others) in pairs.items() if not others}
+        # A long word typed as a dialect speaker's keyboard spells it (文三会海 for 文山会海: s for sh),
+        # where no other domain word blurs to the same sound and the span is not words of its own.
+        self._blurred = {sound: word for sound, (word, *others) in blurred.items() if not others}
         self._sizes = sorted({len(key) for key in self._sounds}, reverse=True)
 
     def mend_chinese(self, text: str) -> str:
@@ -362,6 +368,8 @@ class TypoFixer:
                     word = self._sounds.get(tuple(sounds[i:i + size]))
                     if word is None and size >= MIN_TONELESS:
                         word = self._toneless.get(tuple(plain[i:i + size])) or self._toneless.get(tuple(each[i:i + size]))
+                        if word is None and _typed_apart(run, i, size):
+                            word = self._blurred.get(_blurred(plain[i:i + size]))
                     if word is None and size == 2 and tuple(plain[i:i + size]) in self._toneless_pairs:
                         alone = _single_characters(run) if alone is None else alone
                         candidate = self._toneless_pairs[tuple(plain[i:i + size])]
@@ -390,6 +398,16 @@ class TypoFixer:
         return min(candidates, key=lambda c: (-self.frequency.get(c, 0), c)) if candidates else None
 
 
+# The sounds many speakers do not tell apart, and their pinyin keyboards with them (模糊音): zh/z,
+# ch/c, sh/s, n/l at the start; eng/en, ing/in, ang/an at the end.
+_BLUR_INITIAL = re.compile(r"^(?:([zcs])h|n(?=[aeiouv]))")
+_BLUR_FINAL = re.compile(r"([eia])ng$")
+
+
+def _blurred(syllables: Sequence[str]) -> tuple[str, ...]:
+    return tuple(_BLUR_FINAL.sub(r"\1n", _BLUR_INITIAL.sub(lambda m: m.group(1) or "l", s)) for s in syllables)
+
+
 @functools.lru_cache(maxsize=20_000)
 def _reading_alone(character: str) -> str:
     """A character's commonest reading, toneless, as pypinyin gives it out of context."""
@@ -403,6 +421,19 @@ COMMON_ALONE = 20_000
 
 def _common_alone(character: str) -> bool:
     return jieba.dt.FREQ.get(character, 0) >= COMMON_ALONE
+
+
+def _typed_apart(run: str, start: int, size: int) -> bool:
+    """The span run[start:start + size] begins and ends where jieba cuts the run and holds a
+    character it leaves alone: not words of its own (整改事项 is not 整改时限 blurred), nor part of a
+    longer word (领导干部岗位 holds no 不敢为)."""
+    cuts, at, alone = {0}, 0, False
+    for word in jieba.lcut(run, HMM=False):
+        if len(word) == 1 and start <= at < start + size:
+            alone = True
+        at += len(word)
+        cuts.add(at)
+    return alone and start in cuts and start + size in cuts
 
 
 def _single_characters(run: str) -> set[int]:
@@ -445,7 +476,7 @@ def _one_edit_apart(a: str, b: str) -> bool:
 # Question words kept for reading pinyin, so "xiaohao zenme ban" reads as 销号怎么办 and its form
 # (a procedure question) is still seen; they carry no meaning for retrieval (stop words).
 PINYIN_QUESTION_WORDS = ("是什么", "什么", "什么意思", "啥意思", "怎么办", "怎么", "怎么样", "多少", "多久", "多长",
-                         "几年", "哪年", "哪一年", "会不会", "能不能", "可不可以", "是不是", "有没有", "为什么", "如何")
+                         "几年", "哪年", "哪一年", "哪部", "哪个", "哪些", "哪里", "什么时候", "会不会", "能不能", "可不可以", "是不是", "有没有", "为什么", "如何")
 
 
 # Syllables of the commonest function words (吗 的 了 呢 吧 啊 是 会 被 在 有 和 也 都 就 我 你 他 要 能):
