@@ -364,8 +364,7 @@ def test_pinyin_with_u_umlaut_is_answered_as_its_chinese_is(engine, pinyin, chin
     assert answer.band is Band.ANSWER and answer.best.entry.id == meant.best.entry.id
 
 
-@pytest.mark.parametrize("typed, meant", [("这种情况算不算文三会海", "这种情况算不算文山会海"),  # s for sh
-                                          ("信式主义有哪些表现", "形式主义有哪些表现")])  # in for ing
+@pytest.mark.parametrize("typed, meant", [("信式主义有哪些表现", "形式主义有哪些表现")])  # in for ing
 def test_a_long_word_typed_with_sounds_many_speakers_blur_is_mended(engine, typed, meant):
     assert engine.typos.mend_chinese(typed) == meant
 
