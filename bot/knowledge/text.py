@@ -358,7 +358,7 @@ class TypoFixer:
         # A character read in its context may take a rarer reading (查查 as zha zha, a surname):
         # each character's reading on its own is tried too.
         each = [_reading_alone(character) for character in run]
-        alone: set[int] | None = None  # where jieba leaves a character alone; cut only when asked
+        cut: JiebaCut | None = None  # how jieba cuts the run; cut only when a rule asks
         out, i = [], 0
         while i < len(run):
             for size in self._sizes:
@@ -368,12 +368,14 @@ class TypoFixer:
                     word = self._sounds.get(tuple(sounds[i:i + size]))
                     if word is None and size >= MIN_TONELESS:
                         word = self._toneless.get(tuple(plain[i:i + size])) or self._toneless.get(tuple(each[i:i + size]))
-                        if word is None and _typed_apart(run, i, size):
-                            word = self._blurred.get(_blurred(plain[i:i + size]))
+                        candidate = None if word else self._blurred.get(_blurred(plain[i:i + size]))
+                        if candidate:
+                            cut = JiebaCut.of(run) if cut is None else cut
+                            word = candidate if cut.typed_apart(i, size) else None
                     if word is None and size == 2 and tuple(plain[i:i + size]) in self._toneless_pairs:
-                        alone = _single_characters(run) if alone is None else alone
+                        cut = JiebaCut.of(run) if cut is None else cut
                         candidate = self._toneless_pairs[tuple(plain[i:i + size])]
-                        if {i, i + 1} <= alone and (is_specialist_word(candidate) or not any(map(_common_alone, span))):
+                        if {i, i + 1} <= cut.alone and (is_specialist_word(candidate) or not any(map(_common_alone, span))):
                             word = candidate
                 if word and word != span and span not in self.vocabulary:
                     out.append(word)
@@ -423,27 +425,29 @@ def _common_alone(character: str) -> bool:
     return jieba.dt.FREQ.get(character, 0) >= COMMON_ALONE
 
 
-def _typed_apart(run: str, start: int, size: int) -> bool:
-    """The span run[start:start + size] begins and ends where jieba cuts the run and holds a
-    character it leaves alone: not words of its own (整改事项 is not 整改时限 blurred), nor part of a
-    longer word (领导干部岗位 holds no 不敢为)."""
-    cuts, at, alone = {0}, 0, False
-    for word in jieba.lcut(run, HMM=False):
-        if len(word) == 1 and start <= at < start + size:
-            alone = True
-        at += len(word)
-        cuts.add(at)
-    return alone and start in cuts and start + size in cuts
+@dataclass(frozen=True)
+class JiebaCut:
+    """Where jieba cuts a Chinese run (`ends`: the positions after each word, and 0) and which
+    positions it leaves as words of one character (`alone`)."""
+    ends: frozenset[int]
+    alone: frozenset[int]
 
+    @classmethod
+    def of(cls, run: str) -> "JiebaCut":
+        ends, alone, at = {0}, set(), 0
+        for word in jieba.lcut(run, HMM=False):
+            if len(word) == 1:
+                alone.add(at)
+            at += len(word)
+            ends.add(at)
+        return cls(frozenset(ends), frozenset(alone))
 
-def _single_characters(run: str) -> set[int]:
-    """Positions in a Chinese run that jieba leaves as a word of one character."""
-    positions, at = set(), 0
-    for word in jieba.lcut(run, HMM=False):
-        if len(word) == 1:
-            positions.add(at)
-        at += len(word)
-    return positions
+    def typed_apart(self, start: int, size: int) -> bool:
+        """The span begins and ends where jieba cuts and holds a character it leaves alone: not
+        words of its own (整改事项 is not 整改时限 blurred), nor part of a longer word (领导干部岗位
+        holds no 不敢为)."""
+        return (start in self.ends and start + size in self.ends
+                and any(start <= at < start + size for at in self.alone))
 
 
 MIN_TONELESS = 3     # a Chinese span this long is mended to a domain word that sounds like it but for tones
