@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -74,15 +75,50 @@ HELP_LANGUAGE = cli_language()
 _ = translator(HELP_LANGUAGE)
 
 
+# Typer's own messages for a mistyped command line, English f-strings with no catalog behind them:
+# each is recognised by its English form and said again from ours.
+USAGE_ERRORS = (
+    (re.compile(r"No such command '(?P<name>.*)'\.$"), N_("No such command '{name}'.")),
+    (re.compile(r"No such option: (?P<name>\S+) \(Possible options: (?P<options>.*)\)$"),
+     N_("No such option: {name} (possible options: {options})")),
+    (re.compile(r"No such option: (?P<name>\S+)$"), N_("No such option: {name}")),
+    (re.compile(r"Missing argument '(?P<name>.*)'\.$"), N_("Missing argument '{name}'.")),
+    (re.compile(r"Missing option '(?P<name>.*)'\.$"), N_("Missing option '{name}'.")),
+    (re.compile(r"Missing command\.$"), N_("Missing command.")),
+    (re.compile(r"Got unexpected extra argument\(s\) \((?P<values>.*)\)$"), N_("Unexpected extra arguments: {values}")),
+    (re.compile(r"Invalid value for (?P<name>.*?): (?P<detail>.*)$", re.DOTALL), N_("Invalid value for {name}: {detail}")),
+)
+
+
+def usage_error_text(english_text: str) -> str:
+    """Typer's message about a mistyped command line, in the help language (unknown ones as they are)."""
+    for pattern, message in USAGE_ERRORS:
+        found = pattern.match(english_text)
+        if found:
+            return _(message, **found.groupdict())
+    return english_text
+
+
 def _framework_texts() -> None:
-    """The headings Typer prints around our help texts, in the same language (typer.rich_utils' texts)."""
+    """The headings and messages Typer prints around ours, in the same language (typer.rich_utils'
+    texts; the usage line's prefix is QingfengCommand's)."""
     from typer import rich_utils
 
     for name, text in (("ARGUMENTS_PANEL_TITLE", _("Arguments")), ("OPTIONS_PANEL_TITLE", _("Options")),
                        ("COMMANDS_PANEL_TITLE", _("Commands")), ("REQUIRED_LONG_STRING", _("[required]")),
-                       ("DEFAULT_STRING", _("[default: {}]"))):
+                       ("DEFAULT_STRING", _("[default: {}]")), ("ERRORS_PANEL_TITLE", _("Error")),
+                       ("RICH_HELP", _("Try [blue]'{command_path} {help_option}'[/] for help.")),
+                       ("ABORTED_TEXT", _("Aborted."))):
         if hasattr(rich_utils, name):
             setattr(rich_utils, name, text)
+    format_error = rich_utils.rich_format_error
+
+    def format_error_in_language(error) -> None:
+        english_text = error.format_message()
+        error.format_message = lambda: usage_error_text(english_text)
+        format_error(error)
+
+    rich_utils.rich_format_error = format_error_in_language
 
 
 _framework_texts()
@@ -97,6 +133,9 @@ class _HelpOptionInLanguage:
         if option is not None:
             option.help = _("Show this message and exit.")
         return option
+
+    def format_usage(self, ctx, formatter) -> None:
+        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix=_("Usage: "))
 
 
 class QingfengCommand(_HelpOptionInLanguage, typer.core.TyperCommand):

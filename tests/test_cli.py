@@ -44,7 +44,7 @@ def test_version():
 def test_help_on_every_command(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
-    assert "Usage" in result.output
+    assert "Usage: " in result.output or "用法：" in result.output
 
 
 def help_pages(cwd: Path, *commands: str, **env: str) -> list[str]:
@@ -92,6 +92,32 @@ def test_typers_own_command_classes_are_left_as_they_are():
 
     built = list(commands(typer.main.get_command(app)))
     assert all(isinstance(c, QingfengGroup if isinstance(c, typer.core.TyperGroup) else QingfengCommand) for c in built)
+
+
+def mistyped(cwd: Path, *argv: str, **env: str) -> str:
+    """What `qingfeng ARGV` prints to the terminal, from a new process (the help language is chosen at
+    import)."""
+    environ = {name: value for name, value in os.environ.items()
+               if name not in ("QINGFENG_LANG", "QINGFENG_BOT__LANGUAGE", "QINGFENG_CONFIG")}
+    environ.update(PYTHONPATH=str(Path(__file__).resolve().parent.parent), TERMINAL_WIDTH="300", **env)
+    done = subprocess.run([sys.executable, "-m", "bot", *argv], cwd=cwd, env=environ, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2
+    return done.stdout + done.stderr
+
+
+def test_a_mistyped_command_line_is_told_in_chinese(tmp_path):
+    assert "没有“nosuch”这个命令。" in (out := mistyped(tmp_path, "nosuch"))
+    assert "用法：" in out and "输入 'qingfeng --help' 查看帮助。" in out and "错误" in out and "Usage" not in out
+    assert "缺少参数“question”。" in mistyped(tmp_path, "ask")
+    assert "没有这个选项：--bogus" in mistyped(tmp_path, "ask", "--bogus", "x")
+    assert "多余的参数：b c" in mistyped(tmp_path, "ask", "a", "b", "c")
+
+
+def test_a_mistyped_command_line_is_told_in_english_when_asked(tmp_path):
+    out = mistyped(tmp_path, "nosuch", QINGFENG_LANG="en")
+    assert "No such command 'nosuch'." in out and "Usage: qingfeng" in out and "Try 'qingfeng --help' for help." in out
+    assert "用法" not in out
 
 
 @pytest.mark.parametrize("how", ["QINGFENG_LANG", "config"])
