@@ -102,18 +102,14 @@ async def _initialize_with_backoff(application: Application, stop: asyncio.Event
     return False
 
 
-def in_both_languages(message: str) -> str:
-    """A start-up refusal, for an operator who may read either language."""
-    return f"{message}\n{translator('zh')(message)}"
-
-
 def check_webhook(settings: Settings) -> None:
     """Webhook mode without a secret token would take any POST as an update from Telegram: a forged
-    supervisor's button press included. Refuse to start instead."""
+    supervisor's button press included. Refuse to start instead (said in the CLI's language, as every
+    other ConfigError)."""
     if settings.telegram.mode == "webhook" and not settings.webhook_secret():
-        raise ConfigError(in_both_languages(N_(
+        raise ConfigError(N_(
             "webhook mode needs a secret token, or anyone who finds the URL can post forged updates: set "
-            "QINGFENG_TELEGRAM__WEBHOOK_SECRET (1-256 letters, digits, _ and -) or telegram.webhook.secret_file")))
+            "QINGFENG_TELEGRAM__WEBHOOK_SECRET (1-256 letters, digits, _ and -) or telegram.webhook.secret_file"))
 
 
 async def serve(settings: Settings) -> None:

@@ -313,7 +313,7 @@ async def _chat(settings: Settings, config: Path | None, sandbox_url: str | None
             await _wait_until_polling(client, bot_process, settings, translator(language))
         user = await client.create_user(id=user_id, first_name="Supervisor" if supervisor else "You",
                                         language_code=language)
-        await run_terminal_chat(client, user)
+        await run_terminal_chat(client, user, _=translator(language))
     finally:
         await client.aclose()
         if bot_process is not None:

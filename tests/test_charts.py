@@ -255,3 +255,19 @@ def test_only_bot_charts_uses_matplotlib_and_stats_digest_poster_use_it():
     from bot.services import Services
 
     assert "charts.check_fonts" in inspect.getsource(Services.start)
+
+
+def test_the_poster_command_says_what_to_install_in_the_cli_language(no_cjk_font, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("QINGFENG_LANG", raising=False)
+    monkeypatch.delenv("QINGFENG_BOT__LANGUAGE", raising=False)
+    result = CliRunner().invoke(app, ["poster", "--output", str(tmp_path), "--bot-username", "qingfeng_bot"])
+    assert result.exit_code == 0, result.output
+    assert "没有找到中文（CJK）字体" in result.output and "fonts-noto-cjk" in result.output
+    monkeypatch.setenv("QINGFENG_LANG", "en")
+    result = CliRunner().invoke(app, ["poster", "--output", str(tmp_path), "--bot-username", "qingfeng_bot"])
+    assert "No Chinese (CJK) font was found" in result.output

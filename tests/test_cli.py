@@ -420,7 +420,7 @@ def test_a_deadline_without_a_year_or_filing_date_says_which_year_was_taken_and_
     done = qingfeng("ledger", "import", path, "--create-units", "--round", "第一轮")  # zh, and not a dry run
     assert f"以下时限没写年份，文件里也没有填报日期，因此按今天（{today.isoformat()}）之后最近的那一天理解" in done
     assert f"如果台账指的是 {yesterday.isoformat()}（已经过去，事项即为逾期），请在文件中写明 {yesterday.year}年{written}" in done
-def test_webhook_mode_refuses_to_start_without_a_secret_token_in_both_languages(local_env, monkeypatch):
+def test_webhook_mode_refuses_to_start_without_a_secret_token_in_the_cli_language(local_env, monkeypatch):
     monkeypatch.setenv("QINGFENG_TELEGRAM__TOKEN", "123456:" + "a" * 35)
     monkeypatch.setenv("QINGFENG_TELEGRAM__MODE", "webhook")
     monkeypatch.setenv("QINGFENG_TELEGRAM__WEBHOOK__URL", "https://bot.example.org/telegram")
@@ -428,7 +428,11 @@ def test_webhook_mode_refuses_to_start_without_a_secret_token_in_both_languages(
     result = runner.invoke(app, ["run"])
     assert result.exit_code == 2
     assert "QINGFENG_TELEGRAM__WEBHOOK_SECRET" in result.output
-    assert "webhook mode needs a secret token" in result.output and "必须设置密钥令牌" in result.output
+    assert "必须设置密钥令牌" in result.output and "webhook mode" not in result.output
+    monkeypatch.setenv("QINGFENG_LANG", "en")
+    result = runner.invoke(app, ["run"])
+    assert result.exit_code == 2 and "webhook mode needs a secret token" in result.output
+    assert "必须设置密钥令牌" not in result.output
 
 
 def test_data_folder_and_every_file_in_it_are_private_whatever_the_umask(local_env, monkeypatch):

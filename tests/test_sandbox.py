@@ -294,3 +294,24 @@ async def test_the_terminal_leaves_on_quit_whether_typed_with_a_colon_or_a_slash
     chat = TerminalChat(NoClient(), {"id": 1}, io.StringIO())
     for line in (":quit", "/quit", "/exit"):
         assert await chat.act(line) is False
+
+
+async def test_the_terminal_speaks_the_cli_language():
+    """The terminal's own words (who speaks, its notices, its help) are in the CLI's language; the bot's
+    text is shown as the bot sent it."""
+    import io
+
+    from bot.i18n import translator
+    from bot.sandbox.terminal import TerminalChat
+
+    output = io.StringIO()
+    chat = TerminalChat(object(), {"id": 1}, output, translator("zh"))
+    await chat.show({"type": "message", "message": {"message_id": 1, "text": "Hello {there}", "reply_markup": {
+        "inline_keyboard": [[{"text": "Site", "url": "https://example.org"}]]}}})
+    await chat.show({"type": "callback_answer", "text": "已保存"})
+    await chat.act(":help")
+    await chat.act("7")
+    text = output.getvalue()
+    assert "清风 › Hello {there}\n  [1] Site → https://example.org" in text
+    assert "清风（提示）› 已保存" in text and "输入消息后按回车。" in text and "（没有第 7 个按钮；最近一条消息有 1 个）" in text
+    assert "Qingfeng" not in text and "Type a message" not in text

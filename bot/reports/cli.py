@@ -122,5 +122,5 @@ def poster(
         fail(_("font file not found: {path}", path=font), 2, _)
     result = render_poster(output, username, font_path=font)
     if not result.chinese:
-        typer.secho(_("Warning: {message}", message=INSTALL_HINT), fg=typer.colors.YELLOW, err=True)
+        typer.secho(_("Warning: {message}", message=_(INSTALL_HINT)), fg=typer.colors.YELLOW, err=True)
     typer.echo(_("Poster for {link} written to {png} and {pdf}.", link=result.link, png=result.png, pdf=result.pdf))

@@ -14,6 +14,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.charts import FontFile, find_cjk_font  # one font search for the charts and the poster
+from bot.i18n import N_
 
 A4_PIXELS = (1240, 1754)  # 210 × 297 mm at 150 dpi
 DPI = 150
@@ -38,7 +39,7 @@ STEPS_EN = [
     "Telegram knows your account and phone number. Safer: use a separate account; leave out identifying details.",
 ]
 
-INSTALL_HINT = ("No Chinese (CJK) font was found, so the poster has English text only. Install one, e.g. "
+INSTALL_HINT = N_("No Chinese (CJK) font was found, so the poster has English text only. Install one, e.g. "
                 "`apt-get install -y fonts-noto-cjk` (Debian/Ubuntu) or `dnf install google-noto-sans-cjk-fonts`, "
                 "or pass --font FILE, then run `qingfeng poster` again.")
 

@@ -20,20 +20,23 @@ import tempfile
 from pathlib import Path
 from typing import IO
 
+from bot.i18n import N_, Translate, english
 from bot.sandbox.client import SandboxClient, SandboxClientError
 
 QUIET_SECONDS = 0.8       # the bot has answered once it says nothing more for this long
 FIRST_REPLY_TIMEOUT = 20  # scripted mode: how long to wait for the first reply to a line
 SHOWN_EVENTS = ["message", "edit", "callback_answer"]
-HELP = """Type a message and press Enter. A number presses the button with that number.
-  :photo PATH [caption]   send a photo        :file PATH [caption]   send a file
-  :help                   this help           :quit or /quit         leave (or Ctrl-D)"""
+HELP = N_("Type a message and press Enter. A number presses the button with that number.\n"
+          "  :photo PATH [caption]   send a photo        :file PATH [caption]   send a file\n"
+          "  :help                   this help           :quit or /quit         leave (or Ctrl-D)")
 
 
 class TerminalChat:
-    """One user's side of a private chat, rendered as text."""
+    """One user's side of a private chat, rendered as text; the terminal's own words in `_`'s language
+    (the CLI's), the bot's as the bot sends them."""
 
-    def __init__(self, client: SandboxClient, user: dict, output: IO[str]):
+    def __init__(self, client: SandboxClient, user: dict, output: IO[str], _: Translate = english):
+        self._ = _
         self.client = client
         self.user = user
         self.chat_id = user["id"]
@@ -48,13 +51,13 @@ class TerminalChat:
         if event["type"] == "callback_answer":
             notice = event.get("text")
             if notice:
-                self.say(f"Qingfeng (notice) › {notice}")
+                self.say(self._("Qingfeng (notice) › {notice}", notice=notice))
             return
         message = event.get("message") or {}
-        marker = "(edited) " if event["type"] == "edit" else ""
+        marker = self._("(edited) ") if event["type"] == "edit" else ""
         body = message.get("text") or message.get("caption") or ""
         attachment = await self._attachment(message)
-        lines = [f"Qingfeng › {marker}{body}".rstrip()]
+        lines = [self._("Qingfeng › {text}", text=marker + body).rstrip()]
         if attachment:
             lines.append(f"  [{attachment}]")
         keyboard = (message.get("reply_markup") or {}).get("inline_keyboard") or []
@@ -71,12 +74,13 @@ class TerminalChat:
         if message.get("photo"):
             biggest = message["photo"][-1]
             path = await self._save(biggest["file_id"], f"photo-{message['message_id']}.jpg")
-            return f"photo {biggest.get('width')}x{biggest.get('height')}, saved to {path}"
+            return self._("photo {width}x{height}, saved to {path}", width=biggest.get("width"),
+                          height=biggest.get("height"), path=path)
         if message.get("document"):
             document = message["document"]
             name = Path(document.get("file_name") or f"file-{message['message_id']}").name
             path = await self._save(document["file_id"], name)
-            return f"file {name}, saved to {path}"
+            return self._("file {name}, saved to {path}", name=name, path=path)
         return None
 
     async def _save(self, file_id: str, name: str) -> Path:
@@ -89,7 +93,7 @@ class TerminalChat:
         try:
             return await self._act(line)
         except SandboxClientError as refused:  # as Telegram would refuse it, e.g. over 4096 characters
-            self.say(f"(Telegram refused that: {refused})")
+            self.say(self._("(Telegram refused that: {reason})", reason=refused))
             return True
 
     async def _act(self, line: str) -> bool:
@@ -99,7 +103,7 @@ class TerminalChat:
         if line in (":quit", ":q", ":exit", "/quit", "/exit"):  # the bot has no /quit: a user typing it means leave
             return False
         if line == ":help":
-            self.say(HELP)
+            self.say(self._(HELP))
         elif line.startswith((":photo ", ":file ")):
             await self._send_file(line)
         elif line.isdigit() and self.buttons:
@@ -110,12 +114,13 @@ class TerminalChat:
 
     async def _press(self, number: int) -> None:
         if not 1 <= number <= len(self.buttons):
-            self.say(f"(there is no button {number}; the last message has {len(self.buttons)})")
+            self.say(self._("(there is no button {number}; the last message has {count})", number=number,
+                            count=len(self.buttons)))
             return
         message, button = self.buttons[number - 1]
         if "callback_data" not in button:
-            self.say(f"(button {number} opens {button.get('url') or button.get('switch_inline_query') or 'something'} "
-                     "outside this chat)")
+            target = button.get("url") or button.get("switch_inline_query") or "?"
+            self.say(self._("(button {number} opens {target} outside this chat)", number=number, target=target))
             return
         await self.client.press(self.user["id"], message, button["callback_data"])
 
@@ -124,7 +129,7 @@ class TerminalChat:
         path_text, _, caption = rest.strip().partition(" ")
         path = Path(path_text).expanduser()
         if not path.is_file():
-            self.say(f"(no file at {path})")
+            self.say(self._("(no file at {path})", path=path))
             return
         if kind == ":photo":
             await self.client.send_photo(self.user["id"], path, caption=caption or None)
@@ -133,10 +138,10 @@ class TerminalChat:
 
 
 async def run_terminal_chat(client: SandboxClient, user: dict, *, input_stream: IO[str] | None = None,
-                            output: IO[str] | None = None) -> None:
-    """Chat as `user` until end of input or ``:quit``."""
+                            output: IO[str] | None = None, _: Translate = english) -> None:
+    """Chat as `user` until end of input or ``:quit``, the terminal's own words said with `_`."""
     input_stream = input_stream or sys.stdin
-    chat = TerminalChat(client, user, output or sys.stdout)
+    chat = TerminalChat(client, user, output or sys.stdout, _)
     if input_stream.isatty():
         await _interactive(chat, input_stream)
     else:
@@ -144,8 +149,8 @@ async def run_terminal_chat(client: SandboxClient, user: dict, *, input_stream: 
 
 
 async def _interactive(chat: TerminalChat, input_stream: IO[str]) -> None:
-    chat.say(f"You are {chat.user.get('first_name')} (Telegram id {chat.user['id']}). "
-             "Try /start. :help for help, Ctrl-D to leave.")
+    chat.say(chat._("You are {name} (Telegram id {id}). Try /start. :help for help, Ctrl-D to leave.",
+                    name=chat.user.get("first_name"), id=chat.user["id"]))
     printer = asyncio.create_task(_print_forever(chat))
     try:
         while True:
@@ -170,7 +175,7 @@ async def _scripted(chat: TerminalChat, input_stream: IO[str]) -> None:
         if not line.strip():
             continue
         cursor = await chat.client.last_seq()
-        chat.say(f"You › {line.strip()}")
+        chat.say(chat._("You › {text}", text=line.strip()))
         if not await chat.act(line):
             break
         await _print_replies(chat, cursor)
