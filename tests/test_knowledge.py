@@ -257,6 +257,17 @@ def test_detail_does_not_drown_a_long_question(engine):
     assert engine.ask(story).best.entry.id == short
 
 
+def test_a_long_question_also_answers_its_asking_sentence_when_the_story_pulls_elsewhere(engine):
+    """The story (a report made with the bot) matches how to report best; the sentence that asks
+    (where is my report now?) is answered too, by the entry it matches read alone."""
+    story = ("前几天我用清风匿名反映了我们镇要求各村每天在三个APP上打卡、上传工作照片的事，提交以后屏幕上出现了"
+             "一串字母和数字。过了一个星期还没消息。我该怎么查处理到哪一步了？")
+    asked = engine.ask("我该怎么查处理到哪一步了？").best.entry.id
+    answer = engine.ask(story)
+    assert answer.band is Band.ANSWER and asked != answer.best.entry.id
+    assert asked in [entry.id for entry in answer.entries]
+
+
 @pytest.fixture(scope="module")
 def engine():
     return KnowledgeEngine(load_knowledge(KNOWLEDGE))
@@ -435,6 +446,15 @@ def test_a_long_chinese_word_is_mended_when_only_its_tones_differ(engine):
 
 def test_excesive_is_mended_to_excess(engine):
     assert "excess" in engine.query_terms("excesive traces")
+
+
+def test_a_real_english_word_is_not_mended_into_one_the_entries_write(engine):
+    """ "spring" is one letter from "sparing", "binders" from "hinders": both are English, only not
+    the knowledge base's, and are read as they are."""
+    terms = engine.query_terms("last spring they asked for binders of minutes")
+    assert "spare" not in terms and "hinder" not in terms
+    assert "excess" in engine.query_terms("excesive binders")
+    assert engine.ask("is laying flat punishable").best.entry.id == engine.ask("is lying flat punishable").best.entry.id
 
 
 @pytest.mark.parametrize("question", ["", "   ", "😀😀😀", "？？？", "!!!"])

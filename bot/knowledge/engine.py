@@ -19,7 +19,7 @@ import numpy as np
 from bot.knowledge.index import Scores, SearchIndex, top
 from bot.knowledge.schema import Entry, KnowledgeBase
 from bot.knowledge.text import (Analyzer, EnglishSpelling, OtherFields, PinyinReader, TypoFixer, asked_facts, asked_parts,
-                                asking_part, asks_about_the_bot, has_chinese, is_pinyin_text, question_form, script_of,
+                                asking_part, asks_about_the_bot, english_stems, has_chinese, is_pinyin_text, question_form, script_of,
                                 simplified, stated_facts, stem, without_counted_which)
 
 FIELD_WEIGHTS = {"question": 3.0, "paraphrases": 2.0, "keywords": 2.0, "answer": 0.25}
@@ -118,8 +118,9 @@ class KnowledgeEngine:
         typed_in_pinyin = is_pinyin_text(question)
         question = self.pinyin.read(question, known=lambda word: self.index.knows(stem(word)))
         question = self.spelling.mend(question, known=self.index.knows)
+        english = english_stems(question)  # real words the entries do not write: not typos of theirs
         for term in self.analyzer.terms(self.typos.mend_chinese(question)):
-            if not self.index.knows(term):
+            if not self.index.knows(term) and term not in english:
                 term = self.typos.fix(term) or term
             terms.append(term)
         if typed_in_pinyin:  # what the reader could not turn into a known word is a particle (naxie, ne)
@@ -153,6 +154,8 @@ class KnowledgeEngine:
             band, best, parts = Band.ANSWER, parts[0], parts[1:]
         elif best.entry.id in {m.entry.id for m in parts}:  # the whole matched one of its questions best:
             best, parts = parts[0], parts[1:]                 # still answered in the order asked
+        if band is Band.ANSWER and not parts:
+            parts = self._asked_alone(text)
         also = [m for m in parts if m.entry.id != best.entry.id][:MORE_ANSWERS]
         return Answer(question, language, band, best, suggestions, truncated, also)
 
@@ -176,6 +179,19 @@ class KnowledgeEngine:
                     matches[0].entry.id not in {m.entry.id for m in found}:
                 found.append(matches[0])
         return found
+
+    def _asked_alone(self, text: str) -> list[Match]:
+        """A long question's asking sentences read without the story, when they alone match an entry
+        confidently: the story may have pulled the answer towards itself."""
+        asking = asking_part(text)
+        if asking is None:
+            return []
+        asking = asking[:MAX_QUESTION_CHARS]
+        terms = self.query_terms(asking)
+        if sum(self.index.term_idf(term) for term in set(terms)) < MIN_ASKING_WEIGHT:
+            return []
+        matches = self._rank(terms, 1, self.pinyin.read(asking))
+        return matches if matches and matches[0].confidence >= self.answer_threshold else []
 
     def search(self, question: str, limit: int = 5) -> list[Match]:
         """The best entries for `question`, best first, with their confidence."""

@@ -759,6 +759,24 @@ class OtherFields:
         return match.group() if match else None
 
 
+@functools.cache
+def _english_words() -> dict:
+    from spellchecker import SpellChecker  # its English word list (words of subtitles, typos left out)
+
+    return SpellChecker(language="en", distance=1).word_frequency.dictionary
+
+
+def is_english_word(word: str) -> bool:
+    """An English word, though no entry writes it: "spring" is not a typo of "sparing", nor "binders"
+    of "hinders"."""
+    return word in _english_words()
+
+
+def english_stems(text: str) -> set[str]:
+    """The stems of the English words in `text` (see is_english_word)."""
+    return {stem(word) for word in _LATIN_WORD.findall(normalise(text)) if is_english_word(word)}
+
+
 class EnglishSpelling:
     """Mends an English word of a question that the knowledge base does not know into the word it
     most likely meant, before stemming: "formalsm" is one letter from "formalism", but two from its
@@ -787,7 +805,7 @@ class EnglishSpelling:
 
         def mend_word(match: re.Match) -> str:
             word = CHAT_SPELLINGS.get(match.group(), match.group())
-            if word in EN_STOPWORDS or len(word) < 4 or known(stem(word)):
+            if word in EN_STOPWORDS or len(word) < 4 or known(stem(word)) or is_english_word(word):
                 return word
             return self.fixer.fix(word) or word
 
