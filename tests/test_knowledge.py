@@ -277,6 +277,16 @@ def test_a_long_question_also_answers_its_asking_sentence_when_the_story_pulls_e
     assert [entry.id for entry in engine.ask("怎样查询处理进度？").entries] == ["a-status"]
 
 
+def test_a_story_ending_in_a_plain_short_question_answers_that_question_too(engine):
+    """ "How do I check what happened to my report?" is a few common words, too few to read the story
+    by, but it matches how to check a report all but surely: it is answered beside the story's entry."""
+    story = ("Last spring our county held a big inspection and the township asked every village to prepare binders "
+             "of meeting minutes and photos, many made up after the fact. I reported it through the bot. "
+             "How do I check what happened to my report?")
+    answer = engine.ask(story, "en")
+    assert answer.band is Band.ANSWER and "ub-status" in [entry.id for entry in answer.entries]
+
+
 @pytest.fixture(scope="module")
 def engine():
     return KnowledgeEngine(load_knowledge(KNOWLEDGE))

@@ -31,6 +31,7 @@ CONTEXT_WEIGHT = 0.5       # a long question's detail, beside the sentences that
 # Sentences that ask with fewer meaningful words than this (IDF weight; one rare word is about 4-6)
 # ask nothing on their own ("how do I know if anyone is looking at it?"): the whole question is read.
 MIN_ASKING_WEIGHT = 5.0
+MIN_ALONE_WEIGHT, SURE_ALONE = 3.0, 0.8  # the least meaning, and the confidence, of a few words read alone
 KIND_BOOST = 1.25          # an entry of the kind the question's form asks for ("what is" -> definition) ranks higher
 # An entry whose answer lacks the fact the question asks for (a year, a number) ranks lower, and its
 # confidence is lowered as much and kept below the answer threshold: it shares the question's words,
@@ -188,10 +189,14 @@ class KnowledgeEngine:
             return []
         asking = asking[:MAX_QUESTION_CHARS]
         terms = self.query_terms(asking)
-        if sum(self.index.term_idf(term) for term in set(terms)) < MIN_ASKING_WEIGHT:
+        weight = sum(self.index.term_idf(term) for term in set(terms))
+        if weight < MIN_ALONE_WEIGHT:
             return []
+        # A few common words ("how do I check what happened to my report?") are read alone too, but
+        # must match all but surely.
+        bar = self.answer_threshold if weight >= MIN_ASKING_WEIGHT else SURE_ALONE
         matches = self._rank(terms, 1, self.pinyin.read(asking))
-        return matches if matches and matches[0].confidence >= self.answer_threshold else []
+        return matches if matches and matches[0].confidence >= bar else []
 
     def search(self, question: str, limit: int = 5) -> list[Match]:
         """The best entries for `question`, best first, with their confidence."""
