@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bot.knowledge.engine import KnowledgeEngine
 from bot.knowledge.schema import fingerprint_of, knowledge_files, load_knowledge
+from bot.knowledge.text import english_words
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ def load_engine(directory: Path, cache_file: Path | None, **thresholds: float) -
         if cache_file:
             _write(cache_file, key, engine)
     engine.knowledge.fingerprint = fingerprint_of(directory)
+    english_words()  # read at start, not by the first question that holds an English word
     # The engine lives as long as the process and holds millions of small objects (terms, typo
     # variants); frozen, they are no longer rescanned by every full garbage collection, which
     # would otherwise show as latency spikes of several milliseconds.

@@ -760,8 +760,9 @@ class OtherFields:
 
 
 @functools.cache
-def _english_words() -> dict:
-    from spellchecker import SpellChecker  # its English word list (words of subtitles, typos left out)
+def english_words() -> dict:
+    """pyspellchecker's English word list (words of subtitles, typos left out), read once."""
+    from spellchecker import SpellChecker
 
     return SpellChecker(language="en", distance=1).word_frequency.dictionary
 
@@ -769,7 +770,7 @@ def _english_words() -> dict:
 def is_english_word(word: str) -> bool:
     """An English word, though no entry writes it: "spring" is not a typo of "sparing", nor "binders"
     of "hinders"."""
-    return word in _english_words()
+    return word in english_words()
 
 
 def english_stems(text: str) -> set[str]:
