@@ -89,6 +89,15 @@ def buttons_of(message: dict) -> list[dict]:
     return [button for row in markup.get("inline_keyboard", []) for button in row]
 
 
+def with_button(messages: list[dict], label: str) -> dict:
+    """The last of these messages with a button labelled `label`: a notice from the outbox
+    (a new report, a reminder) may arrive in between, with buttons of its own."""
+    for message in reversed(messages):
+        if any(label in button["text"] for button in buttons_of(message)):
+            return message
+    raise AssertionError(f"no button {label!r} among {[m.get('text') for m in messages]}")
+
+
 def button_data(message: dict, label: str | None) -> str:
     for button in buttons_of(message):
         if label is None or label in button["text"]:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.e2e import SUPERVISOR_ID, buttons_of, text_of
+from tests.e2e import SUPERVISOR_ID, buttons_of, text_of, with_button
 
 pytestmark = pytest.mark.e2e
 CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
@@ -49,10 +49,9 @@ async def test_a_supervisors_prompt_never_takes_a_later_question_for_the_reporte
     supervisor = await bot.supervisor(language_code="en")
     inbox = await supervisor.send("/inbox")
     card = await supervisor.press(data=buttons_of(inbox[-1])[0]["callback_data"], message=inbox[-1])
-    actions = [m for m in card if buttons_of(m)][-1]
-    await supervisor.press("Acknowledge", message=actions)
-    actions = [m for m in (await supervisor.press(data=buttons_of(inbox[-1])[0]["callback_data"],
-                                                  message=inbox[-1])) if buttons_of(m)][-1]
+    await supervisor.press("Acknowledge", message=with_button(card, "Acknowledge"))
+    actions = with_button(await supervisor.press(data=buttons_of(inbox[-1])[0]["callback_data"], message=inbox[-1]),
+                          "Ask the reporter")
     assert "Type your question" in text_of(await supervisor.press("Ask the reporter", message=actions))
 
     # /inbox ends the prompt (and says so); /stats; then a policy question is a policy question.
@@ -65,8 +64,8 @@ async def test_a_supervisors_prompt_never_takes_a_later_question_for_the_reporte
     assert "督查人员的提问" not in status
 
     # Two prompts: the later one owns the next message; the earlier is dropped with a notice.
-    actions = [m for m in (await supervisor.press(data=buttons_of(inbox[-1])[0]["callback_data"],
-                                                  message=inbox[-1])) if buttons_of(m)][-1]
+    actions = with_button(await supervisor.press(data=buttons_of(inbox[-1])[0]["callback_data"], message=inbox[-1]),
+                          "Internal note")
     await supervisor.press("Internal note", message=actions)
     switched = text_of(await supervisor.press("Close with an outcome", message=actions))
     assert "Type the outcome" in switched

@@ -13,7 +13,7 @@ import sqlite3
 
 import pytest
 
-from tests.e2e import buttons_of, text_of
+from tests.e2e import buttons_of, text_of, with_button
 from tests.test_e2e_reports_reporter import CODE, photo_with_gps
 
 pytestmark = pytest.mark.e2e
@@ -57,7 +57,7 @@ async def test_a_whole_case_from_report_to_outcome_leaves_no_trace_of_the_report
     supervisor.last = notice
     card = await supervisor.press("Open report")
     assert DESCRIPTION in text_of(card)
-    acknowledged = await supervisor.press("Acknowledge", message=[m for m in card if buttons_of(m)][-1])
+    acknowledged = await supervisor.press("Acknowledge", message=with_button(card, "Acknowledge"))
     await supervisor.press("Ask the reporter", message=acknowledged[-1])
     preview = await supervisor.send(QUESTION)
     asked = await supervisor.press("Send", message=preview[-1])
@@ -75,7 +75,7 @@ async def test_a_whole_case_from_report_to_outcome_leaves_no_trace_of_the_report
     supervisor.last = answer_notice
     card = await supervisor.press("Open report")
     assert REPLY in text_of(card)
-    await supervisor.press("Close with an outcome", message=[m for m in card if buttons_of(m)][-1])
+    await supervisor.press("Close with an outcome", message=with_button(card, "Close with an outcome"))
     preview = await supervisor.send(OUTCOME)
     closed = await supervisor.press("Send", message=preview[-1])
     assert "closed" in text_of(closed)
@@ -85,7 +85,7 @@ async def test_a_whole_case_from_report_to_outcome_leaves_no_trace_of_the_report
     assert OUTCOME in text_of(final) and "Closed" in text_of(final)
     # The view of a finished report takes one reply (a dispute) until Done or 15 minutes without activity.
     assert "you may reply once" in text_of(final)
-    assert "Closed" in text_of(await reporter.press("Done", message=[m for m in final if buttons_of(m)][-1]))
+    assert "Closed" in text_of(await reporter.press("Done", message=with_button(final, "Done")))
 
     # Nothing identifies the reporter: not in the database file (and its WAL), not in the log.
     await bot.stop()

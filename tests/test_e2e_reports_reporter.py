@@ -23,7 +23,7 @@ from bot.workdays import calendar_from
 from bot.reports.keys import with_lookup_secret
 from bot.reports.service import ReportService
 from bot.reports.states import Action
-from tests.e2e import SUPERVISOR_ID, buttons_of, text_of
+from tests.e2e import SUPERVISOR_ID, buttons_of, text_of, with_button
 
 pytestmark = pytest.mark.e2e
 CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
@@ -247,7 +247,7 @@ async def test_back_at_every_step_captions_file_limits_erasing_the_intake_and_th
     for shown in ("Qinghe township government", "since March", DESCRIPTION, "the notice", "Files: 3",
                   "The supervisors sent you a file", "from the supervisors: photo (.png) · the order"):
         assert shown in view, shown
-    sent = await user.press("Files from the supervisors", message=[m for m in shown_view if buttons_of(m)][-1])
+    sent = await user.press("Files from the supervisors", message=with_button(shown_view, "Files from the supervisors"))
     assert [m.get("caption") for m in sent if m.get("document")] == ["From the supervisors, 1/1\nthe order"]
 
     # One report per window for this chat: said before the reporter writes another.

@@ -21,7 +21,7 @@ from aiohttp import web
 
 from bot.db import Database
 from tests.conftest import TEST_KEY, _empty_postgres
-from tests.e2e import BotProcess, bot_environment, buttons_of, text_of
+from tests.e2e import BotProcess, bot_environment, buttons_of, text_of, with_button
 from tests.test_e2e_ledger import qingfeng
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -101,8 +101,8 @@ async def test_two_webhook_processes_share_every_conversation(tmp_path, knowledg
         supervisor = await first.supervisor(language_code="en")
         inbox = await supervisor.send("/inbox")
         card = await supervisor.press(data=buttons_of(inbox[-1])[0]["callback_data"], message=inbox[-1])
-        acknowledged = await supervisor.press("Acknowledge", message=[m for m in card if buttons_of(m)][-1])
-        await supervisor.press("Ask the reporter", message=[m for m in acknowledged if buttons_of(m)][-1])
+        acknowledged = await supervisor.press("Acknowledge", message=with_button(card, "Acknowledge"))
+        await supervisor.press("Ask the reporter", message=with_button(acknowledged, "Ask the reporter"))
         preview = await supervisor.send("Which office asked for the photos?")
         assert "Question sent" in text_of(await supervisor.press("Send", message=preview[-1]))
         assert "Which office asked for the photos?" in text_of(await reporter.send(f"/status {code}"))
