@@ -13,7 +13,7 @@ import sqlite3
 
 import pytest
 
-from tests.e2e import buttons_of, text_of, with_button
+from tests.e2e import text_of, with_button
 from tests.test_e2e_reports_reporter import CODE, photo_with_gps
 
 pytestmark = pytest.mark.e2e
