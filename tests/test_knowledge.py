@@ -277,6 +277,22 @@ def test_a_long_question_also_answers_its_asking_sentence_when_the_story_pulls_e
     assert [entry.id for entry in engine.ask("怎样查询处理进度？").entries] == ["a-status"]
 
 
+def test_two_entries_the_words_cannot_tell_apart_are_both_sent_and_a_clear_winner_alone(tmp_path):
+    """A question that two entries match about equally well ("how is an item closed": the review rule
+    and the bot's closing request) gets both, best first; one that a single entry matches clearly
+    gets that one only."""
+    fillers = [("公车", "official cars"), ("宴请", "banquets"), ("出差", "travel"), ("礼金", "cash gifts"),
+               ("培训", "training"), ("考核", "assessment"), ("督查", "supervision"), ("评比", "rankings")]
+    folder = write_kb(tmp_path / "kb", [
+        entry("a-review", "整改事项销号审核", "closing a rectification item after review"),
+        entry("a-request", "整改事项销号申请", "requesting the closing of a rectification item"),
+        *(entry(f"a-filler-{n}", f"{word}的规定", f"rules on {english}") for n, (word, english) in enumerate(fillers))])
+    engine = KnowledgeEngine(load_knowledge(folder))
+    tied = engine.ask("整改事项怎么销号")
+    assert tied.band is Band.ANSWER and {entry.id for entry in tied.entries} == {"a-review", "a-request"}
+    assert [entry.id for entry in engine.ask("整改事项销号审核").entries] == ["a-review"]
+
+
 def test_a_story_ending_in_a_plain_short_question_answers_that_question_too(engine):
     """ "How do I check what happened to my report?" is a few common words, too few to read the story
     by, but it matches how to check a report all but surely: it is answered beside the story's entry."""
