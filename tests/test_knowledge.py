@@ -383,6 +383,13 @@ def test_two_swapped_letters_of_a_short_word_are_mended_but_a_changed_letter_is_
     assert fixer.fix("hook") is None
 
 
+def test_a_letter_left_out_is_likelier_than_a_letter_changed_however_common_the_other_word():
+    fixer = TypoFixer({"unless": 40, "useless": 2, "below": 30, "yellow": 3, "times": 20, "items": 9})
+    assert fixer.fix("usless") == "useless"      # not "unless", though the entries write it more
+    assert fixer.fix("yelow") == "yellow"
+    assert fixer.fix("itmes") == "times"         # two swaps, equally likely: the commoner word
+
+
 def test_typo_mending_prefers_the_word_the_knowledge_base_uses_most():
     fixer = TypoFixer({"excel": 1, "excess": 12})
     assert fixer.fix("exces") == "excess"        # "excesive" stems to "exces": one edit from both

@@ -387,8 +387,9 @@ class TypoFixer:
         return "".join(out)
 
     def fix(self, word: str) -> str | None:
-        """A known English word one edit away from `word`, if any: the most common in the knowledge
-        base, then the alphabetically first."""
+        """A known English word one edit away from `word`, if any: the likeliest slip first (see
+        _slip_rank: "usless" is "useless" with a letter left out before it is "unless" with one
+        changed), then the most common in the knowledge base, then the alphabetically first."""
         if _HAS_CJK.search(word) or len(word) < 4:
             return None
         candidates: set[str] = set()
@@ -397,7 +398,7 @@ class TypoFixer:
         candidates = {c for c in candidates if _one_edit_apart(word, c)}
         if len(word) < MIN_SUBSTITUTED:  # hook/look, night/eight, dive/give: short words, both real
             candidates = {c for c in candidates if len(c) != len(word) or _neighbours_swapped(word, c)}
-        return min(candidates, key=lambda c: (-self.frequency.get(c, 0), c)) if candidates else None
+        return min(candidates, key=lambda c: (_slip_rank(word, c), -self.frequency.get(c, 0), c)) if candidates else None
 
 
 # The sounds many speakers do not tell apart, and their pinyin keyboards with them (模糊音): zh/z,
@@ -463,6 +464,12 @@ def _neighbours_swapped(a: str, b: str) -> bool:
     another word."""
     diffs = [i for i in range(len(a)) if a[i] != b[i]] if len(a) == len(b) else []
     return len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
+
+
+def _slip_rank(typed: str, meant: str) -> int:
+    """0 when `typed` is `meant` with a letter left out or two neighbours swapped, the commonest
+    slips of hurried typing; 1 for a letter changed or one too many."""
+    return 0 if len(meant) == len(typed) + 1 or _neighbours_swapped(typed, meant) else 1
 
 
 def _one_edit_apart(a: str, b: str) -> bool:
