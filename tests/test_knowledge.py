@@ -325,7 +325,8 @@ def test_the_majority_script_of_the_question_decides_the_answer_language(engine,
     assert engine.ask(question, "en" if language == "zh" else "zh").language == language
 
 
-@pytest.mark.parametrize("question", ["销号 ok", "rongcuo jiucuo shi shenme", "liú zhì zuì cháng duō jiǔ"])
+@pytest.mark.parametrize("question", ["销号 ok", "rongcuo jiucuo shi shenme", "liú zhì zuì cháng duō jiǔ",
+                                      "zhenggai taizhang zenme daoru, zhichi excel ma"])  # one term of another language
 def test_a_tie_of_scripts_and_pinyin_follow_the_interface_language(engine, question):
     """Pinyin is neither script: it is typed by people who read Chinese but have no Chinese keyboard
     (their interface is Chinese) and by learners (theirs may be English)."""

@@ -138,14 +138,17 @@ def has_chinese(text: str) -> bool:
 
 def is_pinyin_text(text: str) -> bool:
     """A question typed in pinyin: no Chinese characters, and every Latin word is pinyin (with at least
-    two syllables in all, so "a" or "he" alone is not taken for Chinese)."""
+    two syllables in all, so "a" or "he" alone is not taken for Chinese), but for one term of another
+    language beside three words that are plainly pinyin, no English words ("zhenggai taizhang zenme
+    daoru, zhichi excel ma"; "how long can liuzhi last" is English)."""
     if _HAS_CJK.search(text):
         return False
     words = _LATIN_WORD.findall(strip_tones(normalise(text)))
-    if not words:
-        return False
     cuts = [pinyin_syllables(word) for word in words]
-    return all(cuts) and sum(len(c) for c in cuts) >= 2
+    foreign = sum(not cut for cut in cuts)
+    plainly_pinyin = sum(bool(cut) and not is_english_word(word) for word, cut in zip(words, cuts))
+    return (sum(len(cut) for cut in cuts if cut) >= 2
+            and (foreign == 0 or (foreign == 1 and plainly_pinyin >= 3)))
 
 
 def script_of(text: str, tie: str | None = None) -> str | None:
