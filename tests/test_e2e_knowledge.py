@@ -30,6 +30,18 @@ async def test_a_question_gets_its_answer_sources_related_questions_and_feedback
     assert edited and "👍 有帮助" not in [b["text"] for b in buttons_of(edited[0])]
 
 
+async def test_a_near_tie_sends_both_entries_in_order_through_a_429(shared_bot):
+    """What closing is and how it is reviewed tie: both come, best first, though Telegram throttles."""
+    bot = shared_bot
+    user = await bot.user(language_code="zh")
+    triggered = (await bot.client.stats())["faults_triggered"]
+    await bot.client.inject_fault("sendMessage", "429", count=1, chat_id=user.id)
+    first, second = await user.send("整改完成以后怎么销号？")
+    assert (await bot.client.stats())["faults_triggered"] == triggered + 1
+    assert "来源：" in first["text"] and "来源：" in second["text"]
+    assert first["text"] != second["text"] and "销号" in first["text"] and "销号" in second["text"]
+
+
 async def test_an_english_question_is_answered_in_english(shared_bot):
     bot = shared_bot
     user = await bot.user(language_code="zh")
