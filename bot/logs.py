@@ -76,6 +76,9 @@ def setup_logging(level: str = "INFO", file: Path | None = None) -> None:
     # "skipped: maximum number of running instances reached" is how the outbox job keeps to one
     # sender at a time, every second while a long batch runs: expected, not worth a warning.
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
+    # Our rate limiter (bot/telegram_io.py) has PTB's hand every 429 straight back and retries it
+    # itself, logging each retry; PTB would log each 429 as an error with a traceback.
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
 
 
 def describe_exception(exc: BaseException) -> str:

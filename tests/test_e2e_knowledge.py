@@ -30,10 +30,9 @@ async def test_a_question_gets_its_answer_sources_related_questions_and_feedback
     assert edited and "👍 有帮助" not in [b["text"] for b in buttons_of(edited[0])]
 
 
-async def test_a_near_tie_sends_both_entries_in_order_through_a_429(bot_factory):
-    """What closing is and how it is reviewed tie: both come, best first, though Telegram throttles.
-    (A bot of its own: PTB logs the 429 it hands back to our retry with a traceback.)"""
-    bot = await bot_factory()
+async def test_a_near_tie_sends_both_entries_in_order_through_a_429(shared_bot):
+    """What closing is and how it is reviewed tie: both come, best first, though Telegram throttles."""
+    bot = shared_bot
     user = await bot.user(language_code="zh")
     triggered = (await bot.client.stats())["faults_triggered"]
     await bot.client.inject_fault("sendMessage", "429", count=1, chat_id=user.id)
