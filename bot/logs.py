@@ -76,8 +76,9 @@ def setup_logging(level: str = "INFO", file: Path | None = None) -> None:
     # "skipped: maximum number of running instances reached" is how the outbox job keeps to one
     # sender at a time, every second while a long batch runs: expected, not worth a warning.
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
-    # Our rate limiter (bot/telegram_io.py) has PTB's hand every 429 straight back and retries it
-    # itself, logging each retry; PTB would log each 429 as an error with a traceback.
+    # Our rate limiter (bot/telegram_io.py) has PTB's hand every 429 straight back: a reply is retried
+    # there (an INFO line each time), an outbox message by the outbox (its last_error). PTB would log
+    # each 429 as an error with a traceback.
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
 
 

@@ -41,9 +41,9 @@ MISSING_FACT_FACTOR = 0.6
 # best entry, the entry that answers its other question confidently: at most this many more.
 MORE_ANSWERS = 1
 # Two entries scoring within this share of each other, both confidently, are a near tie that the
-# words cannot settle ("can a supervisor send a file back to the reporter?": the inbox's actions or
-# the privacy rules): the runner-up is sent after the best rather than left unseen. On the dev sets
-# most confident wrong answers were such ties with the right entry second.
+# words cannot settle ("整改完成以后怎么销号？": what closing is, and how it is reviewed): the
+# runner-up is sent after the best rather than left unseen. On a fresh dev set most confident wrong
+# answers were such ties, most often with the right entry second.
 TIE_SHARE = 0.9
 
 

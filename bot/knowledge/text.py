@@ -137,10 +137,10 @@ def has_chinese(text: str) -> bool:
 
 
 def is_pinyin_text(text: str) -> bool:
-    """A question typed in pinyin: no Chinese characters, and every Latin word is pinyin (with at least
-    two syllables in all, so "a" or "he" alone is not taken for Chinese), but for one term of another
-    language beside three words that are plainly pinyin, no English words ("zhenggai taizhang zenme
-    daoru, zhichi excel ma"; "how long can liuzhi last" is English)."""
+    """A question typed in pinyin: no Chinese characters, and every Latin word pinyin (at least two
+    syllables in all, so "a" or "he" alone is not taken for Chinese), or all but one term of another
+    language when at least three words are pinyin that spells no English word ("zhenggai taizhang
+    zenme daoru, zhichi excel ma"; "how long can liuzhi last" stays English)."""
     if _HAS_CJK.search(text):
         return False
     words = _LATIN_WORD.findall(strip_tones(normalise(text)))
