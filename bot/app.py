@@ -24,7 +24,8 @@ from bot.config import ConfigError, Settings
 from bot.i18n import LANGUAGES, N_, translator
 from bot.logs import describe_exception
 from bot.services import Services
-from bot.telegram_io import PerChatUpdates, RetryingRateLimiter, TolerantBot, tolerate_unparseable_webhooks
+from bot.telegram_io import (ConfirmingApplication, PerChatUpdates, RetryingRateLimiter, TolerantBot,
+                             tolerate_unparseable_webhooks)
 from handlers.commands import COMMANDS
 from handlers.context import Context
 from handlers.errors import report_error
@@ -47,6 +48,7 @@ def build_application(services: Services, token: str, *, updates: object | None 
     )
     application = (
         ApplicationBuilder()
+        .application_class(ConfirmingApplication)
         .bot(bot)
         .context_types(ContextTypes(context=Context))
         .concurrent_updates(PerChatUpdates() if updates is None else updates)
@@ -143,7 +145,9 @@ async def serve(settings: Settings) -> None:
             if application.updater.running:
                 await application.updater.stop()
             if application.running:
-                await application.stop()
+                await application.stop()  # every update in hand is handled first
+                if settings.telegram.mode == "polling":
+                    await application.bot.confirm_handled()
             await application.shutdown()
     finally:
         await services.close()

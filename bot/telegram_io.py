@@ -6,6 +6,9 @@
   Telegram's retry_after) for up to a minute. Only the request that failed waits: PTB's own
   retry pauses every request of the bot. The outbox's sends ask for no retry (`NO_RETRY`): the
   outbox retries them itself, without holding up the others.
+- `Confirmations`, used by `TolerantBot.get_updates` and `ConfirmingApplication`: in polling,
+  an update is confirmed to Telegram (never sent again) only once it has been handled, so a bot
+  killed while it answers gets the update again after the restart and answers then.
 - `TolerantBot`: an update PTB cannot parse is replaced by an empty update of the same id, so
   its offset is acknowledged and polling goes on, and logged as "skipped unparseable update
   <id>" without its content; `tolerate_unparseable_webhooks` does the same for webhooks.
@@ -17,11 +20,12 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
+from contextlib import suppress
 
 from telegram import Update
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
-from telegram.ext import AIORateLimiter, BaseUpdateProcessor, ExtBot
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import AIORateLimiter, Application, BaseUpdateProcessor, ExtBot
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +110,92 @@ def parseable(raw: object, bot: ExtBot) -> object:
         return {"update_id": update_id} if isinstance(update_id, int) else None
 
 
+class Confirmations:
+    """Which fetched updates are still being handled, and so which offset getUpdates may ask for.
+
+    Telegram forgets an update as soon as getUpdates asks for a later offset. PTB asks for it on
+    its next poll, which starts as soon as the updates are queued, before they are handled: a
+    bot killed while it answers (a slow send, a retried 429) lost the question. Here the offset
+    stays at the oldest update still in hand; Telegram sends the ones above it again, and those
+    already handled are skipped. At least once, then: an update whose handling ended just before
+    a kill -9 is handled again after the restart (every final action is idempotent: a second
+    Submit shows the same receipt code).
+    """
+
+    def __init__(self) -> None:
+        self._handling: set[int] = set()
+        self._handled: set[int] = set()  # above the oldest in hand: Telegram sends them again
+        self._next = 0  # one past the newest fetched
+        self._progress = asyncio.Event()
+
+    @property
+    def handling(self) -> bool:
+        return bool(self._handling)
+
+    def offset(self, requested: int | None = None) -> int | None:
+        if self._handling:
+            return min(self._handling)
+        return max(requested or 0, self._next) or requested
+
+    def take(self, updates: Sequence[Update]) -> tuple[Update, ...]:
+        """The updates not fetched before; they are in hand until `handled`."""
+        fresh = tuple(u for u in updates if u.update_id not in self._handling and u.update_id not in self._handled)
+        for update in fresh:
+            self._handling.add(update.update_id)
+            self._next = max(self._next, update.update_id + 1)
+        return fresh
+
+    def handled(self, update_id: int) -> None:
+        if update_id not in self._handling:
+            return  # a webhook update, or one fetched by an earlier process
+        self._handling.discard(update_id)
+        self._handled.add(update_id)
+        oldest = self.offset()
+        self._handled = {done for done in self._handled if done >= oldest}
+        self._progress.set()
+
+    async def progress(self, timeout: float) -> None:
+        """Until an update's handling ends, or `timeout` seconds."""
+        with suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._progress.wait(), timeout)
+        self._progress.clear()
+
+
+# While an update is in hand, getUpdates answers at once (with it): polls are then this far apart,
+# so other users' updates still arrive promptly while one user's answer waits.
+POLL_WHILE_HANDLING_SECONDS = 0.5
+
+
 class TolerantBot(ExtBot):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._confirmations = Confirmations()  # PTB's bot is frozen except for _ names
+
+    @property
+    def confirmations(self) -> Confirmations:
+        return self._confirmations
+
+    async def get_updates(self, offset=None, limit=None, timeout=None, allowed_updates=None, **kwargs):
+        """PTB's getUpdates, asking for an offset past handled updates only (see Confirmations),
+        and returning only updates it has not returned before."""
+        seconds = timeout.total_seconds() if hasattr(timeout, "total_seconds") else float(timeout or 0)
+        deadline = time.monotonic() + seconds
+        while True:
+            handling = self.confirmations.handling
+            updates = await super().get_updates(
+                offset=self.confirmations.offset(offset), limit=limit, timeout=0 if handling else timeout,
+                allowed_updates=allowed_updates, **kwargs)
+            fresh = self.confirmations.take(updates)
+            remaining = deadline - time.monotonic()
+            if fresh or not handling or remaining <= 0:
+                return fresh
+            await self.confirmations.progress(min(POLL_WHILE_HANDLING_SECONDS, remaining))
+
+    async def confirm_handled(self) -> None:
+        """At shutdown, once every update is handled: confirm them, so none is handled twice."""
+        with suppress(TelegramError):
+            await super().get_updates(offset=self.confirmations.offset(), limit=1, timeout=0)
+
     async def _post(self, endpoint: str, data=None, *args, **kwargs):
         result = await super()._post(endpoint, data, *args, **kwargs)
         if endpoint == "getUpdates" and isinstance(result, list):
@@ -138,3 +227,14 @@ def tolerate_unparseable_webhooks() -> None:
 
     handler.post = post
     handler._qingfeng_tolerant = True
+
+
+class ConfirmingApplication(Application):
+    """Tells the bot's Confirmations when an update's handling is over, whatever its outcome."""
+
+    async def process_update(self, update: object) -> None:
+        try:
+            await super().process_update(update)
+        finally:
+            if isinstance(update, Update) and isinstance(self.bot, TolerantBot):
+                self.bot.confirmations.handled(update.update_id)

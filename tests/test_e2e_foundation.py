@@ -1,5 +1,6 @@
 """The real bot process against the sandbox: greeting, help, language, bad input, outages, webhook."""
 
+import asyncio
 import socket
 
 import pytest
@@ -111,3 +112,32 @@ async def test_sigterm_exits_cleanly(bot_factory):
     assert await bot.stop() == 0
     assert "Stopping" in bot.log_text()
     assert str(SUPERVISOR_ID) not in bot.log_text()
+
+
+async def _calls(bot, method: str) -> int:
+    return (await bot.client.stats())["calls"].get(method, 0)
+
+
+async def test_a_bot_killed_while_its_answer_is_on_the_way_answers_after_the_restart(bot_factory):
+    bot = await bot_factory()
+    user = await bot.user(language_code="zh")
+    await user.send("/start")
+    # Telegram holds the answer (the bot waits for it) while polling goes on; then the bot is killed.
+    await bot.client.inject_fault(method="sendMessage", kind="timeout", delay=30, count=None, chat_id=user.chat_id)
+    sends = await _calls(bot, "sendMessage")
+    await user.send("容错纠错是什么意思", expect_reply=False)
+    while await _calls(bot, "sendMessage") == sends:
+        await asyncio.sleep(0.05)
+    other = await bot.user(language_code="en")  # meanwhile, others are answered as usual
+    assert "Qingfeng" in text_of(await other.send("/start"))
+    await bot.kill()
+    await bot.client.clear_faults()
+    after = await bot.last_seq()
+    await bot.start()
+    answer = text_of(await bot.collect(user.chat_id, after))
+    assert "容错" in answer and "来源" in answer
+    # Handled once it is answered: a second restart does not answer it again.
+    await bot.stop()
+    after = await bot.last_seq()
+    await bot.start()
+    assert await bot.collect(user.chat_id, after, expect_reply=False) == []
