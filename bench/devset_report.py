@@ -52,7 +52,8 @@ SWEEP = [round(0.20 + step * 0.05, 2) for step in range(15)]
 OPENED_BLIND_SETS = {"heldout_blind.yaml"}  # read over several rounds to check fixes: no longer blind
 # Sets still measuring honestly: their lines print only with --sealed, so that a routine run while
 # writing content (a helper's, or one's own) cannot glance at them; each is measured on purpose.
-SEALED_BLIND_SETS = {"heldout_blind4.yaml", "heldout_blind5.yaml", "heldout_blind6.yaml", "heldout_blind7.yaml"}
+SEALED_BLIND_SETS = {"heldout_blind4.yaml", "heldout_blind5.yaml", "heldout_blind6.yaml", "heldout_blind7.yaml",
+                     "heldout_blind8.yaml"}
 
 
 def configured_thresholds() -> tuple[float, float]:
