@@ -221,7 +221,7 @@ def report_blind(engine: KnowledgeEngine, path: Path, verbose: bool) -> None:
             if verdict != "right" and (item["in_domain"] or verdict == "wrong"):
                 best = engine.ask(item["text"], item["lang"]).best
                 print(f"MISS {verdict:8} {confidence:.2f} {item['id']} {item['text']!r} -> "
-                      f"{best.entry.id if best else None} (want {item['expect']}; "
+                      f"{best.entry.id if best else None} (want {item.get('expect', [])}; "
                       f"held by {held_by(engine, item)})")
 
 
