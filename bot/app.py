@@ -25,7 +25,7 @@ from bot.i18n import LANGUAGES, N_, translator
 from bot.logs import describe_exception
 from bot.services import Services
 from bot.telegram_io import (ConfirmingApplication, PerChatUpdates, RetryingRateLimiter, TolerantBot,
-                             tolerate_unparseable_webhooks)
+                             patch_webhook_handler)
 from handlers.commands import COMMANDS
 from handlers.context import Context
 from handlers.errors import report_error
@@ -161,7 +161,7 @@ async def _start_updates(application: Application, settings: Settings) -> None:
         )
         return
     webhook = telegram.webhook
-    tolerate_unparseable_webhooks()
+    patch_webhook_handler()
     if not webhook.url:
         raise ConfigError(N_("telegram.webhook.url is needed in webhook mode: the public HTTPS URL Telegram posts to"))
     await application.updater.start_webhook(

@@ -11,7 +11,8 @@
   killed while it answers gets the update again after the restart and answers then.
 - `TolerantBot`: an update PTB cannot parse is replaced by an empty update of the same id, so
   its offset is acknowledged and polling goes on, and logged as "skipped unparseable update
-  <id>" without its content; `tolerate_unparseable_webhooks` does the same for webhooks.
+  <id>" without its content; `patch_webhook_handler` does the same for webhooks, and answers
+  Telegram's POST only once the update is handled.
 """
 
 from __future__ import annotations
@@ -120,6 +121,10 @@ class Confirmations:
     already handled are skipped. At least once, then: an update whose handling ended just before
     a kill -9 is handled again after the restart (every final action is idempotent: a second
     Submit shows the same receipt code).
+
+    A webhook update is confirmed by the answer to Telegram's POST, which PTB gives once the update
+    is queued; `arrived` and `handled_within` let that answer wait for the handling instead (see
+    `patch_webhook_handler`).
     """
 
     def __init__(self) -> None:
@@ -127,6 +132,7 @@ class Confirmations:
         self._handled: set[int] = set()  # above the oldest in hand: Telegram sends them again
         self._next = 0  # one past the newest fetched
         self._progress = asyncio.Event()
+        self._posted: dict[int, asyncio.Event] = {}  # webhook updates in hand
 
     @property
     def handling(self) -> bool:
@@ -145,7 +151,24 @@ class Confirmations:
             self._next = max(self._next, update.update_id + 1)
         return fresh
 
+    def arrived(self, update_id: int) -> bool:
+        """A webhook update is in hand; False when it already was (Telegram sent it again)."""
+        if update_id in self._posted:
+            return False
+        self._posted[update_id] = asyncio.Event()
+        return True
+
+    async def handled_within(self, update_id: int, seconds: float) -> None:
+        """Until the webhook update `update_id` is handled, or `seconds`."""
+        done = self._posted.get(update_id)
+        if done is not None:
+            with suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(done.wait(), seconds)
+
     def handled(self, update_id: int) -> None:
+        posted = self._posted.pop(update_id, None)
+        if posted is not None:
+            posted.set()
         if update_id not in self._handling:
             return  # a webhook update, or one fetched by an earlier process
         self._handling.discard(update_id)
@@ -203,14 +226,24 @@ class TolerantBot(ExtBot):
         return result
 
 
-def tolerate_unparseable_webhooks() -> None:
-    """PTB answers an unparseable webhook call with 400 (so Telegram sends it again and again) and
-    logs its whole content; answer 200 and log only its id instead. PTB has no hook for this, so
-    its handler's `post` is wrapped, once."""
+# A webhook update's POST is answered once it is handled, but after this long at most: Telegram waits
+# 60 s before it sends the update again, and holds back that chat's next ones meanwhile.
+WEBHOOK_ANSWER_WITHIN_SECONDS = 8.0
+
+
+def patch_webhook_handler() -> None:
+    """PTB's webhook handler, changed twice, by wrapping its `post` (PTB has no hook for either):
+
+    - PTB answers an unparseable update with 400 (so Telegram sends it again and again) and logs
+      its whole content; here it is answered 200 and only its id is logged.
+    - PTB answers 200 once the update is queued, so a kill -9 before its reply lost it; here the
+      answer waits until it is handled (for WEBHOOK_ANSWER_WITHIN_SECONDS at most), and an update
+      Telegram sends again while it is in hand is not handled twice.
+    """
     from telegram.ext._utils import webhookhandler
 
     handler = webhookhandler.TelegramHandler
-    if getattr(handler, "_qingfeng_tolerant", False):
+    if getattr(handler, "_qingfeng_patched", False):
         return
     original = handler.post
 
@@ -223,10 +256,24 @@ def tolerate_unparseable_webhooks() -> None:
             self._validate_post()
             self.set_status(200)
             return
-        await original(self)
+        confirmations = self.bot.confirmations if isinstance(self.bot, TolerantBot) else None
+        update_id = raw.get("update_id") if isinstance(raw, dict) else None
+        if confirmations is None or not isinstance(update_id, int):
+            await original(self)
+            return
+        self._validate_post()  # before it counts as arrived: a forged POST must not hold an update id
+        if confirmations.arrived(update_id):
+            try:
+                await original(self)
+            except BaseException:
+                confirmations.handled(update_id)  # never queued
+                raise
+        else:
+            self.set_status(200)
+        await confirmations.handled_within(update_id, WEBHOOK_ANSWER_WITHIN_SECONDS)
 
     handler.post = post
-    handler._qingfeng_tolerant = True
+    handler._qingfeng_patched = True
 
 
 class ConfirmingApplication(Application):

@@ -1,0 +1,36 @@
+"""Which updates the bot confirms to Telegram: only handled ones, each handled once."""
+
+import asyncio
+
+from telegram import Update
+
+from bot.telegram_io import Confirmations
+
+
+def updates(*ids: int) -> list[Update]:
+    return [Update(update_id) for update_id in ids]
+
+
+def test_polling_confirms_only_past_the_oldest_update_still_in_hand_and_skips_those_handled():
+    confirmations = Confirmations()
+    assert [u.update_id for u in confirmations.take(updates(10, 11, 12))] == [10, 11, 12]
+    confirmations.handled(11)
+    confirmations.handled(12)
+    assert confirmations.offset(13) == 10  # 10 is still being answered: Telegram keeps it
+    # Telegram sends 10-12 again, with a new one: only the new one is handled.
+    assert [u.update_id for u in confirmations.take(updates(10, 11, 12, 13))] == [13]
+    confirmations.handled(10)
+    assert confirmations.offset(14) == 13
+    confirmations.handled(13)
+    assert confirmations.offset(14) == 14 and not confirmations.handling
+
+
+async def test_a_webhook_post_is_answered_once_its_update_is_handled_and_a_resend_is_not_handled_twice():
+    confirmations = Confirmations()
+    assert confirmations.arrived(7)
+    answer = asyncio.create_task(confirmations.handled_within(7, 60))
+    await asyncio.sleep(0.05)
+    assert not answer.done()  # still being handled: the POST waits
+    assert not confirmations.arrived(7)  # Telegram sent it again meanwhile: not queued twice
+    confirmations.handled(7)
+    await asyncio.wait_for(answer, 1)
