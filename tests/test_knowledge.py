@@ -319,7 +319,8 @@ def test_synonyms_cross_languages_and_typos_are_tolerated(engine):
     ("is 躺平 punished?", "en"), ("what does 销号 mean in the ledger", "en"),
     ("What are the three distinctions (三个区分开来)?", "en"), ("整改的deadline是什么时候", "zh"),
     ("怎样才能销号", "zh"), ("how is an item closed", "en"), ("how long can liuzhi last", "en"),
-    ("what is 指尖上的形式主义", "en"), ("supervisor每周收到的weekly digest里有啥", "zh")])
+    ("what is 指尖上的形式主义", "en"), ("whats 一案双查", "en"), ("pls explain 容错纠错", "en"),
+    ("supervisor每周收到的weekly digest里有啥", "zh")])
 def test_the_majority_script_of_the_question_decides_the_answer_language(engine, question, language):
     assert script_of(question) == language
     assert engine.ask(question, "en" if language == "zh" else "zh").language == language

@@ -62,7 +62,8 @@ CHAT_SPELLINGS = {
 EN_FRAME_WORDS = frozenset("""
 what which who whom whose when where why how whether is are was were be been am do does did can could
 should will would may might must shall the a an of to in for on with about from my i me we our you your
-it its this that there mean means meaning
+it its this that there mean means meaning whats hows whos wheres whys dont doesnt didnt cant isnt arent
+tell explain define please pls
 """.split())
 _STEMMER = snowballstemmer.stemmer("english")
 # Stemming is most of a question's cost, and a question's words are stemmed more than once (pinyin
