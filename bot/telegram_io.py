@@ -88,14 +88,14 @@ class RetryingRateLimiter(AIORateLimiter):
             try:
                 return await super().process_request(callback, args, kwargs, endpoint, data, None)
             except RetryAfter as error:
-                wait = error.retry_after
+                failure, wait = error, error.retry_after
                 wait = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
             except (BadRequest, Forbidden, InvalidToken):
                 raise  # Telegram refused the request itself: retrying changes nothing
-            except (TimedOut, NetworkError):
-                wait, delay = delay, min(delay * 2, 8.0)
+            except (TimedOut, NetworkError) as error:
+                failure, wait, delay = error, delay, min(delay * 2, 8.0)
             if time.monotonic() + wait > deadline:
-                raise
+                raise failure  # Telegram's own error, for the error handler to report
             log.info("Telegram did not take a %s; retrying in %.1f s", endpoint, wait)
             await asyncio.sleep(wait)
 

@@ -1,10 +1,13 @@
-"""Which updates the bot confirms to Telegram: only handled ones, each handled once."""
+"""How the bot talks to Telegram: which updates it confirms (only handled ones, each handled once),
+and a reply that Telegram keeps refusing."""
 
 import asyncio
 
+import pytest
 from telegram import Update
+from telegram.error import NetworkError
 
-from bot.telegram_io import Confirmations
+from bot.telegram_io import Confirmations, RetryingRateLimiter
 
 
 def updates(*ids: int) -> list[Update]:
@@ -34,3 +37,17 @@ async def test_a_webhook_post_is_answered_once_its_update_is_handled_and_a_resen
     assert not confirmations.arrived(7)  # Telegram sent it again meanwhile: not queued twice
     confirmations.handled(7)
     await asyncio.wait_for(answer, 1)
+
+
+async def test_a_reply_telegram_keeps_refusing_fails_with_telegrams_own_error_once_retries_run_out():
+    limiter = RetryingRateLimiter(retry_for=0.6)
+    await limiter.initialize()
+    calls = []
+
+    async def send(*args, **kwargs):
+        calls.append(1)
+        raise NetworkError("Bad Gateway")
+
+    with pytest.raises(NetworkError, match="Bad Gateway"):
+        await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 1}, None)
+    assert len(calls) >= 2  # retried first
