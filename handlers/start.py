@@ -31,7 +31,7 @@ async def show_start(update: Update, context: Context) -> None:
     text = _(
         "Hello, I am <b>Qingfeng</b> (清风), an assistant for reducing the burden on the grassroots.\n\n"
         "• Ask me about burden reduction, formalism and bureaucracy, accountability and fault tolerance: just type your question.\n"
-        "• Report formalism anonymously: /report. You get a receipt code; nobody can tell who you are.\n"
+        "• Report formalism anonymously: /report. You get a receipt code; the supervisors cannot see who you are.\n"
         "• Check a report with its code: /status.\n"
         "• Unit contacts: see your rectification items with /tasks.\n\n"
         "Choose below or type /help."
