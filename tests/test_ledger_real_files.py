@@ -217,7 +217,21 @@ def test_immediate_and_standing_deadlines(raw, kind, day):
 
 def test_several_units_in_one_cell():
     assert importer.split_units("县委组织部、县委编办") == ["县委组织部", "县委编办"]
-    assert importer.split_units("甲，乙,丙/丁 戊 ") == ["甲", "乙", "丙", "丁", "戊"]
+    assert importer.split_units("甲，乙,丙/丁 ") == ["甲", "乙", "丙", "丁"]
+    assert importer.split_units("县委组织部 县委编办") == ["县委组织部", "县委编办"]
+    assert importer.split_units("县委组织部\u3000县委编办、县财政局") == ["县委组织部", "县委编办", "县财政局"]
+
+
+@pytest.mark.parametrize(("cell", "units"), [
+    ("  县 农业农村局 ", ["县农业农村局"]), ("县 政府办公室", ["县政府办公室"]), ("农业 农村局", ["农业农村局"]),
+    ("County Education Bureau", ["County Education Bureau"]), ("县 农业农村局、县  教育局", ["县农业农村局", "县教育局"])])
+def test_a_unit_name_spaced_out_for_alignment_is_one_unit(cell, units):
+    assert importer.split_units(cell) == units
+
+
+def test_spaced_names_that_are_all_registered_units_are_several():
+    assert importer.split_units("县委 县政府", {"县委", "县政府"}) == ["县委", "县政府"]
+    assert importer.split_units("农业 农村局", {"农业农村局"}) == ["农业农村局"]
 
 
 async def test_standing_items_get_no_reminders_and_their_card_says_so(ledger, database):

@@ -558,9 +558,26 @@ def parse_status(value: Any, *, free_text_is_progress: bool = True) -> str:
     return "in_progress" if free_text_is_progress else "open"
 
 
-def split_units(value: Any) -> list[str]:
-    """县委组织部、县委编办 -> [县委组织部, 县委编办]: separated by 、，, / ； or spaces."""
-    return [part for part in re.split(r"[、，,/／;；\s\u3000]+", _text(value)) if part]
+_HAS_LATIN = re.compile(r"[A-Za-z]")
+MIN_SPACED_UNIT = 3  # characters: "县 农业农村局" is one unit spaced for alignment, "县委组织部 县委编办" two
+
+
+def split_units(value: Any, known: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """县委组织部、县委编办 -> [县委组织部, 县委编办]: separated by 、，, / or ；. Spaces separate
+    units only between Chinese names of three characters or more (or names all `known`): office
+    spreadsheets space names out to align them ("县 农业农村局"), and English names hold spaces."""
+    names = []
+    for part in re.split(r"[、，,/／;；]+", _text(value)):
+        pieces = [piece for piece in re.split(r"[\s\u3000]+", part) if piece]
+        if len(pieces) <= 1 or (all(p in known for p in pieces) and "".join(pieces) not in known):
+            names += pieces
+        elif any(_HAS_LATIN.search(p) for p in pieces):
+            names.append(" ".join(pieces))
+        elif "".join(pieces) in known or min(len(p) for p in pieces) < MIN_SPACED_UNIT:
+            names.append("".join(pieces))
+        else:
+            names += pieces
+    return names
 
 
 def parse_severity(value: Any) -> str | None:
@@ -631,9 +648,9 @@ def check_rows(table: Table, *, known_units: set[str], existing_deadlines: dict[
                 bad("problem", N_("the problem is empty: write the problem found, or delete the row"))
             elif len(problem) > MAX_PROBLEM:
                 bad("problem", N_("problem longer than {limit} characters"), limit=MAX_PROBLEM)
-        units = split_units(v.get("unit"))
+        units = split_units(v.get("unit"), known_units)
         unit = units[0] if units else ""
-        co_units = tuple(dict.fromkeys(u for u in units[1:] + split_units(v.get("co_units")) if u != unit))
+        co_units = tuple(dict.fromkeys(u for u in units[1:] + split_units(v.get("co_units"), known_units) if u != unit))
         if "unit" in table.headers:
             if not unit:
                 bad("unit", N_("no responsible unit: write the unit's name"))
