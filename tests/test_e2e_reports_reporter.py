@@ -141,6 +141,24 @@ async def test_a_report_with_a_photo_survives_a_restart_and_leaves_no_trace_of_t
     assert DESCRIPTION[:30] not in log and "Daily Patrol" not in log
 
 
+async def test_erasing_an_intake_resumed_after_start_deletes_its_first_steps_too(shared_bot):
+    bot = shared_bot
+    user = await bot.user(language_code="en")
+    await user.send("/report")
+    await user.send("1")
+    await user.send("Eastlake Township Education Office")
+    assert "Qingfeng" in text_of(await user.send("/start"))  # set aside, the draft is kept
+    assert "unfinished" in text_of(await user.send("/report"))
+    await user.press("Continue it")
+    await user.send("since March")
+    await user.send(DESCRIPTION)
+    await user.send("done")
+    receipt = await user.press("Submit")
+    await user.press("Erase everything", message=with_button(receipt, "Erase everything"))
+    left = [m.get("text") or "" for m in await bot.client.messages(user.id)]
+    assert not any("Eastlake" in text or DESCRIPTION in text for text in left), left
+
+
 async def test_cancel_deep_link_throttling_and_forged_buttons(bot_factory):
     bot = await bot_factory()
     user = await bot.user(language_code="zh")

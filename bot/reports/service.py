@@ -91,6 +91,7 @@ class Draft:
     editing: bool = False  # changing one answer from the review: go back to the review after it
     begun: str = ""  # ISO date, only inside the encrypted token, for expiring abandoned drafts
     files: int = 0  # attachments so far (counted, not stored in the token)
+    first: int | None = None  # the intake's first message in the chat, so a resumed draft erases it all
 
     STEPS = ("category", "unit", "when", "description")
 

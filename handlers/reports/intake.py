@@ -28,8 +28,8 @@ Callback data (checked on arrival; anything else gets "This button has expired."
 
 Erasing the intake: Telegram numbers the messages of a private chat in one sequence, both sides
 together, so the intake is the range from its first message to the offer to erase it. Only the
-first message's number is kept, in the encrypted pending input (feature "report_erase"), never
-with the reporter's id; the bot deletes the range (Telegram allows it for 48 hours).
+first message's number is kept, in the encrypted pending input (feature "report_erase") and the
+encrypted draft (an intake set aside and continued keeps its first message), never with the reporter's id; the bot deletes the range (Telegram allows it for 48 hours).
 """
 
 from __future__ import annotations
@@ -448,7 +448,9 @@ async def _begin(update: Update, context: Context) -> str:
         "you (your name, your post, things only you could know). You will get a receipt code to read the "
         "answers later.\n"
         "Type /cancel at any time to stop; nothing is kept then."))
-    return await ask(update, context, CATEGORY, draft, first=command or intro.message_id)
+    draft.first = command or intro.message_id
+    await reports.save_draft(chat_id=chat_id, draft=draft, now=utc_now())
+    return await ask(update, context, CATEGORY, draft, first=draft.first)
 
 
 async def resume_choice(update: Update, context: Context) -> str | int:
@@ -471,7 +473,7 @@ async def resume_choice(update: Update, context: Context) -> str | int:
     if draft is None:
         return await _begin(update, context)
     draft.editing = False
-    return await ask(update, context, draft.missing() or REVIEW, draft)
+    return await ask(update, context, draft.missing() or REVIEW, draft, first=draft.first)
 
 
 # ---- answers -----------------------------------------------------------------------------------
