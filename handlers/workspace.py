@@ -495,7 +495,7 @@ async def _reassign(update: Update, context: Context, item_id: int, unit_id: int
         await _changed_meanwhile(update, context)
         return
     unit = html.escape(done.item.unit)
-    told = _("{count} contact(s) of {unit} were sent it.", count=done.contacts, unit=unit) if done.contacts \
+    told = _("The item goes to {count} contact(s) of {unit}.", count=done.contacts, unit=unit) if done.contacts \
         else _("{unit} has no reachable contact: nobody was told yet.", unit=unit)
     await _show(update, _("Item {label} now belongs to {unit} (it was {old}'s).", label=html.escape(done.item.label),
                          unit=unit, old=html.escape(done.old_unit)) + " " + told,

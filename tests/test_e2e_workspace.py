@@ -109,6 +109,8 @@ async def test_a_supervisor_works_the_ledger_from_the_chat_and_contacts_ask_for_
     (nudged,) = await supervisor.press(zh("Send the nudge"), message=ask)
     assert "第一轮-A-2" in nudged["text"]
     assert "巡察办催办" in await outbox_text(bot, jia.chat_id, before)
+    (card,) = await supervisor.press(zh("Open the item"), message=nudged)
+    assert "催办：该事项发往 1 位联系人" in card["text"]  # sent on, not claimed delivered: the outbox tells if not
 
     # 丙局 has no contact: said plainly, nobody nudged. Then its item goes to 乙局 (a wrong name first).
     (units,) = await supervisor.send("/ledger")

@@ -76,7 +76,7 @@ def event_line(event: Event, _: Translate, zone) -> str | None:
         return "↪️ " + _("{at} reassigned from {old} to {new} by {by}", at=at, by=by,
                         old=html.escape(event.old or ""), new=html.escape(event.new or ""))
     if kind == "nudged":
-        return "📣 " + _("{at} nudged by {by}: {count} contact(s) sent the item", at=at, by=by, count=event.new or "0")
+        return "📣 " + _("{at} nudged by {by}: the item goes to {count} contact(s)", at=at, by=by, count=event.new or "0")
     if kind == "extension_requested":
         return "⏳ " + _("{at} extension to {date} requested by {by}: {reason}", at=at, by=by,
                         date=event.new or "", reason=_clip(event.comment))
