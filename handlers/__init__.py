@@ -106,7 +106,7 @@ def build_handlers() -> list[tuple[BaseHandler, int]]:
         CommandHandler("status", intake.link_to_status, filters=~PRIVATE),
         CallbackQueryHandler(intake.confirm_receipt, pattern=r"^rp:saved$"),
         CallbackQueryHandler(intake.press, pattern=r"^rp:"),
-        CallbackQueryHandler(status.view_choice, pattern=r"^rs:(reply|file|files|refresh|done)$"),
+        CallbackQueryHandler(status.view_choice, pattern=r"^rs:(reply|file|files|refresh|done|send|discard)$"),
         # Rectification ledger: the binding deep link `/start bind-CODE` before the plain /start.
         CommandHandler("start", ledger.bind_from_link, filters=ledger.DEEP_LINK),
         # Greeting and menu

@@ -84,7 +84,11 @@ async def test_status_view_survives_a_restart_and_an_expired_one_keeps_nothing(b
 
     await bot.stop()  # SIGTERM: the open view is in the database, not in memory
     await bot.start()
-    assert "已发送给督查人员" in text_of(await reporter.send("补充：每周一还要交纸质台账。"))
+    shown = await reporter.send("补充：每周一还要交纸质台账。")
+    assert "发送给督查人员吗" in text_of(shown)  # shown back first, and kept across a restart
+    await bot.kill()
+    await bot.start()
+    assert "已发送给督查人员" in text_of(await reporter.press("📨 发送", message=with_button(shown, "发送")))
 
     # The view expires (as after 15 minutes): the next text is neither delivered nor kept.
     past = (datetime.now(timezone.utc) - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S.000000")

@@ -66,8 +66,10 @@ async def test_a_whole_case_from_report_to_outcome_leaves_no_trace_of_the_report
     # The reporter: reads the question with the code, answers it.
     status = await reporter.send(f"/status {code}")
     assert QUESTION in text_of(status)
+    shown = await reporter.send(REPLY)
+    assert "Send this to the supervisors?" in text_of(shown)  # shown back first
     before_reply = await bot.last_seq()
-    assert "Sent to the supervisors" in text_of(await reporter.send(REPLY))
+    assert "Sent to the supervisors" in text_of(await reporter.press("Send it", message=with_button(shown, "Send it")))
 
     # The supervisor: sees the answer, closes the case with an outcome.
     answer_notice = await wait_for(bot, supervisor.id, before_reply, "wrote or added a file")

@@ -118,8 +118,14 @@ async def test_a_report_with_a_photo_survives_a_restart_and_leaves_no_trace_of_t
     assert "does not look like a receipt code" in text_of(await user.send("/status hello"))
     view = text_of(await user.send(code.lower().replace("-", " ")))
     assert "Which app is it?" in view and "waiting for your answer" in view and "Report sent" in view
-    assert "Sent to the supervisors" in text_of(await user.send("It is the Daily Patrol app."))
-    assert "Your message: It is the Daily Patrol app." in text_of(await user.press("Refresh"))
+    # A greeting typed by habit is shown back and not sent; the answer is sent once confirmed.
+    hello = await user.send("hello")
+    assert "Send this to the supervisors?" in text_of(hello)
+    assert "Not sent" in text_of(await user.press("Don't send", message=with_button(hello, "Don't send")))
+    answer = await user.send("It is the Daily Patrol app.")
+    assert "Sent to the supervisors" in text_of(await user.press("Send it", message=with_button(answer, "Send it")))
+    refreshed = text_of(await user.press("Refresh"))
+    assert "Your message: It is the Daily Patrol app." in refreshed and "Your message: hello" not in refreshed
     assert "Closed" in text_of(await user.press("Done"))
     assert "No report has this code" in text_of(await user.send("/status 0000-0000-0000-0000"))
 

@@ -106,7 +106,8 @@ async def test_two_webhook_processes_share_every_conversation(tmp_path, knowledg
         preview = await supervisor.send("Which office asked for the photos?")
         assert "Question sent" in text_of(await supervisor.press("Send", message=preview[-1]))
         assert "Which office asked for the photos?" in text_of(await reporter.send(f"/status {code}"))
-        assert "已发送给督查人员" in text_of(await reporter.send("是街道党政办。"))
+        shown = await reporter.send("是街道党政办。")
+        assert "已发送给督查人员" in text_of(await reporter.press("📨 发送", message=with_button(shown, "发送")))
         assert "是街道党政办。" in text_of(await reporter.press("刷新"))
 
         # A ledger progress report, in three messages.

@@ -10,8 +10,13 @@ under a keyed hash of the chat and user, for 15 minutes after the last activity,
 or a second bot process keeps the view open; after the pause the code is asked again, and a
 message typed into an expired view is neither delivered nor kept anywhere.
 
+What the reporter types in the view is shown back first and sent only when confirmed (rs:send):
+a greeting or a policy question typed by habit must not reach the supervisors. Until then the
+text is kept only in the encrypted pending input.
+
 Callback data (checked on arrival):
   rs:reply   type an answer or more information
+  rs:send | rs:discard   send the message typed (shown back first), or not
   rs:file    send a file
   rs:refresh show the report again
   rs:done    close the view
@@ -57,12 +62,24 @@ STATUS_NAMES = {
 
 # ---- the open report: the pending input -------------------------------------------------------
 
-async def _remember(update: Update, context: Context, report_id: int, files: int | None = None) -> None:
+async def _remember(update: Update, context: Context, report_id: int, files: int | None = None,
+                    typed: str | None = None) -> None:
     """The view of `report_id` owns the next message (for another SESSION), with the number of files sent
-    in this visit (the file limit counts per visit, not over the report's life)."""
+    in this visit (the file limit counts per visit, not over the report's life) and the message typed
+    but not yet confirmed, if any."""
     files = _files_sent(context) if files is None else files
     data = {"report": report_id, "files": files} if files else {"report": report_id}
+    if typed is not None:
+        data["typed"] = typed
     await flow.expect(update, context, Pending(FEATURE, VIEW, data=data))
+
+
+def _typed(context: Context) -> str | None:
+    """The message shown back, waiting for Send."""
+    pending = context.pending
+    if pending is None or pending.feature != FEATURE or pending.action != VIEW or pending.expired:
+        return None
+    return pending.data.get("typed")
 
 
 def _files_sent(context: Context) -> int:
@@ -209,8 +226,11 @@ def _view_keyboard(context: Context, *, supervisor_files: int = 0, files_allowed
 
 def _view_options(context: Context) -> list[tuple[str, str]]:
     _ = context._
-    return [("reply", _("✍️ Answer or add information")), ("file", _("📎 Add a file")),
-            ("refresh", _("🔄 Refresh")), ("done", _("✔️ Done"))]
+    options = [("reply", _("✍️ Answer or add information")), ("file", _("📎 Add a file")),
+               ("refresh", _("🔄 Refresh")), ("done", _("✔️ Done"))]
+    if _typed(context) is not None:
+        options += [("send", _("📨 Send it")), ("discard", _("✖️ Don't send"))]
+    return options
 
 
 def _pieces(lines: list[str]) -> list[str]:
@@ -277,7 +297,7 @@ async def _report_or_restart(update: Update, context: Context) -> int | None:
         await say(update, context, context._("Your report is no longer open here (for your safety it closes after a "
                                       "while). Nothing was sent. Type /status and your code to open it again."))
     else:
-        await _remember(update, context, report_id)  # activity keeps the view open
+        await _remember(update, context, report_id, typed=_typed(context))  # activity keeps the view open
     return report_id
 
 
@@ -296,6 +316,13 @@ async def _act_on(update: Update, context: Context, choice: str) -> str | int:
         return END
     if choice == "refresh":
         return await _show(update, context, report_id)
+    if choice == "send":
+        return await _send_typed(update, context, report_id)
+    if choice == "discard":
+        await _remember(update, context, report_id)
+        await say(update, context, _("Not sent. You can type something else, send a file, or press Done."),
+                  _view_keyboard(context))
+        return VIEW
     if choice == "files":
         await _send_supervisor_files(update, context, report_id)
         return VIEW
@@ -328,7 +355,7 @@ async def _send_supervisor_files(update: Update, context: Context, report_id: in
 
 
 async def send_message(update: Update, context: Context) -> str | int:
-    """Typed text in the view: a button's name, or a message for the supervisors."""
+    """Typed text in the view: a button's name, or a message for the supervisors, shown back first."""
     _ = context._
     text = (update.effective_message.text or "").strip()
     choice = pick(text, _view_options(context)) if len(normalise_choice(text)) <= 12 else None
@@ -337,20 +364,38 @@ async def send_message(update: Update, context: Context) -> str | int:
     report_id = await _report_or_restart(update, context)
     if report_id is None:
         return END
+    limit = context.services.settings.reports.description_max_chars
+    if len(text) > limit:
+        await say(update, context, _("That is {length} characters; the limit is {max}. Please shorten it or send it "
+                                     "in two parts.", length=len(text), max=limit))
+        return VIEW
+    if not text:
+        await say(update, context, _("Type your answer or the information you want to add, and send it."))
+        return VIEW
+    await _remember(update, context, report_id, typed=text)
+    await say(update, context, _("Send this to the supervisors? They will not see who you are.\n\n<i>{text}</i>\n\n"
+                                 "To change it, type it again.", text=html.escape(_shortened(text))),
+              buttons([[(_("📨 Send it"), "rs:send"), (_("✖️ Don't send"), "rs:discard")]]))
+    return VIEW
+
+
+async def _send_typed(update: Update, context: Context, report_id: int) -> str | int:
+    """rs:send: the message shown back goes to the supervisors."""
+    _ = context._
+    text = _typed(context)
+    if text is None:
+        await say(update, context, _("There is no message waiting to be sent. Type it below."), _view_keyboard(context))
+        return VIEW
     try:
         status = await reports_of(context).reporter_reply(report_id=report_id, text=text, now=utc_now())
     except Refused as refused:
-        if refused.reason == "text_too_long":
-            await say(update, context, _("That is {length} characters; the limit is {max}. Please shorten it or send it "
-                                  "in two parts.", length=len(text),
-                                  max=context.services.settings.reports.description_max_chars))
-            return VIEW
-        if refused.reason == "text_required":
+        if refused.reason in ("text_too_long", "text_required"):
             await say(update, context, _("Type your answer or the information you want to add, and send it."))
             return VIEW
         await _forget(update, context)
         await say(update, context, _("This report is finished; it can no longer be answered."))
         return END
+    await _remember(update, context, report_id)
     await say(update, context, _("✅ Sent to the supervisors; they do not see who you are. Status: <b>{status}</b>.\n"
                           "You can write more, send a file, or press Done.", status=_(STATUS_NAMES[status])),
                 _view_keyboard(context))
