@@ -7,7 +7,6 @@ other process (a load balancer in front of two instances does exactly this).
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import os
 import re
