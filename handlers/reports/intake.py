@@ -798,11 +798,15 @@ async def erase_choice(update: Update, context: Context) -> None:
     await _delete_messages(context, update.effective_chat.id, range(first, update.effective_message.message_id + 1))
     kept = await reports_of(context).unsaved_receipt(chat_id=update.effective_chat.id, now=utc_now())
     if choice == "keep" and kept:
+        # Once this message is in the chat the code is there: the bot's copy would only post it again
+        # into the chat just cleaned, so it is erased (if the send fails, it stays, to be shown again).
         await context.bot.send_message(update.effective_chat.id, _(
             "🧹 The report's messages were deleted from this chat.\n\nYour receipt code:\n<code>{code}</code>\n"
-            "Check back with /status on {date} at the latest.", code="\n".join(item.code for item in kept),
+            "Check back with /status on {date} at the latest. This message is now the only copy of the code: "
+            "the bot no longer keeps it.", code="\n".join(item.code for item in kept),
             date=min(item.acknowledge_due for item in kept).isoformat()),
-            parse_mode=ParseMode.HTML, reply_markup=buttons([[(_("✔️ I have saved my code"), "rp:saved")]]))
+            parse_mode=ParseMode.HTML)
+        await reports_of(context).confirm_receipt(chat_id=update.effective_chat.id)
     elif choice == "keep":
         await say(update, context, _("🧹 The report's messages were deleted from this chat. The code is no longer "
                                      "kept by the bot (you confirmed saving it), so I cannot show it again."))
