@@ -153,11 +153,17 @@ async def serve(settings: Settings) -> None:
         await services.close()
 
 
+def _polling_failed(error: TelegramError) -> None:
+    """A failed getUpdates is retried by PTB; PTB would log each failure with a whole traceback."""
+    log.warning("Telegram did not answer getUpdates (%s: %s); polling again", type(error).__name__, error)
+
+
 async def _start_updates(application: Application, settings: Settings) -> None:
     telegram = settings.telegram
     if telegram.mode == "polling":
         await application.updater.start_polling(
             timeout=telegram.poll_timeout, bootstrap_retries=-1, allowed_updates=["message", "callback_query", "inline_query"],
+            error_callback=_polling_failed,
         )
         return
     webhook = telegram.webhook

@@ -74,6 +74,7 @@ async def test_telegram_outage_at_start_and_while_polling_is_survived(bot_factor
     user = await bot.user(language_code="en")
     assert "Qingfeng" in text_of(await user.send("/start"))
     assert "Telegram is not reachable" in bot.log_text()
+    assert "Telegram did not answer getUpdates" in bot.log_text() and "Traceback" not in bot.log_text()
 
 
 async def test_rate_limited_reply_is_retried_and_blocked_user_does_not_stop_others(bot_factory):
