@@ -240,6 +240,14 @@ async def test_a_raw_update_must_be_a_json_object(sandbox):
     assert answer.status_code == 400 and not answer.json()["ok"]
 
 
+async def test_a_fault_without_a_kind_is_refused_not_made_a_500_on_every_call(sandbox):
+    running, client, _ = sandbox
+    async with httpx.AsyncClient(base_url=running.url, trust_env=False) as http:
+        answer = await http.post("/sandbox/faults", content=b"")
+    assert answer.status_code == 400 and "kind" in answer.json()["error"]
+    assert await client.faults() == []
+
+
 async def test_commands_are_kept_per_language(sandbox):
     _, client, bot = sandbox
     from telegram import BotCommand

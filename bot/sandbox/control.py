@@ -164,6 +164,8 @@ async def add_fault(sandbox: Sandbox, request: web.Request, body: dict) -> Any:
     unknown = set(body) - allowed
     if unknown:
         raise SandboxError(400, f"unknown fault fields: {', '.join(sorted(unknown))}")
+    if "kind" not in body:  # an empty body must not quietly fail every call with 500
+        raise SandboxError(400, "say which fault: kind is one of 429, 500, 502, 504, timeout, 403_blocked, 400")
     return sandbox.add_fault(**body)
 
 
