@@ -195,6 +195,21 @@ async def test_reimport_updates_by_external_id_and_records_a_changed_deadline(le
     assert reminder.status == "cancelled"  # the planner makes new slots for the new deadline
 
 
+async def test_a_deadline_changed_in_the_bot_is_not_undone_by_reimporting_the_office_file(ledger, units, tmp_path):
+    office = write_csv(tmp_path / "office.csv", HEADER_ZH, "K-1,第一轮,问题一,县政府办公室,张三,2026-12-15,一般,措施一")
+    assert (await ledger.import_file(office)).applied
+    async with ledger.database.session() as session:
+        item = (await session.exec(select(RectificationItem).where(RectificationItem.external_id == "K-1"))).one()
+    await ledger.change_deadline(item.id, date(2026, 11, 30), reason="按巡察组要求提前", actor_kind="supervisor",
+                                 actor_id=1)
+    again = await ledger.import_file(office, dry_run=True)  # the same old file, weeks later
+    assert not again.updated and [(p.external_id, bot, file) for p, bot, file in again.kept_deadlines] == [
+        ("K-1", "2026-11-30", "2026-12-15")]
+    assert (await ledger.import_file(office)).applied
+    async with ledger.database.session() as session:
+        assert (await session.get(RectificationItem, item.id)).deadline == date(2026, 11, 30)
+
+
 async def test_past_deadlines_are_accepted_and_counted_overdue(settings, database, tmp_path):
     early = LedgerService(settings=settings, database=database, clock=lambda: NOW)
     await early.add_unit("县政府办公室")
@@ -279,3 +294,12 @@ def test_long_import_shows_progress_and_units_invite_prints_code_and_link(cli_en
     assert runner.invoke(app, ["units", "add", "县政府"]).exit_code == 0
     assert "parent: 县政府" in runner.invoke(app, ["units", "add", "县局", "--parent", "县政府", "--lang", "en"]).output
     assert "县局  (parent: 县政府)  contacts 0/0  open items 250" in runner.invoke(app, ["units", "list", "--lang", "en"]).output
+
+
+def test_a_reimport_names_the_changed_fields_in_the_operators_language(cli_env):
+    write_csv(cli_env / "v1.csv", HEADER_ZH, "F-1,第一轮,问题一,县局,张三,2027-01-31,一般,措施一")
+    assert runner.invoke(app, ["ledger", "import", "v1.csv", "--create-units", "--lang", "zh"]).exit_code == 0
+    write_csv(cli_env / "v2.csv", HEADER_ZH, "F-1,第一轮,问题一,县局,张三,2027-02-28,一般,措施一（修订）")
+    preview = runner.invoke(app, ["ledger", "import", "v2.csv", "--dry-run", "--lang", "zh"])
+    assert preview.exit_code == 0, preview.output
+    assert "整改时限 2027-01-31 → 2027-02-28" in preview.output and "deadline" not in preview.output

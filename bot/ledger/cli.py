@@ -143,8 +143,12 @@ def _print_result(result: ImportResult, *, dry_run: bool, skip_invalid: bool, to
             typer.echo(_("+ row {row}: {id} ({unit}, deadline {deadline})", row=item.row, id=item.external_id,
                          unit=item.unit, deadline=_understood(item, _)))
         for item, changes in result.updated:
-            described = "; ".join(f"{name} {_short(old)} → {_short(new)}" for name, (old, new) in changes.items())
+            described = "; ".join(f"{_field_name(name, _)} {_short(old)} → {_short(new)}" for name, (old, new) in changes.items())
             typer.echo(_("~ row {row}: {id}: {changes}", row=item.row, id=item.external_id, changes=described))
+    for item, in_bot, in_file in result.kept_deadlines:
+        typer.echo(_("= row {row}: {id}: the deadline stays {kept}, as a supervisor set it in the bot (the file says "
+                     "{file}; change it in the bot if the file is right)", row=item.row, id=item.external_id,
+                     kept=_short(in_bot), file=_short(in_file)))
     for item in result.deleted_rows:
         typer.echo(_("row {row}: item {label} was deleted from the ledger; this row is left out (give it a new "
                      "number to import it as a new item)", row=item.row, label=item_label(item.round, item.external_id)))
@@ -166,6 +170,12 @@ def _print_result(result: ImportResult, *, dry_run: bool, skip_invalid: bool, to
     if blocked:
         typer.secho(_("{count} problem(s): an import would import nothing until they are fixed (or with "
                       "--skip-invalid).", count=len(result.problems)), fg=typer.colors.RED, err=True)
+
+
+def _field_name(name: str, _: Translate) -> str:
+    """A changed field as the operator reads it (整改时限, not deadline)."""
+    label = importer.FIELD_LABELS.get("progress" if name == "progress_text" else name)
+    return _(label).split(" (")[0].split("（")[0] if label else name
 
 
 def _print_guessed_years(items, today: date, _: Translate) -> None:

@@ -240,6 +240,8 @@ class ImportResult:
     deleted_rows: list[ParsedItem] = field(default_factory=list)  # rows naming a deleted item: left out
     guessed_years: list[ParsedItem] = field(default_factory=list)  # 10月底 without a year or a 填报日期
     closed_at_import: int = 0
+    # rows whose deadline differs from one a supervisor set in the bot: (row, the bot's, the file's)
+    kept_deadlines: list[tuple[ParsedItem, str, str]] = field(default_factory=list)
     applied: bool = False
 
     @property
@@ -579,6 +581,7 @@ class LedgerService:
                         round=name, old=known.title, new=table.title))
                     items = []
             unit_names = {u.id: n for n, u in units.items()}
+            set_in_bot = await self._deadlines_set_in_bot(session, [i.id for i in existing.values()])
             for parsed in items:
                 item = existing.get((parsed.round, parsed.external_id))
                 if item is not None and item.status == ItemStatus.DELETED.value:
@@ -591,6 +594,11 @@ class LedgerService:
                     result.closed_at_import += parsed.status == "closed"
                     continue
                 changes = _changes(item, parsed, unit_names)
+                if "deadline" in changes and item.id in set_in_bot:
+                    # A deadline a supervisor changed in the bot (with a reason, the unit told) is not
+                    # undone by the office's older spreadsheet: kept, and said so.
+                    bot_value, file_value = changes.pop("deadline")
+                    result.kept_deadlines.append((parsed, bot_value, file_value))
                 if changes:
                     result.updated.append((parsed, changes))
                 else:
@@ -1095,6 +1103,21 @@ class LedgerService:
                          first_review_at=i.first_review_at,
                          first_reviewer=self.supervisor_name(i.first_review_by) if i.first_review_by else None)
                 for i, unit_name, round_name in (await session.exec(stmt)).all()]
+
+    @staticmethod
+    async def _deadlines_set_in_bot(session: AsyncSession, item_ids: list[int]) -> set[int]:
+        """The items whose deadline was last changed in the bot (by a supervisor, or an approved
+        extension), not by an import."""
+        if not item_ids:
+            return set()
+        last: dict[int, str] = {}
+        for start in range(0, len(item_ids), IMPORT_BATCH):
+            rows = await session.exec(select(ItemHistory.item_id, ItemHistory.actor_kind)
+                                      .where(col(ItemHistory.item_id).in_(item_ids[start:start + IMPORT_BATCH]),
+                                             ItemHistory.action == "deadline_changed")
+                                      .order_by(col(ItemHistory.id)))
+            last.update({item_id: actor for item_id, actor in rows.all()})
+        return {item_id for item_id, actor in last.items() if actor != "import"}
 
     @staticmethod
     async def _unit_by_name(session: AsyncSession, name: str) -> Unit | None:
