@@ -122,23 +122,32 @@ async def _calls(bot, method: str) -> int:
     return (await bot.client.stats())["calls"].get(method, 0)
 
 
-async def test_a_bot_killed_while_its_answer_is_on_the_way_answers_after_the_restart(bot_factory):
-    bot = await bot_factory()
-    user = await bot.user(language_code="zh")
-    await user.send("/start")
-    # Telegram holds the answer (the bot waits for it) while polling goes on; then the bot is killed.
+async def ask_while_telegram_holds_the_answer(bot, user, question: str) -> None:
+    """`user` asks; Telegram holds the bot's answer (the bot waits for it) until the faults are cleared."""
     await bot.client.inject_fault(method="sendMessage", kind="timeout", delay=30, count=None, chat_id=user.chat_id)
     sends = await _calls(bot, "sendMessage")
-    await user.send("容错纠错是什么意思", expect_reply=False)
+    await user.send(question, expect_reply=False)
     while await _calls(bot, "sendMessage") == sends:
         await asyncio.sleep(0.05)
-    other = await bot.user(language_code="en")  # meanwhile, others are answered as usual
-    assert "Qingfeng" in text_of(await other.send("/start"))
+
+
+async def restart_after_kill(bot, user) -> str:
+    """kill -9, Telegram well again, a restart: what the bot then says to `user`."""
     await bot.kill()
     await bot.client.clear_faults()
     after = await bot.last_seq()
     await bot.start()
-    answer = text_of(await bot.collect(user.chat_id, after))
+    return text_of(await bot.collect(user.chat_id, after))
+
+
+async def test_a_bot_killed_while_its_answer_is_on_the_way_answers_after_the_restart(bot_factory):
+    bot = await bot_factory()
+    user = await bot.user(language_code="zh")
+    await user.send("/start")
+    await ask_while_telegram_holds_the_answer(bot, user, "容错纠错是什么意思")  # while polling goes on
+    other = await bot.user(language_code="en")  # meanwhile, others are answered as usual
+    assert "Qingfeng" in text_of(await other.send("/start"))
+    answer = await restart_after_kill(bot, user)
     assert "容错" in answer and "来源" in answer
     # Handled once it is answered: a second restart does not answer it again.
     await bot.stop()
@@ -151,15 +160,7 @@ async def test_a_webhook_bot_killed_while_its_answer_is_on_the_way_answers_after
     bot = await bot_factory(env=webhook_env())
     user = await bot.user(language_code="en")
     await user.send("/start")
-    await bot.client.inject_fault(method="sendMessage", kind="timeout", delay=30, count=None, chat_id=user.chat_id)
-    sends = await _calls(bot, "sendMessage")
-    await user.send("what does fault tolerance mean", expect_reply=False)
-    while await _calls(bot, "sendMessage") == sends:
-        await asyncio.sleep(0.05)
-    await bot.kill()  # Telegram's POST is not answered yet: it sends the update again
-    await bot.client.clear_faults()
-    after = await bot.last_seq()
-    await bot.start()
-    answer = text_of(await bot.collect(user.chat_id, after))
+    await ask_while_telegram_holds_the_answer(bot, user, "what does fault tolerance mean")
+    answer = await restart_after_kill(bot, user)  # Telegram's POST was not answered: it sends the update again
     assert "fault" in answer.lower() and "Sources" in answer
     assert "Sources" in text_of(await user.send("what does accountability mean"))
