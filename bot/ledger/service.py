@@ -581,7 +581,6 @@ class LedgerService:
                         round=name, old=known.title, new=table.title))
                     items = []
             unit_names = {u.id: n for n, u in units.items()}
-            set_in_bot = await self._deadlines_set_in_bot(session, [i.id for i in existing.values()])
             for parsed in items:
                 item = existing.get((parsed.round, parsed.external_id))
                 if item is not None and item.status == ItemStatus.DELETED.value:
@@ -594,15 +593,11 @@ class LedgerService:
                     result.closed_at_import += parsed.status == "closed"
                     continue
                 changes = _changes(item, parsed, unit_names)
-                if "deadline" in changes and item.id in set_in_bot:
-                    # A deadline a supervisor changed in the bot (with a reason, the unit told) is not
-                    # undone by the office's older spreadsheet: kept, and said so.
-                    bot_value, file_value = changes.pop("deadline")
-                    result.kept_deadlines.append((parsed, bot_value, file_value))
                 if changes:
                     result.updated.append((parsed, changes))
                 else:
                     result.unchanged += 1
+            await self._keep_deadlines_set_in_bot(session, result, existing)
             result.guessed_years = [p for p in items if p.year_guessed_from_import and p not in result.deleted_rows]
             result.new_units = sorted({u for p in items for u in (p.unit, *p.co_units) if u not in units})
             result.new_rounds = sorted({p.round for p in items if p.round not in rounds})
@@ -1103,6 +1098,22 @@ class LedgerService:
                          first_review_at=i.first_review_at,
                          first_reviewer=self.supervisor_name(i.first_review_by) if i.first_review_by else None)
                 for i, unit_name, round_name in (await session.exec(stmt)).all()]
+
+    async def _keep_deadlines_set_in_bot(self, session: AsyncSession, result: ImportResult,
+                                         existing: dict[tuple[str, str], RectificationItem]) -> None:
+        """A deadline a supervisor changed in the bot (with a reason, the unit told) is not undone by
+        the office's older spreadsheet: the row's deadline change is dropped, and said so."""
+        def item_id(parsed: ParsedItem) -> int:
+            return existing[parsed.round, parsed.external_id].id
+
+        set_in_bot = await self._deadlines_set_in_bot(
+            session, [item_id(parsed) for parsed, changes in result.updated if "deadline" in changes])
+        for parsed, changes in result.updated:
+            if "deadline" in changes and item_id(parsed) in set_in_bot:
+                bot_value, file_value = changes.pop("deadline")
+                result.kept_deadlines.append((parsed, bot_value, file_value))
+        result.unchanged += sum(1 for _parsed, changes in result.updated if not changes)
+        result.updated = [(parsed, changes) for parsed, changes in result.updated if changes]
 
     @staticmethod
     async def _deadlines_set_in_bot(session: AsyncSession, item_ids: list[int]) -> set[int]:

@@ -29,7 +29,8 @@ Callback data (checked on arrival; anything else gets "This button has expired."
 Erasing the intake: Telegram numbers the messages of a private chat in one sequence, both sides
 together, so the intake is the range from its first message to the offer to erase it. Only the
 first message's number is kept, in the encrypted pending input (feature "report_erase") and the
-encrypted draft (an intake set aside and continued keeps its first message), never with the reporter's id; the bot deletes the range (Telegram allows it for 48 hours).
+encrypted draft (an intake set aside and continued keeps its first message), never with the
+reporter's id; the bot deletes the range (Telegram allows it for 48 hours).
 """
 
 from __future__ import annotations
