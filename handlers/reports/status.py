@@ -415,7 +415,7 @@ async def send_file(update: Update, context: Context) -> str | int:
     try:
         clean = await fetch_clean_file(update.effective_message, context)
         count = await reports_of(context).reporter_attach(report_id=report_id, file=clean, now=utc_now())
-        await _remember(update, context, report_id, files=sent + 1)
+        await _remember(update, context, report_id, files=sent + 1, typed=_typed(context))
     except FileRefused as refused:
         await say(update, context, refusal_text(context, refused.reason))
         return VIEW
