@@ -251,3 +251,13 @@ def test_a_long_history_is_paged_to_fit_a_message():
     notes = ["🗒 " + "长" * 900] * 5  # long notes: fewer to a page
     pages = workspace_texts.history_pages(notes)
     assert all(sum(len(line) + 1 for line in page) <= 3000 for page in pages) and sum(map(len, pages)) == 5
+
+
+@pytest.mark.parametrize(("kind", "said"), [("unreachable", "联系人无法联系"), ("standing_progress", "长期事项进展"),
+                                            ("overdue", "已超期")])
+def test_a_notice_in_an_items_history_names_what_it_was_in_the_readers_language(kind, said):
+    from zoneinfo import ZoneInfo
+    from bot.ledger.workspace import Event
+    line = workspace_texts.event_line(Event(NOW, "reminder", "supervisor", detail=kind), translator("zh"),
+                                      ZoneInfo("Asia/Shanghai"))
+    assert f"已向督查人员发送提醒（{said}" in line and "reminder" not in line

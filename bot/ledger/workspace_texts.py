@@ -16,7 +16,8 @@ from bot.ledger.workspace import Counts, Event, Extension
 FILTER_LABELS = {"all": N_("All"), "overdue": N_("Overdue"), "due7": N_("Due within 7 days"),
                  "requested": N_("Closure requested"), "unack": N_("Not acknowledged")}
 REMINDER_KINDS = {"before": N_("before the deadline"), "due": N_("due today"), "overdue": N_("overdue"),
-                  "escalation": N_("escalation")}
+                  "escalation": N_("escalation"), "unreachable": N_("a contact cannot be reached"),
+                  "standing_progress": N_("progress of a standing item"), "no_contact": N_("no contact bound")}
 ACTORS = {"contact": N_("the unit's contact"), "import": N_("the ledger import"),
           "cli": N_("the office (command line)"), "system": N_("the bot")}
 
