@@ -18,6 +18,7 @@ FILTER_LABELS = {"all": N_("All"), "overdue": N_("Overdue"), "due7": N_("Due wit
 REMINDER_KINDS = {"before": N_("before the deadline"), "due": N_("due today"), "overdue": N_("overdue"),
                   "escalation": N_("escalation"), "unreachable": N_("a contact cannot be reached"),
                   "standing_progress": N_("progress of a standing item"), "no_contact": N_("no contact bound")}
+REMINDER = N_("reminder")  # a kind of notice not named above
 ACTORS = {"contact": N_("the unit's contact"), "import": N_("the ledger import"),
           "cli": N_("the office (command line)"), "system": N_("the bot")}
 
@@ -50,7 +51,7 @@ def event_line(event: Event, _: Translate, zone) -> str | None:
     at, by = when(event.at, zone), actor(event, _)
     kind = event.kind
     if kind == "reminder":
-        what = _(REMINDER_KINDS.get(event.detail, N_("reminder")))
+        what = _(REMINDER_KINDS.get(event.detail, REMINDER))
         if event.actor_kind == "supervisor":
             return "📨 " + _("{at} reminder delivered to a supervisor ({what})", at=at, what=what)
         if event.actor_name:
