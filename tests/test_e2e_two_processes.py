@@ -38,7 +38,9 @@ async def alternating_proxy(port: int, targets: list[int]) -> tuple[web.AppRunne
     """Forwards each webhook call to the next process in turn; records which one took it."""
     turns = itertools.cycle(targets)
     taken: list[int] = []
-    session = aiohttp.ClientSession()
+    # A connection per call: reusing a kept-alive one sometimes raced the server closing it
+    # ("Server disconnected"), and the retried update then came after the test had stopped listening.
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True))
 
     async def forward(request: web.Request) -> web.Response:
         target = next(turns)
