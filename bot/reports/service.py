@@ -475,13 +475,18 @@ class ReportService:
                             disputing=disputing, unit=content["unit"], when=content["when"],
                             description=content["description"], file_list=metas)
 
-    async def reporter_reply(self, *, report_id: int, text: str, now: datetime) -> Status:
-        """A message from the reporter to the supervisors; answers a question if one was asked."""
+    def checked_reply(self, text: str) -> str:
+        """The reporter's message as it would be sent; Refused("text_required" | "text_too_long")."""
         text = (text or "").strip()
         if not text:
             raise Refused("text_required")
         if len(text) > self.settings.reports.description_max_chars:
             raise Refused("text_too_long")
+        return text
+
+    async def reporter_reply(self, *, report_id: int, text: str, now: datetime) -> Status:
+        """A message from the reporter to the supervisors; answers a question if one was asked."""
+        text = self.checked_reply(text)
         async with self.database.transaction() as session:
             report = await _report(session, report_id)
             action, kind = Action.REPLY, "report_reply"

@@ -364,19 +364,26 @@ async def send_message(update: Update, context: Context) -> str | int:
     report_id = await _report_or_restart(update, context)
     if report_id is None:
         return END
-    limit = context.services.settings.reports.description_max_chars
-    if len(text) > limit:
-        await say(update, context, _("That is {length} characters; the limit is {max}. Please shorten it or send it "
-                                     "in two parts.", length=len(text), max=limit))
-        return VIEW
-    if not text:
-        await say(update, context, _("Type your answer or the information you want to add, and send it."))
+    try:
+        text = reports_of(context).checked_reply(text)
+    except Refused as refused:
+        await _say_refused_text(update, context, refused, text)
         return VIEW
     await _remember(update, context, report_id, typed=text)
     await say(update, context, _("Send this to the supervisors? They will not see who you are.\n\n<i>{text}</i>\n\n"
                                  "To change it, type it again.", text=html.escape(_shortened(text))),
               buttons([[(_("📨 Send it"), "rs:send"), (_("✖️ Don't send"), "rs:discard")]]))
     return VIEW
+
+
+async def _say_refused_text(update: Update, context: Context, refused: Refused, text: str) -> None:
+    _ = context._
+    if refused.reason == "text_too_long":
+        await say(update, context, _("That is {length} characters; the limit is {max}. Please shorten it or send it "
+                                     "in two parts.", length=len(text),
+                                     max=context.services.settings.reports.description_max_chars))
+    else:
+        await say(update, context, _("Type your answer or the information you want to add, and send it."))
 
 
 async def _send_typed(update: Update, context: Context, report_id: int) -> str | int:
@@ -390,7 +397,7 @@ async def _send_typed(update: Update, context: Context, report_id: int) -> str |
         status = await reports_of(context).reporter_reply(report_id=report_id, text=text, now=utc_now())
     except Refused as refused:
         if refused.reason in ("text_too_long", "text_required"):
-            await say(update, context, _("Type your answer or the information you want to add, and send it."))
+            await _say_refused_text(update, context, refused, text)
             return VIEW
         await _forget(update, context)
         await say(update, context, _("This report is finished; it can no longer be answered."))
