@@ -437,7 +437,6 @@ async def _begin(update: Update, context: Context) -> str:
     chat_id = update.effective_chat.id
     reports = reports_of(context)
     await reports.erase_draft(chat_id=chat_id)
-    draft = await reports.save_draft(chat_id=chat_id, draft=Draft(), now=utc_now())
     command = update.message.message_id if update.message is not None else None
     intro = await say(update, context, _(
         "🔒 <b>Anonymous report</b>\n"
@@ -449,8 +448,8 @@ async def _begin(update: Update, context: Context) -> str:
         "you (your name, your post, things only you could know). You will get a receipt code to read the "
         "answers later.\n"
         "Type /cancel at any time to stop; nothing is kept then."))
-    draft.first = command or intro.message_id
-    await reports.save_draft(chat_id=chat_id, draft=draft, now=utc_now())
+    # Saved once its first message is known (the command, or the intro when a button began it).
+    draft = await reports.save_draft(chat_id=chat_id, draft=Draft(first=command or intro.message_id), now=utc_now())
     return await ask(update, context, CATEGORY, draft, first=draft.first)
 
 
