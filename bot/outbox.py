@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import json
 import logging
 import time
@@ -45,6 +46,7 @@ from bot.crypto import Crypto
 from bot.db import Database, UTCDateTime, insert_ignoring
 from bot.i18n import translator
 from bot.logs import describe_exception
+from bot.workdays import calendar_from
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +164,11 @@ class RenderEnv:
     @property
     def zone(self):
         return self.settings.zone
+
+    @functools.cached_property
+    def calendar(self):
+        """Working days (config `calendar`), for day counts said in working days."""
+        return calendar_from(self.settings)
 
     def today(self, now: datetime):
         return now.astimezone(self.settings.zone).date()

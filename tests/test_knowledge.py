@@ -590,7 +590,8 @@ def test_ask_answers_in_the_forced_language():
     "医院的留置针能放几天", "快递被留置在驿站了怎么办", "信用卡逾期了会被上报吗", "what are the four states of matter",
     "how long can a lien on my car last", "驾照扣分怎么查", "12315是什么电话",
     "孩子作业太多，双减政策管不管，老师还要家长在群里打卡", "my company makes us clock in on an app, is that legal under labour law",
-    "My son's school gives too much homework. How can I reduce his burden?"])
+    "My son's school gives too much homework. How can I reduce his burden?",
+    "股票怎么买", "how do I buy stocks", "我的社保怎么转移到县城"])
 def test_a_question_of_another_field_is_declined_though_it_shares_the_domain_words(engine, question):
     answer = engine.ask(question)
     assert answer.band is Band.UNKNOWN and not answer.suggestions

@@ -27,14 +27,15 @@ NOTICES = {
                          "you may reopen it.\nCategory: {category}\nUnit or place: {unit}"),
 }
 DEADLINE_MESSAGES = {
-    ("acknowledge", "before"): N_("⏰ Report #{id} ({category}) must be acknowledged by {due}: {days} day(s) left."),
+    ("acknowledge", "before"): N_("⏰ Report #{id} ({category}) must be acknowledged by {due}: "
+                                  "{days} working day(s) left."),
     ("acknowledge", "today"): N_("⏰ Report #{id} ({category}) must be acknowledged today ({due})."),
     ("acknowledge", "missed"): N_("⚠️ <b>Deadline missed</b>: report #{id} ({category}) should have been "
-                                  "acknowledged by {due}, {days} day(s) ago."),
-    ("answer", "before"): N_("⏰ Report #{id} ({category}) must be answered by {due}: {days} day(s) left."),
+                                  "acknowledged by {due}, {days} working day(s) ago."),
+    ("answer", "before"): N_("⏰ Report #{id} ({category}) must be answered by {due}: {days} working day(s) left."),
     ("answer", "today"): N_("⏰ Report #{id} ({category}) must be answered today ({due})."),
     ("answer", "missed"): N_("⚠️ <b>Deadline missed</b>: report #{id} ({category}) should have been "
-                             "answered by {due}, {days} day(s) ago."),
+                             "answered by {due}, {days} working day(s) ago."),
 }
 
 
@@ -76,8 +77,10 @@ async def render_deadline(connection, row: Claimed, language: str, env: RenderEn
     if deadline == "acknowledge" and Status(report.status) is not Status.NEW:
         return None  # acknowledged since the reminder was planned
     due = report.acknowledge_due if deadline == "acknowledge" else report.answer_due
-    days = (due - env.today(now)).days
-    stage = "before" if days > 0 else "today" if days == 0 else "missed"
+    today = env.today(now)
+    stage = "before" if due > today else "today" if due == today else "missed"
+    # Said in working days, as the deadline was set (the new-report notice says "5 working days").
+    days = max(abs(env.calendar.working_days_between(today, due)), 1 if stage != "today" else 0)
     _ = translator(language)
     text = _(DEADLINE_MESSAGES[deadline, stage], id=report.id,
              category=html.escape(_category(env, report.category, language)), due=due.isoformat(), days=abs(days))
