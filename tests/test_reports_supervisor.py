@@ -20,12 +20,13 @@ from bot.cli import app
 from bot.config import ReminderPolicy, Supervisor, load_settings
 from bot.crypto import Crypto, generate_key
 from bot.db import Database
-from bot.outbox import OutboxMessage
+from bot.outbox import Claimed, OutboxMessage, RenderEnv
 from bot.pending import Pending, PendingInputs
 from bot.reports import deadlines
 from bot.reports.export import export, load_records
 from bot.reports.keys import RotationFailed, rotate_all, with_lookup_secret
 from bot.reports.models import Report, ReportEvent
+from bot.reports.notices import render_deadline
 from bot.reports.poster import find_cjk_font, render_image, render_poster, report_link
 from bot.reports.service import Draft, Refused, ReportService
 from bot.reports.states import Action, Status
@@ -353,6 +354,32 @@ async def test_deadline_reminders_are_planned_once_and_escalated_to_everyone(ser
     before = len(await deadline_rows(service))
     await deadlines.plan(service, now=late + timedelta(days=1))
     assert [slot for slot, _ in (await deadline_rows(service))[before:] if slot.startswith("acknowledge")] == []
+
+
+async def deadline_reminder(service, report_id: int, deadline: str, now: datetime, language: str = "zh") -> str:
+    row = Claimed(id=1, kind=deadlines.KIND, chat_id=SUPERVISOR, item_id=None, attempts=0, created_at=now,
+                  payload={"report_id": report_id, "deadline": deadline}, waiting_since=None)
+    env = RenderEnv(service.settings, frozenset(service.settings.supervisor_ids), service.crypto)
+    async with service.database.engine.connect() as connection:
+        return (await render_deadline(connection, row, language, env, now)).text
+
+
+async def test_deadline_reminders_count_working_days_as_the_deadline_was_set(service):
+    # Submitted on Wednesday 4 March: 5 working days to acknowledge end on Wednesday 11 March. On
+    # Friday 6 March three working days are left (five calendar days); on Monday 16 March the
+    # deadline was missed three working days ago (Thursday, Friday, Monday), not five.
+    report_id = await submit(service)
+    friday, monday = datetime(2026, 3, 6, 2, 0, tzinfo=timezone.utc), datetime(2026, 3, 16, 2, 0, tzinfo=timezone.utc)
+    assert "2026-03-11 前受理，还剩 3 个工作日" in await deadline_reminder(service, report_id, "acknowledge", friday)
+    assert "3 working day(s) left" in await deadline_reminder(service, report_id, "acknowledge", friday, "en")
+    assert "已超期 3 个工作日" in await deadline_reminder(service, report_id, "acknowledge", monday)
+    # Across a statutory holiday: submitted on Thursday 2 April, acknowledged by Friday 10 April
+    # (Qingming takes Saturday 4 to Monday 6 April); on Friday 3 April four working days are left
+    # (Tuesday to Friday), not seven.
+    before_qingming = datetime(2026, 4, 2, 2, 0, tzinfo=timezone.utc)
+    second = await submit(service, now=before_qingming)
+    text = await deadline_reminder(service, second, "acknowledge", before_qingming + timedelta(days=1))
+    assert "2026-04-10 前受理，还剩 4 个工作日" in text
 
 
 # ---- the export command -----------------------------------------------------------------------
