@@ -165,6 +165,33 @@ async def test_erasing_an_intake_resumed_after_start_deletes_its_first_steps_too
     assert not any("Eastlake" in text or DESCRIPTION in text for text in left), left
 
 
+async def test_a_typed_number_chooses_the_button_shown_at_that_place(shared_bot):
+    user = await shared_bot.user(language_code="en")
+    await user.send("/report")
+    await user.send("1")
+    await user.send("Westbank Township")
+    await user.send("last week")
+    files = text_of(await user.send(DESCRIPTION))
+    assert "Step 5 of 5" in files  # buttons: Continue, Back, Cancel
+    assert "Step 4 of 5" in text_of(await user.send("2"))  # Back, not "remove the files"
+    await user.send(DESCRIPTION)
+    assert "check your report" in text_of(await user.send("1"))  # Continue
+    # The review shows Submit, Edit an answer, Back, Cancel: "3" goes back and deletes nothing.
+    assert "Step 5 of 5" in text_of(await user.send("3"))
+    assert "check your report" in text_of(await user.send("done"))
+    code = CODE.search(text_of(await user.send("1")))[0]  # Submit
+    await user.press("I have saved my code")
+
+    # /status: a message shown back waits under "Send it" (1) and "Don't send" (2).
+    await user.send(f"/status {code}")
+    assert "Send this to the supervisors?" in text_of(await user.send("hello"))
+    assert "Not sent" in text_of(await user.send("2"))
+    assert "Send this to the supervisors?" in text_of(await user.send("The notice came on Monday."))
+    assert "Sent to the supervisors" in text_of(await user.send("1"))
+    refreshed = text_of(await user.send("refresh"))
+    assert "Your message: The notice came on Monday." in refreshed and "Your message: hello" not in refreshed
+
+
 async def test_cancel_deep_link_throttling_and_forged_buttons(bot_factory):
     bot = await bot_factory()
     user = await bot.user(language_code="zh")

@@ -96,6 +96,8 @@ ALIASES = {
     "go": {"continue", "resume", "继续"},
     "new": {"new", "startover", "restart", "重新开始", "重来", "新的"},
     "back": {"back", "review", "返回"},
+    "send": {"send", "sendit", "yes", "ok", "发送", "确认", "是"},        # /status: a typed message shown back
+    "discard": {"dontsend", "donotsend", "no", "不发送", "不发", "不要发送", "否"},
 }
 
 
@@ -135,6 +137,11 @@ def pick(text: str | None, options: list[tuple[str, str]]) -> str | None:
             return key
     partial = [key for key, label in options if len(typed) >= 2 and typed in normalise_choice(label)]
     return partial[0] if len(partial) == 1 else None
+
+
+def options_of(rows: list[list[tuple[str, str]]]) -> list[tuple[str, str]]:
+    """A keyboard's buttons as typed options, in the order shown: "2" is the second button."""
+    return [(data.split(":", 1)[1], label) for row in rows for label, data in row]
 
 
 def local_moment(context: Context, moment: datetime) -> str:
@@ -362,8 +369,7 @@ async def _ask_files(update: Update, context: Context, draft: Draft | None) -> N
         text = _header(context, FILES) + "\n" + _(
             "You have added {count} files, the most one report can take. Press Continue, or remove them to "
             "choose others.", count=count)
-        rows = [[(_("Continue →"), "rp:more")], [(_("Remove the files added"), "rp:clear")]]
-        await say(update, context, text, buttons(rows + [_nav_row(context, FILES)]))
+        await say(update, context, text, buttons(_files_rows(context, count)))
         return
     text = _header(context, FILES) + "\n" + _(
         "You can add up to {count} photos or documents (at most {mb} MB each), for example a screenshot of a "
@@ -377,10 +383,15 @@ async def _ask_files(update: Update, context: Context, draft: Draft | None) -> N
         "I tell you what was removed.")
     if count:
         text += "\n\n" + _("Files added so far: {count}", count=count)
-    rows = [[(_("Continue →"), "rp:more")]]
+    await say(update, context, text, buttons(_files_rows(context, count)))
+
+
+def _files_rows(context: Context, count: int) -> list[list[tuple[str, str]]]:
+    """The files step's buttons: Continue, Remove (once there are files), Back, Cancel."""
+    rows = [[(context._("Continue →"), "rp:more")]]
     if count:
-        rows.append([(_("Remove the files added"), "rp:clear")])
-    await say(update, context, text, buttons(rows + [_nav_row(context, FILES)]))
+        rows.append([(context._("Remove the files added"), "rp:clear")])
+    return rows + [_nav_row(context, FILES)]
 
 
 async def _show_review(update: Update, context: Context, draft: Draft) -> None:
@@ -399,13 +410,12 @@ async def _show_review(update: Update, context: Context, draft: Draft) -> None:
         "",
         _("Send it, change an answer, or cancel (the draft is then deleted)."),
     ]
-    rows = [[(_("✅ Submit"), "rp:submit")], [(_("✏️ Edit an answer"), "rp:edit")], _nav_row(context, REVIEW)]
-    await say(update, context, "\n".join(lines), buttons(rows))
+    await say(update, context, "\n".join(lines), buttons(_review_rows(context)))
 
 
-def _review_options(context: Context) -> list[tuple[str, str]]:
+def _review_rows(context: Context) -> list[list[tuple[str, str]]]:
     _ = context._
-    return [("submit", _("✅ Submit")), ("edit", _("✏️ Edit an answer")), ("cancel", _("❌ Cancel"))]
+    return [[(_("✅ Submit"), "rp:submit")], [(_("✏️ Edit an answer"), "rp:edit")], _nav_row(context, REVIEW)]
 
 
 # ---- entering ----------------------------------------------------------------------------------
@@ -425,9 +435,8 @@ async def start_report(update: Update, context: Context) -> str | int:
     draft = await reports.draft(chat_id=chat_id)
     if draft is not None and (draft.category or draft.files):
         await flow.expect(update, context, Pending(FEATURE, RESUME))
-        rows = [[(_("Continue it"), "rp:go")], [(_("Start over"), "rp:new")], _cancel_row(context)]
         await say(update, context, _("You have an unfinished report. Continue it, or start over (the draft is deleted)?"),
-                    buttons(rows))
+                  buttons(_resume_rows(context)))
         return RESUME
     return await _begin(update, context)
 
@@ -453,6 +462,10 @@ async def _begin(update: Update, context: Context) -> str:
     return await ask(update, context, CATEGORY, draft, first=draft.first)
 
 
+def _resume_rows(context: Context) -> list[list[tuple[str, str]]]:
+    return [[(context._("Continue it"), "rp:go")], [(context._("Start over"), "rp:new")], _cancel_row(context)]
+
+
 async def resume_choice(update: Update, context: Context) -> str | int:
     """rp:go / rp:new, or typed: continue the unfinished draft or start over."""
     _ = context._
@@ -460,8 +473,7 @@ async def resume_choice(update: Update, context: Context) -> str | int:
     if query is not None:
         choice = query.data.removeprefix("rp:")
     else:
-        choice = pick(update.effective_message.text, [("go", _("Continue it")), ("new", _("Start over")),
-                                                      ("cancel", _("❌ Cancel"))])
+        choice = pick(update.effective_message.text, options_of(_resume_rows(context)))
     if choice == "cancel":
         return await cancel(update, context)
     if choice == "new":
@@ -632,8 +644,10 @@ async def files_done(update: Update, context: Context) -> str | int:
     if query is not None:
         choice = query.data.removeprefix("rp:")
     else:
-        choice = pick(update.effective_message.text, [("more", _("Continue →")), ("clear", _("Remove the files added")),
-                                                      ("cancel", _("❌ Cancel"))])
+        draft = await reports_of(context).draft(chat_id=update.effective_chat.id)
+        choice = pick(update.effective_message.text, options_of(_files_rows(context, draft.files if draft else 0)))
+    if choice == "prev":
+        return await go_back(update, context)
     if choice == "cancel":
         return await cancel(update, context)
     if choice == "clear":
@@ -658,7 +672,9 @@ async def review_choice(update: Update, context: Context) -> str | int:
     """rp:submit / rp:edit, or typed."""
     query = update.callback_query
     choice = query.data.removeprefix("rp:") if query is not None else pick(update.effective_message.text,
-                                                                           _review_options(context))
+                                                                           options_of(_review_rows(context)))
+    if choice == "prev":
+        return await go_back(update, context)
     if choice == "submit":
         return await submit(update, context)
     if choice == "edit":

@@ -40,7 +40,7 @@ from handlers import flow
 from handlers.common import buttons
 from handlers.context import Context
 from handlers.reports.intake import (REFUSED_MEDIA, category_label, local_moment, private_entry_points,
-                                     fetch_clean_file, cleaning_text, is_private, normalise_choice, pick, refusal_text, refuse_media,
+                                     fetch_clean_file, cleaning_text, is_private, normalise_choice, options_of, pick, refusal_text, refuse_media,
                                      reports_of, say, send_deep_link, utc_now)
 
 FEATURE = "status"
@@ -224,13 +224,17 @@ def _view_keyboard(context: Context, *, supervisor_files: int = 0, files_allowed
     return buttons(rows + [[(_("🔄 Refresh"), "rs:refresh"), (_("✔️ Done"), "rs:done")]])
 
 
+def _confirm_rows(context: Context) -> list[list[tuple[str, str]]]:
+    return [[(context._("📨 Send it"), "rs:send"), (context._("✖️ Don't send"), "rs:discard")]]
+
+
 def _view_options(context: Context) -> list[tuple[str, str]]:
+    """What a typed text may choose: while a message waits to be sent, "1" is Send it and "2" Don't
+    send, as the buttons under it show; the view's own buttons are chosen by name."""
     _ = context._
     options = [("reply", _("✍️ Answer or add information")), ("file", _("📎 Add a file")),
                ("refresh", _("🔄 Refresh")), ("done", _("✔️ Done"))]
-    if _typed(context) is not None:
-        options += [("send", _("📨 Send it")), ("discard", _("✖️ Don't send"))]
-    return options
+    return (options_of(_confirm_rows(context)) + options) if _typed(context) is not None else options
 
 
 def _pieces(lines: list[str]) -> list[str]:
@@ -372,7 +376,7 @@ async def send_message(update: Update, context: Context) -> str | int:
     await _remember(update, context, report_id, typed=text)
     await say(update, context, _("Send this to the supervisors? They will not see who you are.\n\n<i>{text}</i>\n\n"
                                  "To change it, type it again.", text=html.escape(_shortened(text))),
-              buttons([[(_("📨 Send it"), "rs:send"), (_("✖️ Don't send"), "rs:discard")]]))
+              buttons(_confirm_rows(context)))
     return VIEW
 
 
