@@ -268,6 +268,8 @@ def test_template_imports_with_create_units_and_export_writes_xlsx(cli_env, fmt)
     assert done.exit_code == 0 and "2 item(s) were created" in done.output
     again = runner.invoke(app, ["ledger", "import", f"t.{fmt}", "--lang", "en"])
     assert "0 item(s) were created, 0 updated, 2 unchanged" in again.output
+    in_chinese = runner.invoke(app, ["ledger", "import", f"t.{fmt}", "--lang", "zh"]).output.strip().splitlines()[-1]
+    assert in_chinese.endswith("。") and "2" in in_chinese, in_chinese  # a Chinese sentence ends with 。
     listed = runner.invoke(app, ["units", "list", "--lang", "en"])
     assert "示例县农业农村局" in listed.output and "open items 1" in listed.output
     exported = runner.invoke(app, ["ledger", "export", "--output", "out.xlsx", "--lang", "en"])

@@ -166,7 +166,7 @@ def _print_result(result: ImportResult, *, dry_run: bool, skip_invalid: bool, to
         summary += _(", {count} overdue from the start (deadline already past)", count=result.overdue_at_import)
     if result.problems:
         summary += _(", {count} row problem(s)", count=len(result.problems))
-    typer.echo(summary + (_(" (dry run: nothing was changed).") if dry_run else "."))
+    typer.echo(summary + (_(" (dry run: nothing was changed).") if dry_run else _(".")))  # 。 in Chinese
     if blocked:
         typer.secho(_("{count} problem(s): an import would import nothing until they are fixed (or with "
                       "--skip-invalid).", count=len(result.problems)), fg=typer.colors.RED, err=True)
