@@ -11,7 +11,7 @@ from telegram.error import TelegramError
 
 from bot import outbox, preferences
 from bot.db import DatabaseUnavailable
-from bot.i18n import language_for
+from bot.i18n import N_, language_for
 from handlers import flow
 from handlers.context import Context
 
@@ -60,6 +60,15 @@ async def reply(update: Update, text: str, keyboard: InlineKeyboardMarkup | None
 def buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
     """Rows of (label, callback_data) pairs as an inline keyboard."""
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows])
+
+
+EXPIRED = N_("This button has expired. Type /help to see what you can do.")
+
+
+async def expired_button(update: Update, context: Context) -> None:
+    """An old, finished, foreign or forged button: one answer wherever it is pressed, with a way on
+    (the message it sits on may be days old)."""
+    await update.callback_query.answer(context._(EXPIRED))
 
 
 async def clear_buttons(update: Update) -> None:

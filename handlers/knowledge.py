@@ -27,7 +27,7 @@ from bot.knowledge.schema import Entry
 from bot.knowledge.service import KnowledgeService
 from bot.knowledge.text import script_of
 from handlers import flow
-from handlers.common import buttons
+from handlers.common import buttons, expired_button
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
@@ -168,7 +168,7 @@ async def show_entry(update: Update, context: Context) -> None:
     knowledge = knowledge_of(context)
     entry = knowledge.entry(query.data.removeprefix("kb:"))
     if entry is None or query.message is None:
-        await query.answer(context._("This button has expired."))
+        await expired_button(update, context)
         return
     await query.answer()
     await send_entry(knowledge, query.message, entry, context.language, context.language, reply=False)
@@ -180,7 +180,7 @@ async def record_feedback(update: Update, context: Context) -> None:
     match = re.fullmatch(r"fb:([a-z0-9-]+):([01])", query.data or "")
     knowledge = knowledge_of(context)
     if match is None or knowledge.entry(match[1]) is None:
-        await query.answer(context._("This button has expired."))
+        await expired_button(update, context)
         return
     entry_id, helpful = match[1], match[2] == "1"
     asked = query.message.reply_to_message.text if query.message and query.message.reply_to_message else None
@@ -233,7 +233,7 @@ async def show_topic_page(update: Update, context: Context) -> None:
     pages = max(1, -(-len(entries) // ENTRIES_PER_PAGE))
     page = int(match[2]) if match else -1
     if topic is None or not 0 <= page < pages:
-        await query.answer(_("This button has expired."))
+        await expired_button(update, context)
         return
     shown = entries[page * ENTRIES_PER_PAGE:(page + 1) * ENTRIES_PER_PAGE]
     rows = [[InlineKeyboardButton(_short(e.question[context.language]), callback_data=f"kb:{e.id}")] for e in shown]

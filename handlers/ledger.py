@@ -39,7 +39,7 @@ from bot.ledger.service import (AlreadyDecided, Evidence, InvalidTransition, Inv
                                 LedgerService, NeedsNewProgress, NotFound, SecondReviewNeeded)
 from bot.pending import Pending
 from handlers import callback_data as data_of, flow, workspace
-from handlers.common import buttons, clear_buttons
+from handlers.common import buttons, clear_buttons, expired_button
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
@@ -60,10 +60,6 @@ _short = texts.short
 def _item_id(update: Update, kind: str) -> int | None:
     parsed = data_of.item(kind).parse(update.callback_query.data)
     return parsed[0] if parsed else None
-
-
-async def _expired(update: Update, context: Context) -> None:
-    await update.callback_query.answer(context._("This button has expired."))
 
 
 async def _send(update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None) -> Message | None:
@@ -122,14 +118,14 @@ async def show_tasks(update: Update, context: Context) -> None:
     if query is not None:
         parsed = data_of.TASK_PAGE.parse(query.data)
         if parsed is None:
-            await _expired(update, context)
+            await expired_button(update, context)
             return
         (page,) = parsed
     try:
         tasks = await ledger_of(context).tasks_for_chat(update.effective_chat.id)
     except NotFound:
         if query is not None:
-            await _expired(update, context)
+            await expired_button(update, context)
         else:
             await _send(update, _("This chat is not bound to a unit. Unit contacts get a code from the inspection "
                                   "office and send <code>/bind CODE</code>."))
@@ -138,7 +134,7 @@ async def show_tasks(update: Update, context: Context) -> None:
                + [(SUBORDINATE, i) for i in tasks.subordinate])
     pages = max(1, -(-len(entries) // ITEMS_PER_PAGE))
     if page >= pages:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     if query is not None:
         await query.answer()
@@ -201,7 +197,7 @@ async def show_item(update: Update, context: Context) -> None:
     try:
         item = await ledger.item(item_id or 0, chat_id=chat_id, supervisor_id=supervisor_id)
     except NotFound:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     await update.callback_query.answer()
     unit = await ledger.unit_of_chat(chat_id)
@@ -243,7 +239,7 @@ async def start_progress(update: Update, context: Context) -> None:
         item = await ledger_of(context).check_prompt(chat_id=update.effective_chat.id, user_id=update.effective_user.id,
                                                      action="progress", item_id=item_id or 0)
     except NotFound:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     except InvalidTransition as refused:  # closed meanwhile: say so, as the item's other buttons do
         await update.callback_query.answer(_status_text(context, refused.status), show_alert=True)
@@ -324,7 +320,7 @@ async def finish_progress(update: Update, context: Context) -> None:
     _ = context._
     item_id = _item_id(update, "d")
     if item_id is None or _pending_item(context, PROGRESS) != item_id:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     if not context.pending.data.get("entry"):  # nothing sent yet: nothing to call saved
         await update.callback_query.answer(_("Nothing has been recorded yet: send a text, photo or document "
@@ -361,7 +357,7 @@ async def request_closure(update: Update, context: Context) -> None:
     try:
         item = await ledger_of(context).request_closure(item_id or 0, chat_id=update.effective_chat.id)
     except NotFound:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     except NeedsNewProgress as refused:
         await update.callback_query.answer()
@@ -389,13 +385,13 @@ async def approve_closure(update: Update, context: Context) -> None:
     _ = context._
     item_id = _item_id(update, "a")
     if item_id is None:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     try:
         item = await ledger_of(context).approve(item_id, supervisor_id=update.effective_user.id,
                                                 by_name=update.effective_user.full_name)
     except NotFound:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     except SecondReviewNeeded:
         await update.callback_query.answer(_("You gave the first approval: the second must come from another "
@@ -435,14 +431,14 @@ async def start_comment(update: Update, context: Context) -> None:
     kind = (query.data or "")[1:2]
     item_id = _item_id(update, kind) if kind in ("b", "x") else None
     if item_id is None:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     action = SEND_BACK if kind == "b" else CLOSE_DIRECTLY
     try:
         item = await ledger_of(context).check_prompt(chat_id=update.effective_chat.id, user_id=update.effective_user.id,
                                                      action=action, item_id=item_id)
     except NotFound:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     except InvalidTransition as refused:
         await query.answer(_status_text(context, refused.status), show_alert=True)
@@ -483,7 +479,7 @@ async def confirm_close(update: Update, context: Context) -> None:
     """ly:<item>: close directly with the reason shown."""
     item_id = _item_id(update, "y")
     if item_id is None or _pending_item(context, CONFIRM_CLOSE) != item_id:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     reason = context.pending.data["text"]
     await update.callback_query.answer()

@@ -14,6 +14,7 @@ from telegram.ext import Application
 
 from bot.reports import deadlines
 from handlers import callback_data as data_of, delivery
+from handlers.common import expired_button
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,6 @@ async def acknowledge(update: Update, context: Context) -> None:
     parsed = data_of.ACKNOWLEDGE.parse(query.data)
     chat = update.effective_chat
     if parsed is None or chat is None or not await context.services.reminders.acknowledge(parsed[0], chat.id):
-        await query.answer(context._("This button has expired."))
+        await expired_button(update, context)
         return
     await query.answer(context._("Noted: the supervisors can see that you have read this reminder."))

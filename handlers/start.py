@@ -7,7 +7,7 @@ from telegram import Update
 from bot import preferences
 from bot.i18n import LANGUAGES, normalise_language
 from handlers.commands import visible_commands
-from handlers.common import buttons, reply
+from handlers.common import buttons, expired_button, reply
 from handlers.context import Context
 
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
@@ -99,4 +99,4 @@ async def refuse_unknown_command(update: Update, context: Context) -> None:
 
 async def refuse_stale_button(update: Update, context: Context) -> None:
     """Callback data nobody handles: an old, forged or foreign button."""
-    await update.callback_query.answer(context._("This button is no longer valid."), show_alert=True)
+    await expired_button(update, context)

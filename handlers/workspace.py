@@ -34,7 +34,7 @@ from bot.ledger.service import InvalidTransition, ItemView, LedgerError, NotFoun
 from bot.ledger.workspace import (ExtensionDecided, ExtensionPending, Workspace, parse_typed_date)
 from bot.pending import Pending
 from handlers import callback_data as data_of, flow
-from handlers.common import buttons, clear_buttons
+from handlers.common import buttons, clear_buttons, expired_button
 from handlers.context import Context
 
 FEATURE = "workspace"
@@ -56,10 +56,6 @@ def workspace_of(context: Context) -> Workspace:
 
 def _zone(context: Context):
     return context.services.settings.zone
-
-
-async def _expired(update: Update, context: Context) -> None:
-    await update.callback_query.answer(context._("This button has expired."))
 
 
 async def _say(update: Update, text: str, rows=None, *, answer: bool = True) -> None:
@@ -108,7 +104,7 @@ async def _page(update: Update, context: Context, format_: data_of.Format, *, en
         return 0
     parsed = _parsed(update, format_)
     if parsed is None:
-        await _expired(update, context)
+        await expired_button(update, context)
         return None
     return parsed[0]
 
@@ -127,7 +123,7 @@ async def show_rounds(update: Update, context: Context) -> None:
         return
     pages = max(1, -(-len(rounds) // PER_PAGE))
     if page >= pages:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     lines = [_("<b>Rectification ledger</b>: choose a round"), ""]
     rows = []
@@ -148,17 +144,17 @@ async def show_units(update: Update, context: Context) -> None:
     _ = context._
     parsed = _parsed(update, data_of.ROUND_UNITS)
     if parsed is None:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     round_id, page = parsed
     try:
         name, units = await workspace_of(context).units_of_round(round_id, supervisor_id=update.effective_user.id)
     except NotFound:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     pages = max(1, -(-len(units) // PER_PAGE))
     if page >= pages:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     lines = [_("<b>{round}</b>: units with open items", round=html.escape(name)), ""]
     if not units:
@@ -177,14 +173,14 @@ async def show_items(update: Update, context: Context) -> None:
     _ = context._
     parsed = _parsed(update, data_of.UNIT_ITEMS)
     if parsed is None:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     round_id, unit_id, kind, category, page = parsed
     try:
         listed = await workspace_of(context).items(round_id, unit_id, supervisor_id=update.effective_user.id,
                                                    kind=kind, category=category, page=page)
     except NotFound:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     chosen = listed.categories[category] if kind == "category" and category < len(listed.categories) else ""
     title = _(wtexts.FILTER_LABELS[kind]) if kind != "category" else "🏷 " + html.escape(chosen)
@@ -227,7 +223,7 @@ async def show_overdue(update: Update, context: Context) -> None:
         return
     pages = max(1, -(-total // PER_PAGE))
     if page >= pages:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     lines = [_("<b>Overdue items</b>: {count}", count=total)]
     if pages > 1:
@@ -252,7 +248,7 @@ async def show_card(update: Update, context: Context) -> None:
     """wc:<item>:<page>: the item, whether it was acknowledged, its history (newest first) and actions."""
     parsed = _parsed(update, data_of.CARD)
     if parsed is None:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     await open_card(update, context, *parsed, edit=True)
 
@@ -266,12 +262,12 @@ async def open_card(update: Update, context: Context, item_id: int, page: int = 
         item = await context.services.ledger.item(item_id, supervisor_id=user_id)
         events = await work.timeline(item_id, supervisor_id=user_id)
     except NotFound:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     history = wtexts.history_pages(wtexts.history_lines(events, _, _zone(context)))
     pages = len(history)
     if page >= pages:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     card = texts.item_text(item, _, zone=_zone(context)) + "\n" + \
         wtexts.acknowledged_line(await work.acknowledged_at(item_id), _, _zone(context))
@@ -336,7 +332,7 @@ async def _confirmed(update: Update, context: Context, format_: data_of.Format, 
     parsed = _parsed(update, format_)
     pending = _pending(context, action)
     if parsed is None or pending is None or pending.target != str(parsed[0]):
-        await _expired(update, context)
+        await expired_button(update, context)
         return None
     await flow.done(update, context, FEATURE)
     return pending
@@ -351,13 +347,13 @@ async def start_action(update: Update, context: Context) -> None:
     _ = context._
     parsed = _parsed(update, data_of.CARD_ACTION)
     if parsed is None:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     action, item_id = parsed
     try:
         item = await context.services.ledger.item(item_id, supervisor_id=update.effective_user.id)
     except NotFound:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     label = html.escape(item.label)
     if action != "note" and item.status in CLOSED_STATUSES:
@@ -408,7 +404,7 @@ async def pick_unit(update: Update, context: Context) -> None:
     """wg:<item>:<unit>: the unit pressed in the reassignment list: shown before it is done."""
     parsed = _parsed(update, data_of.REASSIGN_TO)
     if parsed is None:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     item_id, unit_id = parsed
     units = {u.id: u for u in await workspace_of(context).units()}
@@ -424,7 +420,7 @@ async def _preview_reassign(update: Update, context: Context, item_id: int, unit
         item = await context.services.ledger.item(item_id, supervisor_id=update.effective_user.id)
     except NotFound:
         if update.callback_query is not None:
-            await _expired(update, context)
+            await expired_button(update, context)
         else:
             await flow.done(update, context, FEATURE)
             await _changed_meanwhile(update, context)
@@ -444,7 +440,7 @@ async def confirm(update: Update, context: Context) -> None:
     """wy:<action>:<item>: do what was shown (a deadline change, a reassignment, a nudge)."""
     parsed = _parsed(update, data_of.CONFIRM)
     if parsed is None:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     action, item_id = parsed
     if action == "nudge":
@@ -452,7 +448,7 @@ async def confirm(update: Update, context: Context) -> None:
         return
     pending = _pending(context, DEADLINE_CONFIRM if action == "deadline" else REASSIGN_CONFIRM)
     if pending is None or pending.target != str(item_id):
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     await flow.done(update, context, FEATURE)
     if action == "deadline":
@@ -508,7 +504,7 @@ async def _nudge(update: Update, context: Context, item_id: int) -> None:
         done = await workspace_of(context).nudge(item_id, supervisor_id=update.effective_user.id,
                                                  by_name=update.effective_user.full_name)
     except NotFound:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     except InvalidTransition as refused:
         await update.callback_query.answer(_("This item is {status}.", status=texts.status_label(_, refused.status)),
@@ -640,13 +636,13 @@ async def ask_extension(update: Update, context: Context) -> None:
     _ = context._
     parsed = _parsed(update, data_of.EXTENSION_ASK)
     if parsed is None:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     (item_id,) = parsed
     try:
         item = await workspace_of(context).check_extension(item_id, chat_id=update.effective_chat.id)
     except NotFound:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     except (InvalidTransition, ExtensionPending) as refused:
         await _say(update, await _no_extension(context, refused, item_id))
@@ -717,7 +713,7 @@ async def send_extension(update: Update, context: Context) -> None:
             item_id, chat_id=update.effective_chat.id, reason=pending.data["reason"],
             proposed=date.fromisoformat(pending.data["date"]))
     except NotFound:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     except (InvalidTransition, ExtensionPending) as refused:
         await _say(update, await _no_extension(context, refused, item_id))
@@ -743,13 +739,13 @@ async def approve_extension(update: Update, context: Context) -> None:
     _ = context._
     parsed = _parsed(update, data_of.EXTENSION_APPROVE)
     if parsed is None:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     try:
         request = await workspace_of(context).approve_extension(parsed[0], supervisor_id=update.effective_user.id,
                                                                 by_name=update.effective_user.full_name)
     except NotFound:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     except ExtensionDecided as refused:
         await _already(update, context, refused)
@@ -770,12 +766,12 @@ async def start_refusal(update: Update, context: Context) -> None:
     _ = context._
     parsed = _parsed(update, data_of.EXTENSION_REFUSE)
     if parsed is None:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     try:
         request = await workspace_of(context).extension(parsed[0], supervisor_id=update.effective_user.id)
     except NotFound:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     if request.status != "pending":
         await _already(update, context, ExtensionDecided(request))
@@ -807,7 +803,7 @@ async def confirm_refusal(update: Update, context: Context) -> None:
                                                                reason=pending.data["reason"],
                                                                by_name=update.effective_user.full_name)
     except NotFound:
-        await _expired(update, context)
+        await expired_button(update, context)
         return
     except ExtensionDecided as refused:
         await _say(update, wtexts.decided_text(refused.extension, _, _zone(context)) + " " + _("Nothing was changed."))

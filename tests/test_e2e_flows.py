@@ -191,7 +191,7 @@ async def test_forged_ids_beyond_a_database_integer_are_expired_buttons(shared_b
     await asyncio.sleep(2)
     events = (await bot.client.events(chat_id=supervisor.id, after=before))["events"]
     answers = [e.get("text") for e in events if e["type"] == "callback_answer"]
-    assert answers == ["This button has expired."] * 4
+    assert answers == ["This button has expired. Type /help to see what you can do."] * 4
     assert "storage" not in bot.log_text()
 
 

@@ -99,7 +99,7 @@ async def test_forged_knowledge_buttons_change_nothing(shared_bot):
         await bot.client.press(user.id, menu, forged)
     await asyncio.sleep(1)
     answers = [e for e in (await bot.client.events(chat_id=user.id, after=0))["events"] if e["type"] == "callback_answer"]
-    assert [a["text"] for a in answers[-5:]] == ["This button has expired."] * 5
+    assert [a["text"] for a in answers[-5:]] == ["This button has expired. Type /help to see what you can do."] * 5
     assert "Traceback" not in bot.log_text()
 
 

@@ -93,7 +93,7 @@ async def test_invite_bind_tasks_progress_closure_and_approval(bot_factory, tmp_
     for forged in (f"li:{item_id}", f"lp:{item_id}", f"lc:{item_id}", f"la:{item_id}", f"lx:{item_id}", "lt:99", "li:x"):
         await bot.client.press(other.id, other_tasks, forged)
     await asyncio.sleep(1)
-    expired, refused = zh("This button has expired."), zh("This is only for supervisors.")
+    expired, refused = zh("This button has expired. Type /help to see what you can do."), zh("This is only for supervisors.")
     assert (await callback_answers(bot, other.id))[-7:] == [expired] * 3 + [refused] * 2 + [expired] * 2
 
     # Closing is requested; the supervisors get the evidence and the review buttons.
@@ -189,17 +189,17 @@ async def test_a_co_unit_and_a_parent_unit_read_the_items_in_tasks_and_every_but
         for button in buttons_of(tasks):  # every button of /tasks, and of every card it opens
             before = len(await callback_answers(bot, reader.chat_id))
             (card,) = await reader.press(data=button["callback_data"], message=tasks)
-            assert zh("This button has expired.") not in (await callback_answers(bot, reader.chat_id))[before:]
+            assert zh("This button has expired. Type /help to see what you can do.") not in (await callback_answers(bot, reader.chat_id))[before:]
             if "A-1" not in card["text"]:
                 continue
             assert "多头填报扶贫数据" in card["text"] and "由甲局报告" in card["text"]
             labels = [b["text"] for b in buttons_of(card)]
             assert labels == [zh("All items")], labels  # read-only: no progress, no closure
             await reader.press(zh("All items"), message=card)
-            assert zh("This button has expired.") not in await callback_answers(bot, reader.chat_id)
+            assert zh("This button has expired. Type /help to see what you can do.") not in await callback_answers(bot, reader.chat_id)
         for forged in ("lp:", "lc:"):  # acting on the item is refused, politely
             item_id = button_data(tasks, None if reader is users["县政府"] else "2.").removeprefix("li:")
             await bot.client.press(reader.id, tasks, f"{forged}{item_id}")
     await asyncio.sleep(1)
-    assert (await callback_answers(bot, users["县政府"].chat_id))[-2:] == [zh("This button has expired.")] * 2
+    assert (await callback_answers(bot, users["县政府"].chat_id))[-2:] == [zh("This button has expired. Type /help to see what you can do.")] * 2
     assert "Traceback" not in bot.log_text()

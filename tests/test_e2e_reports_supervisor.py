@@ -112,7 +112,7 @@ async def test_supervisor_is_notified_works_the_case_and_others_are_refused(bot_
     before = await bot.last_seq()
     for forged in ("ra:ack:x", "rc:", "rb:everything:0", "ra:fly:1", "rr:maybe:1", "rf:1:2"):
         await bot.client.press(supervisor.id, first_card, forged)
-    assert set(await answers(bot, supervisor.id, before, 6)) == {"This button has expired."}
+    assert set(await answers(bot, supervisor.id, before, 6)) == {"This button has expired. Type /help to see what you can do."}
 
     # Acknowledge, then the old button is refused with the reason.
     done = await supervisor.press("Acknowledge", message=first_card)

@@ -196,7 +196,7 @@ async def test_a_supervisor_works_the_ledger_from_the_chat_and_contacts_ask_for_
         await bot.client.press(supervisor.id, rounds, forged)
     await bot.client.press(jia.id, item, "wv:1")
     await asyncio.sleep(1)
-    assert (await callback_answers(bot, supervisor.id))[-4:] == [zh("This button has expired.")] * 4
+    assert (await callback_answers(bot, supervisor.id))[-4:] == [zh("This button has expired. Type /help to see what you can do.")] * 4
     assert (await callback_answers(bot, jia.id))[-1] == zh("This is only for supervisors.")
     log = bot.log_text()
     assert "Traceback" not in log and str(jia.id) not in log

@@ -42,7 +42,7 @@ from bot.reports.service import Card, Refused, ReportService
 from bot.reports.states import FINISHED, HISTORY_LABELS, REJECT_KINDS, REJECT_LABELS, STATUS_LABELS, Action
 from bot.reports.stats import compute, render_chart
 from handlers import callback_data as data_of, flow
-from handlers.common import buttons
+from handlers.common import EXPIRED, buttons
 from handlers.context import Context
 from handlers.reports.intake import cleaning_text, fetch_clean_file, refusal_text
 
@@ -88,9 +88,9 @@ REASONS = {
     "finished": N_("Not done: this report is already closed; only internal notes can be added."),
     "text_required": N_("Please type some text."),
     "text_too_long": N_("That is too long; please shorten it."),
-    "reject_kind": N_("This button has expired."),
-    "bad_action": N_("This button has expired."),
-    "bad_filter": N_("This button has expired."),
+    "reject_kind": EXPIRED,
+    "bad_action": EXPIRED,
+    "bad_filter": EXPIRED,
     "not_finished": N_("Not done: this report is still being handled; only closed or rejected reports are reopened."),
 }
 
@@ -116,7 +116,7 @@ def _category(context: Context, category: str) -> str:
 
 
 def _reason(context: Context, refusal: Refused) -> str:
-    return context._(REASONS.get(refusal.reason, N_("This button has expired.")))
+    return context._(REASONS.get(refusal.reason, EXPIRED))
 
 
 async def _refuse(update: Update, context: Context, text: str) -> None:
@@ -129,7 +129,7 @@ async def _refuse(update: Update, context: Context, text: str) -> None:
 
 
 async def _expired(update: Update, context: Context) -> None:
-    await _refuse(update, context, context._("This button has expired."))
+    await _refuse(update, context, context._(EXPIRED))
 
 
 async def _send(update: Update, text: str, keyboard=None) -> None:

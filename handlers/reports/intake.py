@@ -13,7 +13,7 @@ question each shows and the function that takes its answer, typed or pressed. Th
 is kept (encrypted, 24 hours at most) until the reporter presses "I have saved my code", and
 shown again on their next message until then. Nothing here logs who wrote, or what.
 
-Callback data (checked on arrival; anything else gets "This button has expired."):
+Callback data (checked on arrival; anything else gets "This button has expired", with /help):
   rp:cat:<n>        category number n (1-based, in the configured order)
   rp:when:<n>       one of the suggested answers to "when"
   rp:more           attachments: go on to the review
@@ -58,7 +58,7 @@ from bot.reports.files import CleanFile, FileRefused
 from bot.reports.service import (UNIT_MAX_CHARS, WHEN_MAX_CHARS, Draft, IncompleteDraft, KeptCode, NoDraft,
                                  ReportService, Throttled)
 from handlers import flow
-from handlers.common import buttons
+from handlers.common import buttons, expired_button
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
@@ -290,10 +290,6 @@ async def link_to_status(update: Update, context: Context) -> None:
 
 def is_private(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
-
-
-async def expired_button(update: Update, context: Context) -> None:
-    await update.callback_query.answer(context._("This button has expired."))
 
 
 # ---- the steps ---------------------------------------------------------------------------------
