@@ -192,6 +192,46 @@ async def test_a_typed_number_chooses_the_button_shown_at_that_place(shared_bot)
     assert "Your message: The notice came on Monday." in refreshed and "Your message: hello" not in refreshed
 
 
+async def test_the_offer_to_erase_stays_open_after_another_message_and_after_a_failed_receipt(shared_bot):
+    bot = shared_bot
+
+    async def intake(user, unit: str) -> None:
+        await user.send("/report")
+        await user.send("1")
+        await user.send(unit)
+        await user.send("last week")
+        await user.send(DESCRIPTION)
+        await user.send("done")
+
+    # A "thanks" typed after the receipt: the offer is asked again, not closed.
+    user = await bot.user(language_code="en")
+    await intake(user, "Northgate Township")
+    await user.press("Submit")
+    await user.press("I have saved my code")
+    again = await user.send("thanks")
+    assert "Shall I delete this conversation's messages?" in text_of(again)
+    assert "deleted from this chat" in text_of(await user.press("Erase everything",
+                                                                message=with_button(again, "Erase everything")))
+    left = [m.get("text") or "" for m in await bot.client.messages(user.id)]
+    assert not any("Northgate" in text for text in left), left
+
+    # The receipt could not be sent: the next message shows it again, with the offer to erase.
+    other = await bot.user(language_code="en")
+    await intake(other, "Southgate Township")
+    await bot.client.inject_fault("sendMessage", "400", count=1, chat_id=other.id,
+                                  description="Bad Request: message is too long")
+    await other.press("Submit", expect_reply=False)
+    answers = [e["text"] for e in (await bot.client.events(chat_id=None, after=0, timeout=0))["events"]
+               if e["type"] == "callback_answer" and e.get("text")]
+    assert "receipt code could not be shown just now" in answers[-1]
+    shown = await other.send("hello?")
+    assert CODE.search(text_of(shown)) and "Erase everything" in [b["text"].removeprefix("🧹 ")
+                                                                   for m in shown for b in buttons_of(m)]
+    await other.press("Erase everything", message=with_button(shown, "Erase everything"))
+    left = [m.get("text") or "" for m in await bot.client.messages(other.id)]
+    assert not any("Southgate" in text for text in left), left
+
+
 async def test_cancel_deep_link_throttling_and_forged_buttons(bot_factory):
     bot = await bot_factory()
     user = await bot.user(language_code="zh")

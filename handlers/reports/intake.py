@@ -741,8 +741,15 @@ async def submit(update: Update, context: Context) -> str:
     await flow.done(update, context, FEATURE)
     if first:  # the offer's step keeps only the number of the intake's first message, encrypted
         await flow.expect(update, context, Pending(ERASE_FEATURE, ERASE, data={"first": first}))
-    await show_receipt(update, context, await reports_of(context).unsaved_receipt(chat_id=chat_id, now=utc_now())
-                       or [KeptCode(receipt.code, receipt.acknowledge_due)], erase=bool(first))
+    try:
+        await show_receipt(update, context, await reports_of(context).unsaved_receipt(chat_id=chat_id, now=utc_now())
+                           or [KeptCode(receipt.code, receipt.acknowledge_due)], erase=bool(first))
+    except TelegramError as exc:  # the report is saved and its code kept: the next message shows it
+        log.warning("A receipt code could not be shown: %s", describe_exception(exc))
+        if update.callback_query is not None and not getattr(context, "query_answered", False):
+            context.query_answered = True
+            await update.callback_query.answer(_("Your report has been saved, but its receipt code could not be "
+                                                 "shown just now. Send any message to see it."), show_alert=True)
     return END
 
 
@@ -798,6 +805,16 @@ async def erase_choice(update: Update, context: Context) -> None:
         choice = query.data.removeprefix("rp:erase:")
     else:
         choice = pick(update.effective_message.text, _erase_options(context))
+    if choice is None and _erase_offer_open(context):
+        # Something else typed: the offer stays open (Telegram allows deleting for 48 hours), asked again.
+        if context.receipt_shown:  # shown just now, with the choices under it
+            await say(update, context, _("Shall I delete this conversation's messages? Choose with the buttons "
+                                         "under your receipt code, or type /cancel to keep them."))
+        else:
+            await say(update, context, _("Shall I delete this conversation's messages? Choose below, or type "
+                                         "/cancel to keep them."),
+                      buttons([[(label, f"rp:erase:{key}")] for key, label in _erase_options(context)]))
+        return
     pending = context.pending
     first = pending.data.get("first") if pending is not None and pending.feature == ERASE_FEATURE else None
     await flow.done(update, context, ERASE_FEATURE)
@@ -863,9 +880,14 @@ async def remind_receipt(update: Update, context: Context) -> None:
         kept = await reports_of(context).unsaved_receipt(chat_id=chat.id, now=utc_now())
     except (SQLAlchemyError, DatabaseUnavailable, OSError):
         return
-    if kept:
-        await show_receipt(update, context, kept, again=True)
+    if kept:  # with the offer to erase the intake while it is open (its first sending may have failed)
+        await show_receipt(update, context, kept, again=True, erase=_erase_offer_open(context))
         context.receipt_shown = True
+
+
+def _erase_offer_open(context: Context) -> bool:
+    pending = context.pending
+    return pending is not None and pending.feature == ERASE_FEATURE and not pending.expired
 
 
 async def cancel(update: Update, context: Context) -> str:
