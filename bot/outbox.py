@@ -22,7 +22,8 @@ Delivery is exactly-once as far as Telegram allows:
   supervisors, once a day.
 
 Telegram allows about 30 messages a second overall and about one a second per chat; the sender
-keeps to both.
+keeps to both. The rows taken together go in the order they were written, whatever their planned
+time, so a chat reads a notice before the reminders planned after it.
 """
 
 from __future__ import annotations
@@ -342,7 +343,9 @@ class Sender:
                 sa.select(outbox.c.id, outbox.c.kind, outbox.c.chat_id, outbox.c.item_id, outbox.c.payload,
                           outbox.c.attempts, outbox.c.created_at, outbox.c.waiting_since)
                 .where(outbox.c.id.in_(ids), outbox.c.claimed_by == self.worker, outbox.c.claimed_at == now)
-                .order_by(outbox.c.next_attempt_at, outbox.c.id))
+                # Delivered in the order written: a reminder planned for 09:00 after a notice written at
+                # 10:00 still follows it ("deadline changed", then "overdue").
+                .order_by(outbox.c.id))
             return [Claimed(r.id, r.kind, r.chat_id, r.item_id, json.loads(r.payload or "{}"), r.attempts,
                             r.created_at, r.waiting_since) for r in rows]
 

@@ -125,6 +125,22 @@ async def test_a_sender_killed_mid_message_repeats_at_most_that_message_and_lose
     assert {r.status for r in await rows(database)} == {"sent"}
 
 
+@renderer("test_said")
+async def render_said(connection, row, language, env, now):
+    return Rendered(row.payload["said"])
+
+
+async def test_a_chats_messages_go_in_the_order_they_were_written(database, crypto):
+    # A notice written now, then a reminder planned for 09:00 this morning (its slot, an hour ago):
+    # the notice still comes first, as it was written first ("deadline changed", then "overdue").
+    await outbox.enqueue_now(database, [outbox.message_row("test_said", "a", 7001, NOW, payload={"said": "changed"})])
+    await outbox.enqueue_now(database, [outbox.message_row("test_said", "b", 7001, NOW - timedelta(hours=1),
+                                                           payload={"said": "overdue"})])
+    telegram = Telegram()
+    await sender(database, crypto, telegram, lambda: NOW).run(5)
+    assert telegram.sent == [(7001, "changed"), (7001, "overdue")]
+
+
 def test_a_short_wait_is_not_said_as_zero_hours():
     assert outbox.waited_note(NOW, NOW + timedelta(seconds=24), "en") == \
         "(This message waited less than an hour for you to open the bot.)"
