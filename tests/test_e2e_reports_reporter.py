@@ -210,6 +210,8 @@ async def test_the_offer_to_erase_stays_open_after_another_message_and_after_a_f
     await user.press("I have saved my code")
     again = await user.send("thanks")
     assert "Shall I delete this conversation's messages?" in text_of(again)
+    # The code is no longer kept: no short message with it can be offered.
+    assert not any("keep a short message" in b["text"] for m in again for b in buttons_of(m))
     assert "deleted from this chat" in text_of(await user.press("Erase everything",
                                                                 message=with_button(again, "Erase everything")))
     left = [m.get("text") or "" for m in await bot.client.messages(user.id)]
@@ -227,9 +229,11 @@ async def test_the_offer_to_erase_stays_open_after_another_message_and_after_a_f
     shown = await other.send("hello?")
     assert CODE.search(text_of(shown)) and "Erase everything" in [b["text"].removeprefix("🧹 ")
                                                                    for m in shown for b in buttons_of(m)]
+    code = CODE.search(text_of(shown))[0]
+    await other.send("one more thing")  # the receipt is shown again, below the one pressed next
     await other.press("Erase everything", message=with_button(shown, "Erase everything"))
     left = [m.get("text") or "" for m in await bot.client.messages(other.id)]
-    assert not any("Southgate" in text for text in left), left
+    assert not any("Southgate" in text or code in text for text in left), left  # every copy of the code too
 
 
 async def test_cancel_deep_link_throttling_and_forged_buttons(bot_factory):

@@ -783,10 +783,11 @@ async def show_receipt(update: Update, context: Context, kept: list[KeptCode], *
 
 # ---- erasing the intake from the chat ------------------------------------------------------------
 
-def _erase_options(context: Context) -> list[tuple[str, str]]:
+def _erase_options(context: Context, *, code_kept: bool = True) -> list[tuple[str, str]]:
+    """The choices; a short message with the code only while the bot still has the code to write in it."""
     _ = context._
-    return [("keep", _("🧹 Erase, keep a short message with my code")), ("all", _("🧹 Erase everything")),
-            ("no", _("Keep the conversation"))]
+    keep = [("keep", _("🧹 Erase, keep a short message with my code"))] if code_kept else []
+    return keep + [("all", _("🧹 Erase everything")), ("no", _("Keep the conversation"))]
 
 
 def _erase_offer(context: Context) -> str:
@@ -801,10 +802,13 @@ async def erase_choice(update: Update, context: Context) -> None:
     """rp:erase:<keep|all|no>, or typed: delete the intake's messages (or keep them)."""
     _ = context._
     query = update.callback_query
+    chat_id = update.effective_chat.id
+    kept = await reports_of(context).unsaved_receipt(chat_id=chat_id, now=utc_now())
+    options = _erase_options(context, code_kept=bool(kept))
     if query is not None:
         choice = query.data.removeprefix("rp:erase:")
     else:
-        choice = pick(update.effective_message.text, _erase_options(context))
+        choice = pick(update.effective_message.text, options)
     if choice is None and _erase_offer_open(context):
         # Something else typed: the offer stays open (Telegram allows deleting for 48 hours), asked again.
         if context.receipt_shown:  # shown just now, with the choices under it
@@ -813,7 +817,7 @@ async def erase_choice(update: Update, context: Context) -> None:
         else:
             await say(update, context, _("Shall I delete this conversation's messages? Choose below, or type "
                                          "/cancel to keep them."),
-                      buttons([[(label, f"rp:erase:{key}")] for key, label in _erase_options(context)]))
+                      buttons([[(label, f"rp:erase:{key}")] for key, label in options]))
         return
     pending = context.pending
     first = pending.data.get("first") if pending is not None and pending.feature == ERASE_FEATURE else None
@@ -824,23 +828,25 @@ async def erase_choice(update: Update, context: Context) -> None:
     if query is not None and not getattr(context, "query_answered", False):
         context.query_answered = True
         await query.answer()
-    await _delete_messages(context, update.effective_chat.id, range(first, update.effective_message.message_id + 1))
-    kept = await reports_of(context).unsaved_receipt(chat_id=update.effective_chat.id, now=utc_now())
+    # The outcome is said first, then everything before it goes: the intake, and whatever came after it
+    # while the offer was open (receipts shown again, messages typed, old buttons' answers).
     if choice == "keep" and kept:
         # Once this message is in the chat the code is there: the bot's copy would only post it again
         # into the chat just cleaned, so it is erased (if the send fails, it stays, to be shown again).
-        await context.bot.send_message(update.effective_chat.id, _(
+        said = await context.bot.send_message(chat_id, _(
             "🧹 The report's messages were deleted from this chat.\n\nYour receipt code:\n<code>{code}</code>\n"
             "Check back with /status on {date} at the latest. This message is now the only copy of the code: "
             "the bot no longer keeps it.", code="\n".join(item.code for item in kept),
             date=min(item.acknowledge_due for item in kept).isoformat()),
             parse_mode=ParseMode.HTML)
-        await reports_of(context).confirm_receipt(chat_id=update.effective_chat.id)
+        await reports_of(context).confirm_receipt(chat_id=chat_id)
     elif choice == "keep":
-        await say(update, context, _("🧹 The report's messages were deleted from this chat. The code is no longer "
-                                     "kept by the bot (you confirmed saving it), so I cannot show it again."))
+        said = await say(update, context, _("🧹 The report's messages were deleted from this chat. The code is no "
+                                            "longer kept by the bot (you confirmed saving it), so I cannot show it "
+                                            "again."))
     else:
-        await say(update, context, _("🧹 The report's messages were deleted from this chat."))
+        said = await say(update, context, _("🧹 The report's messages were deleted from this chat."))
+    await _delete_messages(context, chat_id, range(first, said.message_id))
 
 
 async def _delete_messages(context: Context, chat_id: int, ids: range) -> None:
