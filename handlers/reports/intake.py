@@ -778,7 +778,7 @@ async def show_receipt(update: Update, context: Context, kept: list[KeptCode], *
         "when you next write; then it is erased and cannot be recovered.", code=code, days=due, date=check_by)
         + ("\n\n" + _erase_offer(context) if erase else ""),
         parse_mode=ParseMode.HTML, reply_markup=buttons([[(_("✔️ I have saved my code"), "rp:saved")]] + (
-            [[(label, f"rp:erase:{key}")] for key, label in _erase_options(context)] if erase else [])))
+            _erase_rows(_erase_options(context)) if erase else [])))
 
 
 # ---- erasing the intake from the chat ------------------------------------------------------------
@@ -788,6 +788,10 @@ def _erase_options(context: Context, *, code_kept: bool = True) -> list[tuple[st
     _ = context._
     keep = [("keep", _("🧹 Erase, keep a short message with my code"))] if code_kept else []
     return keep + [("all", _("🧹 Erase everything")), ("no", _("Keep the conversation"))]
+
+
+def _erase_rows(options: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    return [[(label, f"rp:erase:{key}")] for key, label in options]
 
 
 def _erase_offer(context: Context) -> str:
@@ -817,7 +821,7 @@ async def erase_choice(update: Update, context: Context) -> None:
         else:
             await say(update, context, _("Shall I delete this conversation's messages? Choose below, or type "
                                          "/cancel to keep them."),
-                      buttons([[(label, f"rp:erase:{key}")] for key, label in options]))
+                      buttons(_erase_rows(options)))
         return
     pending = context.pending
     first = pending.data.get("first") if pending is not None and pending.feature == ERASE_FEATURE else None
