@@ -154,8 +154,11 @@ async def test_supervisor_is_notified_works_the_case_and_others_are_refused(bot_
     # Close with an outcome.
     await supervisor.press("Close with an outcome", message=transferred[-1])
     preview = await supervisor.send("已督促镇里取消每周三次照片上报的要求。")
+    before = await bot.last_seq()
     closed = await supervisor.press("Send", message=preview[-1])
     assert f"Report #{report_id} closed." in text_of(closed) and "closed" in text_of(closed)
+    # Said once, in the chat: the pressed button's answer does not pop up the same words again.
+    assert await answers(bot, supervisor.id, before) == [""]
     assert "acknowledge by" not in text_of(closed)  # a closed report has no deadline running
     assert "Acknowledge" not in " ".join(b["text"] for b in buttons_of(closed[-1]))
 

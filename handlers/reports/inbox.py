@@ -584,7 +584,7 @@ async def _do(update: Update, context: Context, action: Action, report_id: int, 
         return
     done = context._(DONE[action], id=report_id)
     if update.callback_query is not None:
-        await update.callback_query.answer(done)
+        await update.callback_query.answer()  # said once, in the chat, not again in a pop-up
     await _send(update, done)
     await send_card(update, context, report_id)
 
