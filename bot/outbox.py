@@ -17,7 +17,7 @@ Delivery is exactly-once as far as Telegram allows:
 - temporary failures (5xx, timeouts, 429 with Telegram's retry_after) are retried with backoff;
 - "chat not found" / "bot can't initiate conversation" means the person has not opened the bot
   yet: the row *waits* (status `waiting`) and is released when that person first writes (see
-  `release`), with a note of how long it waited;
+  `release`), with a note of how long it waited (since the bot first found them unreachable);
 - "blocked by the user" marks a unit contact unreachable and tells the parent unit and the
   supervisors, once a day.
 
@@ -399,7 +399,9 @@ class Sender:
                 pages = [page for page in [await render(connection, first, language, self.env, now)] if page]
         waited = [row.waiting_since for row in rows if row.waiting_since is not None]
         if pages and waited:
-            pages[0].text = waited_note(min(row.created_at for row in rows), now, language) + "\n\n" + pages[0].text
+            # Counted from when the bot first found them unreachable, not from the row's creation:
+            # a report's notice is written with the hour only, which would add up to an hour.
+            pages[0].text = waited_note(min(waited), now, language) + "\n\n" + pages[0].text
         return pages
 
     async def _deliver_one(self, rows: list[Claimed], language: str, result: SendResult) -> None:
@@ -506,11 +508,11 @@ class Sender:
                                    for chat_id in sorted(recipients)])
 
 
-def waited_note(created_at: datetime, now: datetime, language: str) -> str:
+def waited_note(waiting_since: datetime, now: datetime, language: str) -> str:
     _ = translator(language)
-    seconds = max(0, (now - created_at).total_seconds())
+    seconds = max(0, (now - waiting_since).total_seconds())
     hours = int(seconds // 3600)
-    if hours < 1:  # report notices carry the hour only, so minutes would not be true
+    if hours < 1:
         return _("(This message waited less than an hour for you to open the bot.)")
     if hours < 24:
         return _("(This message waited {hours} hour(s) for you to open the bot.)", hours=hours)

@@ -141,6 +141,20 @@ async def test_a_chats_messages_go_in_the_order_they_were_written(database, cryp
     assert telegram.sent == [(7001, "changed"), (7001, "overdue")]
 
 
+async def test_the_wait_is_counted_from_when_the_bot_first_found_them_unreachable(database, crypto):
+    # A report's notice is written with the hour only (14:00 for a report sent at 14:55, anonymity):
+    # delivered at 15:10 it waited 15 minutes, not "1 hour".
+    submitted, tried, opened = NOW.replace(minute=0), NOW.replace(minute=55), NOW.replace(minute=0) + timedelta(minutes=70)
+    await outbox.enqueue_now(database, [outbox.message_row("test_notice", "1:7001", 7001, submitted)])
+    telegram = Telegram()
+    telegram.answer = Delivery(Outcome.WAITING, error="Forbidden: bot can't initiate conversation with a user")
+    await sender(database, crypto, telegram, lambda: tried).run(1)
+    assert await outbox.release(database, 7001, opened) == 1
+    telegram.answer = Delivery(Outcome.SENT)
+    await sender(database, crypto, telegram, lambda: opened).run(1)
+    assert telegram.sent == [(7001, "（这条消息等了不到一小时，直到您打开本机器人。）\n\n你好")]
+
+
 def test_a_short_wait_is_not_said_as_zero_hours():
     assert outbox.waited_note(NOW, NOW + timedelta(seconds=24), "en") == \
         "(This message waited less than an hour for you to open the bot.)"
