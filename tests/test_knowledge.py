@@ -1,6 +1,7 @@
 """The knowledge base: checking files, ranking, confidence, typos, gaps, and the CLI."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -301,6 +302,21 @@ def test_a_story_ending_in_a_plain_short_question_answers_that_question_too(engi
              "How do I check what happened to my report?")
     answer = engine.ask(story, "en")
     assert answer.band is Band.ANSWER and "ub-status" in [entry.id for entry in answer.entries]
+
+
+YES_NO_OPENINGS = {"zh": ("是的", "有要求", "不是。", "没有。"), "en": ("Yes", "No.", "No,")}
+YES_NO_QUESTION = {"zh": re.compile(r"[吗么][？?]?$|是不是|能不能|会不会|算不算|有没有|可不可以|要不要|可以|能否"),
+                   "en": re.compile(r"^(?:is|are|can|do|does|will|should|may|must|has|have|could|would|was|did|i )", re.I)}
+
+
+def test_an_answer_opens_with_yes_or_no_only_when_its_question_asks_yes_or_no():
+    """'What limits apply to meetings?' answered 'Yes: fewer and shorter meetings' reads as if the
+    bot had misheard; the first word is what a reader takes in."""
+    opened = [f"{e.id} ({language}): {e.question[language]}"
+              for e in load_knowledge(KNOWLEDGE).entries.values() for language in ("zh", "en")
+              if e.answer[language].lstrip().startswith(YES_NO_OPENINGS[language])
+              and not YES_NO_QUESTION[language].search(e.question[language])]
+    assert opened == []
 
 
 @pytest.fixture(scope="module")
