@@ -280,7 +280,7 @@ def sandbox(
     from bot.sandbox.app import main as sandbox_main
 
     argv = ["--host", host, "--port", str(port)] + (["--enforce-limits"] if enforce_limits else [])
-    sandbox_main(argv)
+    sandbox_main(argv, cli_translator())
 
 
 @app.command(help=_("Talk to the bot in the terminal, without Telegram: a local sandbox and the real bot."))
@@ -311,6 +311,8 @@ async def _chat(settings: Settings, config: Path | None, sandbox_url: str | None
     try:
         if bot_process is not None:
             await _wait_until_polling(client, bot_process, settings, translator(language))
+        else:
+            await _check_sandbox(client, url, translator(language))
         user = await client.create_user(id=user_id, first_name="Supervisor" if supervisor else "You",
                                         language_code=language)
         await run_terminal_chat(client, user, _=translator(language))
@@ -338,6 +340,21 @@ def _start_bot_process(settings: Settings, config: Path | None, url: str, superv
     typer.echo(_("Starting the bot against a local sandbox (bot log: {path}) ...", path=log_path), err=True)
     with log_path.open("ab") as log_file:
         return subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+
+
+async def _check_sandbox(client, url: str, _: Translate) -> None:
+    """--sandbox: a sandbox must answer there; a bot not reading it yet is said, not fatal (it may be
+    started after), so that a message typed into a silent chat is not a mystery."""
+    import httpx
+
+    try:
+        stats = await client.stats()
+    except (httpx.HTTPError, OSError):
+        fail(_("no sandbox answers at {url}: start one with `qingfeng sandbox`, or leave out --sandbox to "
+               "start both here", url=url), 1, _)
+    if not stats.get("bots_listening"):
+        typer.secho(_("Warning: no bot is reading this sandbox: your messages wait until one starts "
+                      "(QINGFENG_TELEGRAM__BASE_URL={url} qingfeng run).", url=url), fg=typer.colors.YELLOW, err=True)
 
 
 async def _wait_until_polling(client, process: subprocess.Popen, settings: Settings, _: Translate,

@@ -457,3 +457,50 @@ def test_data_folder_and_every_file_in_it_are_private_whatever_the_umask(local_e
     assert {"qingfeng.db", "knowledge.cache", "qingfeng.log"} <= {path.name for path in files}
     assert {path.name: oct(mode(path)) for path in files} == {path.name: oct(0o600) for path in files}
     assert mode(export) == 0o600
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _qingfeng_process(*args: str, lang: str = "en", **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "QINGFENG_LANG": lang}
+    return subprocess.Popen([sys.executable, "-m", "bot", *args], env=env, text=True, **kwargs)
+
+
+def test_chat_with_a_sandbox_says_when_nothing_answers_and_when_no_bot_reads_it(tmp_path):
+    """`qingfeng chat --sandbox URL`: a wrong address is one clear line, and a sandbox no bot reads
+    is said, not left to a silent chat; `qingfeng sandbox` names the setting a bot is pointed with."""
+    import httpx
+
+    url = f"http://127.0.0.1:{_free_port()}"
+    nothing = _qingfeng_process("chat", "--sandbox", url, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, cwd=tmp_path)
+    out, err = nothing.communicate(timeout=60)
+    assert nothing.returncode == 1 and f"no sandbox answers at {url}" in err
+
+    port = url.rsplit(":", 1)[1]
+    server = _qingfeng_process("sandbox", "--port", port, lang="zh", stdout=subprocess.PIPE, cwd=tmp_path)
+    try:
+        banner = server.stdout.readline()
+        assert f"QINGFENG_TELEGRAM__BASE_URL={url}（即 telegram.base_url）" in banner and "/bot" not in banner
+        unread = _qingfeng_process("chat", "--sandbox", url, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, cwd=tmp_path)
+        out, err = unread.communicate(timeout=60)
+        assert unread.returncode == 0 and "no bot is reading this sandbox" in err
+
+        # A bot polling it: no warning.
+        with httpx.Client(base_url=url, timeout=30) as bot:
+            token = banner.split("：", 1)[1].split("）", 1)[0]
+            bot.post(f"/bot{token}/getUpdates", data={"timeout": 0})
+            read = _qingfeng_process("chat", "--sandbox", url, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, cwd=tmp_path)
+            out, err = read.communicate(timeout=60)
+        assert read.returncode == 0 and "no bot is reading" not in err
+    finally:
+        server.terminate()
+        server.wait(15)

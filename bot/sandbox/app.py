@@ -27,6 +27,7 @@ from urllib.parse import parse_qsl
 import aiohttp
 from aiohttp import web
 
+from bot.i18n import Translate, english
 from bot.sandbox import methods
 from bot.sandbox.control import add_control_routes, dumps
 from bot.sandbox.errors import ApiError, bad_request
@@ -157,8 +158,9 @@ async def start_sandbox(host: str = "127.0.0.1", port: int = 0, *, enforce_limit
     return RunningSandbox(url, sandbox, runner)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m bot.sandbox [--host H] [--port P] [--enforce-limits]``: serve until stopped."""
+def main(argv: list[str] | None = None, _: Translate = english) -> int:
+    """``python -m bot.sandbox [--host H] [--port P] [--enforce-limits]``: serve until stopped; `_`
+    says the banner in the CLI's language (`qingfeng sandbox`)."""
     parser = argparse.ArgumentParser(prog="python -m bot.sandbox", description="Local Telegram Bot API sandbox")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
@@ -175,8 +177,10 @@ def main(argv: list[str] | None = None) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
-        print(f"Telegram sandbox on {running.url} (bot token for tests: {DEFAULT_TOKEN}); "
-              f"point a bot at base_url={running.url}/bot", flush=True)
+        # The bot's setting is the server's address: it adds /bot<token> itself (bot/app.py).
+        print(_("Telegram sandbox on {url} (bot token for tests: {token}); point a bot at it with "
+                "QINGFENG_TELEGRAM__BASE_URL={url} (telegram.base_url), and talk to it with "
+                "qingfeng chat --sandbox {url}", url=running.url, token=DEFAULT_TOKEN), flush=True)
         try:
             await stop.wait()
         finally:

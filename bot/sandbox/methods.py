@@ -191,17 +191,22 @@ async def get_updates(sandbox: Sandbox, bot: BotState, p: Params) -> list[dict]:
     generation = bot.poll_generation
     bot.notifier.notify()  # an older long poll of this bot ends with 409
     deadline = time.monotonic() + timeout
-    while True:
-        if generation != bot.poll_generation:
-            raise ApiError(409, "Conflict: terminated by other getUpdates request; "
-                                "make sure that only one bot instance is running")
-        if bot.webhook:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                "use deleteWebhook to delete the webhook first")
-        remaining = deadline - time.monotonic()
-        if bot.updates or remaining <= 0 or sandbox.closing:
-            break
-        await bot.notifier.wait(remaining)
+    bot.polls_in_flight += 1
+    try:
+        while True:
+            if generation != bot.poll_generation:
+                raise ApiError(409, "Conflict: terminated by other getUpdates request; "
+                                    "make sure that only one bot instance is running")
+            if bot.webhook:
+                raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
+                                    "use deleteWebhook to delete the webhook first")
+            remaining = deadline - time.monotonic()
+            if bot.updates or remaining <= 0 or sandbox.closing:
+                break
+            await bot.notifier.wait(remaining)
+    finally:
+        bot.polls_in_flight -= 1
+        bot.last_poll_at = time.monotonic()
     result = bot.updates[:limit]
     sandbox.count_delivered(bot, result)
     return deep(result)

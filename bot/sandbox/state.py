@@ -149,6 +149,8 @@ class BotState:
         self.allowed_updates: list[str] | None = None
         self.notifier = Notifier()
         self.poll_generation = 0
+        self.polls_in_flight = 0
+        self.last_poll_at: float | None = None  # time.monotonic() when a getUpdates last ended
         self.webhook: dict | None = None
         self.webhook_task: asyncio.Task | None = None
         self.webhook_wakeup = asyncio.Event()
@@ -159,6 +161,12 @@ class BotState:
         self.callback_queries: dict[str, dict] = {}
         self.inline_queries: dict[str, dict] = {}
         self.answers = Notifier()
+
+    def listening(self, within: float = 10.0) -> bool:
+        """Reading its updates now: a webhook, a long poll open, or one ended moments ago (a bot
+        polls again at once)."""
+        recent = self.last_poll_at is not None and time.monotonic() - self.last_poll_at <= within
+        return bool(self.webhook) or self.polls_in_flight > 0 or recent
 
     def get_me(self) -> dict:
         return {**self.user, "can_join_groups": True, "can_read_all_group_messages": False,
@@ -657,6 +665,7 @@ class Sandbox:
         stats["errors"] = {str(k): v for k, v in self.stats["errors"].items()}
         stats["pending_updates"] = sum(len(b.updates) for b in self.bots.values())
         stats["bots"] = len(self.bots)
+        stats["bots_listening"] = sum(bot.listening() for bot in self.bots.values())
         stats["users"] = len(self.users)
         stats["events"] = self._seq
         return stats
