@@ -419,7 +419,9 @@ def test_typo_mending_prefers_the_word_the_knowledge_base_uses_most():
 @pytest.mark.parametrize("pinyin, chinese", [
     ("rongcuo jiucuo shi shenme", "怎么理解容错纠错"), ("rongcuojiucuo", "容错纠错是什么"),
     ("xiaohao zenme ban", "怎样才能销号"), ("xiāo hào zěnme bàn", "怎样才能销号"),
-    ("tangping ganbu hui bei chufen ma", "躺平的干部会被处分吗")])
+    ("tangping ganbu hui bei chufen ma", "躺平的干部会被处分吗"),
+    ("ba1 xiang4 gui1 ding4 shi4 na3 yi1 nian2 chu1 tai2 de", "八项规定是哪一年出台的"),  # tones as digits
+    ("liu2zhi4 zui4 chang2 duo1 jiu3", "留置最长多久")])
 def test_pinyin_finds_what_the_chinese_finds(engine, pinyin, chinese):
     answer = engine.ask(pinyin, "zh")
     assert answer.language == "zh" and answer.band is not Band.UNKNOWN
@@ -611,6 +613,17 @@ def test_ask_answers_in_the_forced_language():
 def test_a_question_of_another_field_is_declined_though_it_shares_the_domain_words(engine, question):
     answer = engine.ask(question)
     assert answer.band is Band.UNKNOWN and not answer.suggestions
+
+
+def test_another_fields_word_past_the_cut_of_a_long_question_still_declines_it(engine):
+    """The sentences that ask are read beyond the first 300 characters: a visa asked for at the end
+    of a long story of leave and holidays is another field's question."""
+    story = ("My daughter is studying in Lyon and my wife and I want to visit her over the Spring Festival, it "
+             "would be our first trip abroad. I work at the county petition office and my unit has already "
+             "approved 9 days of leave. My wife has been practising French phrases every evening, and we have "
+             "booked nothing yet. How do I apply for a Schengen visa from Shanghai, and how long does it take?")
+    assert len(story) > 300 and "visa" in story[300:]
+    assert engine.ask(story, "en").band is Band.UNKNOWN
 
 
 @pytest.mark.parametrize("question, entry_id", [

@@ -215,6 +215,12 @@ class KnowledgeEngine:
         """The best entries for `question`, best first, with their confidence."""
         return self._match(simplified(question), limit)
 
+    def _of_another_field(self, whole: str, asking: str | None) -> bool:
+        """Another field's word (留置针, a credit card's 逾期) declines the question, however well the
+        shared words match: in the whole (cut at MAX_QUESTION_CHARS) or in the sentences that ask,
+        which may lie past the cut."""
+        return any(self.other_fields.found(self.pinyin.read(part)) for part in (whole, asking) if part)
+
     def _match(self, text: str, limit: int) -> list[Match]:
         """A question of several sentences full of detail is matched by the sentences that ask
         (see asking_part): their terms count fully, the whole text's at CONTEXT_WEIGHT, and the
@@ -223,9 +229,9 @@ class KnowledgeEngine:
         helps = self._help_match(whole)
         if helps:
             return helps
-        if self.other_fields.found(self.pinyin.read(whole)):  # 留置针, a credit card's 逾期: another field's
-            return []
         asking = asking_part(text)
+        if self._of_another_field(whole, asking):
+            return []
         if asking is None or not self.entries:
             return self._rank(self.query_terms(whole), limit, self.pinyin.read(whole))
         asking = asking[:MAX_QUESTION_CHARS]

@@ -99,11 +99,18 @@ def _syllables() -> frozenset[str]:
     return frozenset(s for s in found if s.isalpha() and s.isascii() and any(v in s for v in "aeiouv"))
 
 
+# A tone typed as a digit after its syllable ("ba1 xiang4 gui1 ding4", a phone's habit without tone
+# marks): a digit 1-5 right after a letter, not inside a number ("win10").
+_TONE_DIGIT = re.compile(r"(?<=[a-zA-Zv])[1-5](?![0-9])")
+
+
 def strip_tones(text: str) -> str:
-    """Pinyin with tone marks to plain letters: "liú zhì" -> "liu zhi", "lǜ" -> "lv"."""
+    """Pinyin with tone marks or tone digits to plain letters: "liú zhì" -> "liu zhi", "lǜ" -> "lv",
+    "liu2 zhi4" -> "liu zhi" (digits only when two syllables at least carry one: "a4" alone stays)."""
     # Decomposed first: ǜ is one character of its own, u with diaeresis and grave only once taken apart.
     text = unicodedata.normalize("NFKD", text).replace("u\u0308", "v").replace("U\u0308", "v")
-    return "".join(c for c in text if not unicodedata.combining(c))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return _TONE_DIGIT.sub("", text) if len(_TONE_DIGIT.findall(text)) >= 2 else text
 
 
 _SYLLABLES: frozenset[str] | None = None
