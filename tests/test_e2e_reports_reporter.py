@@ -236,6 +236,25 @@ async def test_the_offer_to_erase_stays_open_after_another_message_and_after_a_f
     assert not any("Southgate" in text or code in text for text in left), left  # every copy of the code too
 
 
+async def test_an_unsaved_code_is_shown_again_once_not_at_every_step_of_the_next_report(shared_bot):
+    """A reporter who has not pressed "I have saved my code" and starts another report sees the code
+    again when they start, not at each answer; the second receipt names each code with its own day."""
+    user = await shared_bot.user(language_code="en")
+    await user.send("/report")
+    for answer in ("1", "Eastgate Township", "last week", DESCRIPTION, "done"):
+        await user.send(answer)
+    first = CODE.search(text_of(await user.press("Submit")))[0]
+
+    started = text_of(await user.send("/report"))
+    assert "here it is again" in started and first in started
+    steps = [text_of(await user.send(answer)) for answer in ("1", "Westgate Township", "yesterday", DESCRIPTION, "done")]
+    assert not any("here it is again" in step or first in step for step in steps), steps
+    receipt = text_of(await user.press("Submit"))
+    codes = CODE.findall(receipt)
+    assert len(set(codes)) == 2 and first in codes
+    assert "one for each report" in receipt and receipt.count("check back by") == 2
+
+
 async def test_cancel_deep_link_throttling_and_forged_buttons(bot_factory):
     bot = await bot_factory()
     user = await bot.user(language_code="zh")

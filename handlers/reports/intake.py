@@ -758,27 +758,44 @@ async def show_receipt(update: Update, context: Context, kept: list[KeptCode], *
     """The receipt code(s), with the day to check back by and the button that erases them from the bot
     once the reporter has them; just after submitting (`erase`), the offer to delete the intake's messages."""
     _ = context._
-    code = "\n".join(item.code for item in kept)
-    check_by = min(item.acknowledge_due for item in kept).isoformat()
     if again:
         await context.bot.send_message(update.effective_chat.id, _(
             "🔁 You have not yet confirmed that you saved your receipt code, so here it is again:"))
-    due = context.services.settings.reports.acknowledge_within_days
+    codes, check_back = _codes_said(context, kept)
     # Sent as a message of its own, never as the answer to a pressed button: the button's own
     # handler answers it.
     await context.bot.send_message(update.effective_chat.id, _(
         "✅ <b>Your report has been sent.</b> The supervisors will look into it.\n\n"
-        "Your receipt code:\n<code>{code}</code>\n\n"
+        "{codes}\n\n"
         "Write it down or keep it somewhere safe <b>now</b>: it is the only way back to your report. With it, "
         "/status shows what became of the report and the supervisors' questions, and lets you answer. "
-        "Check back on {date} at the latest ({days} working days): by then the report should have been "
-        "acknowledged. "
-        "Anyone who has the code can read the answers: do not share it.\n\n"
+        "{check_back} Anyone who has the code can read the answers: do not share it.\n\n"
         "Until you press the button below, I keep the code (encrypted) for at most 24 hours and show it again "
-        "when you next write; then it is erased and cannot be recovered.", code=code, days=due, date=check_by)
+        "when you next write; then it is erased and cannot be recovered.", codes=codes, check_back=check_back)
         + ("\n\n" + _erase_offer(context) if erase else ""),
         parse_mode=ParseMode.HTML, reply_markup=buttons([[(_("✔️ I have saved my code"), "rp:saved")]] + (
             _erase_rows(_erase_options(context)) if erase else [])))
+
+
+def _codes_said(context: Context, kept: list[KeptCode]) -> tuple[str, str]:
+    """The code(s) kept, and when to check back: several (reports sent one after the other before
+    any code was confirmed) are listed each with its own day."""
+    _ = context._
+    span = working_days(_, context.services.settings.reports.acknowledge_within_days)
+    if len(kept) == 1:
+        return (_("Your receipt code:\n<code>{code}</code>", code=kept[0].code),
+                _("Check back on {date} at the latest ({span}): by then the report should have been acknowledged.",
+                  date=kept[0].acknowledge_due.isoformat(), span=span))
+    listed = "\n".join(_("<code>{code}</code>: check back by {date}", code=item.code,
+                         date=item.acknowledge_due.isoformat()) for item in kept)
+    return (_("Your receipt codes, one for each report you have not yet confirmed saving:") + "\n" + listed,
+            _("Check back on each report's day at the latest ({span} after it was sent): by then it should have "
+              "been acknowledged.", span=span))
+
+
+def working_days(_, days: int) -> str:
+    """"1 working day", "5 working days" (一个 / 5 个工作日)."""
+    return _("{days} working day", days=days) if days == 1 else _("{days} working days", days=days)
 
 
 # ---- erasing the intake from the chat ------------------------------------------------------------
@@ -837,12 +854,11 @@ async def erase_choice(update: Update, context: Context) -> None:
     if choice == "keep" and kept:
         # Once this message is in the chat the code is there: the bot's copy would only post it again
         # into the chat just cleaned, so it is erased (if the send fails, it stays, to be shown again).
+        codes, check_back = _codes_said(context, kept)
         said = await context.bot.send_message(chat_id, _(
-            "🧹 The report's messages were deleted from this chat.\n\nYour receipt code:\n<code>{code}</code>\n"
-            "Check back with /status on {date} at the latest. This message is now the only copy of the code: "
-            "the bot no longer keeps it.", code="\n".join(item.code for item in kept),
-            date=min(item.acknowledge_due for item in kept).isoformat()),
-            parse_mode=ParseMode.HTML)
+            "🧹 The report's messages were deleted from this chat.\n\n{codes}\n{check_back} Use /status with the "
+            "code. This message is now the only copy of the code: the bot no longer keeps it.",
+            codes=codes, check_back=check_back), parse_mode=ParseMode.HTML)
         await reports_of(context).confirm_receipt(chat_id=chat_id)
     elif choice == "keep":
         said = await say(update, context, _("🧹 The report's messages were deleted from this chat. The code is no "
@@ -883,6 +899,9 @@ async def remind_receipt(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if chat is None or chat.type != ChatType.PRIVATE or not context.pending_known:
         return
+    pending = context.pending
+    if pending is not None and not pending.expired and pending.feature != ERASE_FEATURE:
+        return  # in the middle of another conversation (the next report's steps): shown when it starts, not at each answer
     query = update.callback_query
     if query is not None and (query.data == "rp:saved" or (query.data or "").startswith("rp:erase:")):
         return
