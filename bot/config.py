@@ -10,6 +10,7 @@ that the config names: a secret written into the committed YAML file is refused.
 from __future__ import annotations
 
 import os
+import re
 from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
@@ -183,9 +184,36 @@ class ReportSettings(Section):
     feedback_once_per_days: int = Field(30, ge=1)  # one 👎 or 👍 per answer and user within this many days
 
 
+_RANGE_DASH = re.compile(r"\s*[-–~～至到]\s*")
+_CLOCK = re.compile(r"\s*(\d{1,2})\s*[:：点]\s*(\d{2})?\s*分?\s*")
+
+
+def _time_of_day(value: Any) -> Any:
+    """09:30 as written anywhere: "9:30" (an environment variable), 9:30 unquoted in YAML (which
+    YAML 1.1 reads as the number 570), 9点30; anything else is left for the model to refuse."""
+    if isinstance(value, int) and not isinstance(value, bool) and 60 <= value < 24 * 60:
+        return time(value // 60, value % 60)
+    if isinstance(value, str) and (match := _CLOCK.fullmatch(value)) and int(match[1]) < 24:
+        return time(int(match[1]), int(match[2] or 0)) if int(match[2] or 0) < 60 else value
+    return value
+
+
 class QuietHours(Section):
     start: time = time(22, 0)
     end: time = time(8, 0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_range(cls, value: Any) -> Any:
+        """`22:00-08:00` (an environment variable's form) as {start, end}."""
+        if isinstance(value, str) and len(parts := _RANGE_DASH.split(value.strip(), maxsplit=1)) == 2:
+            return {"start": parts[0], "end": parts[1]}
+        return value
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock(cls, value: Any) -> Any:
+        return _time_of_day(value)
 
 
 class ReminderPolicy(Section):
@@ -274,6 +302,11 @@ class ReminderSettings(ReminderPolicy):
     @classmethod
     def _weekday_list(cls, value: Any) -> Any:
         return _split_commas(value)
+
+    @field_validator("send_at", mode="before")
+    @classmethod
+    def _clock(cls, value: Any) -> Any:
+        return _time_of_day(value)
 
     @model_validator(mode="after")
     def _old_severity_overrides(self) -> "ReminderSettings":
@@ -389,12 +422,13 @@ def load_settings(path: Path | str | None = None, environ: dict[str, str] | None
     config_path = _find_config(path, environ)
     data = _read_yaml(config_path) if config_path else {}
     _refuse_committed_secrets(data, config_path)
-    _apply_environment(data, environ)
+    from_environment = _apply_environment(data, environ)
     base_dir = config_path.parent if config_path else Path.cwd()
     try:
         return Settings.model_validate({**data, "base_dir": base_dir})
     except ValidationError as exc:
-        raise ConfigError(N_("invalid configuration:"), problems=_describe(exc, config_path)) from None
+        raise ConfigError(N_("invalid configuration:"),
+                          problems=_describe(exc, config_path, from_environment)) from None
 
 
 def _find_config(path: Path | str | None, environ: dict[str, str]) -> Path | None:
@@ -434,7 +468,9 @@ def _refuse_committed_secrets(data: dict[str, Any], path: Path | None) -> None:
                               path=path, setting=f"{section}.{key}", variable=env)
 
 
-def _apply_environment(data: dict[str, Any], environ: dict[str, str]) -> None:
+def _apply_environment(data: dict[str, Any], environ: dict[str, str]) -> dict[tuple[str, ...], str]:
+    """The environment's settings written into `data`; returns the variable behind each key."""
+    applied: dict[tuple[str, ...], str] = {}
     for name, raw in environ.items():
         if not name.startswith(ENV_PREFIX) or name in NOT_SETTINGS:
             continue
@@ -448,6 +484,8 @@ def _apply_environment(data: dict[str, Any], environ: dict[str, str]) -> None:
                 child = node[key] = {}
             node = child
         node[keys[-1]] = _parse_env_value(raw)
+        applied[tuple(keys)] = name
+    return applied
 
 
 def _parse_env_value(raw: str) -> Any:
@@ -455,19 +493,44 @@ def _parse_env_value(raw: str) -> Any:
         value = yaml.safe_load(raw)
     except yaml.YAMLError:
         return raw
-    # A bare token like "123:abc" would parse as a sexagesimal int or a mapping; keep strings.
-    return value if isinstance(value, (int, float, bool, list, dict)) and ":" not in raw else raw
+    if isinstance(value, (list, dict)) and raw.lstrip()[:1] in "[{":
+        return value  # written as YAML on purpose: {start: "22:00", end: "07:00"}, [5, 2]
+    # A bare token like "123:abc" or 9:30 would parse as a sexagesimal int or a mapping; keep strings.
+    return value if isinstance(value, (int, float, bool, list)) and ":" not in raw else raw
 
 
-def _describe(exc: ValidationError, path: Path | None) -> tuple[TranslatableError, ...]:
-    """One message per wrong setting; pydantic's own text for what is wrong stays as it is (a value)."""
-    where = f"{path}: " if path else ""
+# What is wrong, said in the reader's language for the common kinds; pydantic's own English text
+# for the rest (a value, shown as it is).
+PROBLEMS = {
+    "time_parsing": N_("not a time of day; write it like 09:30"),
+    "time_type": N_("not a time of day; write it like 09:30"),
+    "date_parsing": N_("not a date; write it like 2027-01-31"),
+    "date_from_datetime_parsing": N_("not a date; write it like 2027-01-31"),
+    "int_parsing": N_("not a whole number"),
+    "float_parsing": N_("not a number"),
+    "bool_parsing": N_("not true or false"),
+    "model_type": N_("not a group of settings; write it like {start: \"22:00\", end: \"08:00\"}"),
+    "dict_type": N_("not a group of settings"),
+    "list_type": N_("not a list; write it like [1, 2] or 1,2"),
+    "missing": N_("missing"),
+}
+
+
+def _describe(exc: ValidationError, path: Path | None,
+              from_environment: dict[tuple[str, ...], str] | None = None) -> tuple[TranslatableError, ...]:
+    """One message per wrong setting, naming where it was written: the environment variable that set
+    it, else the config file."""
     problems = []
     for error in exc.errors():
-        key = ".".join(str(part) for part in error["loc"])
+        loc = tuple(str(part) for part in error["loc"])
+        variable = next((name for keys, name in (from_environment or {}).items() if loc[:len(keys)] == keys), None)
+        place = variable or path
+        where = TranslatableError(N_("{place}: "), place=place) if place else ""
+        key = ".".join(loc)
         if error["type"] == "extra_forbidden":
             problems.append(TranslatableError(N_("{where}unknown setting {setting}"), where=where, setting=key))
-        else:
-            problems.append(TranslatableError(N_("{where}{setting}: {problem} (got {value})"), where=where, setting=key,
-                                              problem=error["msg"], value=repr(error.get("input"))))
+            continue
+        problem = TranslatableError(PROBLEMS[error["type"]]) if error["type"] in PROBLEMS else error["msg"]
+        problems.append(TranslatableError(N_("{where}{setting}: {problem} (got {value})"), where=where, setting=key,
+                                          problem=problem, value=repr(error.get("input"))))
     return tuple(problems)

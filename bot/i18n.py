@@ -93,7 +93,9 @@ class TranslatableError(Exception):
         self.msgid, self.values = msgid, values
 
     def render(self, _: Translate) -> str:
-        return _(self.msgid, **self.values)
+        values = {name: value.render(_) if isinstance(value, TranslatableError) else value
+                  for name, value in self.values.items()}  # a part that is itself a message, in the same language
+        return _(self.msgid, **values)
 
     def __str__(self) -> str:
         return self.render(english)

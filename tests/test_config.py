@@ -1,5 +1,6 @@
 """Configuration: defaults, environment overrides, secrets kept out of the file, clear errors."""
 
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -59,7 +60,7 @@ def test_unknown_key_is_named_with_its_path(tmp_path):
 
 
 def test_wrong_type_names_key_and_expectation(tmp_path):
-    with pytest.raises(ConfigError, match=r"telegram\.webhook\.port: .*integer"):
+    with pytest.raises(ConfigError, match=r"telegram\.webhook\.port: not a whole number"):
         load_settings(write(tmp_path, "telegram:\n  webhook:\n    port: lots\n"), environ={})
 
 
@@ -109,6 +110,31 @@ def test_invalid_configuration_is_one_message_a_line_in_either_language(tmp_path
     assert english == "invalid configuration:" and len(problems) == 2
     assert f"  {path}: unknown setting telegram.colour" in problems
     chinese = caught.value.render(translator("zh")).split("\n")
-    assert chinese[0] == "配置有误：" and f"  {path}: 未知的设置项 telegram.colour" in chinese
-    assert any(line.startswith(f"  {path}: telegram.webhook.port：") and line.endswith("（实际值：'lots'）")
-               for line in chinese)
+    assert chinese[0] == "配置有误：" and f"  {path}：未知的设置项 telegram.colour" in chinese
+    assert f"  {path}：telegram.webhook.port：不是整数（实际值：'lots'）" in chinese
+
+
+def test_times_are_read_as_people_write_them_in_the_environment_and_the_file(tmp_path):
+    """9:30 in an environment variable, 9:30 unquoted in YAML (the number 570 to YAML 1.1), a quiet
+    range written 22:00-07:00 or as a YAML mapping."""
+    settings = load_settings(environ={"QINGFENG_REMINDERS__SEND_AT": "9:30",
+                                      "QINGFENG_REMINDERS__QUIET_HOURS": "22:30-07:00"})
+    assert settings.reminders.send_at == time(9, 30)
+    assert (settings.reminders.quiet_hours.start, settings.reminders.quiet_hours.end) == (time(22, 30), time(7, 0))
+    mapped = load_settings(environ={"QINGFENG_REMINDERS__QUIET_HOURS": "{start: '21:00', end: '06:30'}"})
+    assert (mapped.reminders.quiet_hours.start, mapped.reminders.quiet_hours.end) == (time(21, 0), time(6, 30))
+    unquoted = load_settings(write(tmp_path, "reminders:\n  send_at: 9:30\n"), environ={})
+    assert unquoted.reminders.send_at == time(9, 30)
+
+
+def test_a_wrong_setting_from_the_environment_names_the_variable_not_the_file(tmp_path):
+    from bot.i18n import translator
+
+    path = write(tmp_path, "bot:\n  language: zh\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={"QINGFENG_REMINDERS__SEND_AT": "nine"})
+    assert str(caught.value).split("\n")[1] == (
+        "  QINGFENG_REMINDERS__SEND_AT: reminders.send_at: not a time of day; write it like 09:30 (got 'nine')")
+    assert caught.value.render(translator("zh")).split("\n")[1] == (
+        "  QINGFENG_REMINDERS__SEND_AT：reminders.send_at：不是一天中的时间，请写成 09:30 这样（实际值：'nine'）")
+    assert str(path) not in str(caught.value)
