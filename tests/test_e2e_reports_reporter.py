@@ -312,8 +312,10 @@ async def test_back_at_every_step_captions_file_limits_erasing_the_intake_and_th
     assert "File 1 of at most 2 added" in text_of(await user.send_photo(photo_with_gps(), caption="the notice"))
     last = text_of(await user.send_photo(photo_with_gps()))
     assert "File 2 of 2 added: that is the most" in last and "Send more" not in last
-    assert "Step 4 of 5" in text_of(await user.send("back"))
-    at_limit = text_of(await user.send(DESCRIPTION))
+    # Back to the description: it is shown, and kept with a button rather than typed again.
+    asked_again = await user.send("back")
+    assert "Step 4 of 5" in text_of(asked_again) and f"Your answer now:\n{DESCRIPTION}" in text_of(asked_again)
+    at_limit = text_of(await user.press("Keep this answer", message=with_button(asked_again, "Keep this answer")))
     assert "You have added 2 files, the most" in at_limit and "Send them now" not in at_limit
     assert "check your report" in text_of(await user.send("done"))
     assert "Step 5 of 5" in text_of(await user.press("← Back"))

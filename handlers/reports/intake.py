@@ -22,6 +22,7 @@ Callback data (checked on arrival; anything else gets "This button has expired",
   rp:submit | rp:edit | rp:cancel      the review (rp:cancel works at every step)
   rp:ed:<field>     the answer to change; rp:back: back to the review
   rp:prev           back to the previous step (also typed: 返回, 上一步, back)
+  rp:keep           a step asked again (back, or an edit): keep the answer it already has
   rp:saved          the receipt code is saved: erase it from the bot
   rp:erase:<keep|all|no>   after submitting: delete the intake's messages from the chat (keeping a
                     short message with the code, or not), or keep them
@@ -333,19 +334,22 @@ async def ask(update: Update, context: Context, step: str, draft: Draft | None =
         text = _header(context, step) + "\n" + _(
             "Which unit or place is it about? For example: “X township government”, “Y village committee”, "
             "“the county education bureau”. Type it (at most {max} characters).", max=UNIT_MAX_CHARS)
-        await say(update, context, text, buttons([_nav_row(context, step)]))
+        await say(update, context, text + _answer_so_far(context, draft, step),
+                  buttons(_keep_rows(context, draft, step) + [_nav_row(context, step)]))
     elif step == WHEN:
         text = _header(context, step) + "\n" + _(
             "When did it happen? Type a date or a period in your own words, or choose:")
         rows = [[(_(choice), f"rp:when:{number}")] for number, choice in enumerate(WHEN_CHOICES, start=1)]
-        await say(update, context, text, buttons(rows + [_nav_row(context, step)]))
+        await say(update, context, text + _answer_so_far(context, draft, step),
+                  buttons(rows + _keep_rows(context, draft, step) + [_nav_row(context, step)]))
     elif step == DESCRIPTION:
         text = _header(context, step) + "\n" + _(
             "Describe what happened: what was required, by which unit, how often, and what it cost. "
             "Between {min} and {max} characters.\n\n"
             "Do not write your own name or anything else that would identify you.",
             min=limits.description_min_chars, max=limits.description_max_chars)
-        await say(update, context, text, buttons([_nav_row(context, step)]))
+        await say(update, context, text + _answer_so_far(context, draft, step),
+                  buttons(_keep_rows(context, draft, step) + [_nav_row(context, step)]))
     elif step == FILES:
         await _ask_files(update, context, draft)
     elif step == REVIEW:
@@ -355,6 +359,36 @@ async def ask(update: Update, context: Context, step: str, draft: Draft | None =
         rows.append([(_("← Back to the review"), "rp:back")])
         await say(update, context, _("Which answer do you want to change?"), buttons(rows))
     return step
+
+
+KEPT_ANSWER_CHARS = 1000  # the description shown back, so that the question stays in one message
+
+
+def _answer_so_far(context: Context, draft: Draft | None, step: str) -> str:
+    """A step asked again (back, or an edit): the answer it has, kept unless replaced."""
+    answer = getattr(draft, step, None) if draft is not None else None
+    if not answer:
+        return ""
+    shown = answer if len(answer) <= KEPT_ANSWER_CHARS else answer[:KEPT_ANSWER_CHARS] + "…"
+    return "\n\n" + context._("Your answer now:\n{answer}\n\nType a new one to replace it, or press Keep.",
+                               answer=html.escape(shown))
+
+
+def _keep_rows(context: Context, draft: Draft | None, step: str) -> list[list[tuple[str, str]]]:
+    return [[(context._("✔️ Keep this answer"), "rp:keep")]] if draft is not None and getattr(draft, step, None) else []
+
+
+async def keep_answer(update: Update, context: Context) -> str | int:
+    """rp:keep: the step's answer stays; on to the step after it (or back to the review)."""
+    draft = await _load(update, context)
+    if draft is None:
+        return END
+    step = context.pending.action
+    answer = getattr(draft, step, None)
+    if not answer:
+        await expired_button(update, context)
+        return step
+    return await _store(update, context, step, answer)
 
 
 async def _ask_files(update: Update, context: Context, draft: Draft | None) -> None:
@@ -958,6 +992,7 @@ STEPS = {
     EDIT: edit_choice,
 }
 BUTTON_STEPS = {RESUME, CATEGORY, WHEN, FILES, REVIEW, EDIT}  # steps that show buttons
+KEEPABLE = {UNIT, WHEN, DESCRIPTION}  # typed answers a step asked again may keep (rp:keep)
 
 
 async def go_back(update: Update, context: Context) -> str | int:
@@ -1003,6 +1038,9 @@ async def press(update: Update, context: Context) -> None:
     elif data == "rp:prev" and pending is not None and pending.feature == FEATURE and not pending.expired \
             and pending.action in PREVIOUS:
         await _finish(update, context, await go_back(update, context))
+    elif data == "rp:keep" and pending is not None and pending.feature == FEATURE and not pending.expired \
+            and pending.action in KEEPABLE:
+        await _finish(update, context, await keep_answer(update, context))
     elif pending is None or pending.feature != FEATURE or pending.expired or pending.action not in BUTTON_STEPS:
         await expired_button(update, context)
     else:
