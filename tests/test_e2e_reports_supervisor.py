@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -94,6 +95,9 @@ async def test_supervisor_is_notified_works_the_case_and_others_are_refused(bot_
     # The card: decrypted text, only what the state allows.
     card = await supervisor.press("Open report")
     assert DESCRIPTION in text_of(card) and "Status: new" in text_of(card)
+    # The notice named the deadlines the card shows.
+    ack, answer = re.search(r"acknowledge by (\S+) · answer by (\S+)", text_of(card)).groups()
+    assert f"Acknowledge it by {ack}, answer it by {answer}." in notice["text"]
     labels = [b["text"] for b in buttons_of(card[-1])]
     assert "✅ Acknowledge" in labels and "❓ Ask the reporter" not in labels
     first_card = card[-1]

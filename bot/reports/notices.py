@@ -65,6 +65,9 @@ async def render_notice(connection, row: Claimed, language: str, env: RenderEnv,
     unit = json.loads(env.crypto.decrypt(report.content_token))["unit"]
     text = _(NOTICES[row.kind], id=report.id, category=html.escape(_category(env, report.category, language)),
              unit=html.escape(unit))
+    if row.kind == "report_new" and Status(report.status) is Status.NEW:  # the deadlines that now run
+        text += "\n" + _("Acknowledge it by {acknowledge}, answer it by {answer}.",
+                         acknowledge=report.acknowledge_due.isoformat(), answer=report.answer_due.isoformat())
     return Rendered(text, _open_button(language, report.id))
 
 
