@@ -255,6 +255,25 @@ async def test_an_unsaved_code_is_shown_again_once_not_at_every_step_of_the_next
     assert "one for each report" in receipt and receipt.count("check back by") == 2
 
 
+async def test_a_when_chosen_by_button_reads_in_each_readers_language(bot_factory):
+    """A Chinese reporter presses 现在仍在发生; an English supervisor's card says "It is still going on"."""
+    bot = await bot_factory()
+    reporter = await bot.user(language_code="zh")
+    await reporter.send("/report")
+    await reporter.send("1")
+    await reporter.send("青河镇人民政府")
+    await reporter.press("现在仍在发生")
+    await reporter.send("镇里要求每个村干部每天在工作群发四张巡查照片，按数量打分，占用大量时间。")
+    review_text = text_of(await reporter.send("完成"))
+    assert "现在仍在发生" in review_text  # the reporter reads it in Chinese
+    await reporter.press("提交")
+
+    supervisor = await bot.supervisor(language_code="en")
+    inbox = await supervisor.send("/inbox")
+    card = text_of(await supervisor.press(message=inbox[-1], data=buttons_of(inbox[-1])[0]["callback_data"]))
+    assert "When: It is still going on" in card and "现在仍在发生" not in card
+
+
 async def test_cancel_deep_link_throttling_and_forged_buttons(bot_factory):
     bot = await bot_factory()
     user = await bot.user(language_code="zh")

@@ -149,7 +149,7 @@ def report_rows(records: list[ReportRecord], *, labels: dict[str, str], zone, _:
         rows.append([r.id, labels.get(r.category, r.category), _label(_, STATUS_LABELS, r.status),
                      _stamp(r.submitted_at, zone),
                      r.acknowledge_due.isoformat(), r.answer_due.isoformat(), _stamp(r.acknowledged_at, zone),
-                     _stamp(r.closed_at, zone), r.unit, r.when, r.description, r.transferred_to or "", outcome,
+                     _stamp(r.closed_at, zone), r.unit, _(r.when), r.description, r.transferred_to or "", outcome,
                      r.attachments])
     return rows
 

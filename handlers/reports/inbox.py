@@ -256,7 +256,7 @@ def card_pieces(context: Context, card: Card) -> list[str]:
           answer=card.answer_due.isoformat()) if card.status not in FINISHED else  # no deadline runs any more
         _("Submitted: {time}", time=card.submitted_at.astimezone(zone).strftime("%Y-%m-%d %H:00")),
         _("Unit or place: {unit}", unit=html.escape(card.unit)),
-        _("When: {when}", when=html.escape(card.when)),
+        _("When: {when}", when=html.escape(_(card.when))),  # a choice is kept as its msgid
     ]
     if card.transferred_to:
         head.append(_("Transferred to: {unit}", unit=html.escape(card.transferred_to)))

@@ -369,6 +369,7 @@ def _answer_so_far(context: Context, draft: Draft | None, step: str) -> str:
     answer = getattr(draft, step, None) if draft is not None else None
     if not answer:
         return ""
+    answer = context._(answer) if step == WHEN else answer  # a choice pressed is kept as its msgid
     shown = answer if len(answer) <= KEPT_ANSWER_CHARS else answer[:KEPT_ANSWER_CHARS] + "…"
     return "\n\n" + context._("Your answer now:\n{answer}\n\nType a new one to replace it, or press Keep.",
                                answer=html.escape(shown))
@@ -434,7 +435,7 @@ async def _show_review(update: Update, context: Context, draft: Draft) -> None:
         "",
         f"<b>{_('Category')}:</b> {html.escape(category_label(context, draft.category or ''))}",
         f"<b>{_('Unit or place')}:</b> {html.escape(draft.unit or '')}",
-        f"<b>{_('When')}:</b> {html.escape(draft.when or '')}",
+        f"<b>{_('When')}:</b> {html.escape(_(draft.when) if draft.when else '')}",
         f"<b>{_('Description')}:</b>\n{html.escape(description)}",
         f"<b>{_('Attachments')}:</b> {draft.files}",
         "",
@@ -588,11 +589,11 @@ async def choose_when(update: Update, context: Context) -> str | int:
         if not 1 <= number <= len(WHEN_CHOICES):
             await expired_button(update, context)
             return WHEN
-        text = _(WHEN_CHOICES[number - 1])
+        text = WHEN_CHOICES[number - 1]  # kept as its msgid: each reader sees it in their language
     else:
         text = " ".join((update.effective_message.text or "").split())
         chosen = pick(text, [(choice, _(choice)) for choice in WHEN_CHOICES]) if text.isdigit() else None
-        text = _(chosen) if chosen else text
+        text = chosen or text
         if not text:
             await say(update, context, _("Please type when it happened, e.g. “since March”, “every Monday”."))
             return WHEN

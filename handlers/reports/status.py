@@ -262,7 +262,7 @@ async def _show(update: Update, context: Context, report_id: int) -> str | int:
         _("<b>Your report</b>"),
         f"{_('Category')}: {html.escape(category_label(context, view.category))}",
         f"{_('Unit or place')}: {html.escape(view.unit)}",
-        f"{_('When')}: {html.escape(view.when)}",
+        f"{_('When')}: {html.escape(_(view.when))}",
         _("Sent on: {day}", day=view.submitted_on.isoformat()),
         _("Status: <b>{status}</b>", status=_(STATUS_NAMES[view.status])),
         "",
