@@ -26,6 +26,7 @@ from bot.knowledge.render import entry_html, first_paragraph
 from bot.knowledge.schema import Entry
 from bot.knowledge.service import KnowledgeService
 from bot.knowledge.text import script_of
+from bot.reports.codes import holds_code
 from handlers import flow
 from handlers.common import buttons, expired_button
 from handlers.context import Context
@@ -89,6 +90,10 @@ async def answer_question(update: Update, context: Context) -> None:
         else:
             await message.reply_text(_("Hello! Ask me about burden reduction, formalism, accountability or fault "
                                        "tolerance in your own words, or see /topics and /help."))
+        return
+    if holds_code(question):  # a receipt code typed outside /status: said where it goes, never kept
+        await message.reply_text(_("That looks like a receipt code. To open your report, send /status and then "
+                                   "the code. I have not kept what you wrote; you may delete your message."))
         return
     knowledge = knowledge_of(context)
     answer = knowledge.ask(question, context.language)

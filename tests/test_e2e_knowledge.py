@@ -80,6 +80,29 @@ async def test_another_fields_question_is_said_to_be_outside_not_noted_for_the_e
     assert "编辑会据此补充" in plain["text"]
 
 
+async def test_a_receipt_code_typed_as_a_question_is_pointed_to_status_and_never_kept(shared_bot):
+    """Someone holding the code can read the report: pasted outside /status it must not land in the
+    editors' list of questions (`qingfeng kb gaps`)."""
+    from sqlmodel import select
+
+    from bot.db import Database
+    from bot.knowledge.models import KnowledgeGap
+
+    user = await shared_bot.user(language_code="zh")
+    for typed in ("Y2VK-QR4F-Z6CN-KKV4", "我的回执码是 ZW0D-63XW-R6KG-C57Q，处理得怎么样了", "zw0d63xwr6kgc57q"):
+        (reply,) = await user.send(typed)
+        assert "这看起来是回执码" in reply["text"] and "/status" in reply["text"], typed
+    (plain,) = await user.send("responsibilities of a paper crane folder")  # a long word is not a code
+    assert "这看起来是回执码" not in plain["text"]
+    database = Database.connect(shared_bot.database_url)
+    try:
+        async with database.session() as session:
+            kept = [gap.question for gap in (await session.exec(select(KnowledgeGap))).all()]
+    finally:
+        await database.dispose()
+    assert not any(code in " ".join(kept).upper().replace("-", "") for code in ("Y2VKQR4FZ6CNKKV4", "ZW0D63XWR6KGC57Q"))
+
+
 async def test_empty_and_huge_questions_get_a_polite_reply(shared_bot):
     bot = shared_bot
     user = await bot.user(language_code="en")

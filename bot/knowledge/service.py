@@ -16,6 +16,7 @@ from bot.knowledge.engine import Answer, KnowledgeEngine, Match
 from bot.knowledge.models import KnowledgeFeedback, KnowledgeGap
 from bot.knowledge.cache import load_engine
 from bot.knowledge.schema import Entry, KnowledgeBase, KnowledgeError, Problem, Topic, fingerprint_of
+from bot.reports.codes import holds_code
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,7 @@ class KnowledgeService:
 
     async def _record_gap(self, kind: str, question: str, entry_id: str | None, language: str) -> None:
         text = " ".join(question.split())[:GAP_TEXT_LIMIT]
-        if not text:
+        if not text or holds_code(text):  # a receipt code pasted as a question opens a report: never kept
             return
         async with self._database().transaction() as session:
             session.add(KnowledgeGap(kind=kind, question=text, entry_id=entry_id, language=language, day=date.today()))

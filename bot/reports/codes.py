@@ -14,6 +14,7 @@ key who recovers it by brute force is left with 50 bits behind Argon2.
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import unicodedata
 
@@ -47,6 +48,20 @@ def normalise(text: str) -> str | None:
     if len(candidate) != CODE_LENGTH or any(char not in ALPHABET for char in candidate):
         return None
     return candidate
+
+
+# A code inside other text: four groups of four (any separators), or sixteen in a row holding a
+# digit (an English word of sixteen letters, "responsibilities", is not a code).
+_GROUPED = re.compile(r"(?<![0-9A-Za-z])(?:[0-9A-Za-z]{4}[\s\-_.\u2010-\u2014\u2212\u00b7\u3000]+){3}[0-9A-Za-z]{4}(?![0-9A-Za-z])")
+_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]{16}(?![0-9A-Za-z])")
+
+
+def holds_code(text: str) -> bool:
+    """Whether `text` holds something that reads as a receipt code (a reporter pasting it as a
+    question): such text must never be kept, in the editors' list of questions or anywhere."""
+    text = unicodedata.normalize("NFKC", text or "")
+    return any(normalise(m.group()) for m in _GROUPED.finditer(text)) or \
+        any(normalise(m.group()) and any(c.isdigit() for c in m.group()) for m in _RUN.finditer(text))
 
 
 def locator(crypto: Crypto, code: str) -> str:
