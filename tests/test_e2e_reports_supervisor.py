@@ -142,7 +142,7 @@ async def test_supervisor_is_notified_works_the_case_and_others_are_refused(bot_
     preview = await supervisor.send("请问这项要求是哪个文件规定的？")  # what the reporter will read, to confirm
     assert "Send this question" in text_of(preview) and "请问这项要求是哪个文件规定的？" in text_of(preview)
     asked = await supervisor.press("Send", message=preview[-1])
-    assert f"Question sent to the reporter of #{report_id}." in text_of(asked)
+    assert f"Question sent to the reporter of #{report_id}: they read it when they open /status" in text_of(asked)
     assert "waiting for the reporter" in text_of(asked)
 
     # Transfer: to a unit of the ledger, pressed or typed (an unknown name lists the units).
@@ -158,6 +158,7 @@ async def test_supervisor_is_notified_works_the_case_and_others_are_refused(bot_
     # Close with an outcome.
     await supervisor.press("Close with an outcome", message=transferred[-1])
     preview = await supervisor.send("已督促镇里取消每周三次照片上报的要求。")
+    assert "may dispute it once" in text_of(preview)  # true: the reporter's /status offers one dispute
     before = await bot.last_seq()
     closed = await supervisor.press("Send", message=preview[-1])
     assert f"Report #{report_id} closed." in text_of(closed) and "closed" in text_of(closed)

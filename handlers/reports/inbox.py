@@ -74,7 +74,8 @@ PROMPTS = {Action.ASK: N_("Type your question to the reporter. They will see it 
            Action.REOPEN: N_("Type why the report is reopened. The reporter will see it."),
            Action.SEND_FILE: N_("Send the photo or document for the reporter. Its metadata is removed first, as "
                                 "from the reporter's files; the reporter gets it in /status.")}
-DONE = {Action.ACKNOWLEDGE: N_("Report #{id} acknowledged."), Action.ASK: N_("Question sent to the reporter of #{id}."),
+DONE = {Action.ACKNOWLEDGE: N_("Report #{id} acknowledged."), Action.ASK: N_("Question sent to the reporter of #{id}: they read it when they open /status with their code "
+                    "(the bot cannot write to them first)."),
         Action.NOTE: N_("Note added to #{id}."), Action.TRANSFER: N_("Report #{id} transferred."),
         Action.CLOSE: N_("Report #{id} closed."), Action.REJECT: N_("Report #{id} rejected."),
         Action.REOPEN: N_("Report #{id} reopened."),
@@ -97,8 +98,8 @@ REASONS = {
 # What the reporter reads: shown to the supervisor before it is sent.
 SEEN_BY_REPORTER = {Action.ASK, Action.CLOSE, Action.REJECT, Action.REOPEN}
 CONFIRM_QUESTIONS = {Action.ASK: N_("Send this question to the reporter of #{id}?"),
-                     Action.CLOSE: N_("Close report #{id} with this outcome? The reporter will read it, and the "
-                                      "report cannot be answered afterwards."),
+                     Action.CLOSE: N_("Close report #{id} with this outcome? The reporter will read it in /status and "
+                                      "may dispute it once; you may then reopen it."),
                      Action.REJECT: N_("Reject report #{id} with this reason? The reporter will read it."),
                      Action.REOPEN: N_("Reopen report #{id} with this reason? The reporter will read it.")}
 
