@@ -274,6 +274,25 @@ async def test_a_when_chosen_by_button_reads_in_each_readers_language(bot_factor
     assert "When: It is still going on" in card and "现在仍在发生" not in card
 
 
+async def test_cancel_typed_as_the_button_is_labelled_cancels(shared_bot):
+    """取消 / cancel typed at a step cancels the intake, as the ❌ Cancel button does (it was taken as
+    the unit's name)."""
+    for language, typed, said in (("zh", "取消", "已取消"), ("en", "cancel", "Cancelled")):
+        user = await shared_bot.user(language_code=language)
+        await user.send("/report")
+        await user.send("1")
+        assert said in text_of(await user.send(typed))
+        assert await _no_draft(shared_bot, user)
+
+
+async def _no_draft(bot, user) -> bool:
+    service, database = await service_for(bot)
+    try:
+        return await service.draft(chat_id=user.id) is None
+    finally:
+        await database.dispose()
+
+
 async def test_cancel_deep_link_throttling_and_forged_buttons(bot_factory):
     bot = await bot_factory()
     user = await bot.user(language_code="zh")

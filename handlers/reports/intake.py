@@ -74,6 +74,7 @@ ERASE_FEATURE, ERASE = "report_erase", "offer"
 # Where "back" goes from each step (the first step has none: /cancel stops).
 PREVIOUS = {UNIT: CATEGORY, WHEN: UNIT, DESCRIPTION: WHEN, FILES: DESCRIPTION, REVIEW: FILES, EDIT: REVIEW}
 BACK_WORDS = {"back", "previous", "返回", "上一步", "后退"}
+CANCEL_WORDS = {"cancel", "取消", "取消举报", "退出"}  # typed as the Cancel button is labelled, as /cancel does
 DELETE_BATCH = 100  # deleteMessages takes at most 100 ids
 
 REVIEW_DESCRIPTION_CHARS = 3000  # a review message must stay under Telegram's 4096 characters
@@ -1018,6 +1019,8 @@ async def receive(update: Update, context: Context) -> None:
     message = update.effective_message
     if message.text and step in PREVIOUS and _is_back(message.text):
         await _finish(update, context, await go_back(update, context))
+    elif message.text and normalise_choice(message.text) in CANCEL_WORDS:
+        await _finish(update, context, await cancel(update, context))
     elif message.photo or message.document is not None:
         await (receive_file(update, context) if step == FILES else receive_early_file(update, context))
     elif REFUSED_MEDIA.check_update(update):
