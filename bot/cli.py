@@ -292,6 +292,9 @@ def chat(
     lang: Annotated[Optional[str], typer.Option("--lang", help=_("Your Telegram language and this command's: zh or en (default: QINGFENG_LANG, else bot.language)."))] = None,
 ) -> None:
     settings = settings_from(config)
+    if lang and normalise_language(lang) is None:
+        _ = cli_translator(None, settings)
+        fail(_("--lang must be zh or en, not {value}", value=repr(lang)), 2, _)
     asyncio.run(_chat(settings, config, sandbox_url, supervisor, user_id, cli_language(lang, settings)))
 
 

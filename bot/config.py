@@ -513,6 +513,7 @@ PROBLEMS = {
     "dict_type": N_("not a group of settings"),
     "list_type": N_("not a list; write it like [1, 2] or 1,2"),
     "missing": N_("missing"),
+    "literal_error": N_("must be one of {expected}"),
 }
 
 
@@ -530,7 +531,9 @@ def _describe(exc: ValidationError, path: Path | None,
         if error["type"] == "extra_forbidden":
             problems.append(TranslatableError(N_("{where}unknown setting {setting}"), where=where, setting=key))
             continue
-        problem = TranslatableError(PROBLEMS[error["type"]]) if error["type"] in PROBLEMS else error["msg"]
+        context = {name: str(value).replace("' or '", "', '")  # pydantic's "'zh' or 'en'": a plain list
+                   for name, value in (error.get("ctx") or {}).items()}
+        problem = TranslatableError(PROBLEMS[error["type"]], **context) if error["type"] in PROBLEMS else error["msg"]
         problems.append(TranslatableError(N_("{where}{setting}: {problem} (got {value})"), where=where, setting=key,
                                           problem=problem, value=repr(error.get("input"))))
     return tuple(problems)

@@ -504,3 +504,8 @@ def test_chat_with_a_sandbox_says_when_nothing_answers_and_when_no_bot_reads_it(
     finally:
         server.terminate()
         server.wait(15)
+
+
+def test_chat_refuses_a_language_it_does_not_speak(local_env, english):
+    result = runner.invoke(app, ["chat", "--lang", "fr"], input="hi\n")
+    assert result.exit_code == 2 and "--lang must be zh or en, not 'fr'" in result.output

@@ -138,3 +138,12 @@ def test_a_wrong_setting_from_the_environment_names_the_variable_not_the_file(tm
     assert caught.value.render(translator("zh")).split("\n")[1] == (
         "  QINGFENG_REMINDERS__SEND_AT：reminders.send_at：不是一天中的时间，请写成 09:30 这样（实际值：'nine'）")
     assert str(path) not in str(caught.value)
+
+
+def test_a_setting_with_fixed_choices_lists_them_in_the_readers_language():
+    from bot.i18n import translator
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={"QINGFENG_BOT__LANGUAGE": "fr"})
+    assert caught.value.render(translator("zh")).split("\n")[1] == (
+        "  QINGFENG_BOT__LANGUAGE：bot.language：只能是 'zh', 'en' 之一（实际值：'fr'）")
