@@ -87,7 +87,11 @@ async def test_a_whole_case_from_report_to_outcome_leaves_no_trace_of_the_report
     assert OUTCOME in text_of(final) and "Closed" in text_of(final)
     # The view of a finished report takes one reply (a dispute) until Done or 15 minutes without activity.
     assert "you may reply once" in text_of(final)
-    assert "Closed" in text_of(await reporter.press("Done", message=with_button(final, "Done")))
+    # The dispute: sent once, and then nothing more is offered (it invited more, then refused it).
+    preview = await reporter.send("The township still requires the photos; nothing changed.")
+    disputed = text_of(await reporter.press("Send it", message=with_button(preview, "Send it")))
+    assert "they see that you dispute the outcome" in disputed and "write more" not in disputed
+    assert "Sent to the supervisors" not in text_of(await reporter.send("one more thing, the photos are due daily"))
 
     # Nothing identifies the reporter: not in the database file (and its WAL), not in the log.
     await bot.stop()

@@ -35,7 +35,7 @@ from bot.pending import Pending
 from bot.reports import codes
 from bot.reports.files import FileRefused
 from bot.reports.service import HistoryItem, Refused, ReporterView
-from bot.reports.states import Action, Status
+from bot.reports.states import FINISHED, Action, Status
 from handlers import flow
 from handlers.common import buttons
 from handlers.context import Context
@@ -405,6 +405,12 @@ async def _send_typed(update: Update, context: Context, report_id: int) -> str |
             return VIEW
         await _forget(update, context)
         await say(update, context, _("This report is finished; it can no longer be answered."))
+        return END
+    if status in FINISHED:  # that was the one reply a finished report takes: nothing more is offered
+        await _forget(update, context)
+        await say(update, context, _("✅ Sent to the supervisors: they see that you dispute the outcome, and may "
+                                     "reopen the report. That was the one reply a finished report takes; open /status "
+                                     "again later to see what they decide."))
         return END
     await _remember(update, context, report_id)
     await say(update, context, _("✅ Sent to the supervisors; they do not see who you are. Status: <b>{status}</b>.\n"
