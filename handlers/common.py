@@ -71,6 +71,20 @@ async def expired_button(update: Update, context: Context) -> None:
     await update.callback_query.answer(context._(EXPIRED))
 
 
+async def mark_decided(update: Update, line: str) -> None:
+    """The message pressed says what was decided, below what it said, and loses its buttons: read
+    later, a request still saying "overdue" with no outcome looks undecided."""
+    message = update.callback_query.message if update.callback_query else None
+    try:
+        if message is not None and message.text:
+            await update.callback_query.edit_message_text(f"{message.text_html}\n\n{line}", parse_mode=ParseMode.HTML,
+                                                          reply_markup=None)
+            return
+    except TelegramError:
+        pass
+    await clear_buttons(update)
+
+
 async def clear_buttons(update: Update) -> None:
     """Take the buttons off the message pressed (a decision is made once); a message that can no longer
     be edited (too old, deleted) keeps them, and its buttons answer for themselves."""

@@ -34,7 +34,7 @@ from bot.ledger.service import InvalidTransition, ItemView, LedgerError, NotFoun
 from bot.ledger.workspace import (ExtensionDecided, ExtensionPending, Workspace, parse_typed_date)
 from bot.pending import Pending
 from handlers import callback_data as data_of, flow
-from handlers.common import buttons, clear_buttons, expired_button
+from handlers.common import buttons, clear_buttons, expired_button, mark_decided
 from handlers.context import Context
 
 FEATURE = "workspace"
@@ -758,7 +758,8 @@ async def approve_extension(update: Update, context: Context) -> None:
                          label=html.escape(request.label), date=request.proposed.isoformat(),
                          unit=html.escape(request.unit)),
                [[(_("Open the item"), data_of.CARD.pack(request.item_id, 0))]])
-    await clear_buttons(update)
+    await mark_decided(update, _("✅ Approved by {name}: the deadline is now {date}.",
+                                 name=html.escape(update.effective_user.full_name), date=request.proposed.isoformat()))
 
 
 async def start_refusal(update: Update, context: Context) -> None:

@@ -154,6 +154,10 @@ async def test_a_supervisor_works_the_ledger_from_the_chat_and_contacts_ask_for_
     before = await bot.last_seq()
     approved = await supervisor.press(zh("Approve the extension"), message=requests[SUPERVISOR_ID])
     assert "已同意延期" in text_of(approved) and wanted in text_of(approved)
+    # The request itself now says what was decided (it kept saying "overdue", with no outcome).
+    request_now = next(m for m in await bot.client.messages(SUPERVISOR_ID)
+                       if m["message_id"] == requests[SUPERVISOR_ID]["message_id"])
+    assert f"已同意：时限改为 {wanted}" in request_now["text"] and not buttons_of(request_now)
     assert wanted in await outbox_text(bot, jia.chat_id, before)
     await second.press(zh("Approve the extension"), message=requests[SECOND_SUPERVISOR], expect_reply=False)
     await asyncio.sleep(1)
