@@ -758,3 +758,12 @@ def test_which_with_a_count_asks_for_a_list_and_names_nothing(engine, counted, p
 
 def test_till_is_a_word_not_a_typo(engine):
     assert "still" not in engine.query_terms("how long till the commission answers my report")
+
+
+@pytest.mark.parametrize("question", ["我想举报", "我要举报", "can supervisors see who I am"])
+def test_a_would_be_reporter_is_shown_the_way_to_report(engine, question):
+    """Someone about to report learns the command that does it (我想举报 was answered with what a
+    report should contain, and no /report), or what is kept about them."""
+    answer = engine.ask(question)
+    sent = "\n".join(entry_plain(entry, answer.language) for entry in answer.entries)
+    assert answer.band is Band.ANSWER and ("/report" in sent or "Telegram" in sent), sent[:200]
