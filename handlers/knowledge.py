@@ -119,9 +119,12 @@ async def _say_unknown(message: Message, answer: Answer, context: Context) -> No
         await message.reply_text(text, reply_markup=topics_keyboard(knowledge_of(context), context.language))
         return
     if await _shielded(message, context):  # nothing is kept, so nothing is said to be
-        text = context._("I have no answer to that, and I did not keep what you wrote. If it is about your "
-                         "report, open /status with your receipt code to add it there, or send a new /report. "
-                         "You can browse the topics I know about:")
+        text = context._("I have no answer to that, and I did not keep what you wrote. If it is about the report "
+                         "you were writing, type /report to go on with it. You can browse the topics I know "
+                         "about:") if await _has_draft(message, context) else context._(
+            "I have no answer to that, and I did not keep what you wrote. If it is about your "
+            "report, open /status with your receipt code to add it there, or send a new /report. "
+            "You can browse the topics I know about:")
         await message.reply_text(text, reply_markup=topics_keyboard(knowledge_of(context), context.language))
         return
     text = context._("I have no answer to that yet. I have noted the question (not who asked) so that the "
@@ -131,6 +134,14 @@ async def _say_unknown(message: Message, answer: Answer, context: Context) -> No
         await knowledge_of(context).record_unanswered(answer.question, answer.language)
     except Exception:  # the user has their answer; a lost gap record is only logged
         log.warning("Could not record an unanswered question", exc_info=True)
+
+
+async def _has_draft(message: Message, context: Context) -> bool:
+    """An unfinished report in this chat (set aside with /help or /start): /report continues it."""
+    try:
+        return await context.services.reports.draft(chat_id=message.chat.id) is not None
+    except Exception:  # cannot tell: the general advice
+        return False
 
 
 async def _shielded(message: Message, context: Context) -> bool:

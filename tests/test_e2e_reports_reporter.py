@@ -165,6 +165,19 @@ async def test_erasing_an_intake_resumed_after_start_deletes_its_first_steps_too
     assert not any("Eastlake" in text or DESCRIPTION in text for text in left), left
 
 
+async def test_a_question_nobody_answers_while_a_report_is_set_aside_points_back_to_it(shared_bot):
+    """/help in the middle of step 4, then words no entry answers: the advice is /report to go on
+    (it spoke of a receipt code the reporter does not have yet)."""
+    user = await shared_bot.user(language_code="zh")
+    await user.send("/report")
+    await user.send("1")
+    await user.send("东湖镇人民政府")
+    await user.send("上个月")
+    await user.send("/help")
+    unknown = text_of(await user.send("篮球赛几点开始"))
+    assert "输入 /report 即可继续填写" in unknown and "回执码" not in unknown
+
+
 async def test_a_typed_number_chooses_the_button_shown_at_that_place(shared_bot):
     user = await shared_bot.user(language_code="en")
     await user.send("/report")
