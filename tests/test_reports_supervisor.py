@@ -525,3 +525,17 @@ def test_the_card_names_a_supervisor_by_the_configured_name(settings):
     text = "\n".join(card_pieces(context, card))
     assert "王科长: " in text and "supervisor 41" not in text
     assert "supervisor 42: " in text  # no name configured: the id, as before
+
+
+async def test_a_disputed_outcome_waits_in_the_active_inbox_with_a_mark(service):
+    """A closed report the reporter disputes needs a supervisor again: listed under Active, marked,
+    until it is reopened (or decided) again."""
+    spam, closed, new = await three_reports(service)
+    assert await inbox_ids(service, filter="active") == [new]
+    await service.reporter_reply(report_id=closed, text="照片要求根本没有取消，还在每天报。", now=NOW + timedelta(days=3))
+    page = await service.inbox(supervisor_id=SUPERVISOR, now=NOW, filter="active")
+    assert [(item.id, item.disputed) for item in page.items] == [(new, False), (closed, True)]
+    await service.act(supervisor_id=SUPERVISOR, report_id=closed, action=Action.REOPEN, now=NOW + timedelta(days=4),
+                      text="重新核查")
+    page = await service.inbox(supervisor_id=SUPERVISOR, now=NOW, filter="active")
+    assert [(item.id, item.disputed) for item in page.items] == [(new, False), (closed, False)]

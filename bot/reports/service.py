@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import aliased
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
@@ -162,6 +163,7 @@ class InboxItem:
     submitted_on: date
     unit: str
     overdue: bool
+    disputed: bool = False  # finished, and the reporter disputes the outcome
 
 
 @dataclass(frozen=True)
@@ -576,7 +578,10 @@ class ReportService:
         statuses = FILTERS.get(filter)
         if statuses is None or (category is not None and category not in self.category_ids()):
             raise Refused("bad_filter")
-        query = select(Report).where(Report.status.in_([str(s) for s in statuses]))
+        listed = Report.status.in_([str(s) for s in statuses])
+        if filter == "active":  # a finished report the reporter disputes waits for a supervisor too
+            listed = sa.or_(listed, _disputed_now())
+        query = select(Report).where(listed)
         if scope is not None:
             query = query.where(Report.category.in_(sorted(scope)))
         if category is not None:
@@ -589,8 +594,15 @@ class ReportService:
             pages = max(1, math.ceil(total / PAGE_SIZE))
             page = min(max(page, 0), pages - 1)
             rows = (await session.exec(query.order_by(Report.id.desc()).offset(page * PAGE_SIZE).limit(PAGE_SIZE))).scalars().all()
-        items = [self._inbox_item(row, self._open(row.content_token), today) for row in rows]
+            disputed = await self._disputed_among(session, [row.id for row in rows if Status(row.status) in FINISHED])
+        items = [replace(self._inbox_item(row, self._open(row.content_token), today),
+                                     disputed=row.id in disputed) for row in rows]
         return InboxPage(items=items, page=page, pages=pages, total=total)
+
+    async def _disputed_among(self, session: AsyncSession, report_ids: list[int]) -> set[int]:
+        if not report_ids:
+            return set()
+        return set((await session.exec(select(Report.id).where(Report.id.in_(report_ids), _disputed_now()))).scalars())
 
     async def _search(self, session: AsyncSession, query, unit: str | None, text: str | None,
                       today: date) -> InboxPage:
@@ -760,6 +772,17 @@ def _hour(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("naive datetime: pass an aware `now`")
     return moment.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
+def _disputed_now():
+    """SQL: the report's latest outcome (close, reject, reopen) is followed by the reporter's dispute."""
+    outcome, dispute = aliased(ReportEvent), aliased(ReportEvent)
+    decided = (select(sa.func.max(outcome.seq))
+               .where(outcome.report_id == Report.id,
+                      outcome.action.in_([str(Action.CLOSE), str(Action.REJECT), str(Action.REOPEN)]))
+               .scalar_subquery())
+    return sa.exists().where(dispute.report_id == Report.id, dispute.action == str(Action.DISPUTE),
+                             dispute.seq > sa.func.coalesce(decided, 0))
 
 
 def _disputed(history: list[HistoryItem]) -> bool:

@@ -200,7 +200,7 @@ def _inbox_page(context: Context, wanted: InboxQuery, inbox, categories: list[st
         lines.append(_("No reports here."))
     rows = []
     for item in inbox.items:
-        late = " ⚠️" + _("overdue") if item.overdue else ""
+        late = " ⚠️" + _("overdue") if item.overdue else " ⚖️" + _("disputed by the reporter") if item.disputed else ""
         lines.append(f"#{item.id} · {item.submitted_on:%Y-%m-%d} · {_(STATUS_LABELS[item.status])} · "
                      f"{html.escape(_category(context, item.category))} · {html.escape(item.unit)}{late}")
         rows.append([(f"#{item.id} · {item.unit[:40]}", f"rc:{item.id}")])
