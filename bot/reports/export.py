@@ -66,14 +66,19 @@ class ReportRecord:
 
     @property
     def outcome(self) -> str | None:
-        """The closing outcome, or the reason of a rejection."""
-        finals = [e for e in self.events if e.action in (Action.CLOSE, Action.REJECT)]
-        return finals[-1].text if finals else None
+        """The closing outcome, or the reason of a rejection; none once reopened (the audit log keeps
+        the old one): a report being handled again has no outcome yet."""
+        last = self._last_decision()
+        return last.text if last is not None and last.action != Action.REOPEN else None
 
     @property
     def reject_kind(self) -> str | None:
-        rejections = [e for e in self.events if e.action == Action.REJECT]
-        return rejections[-1].kind if rejections else None
+        last = self._last_decision()
+        return last.kind if last is not None and last.action == Action.REJECT else None
+
+    def _last_decision(self) -> EventRecord | None:
+        decisions = [e for e in self.events if e.action in (Action.CLOSE, Action.REJECT, Action.REOPEN)]
+        return decisions[-1] if decisions else None
 
 
 async def load_records(service: ReportService, *, categories: frozenset[str] | None = None) -> list[ReportRecord]:
