@@ -262,17 +262,19 @@ async def test_terminal_chat_numbers_buttons_and_presses_them(sandbox, tmp_path)
     """A scripted terminal session: a message, then "1" presses the first button shown."""
     _, client, bot = sandbox
     user = await client.create_user(id=4242)
-    script = io.StringIO("hello\n1\n")
+    script = io.StringIO("hello\n1\n1\n'2\n")
     output = io.StringIO()
 
     async def answer_like_a_bot():
         offset = 0
-        for _ in range(2):
+        for _ in range(4):
             (update,) = await bot.get_updates(offset=offset, timeout=10)
             offset = update.update_id + 1
-            if update.message:
+            if update.message and update.message.text == "hello":
                 await bot.send_message(4242, "choose", reply_markup=InlineKeyboardMarkup(
                     [[InlineKeyboardButton("Yes", callback_data="yes")]]))
+            elif update.message:
+                await bot.send_message(4242, f"got {update.message.text}")
             else:
                 await bot.send_message(4242, f"pressed {update.callback_query.data}")
 
@@ -282,6 +284,9 @@ async def test_terminal_chat_numbers_buttons_and_presses_them(sandbox, tmp_path)
     text = output.getvalue()
     assert "Qingfeng › choose\n  [1] Yes" in text
     assert "Qingfeng › pressed yes" in text
+    # The last message has no buttons: a number is text, not a press of an older message's button;
+    # '2 is the text 2.
+    assert "Qingfeng › got 1" in text and "Qingfeng › got 2" in text and text.count("pressed yes") == 1
 
 
 def test_sandbox_runs_on_its_own():

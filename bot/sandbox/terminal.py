@@ -26,7 +26,8 @@ from bot.sandbox.client import SandboxClient, SandboxClientError
 QUIET_SECONDS = 0.8       # the bot has answered once it says nothing more for this long
 FIRST_REPLY_TIMEOUT = 20  # scripted mode: how long to wait for the first reply to a line
 SHOWN_EVENTS = ["message", "edit", "callback_answer"]
-HELP = N_("Type a message and press Enter. A number presses the button with that number.\n"
+HELP = N_("Type a message and press Enter. A number presses the button with that number on the last message "
+          "('3 sends the text 3).\n"
           "  :photo PATH [caption]   send a photo        :file PATH [caption]   send a file\n"
           "  :help                   this help           :quit or /quit         leave (or Ctrl-D)")
 
@@ -61,7 +62,7 @@ class TerminalChat:
         if attachment:
             lines.append(f"  [{attachment}]")
         keyboard = (message.get("reply_markup") or {}).get("inline_keyboard") or []
-        if keyboard:
+        if keyboard or event["type"] != "edit":  # a number presses the last message's buttons, none if it has none
             self.buttons = []
             for row in keyboard:
                 for button in row:
@@ -108,6 +109,8 @@ class TerminalChat:
             await self._send_file(line)
         elif line.isdigit() and self.buttons:
             await self._press(int(line))
+        elif line.startswith("'") and line[1:].strip():  # '3: the digit as text, as Telegram would send it
+            await self.client.send(self.user["id"], line[1:].strip(), chat_id=self.chat_id)
         else:
             await self.client.send(self.user["id"], line, chat_id=self.chat_id)
         return True
