@@ -266,6 +266,7 @@ async def test_an_unsaved_code_is_shown_again_once_not_at_every_step_of_the_next
     codes = CODE.findall(receipt)
     assert len(set(codes)) == 2 and first in codes
     assert "one for each report" in receipt and receipt.count("check back by") == 2
+    assert "Write them down" in receipt and "each is the only way back to its report" in receipt
 
 
 async def test_a_when_chosen_by_button_reads_in_each_readers_language(bot_factory):

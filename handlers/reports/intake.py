@@ -362,6 +362,22 @@ async def ask(update: Update, context: Context, step: str, draft: Draft | None =
     return step
 
 
+RECEIPT = N_(
+    "✅ <b>Your report has been sent.</b> The supervisors will look into it.\n\n"
+    "{codes}\n\n"
+    "Write it down or keep it somewhere safe <b>now</b>: it is the only way back to your report. With it, "
+    "/status shows what became of the report and the supervisors' questions, and lets you answer. "
+    "{check_back} Anyone who has the code can read the answers: do not share it.\n\n"
+    "Until you press the button below, I keep the code (encrypted) for at most 24 hours and show it again "
+    "when you next write; then it is erased and cannot be recovered.")
+RECEIPTS = N_(  # reports sent one after the other before any code was confirmed saved
+    "✅ <b>Your report has been sent.</b> The supervisors will look into it.\n\n"
+    "{codes}\n\n"
+    "Write them down or keep them somewhere safe <b>now</b>: each is the only way back to its report. With a "
+    "code, /status shows what became of that report and the supervisors' questions, and lets you answer. "
+    "{check_back} Anyone who has a code can read its report's answers: do not share them.\n\n"
+    "Until you press the button below, I keep these codes (encrypted) for at most 24 hours and show them again "
+    "when you next write; then they are erased and cannot be recovered.")
 KEPT_ANSWER_CHARS = 1000  # the description shown back, so that the question stays in one message
 
 
@@ -800,15 +816,9 @@ async def show_receipt(update: Update, context: Context, kept: list[KeptCode], *
     codes, check_back = _codes_said(context, kept)
     # Sent as a message of its own, never as the answer to a pressed button: the button's own
     # handler answers it.
-    await context.bot.send_message(update.effective_chat.id, _(
-        "✅ <b>Your report has been sent.</b> The supervisors will look into it.\n\n"
-        "{codes}\n\n"
-        "Write it down or keep it somewhere safe <b>now</b>: it is the only way back to your report. With it, "
-        "/status shows what became of the report and the supervisors' questions, and lets you answer. "
-        "{check_back} Anyone who has the code can read the answers: do not share it.\n\n"
-        "Until you press the button below, I keep the code (encrypted) for at most 24 hours and show it again "
-        "when you next write; then it is erased and cannot be recovered.", codes=codes, check_back=check_back)
-        + ("\n\n" + _erase_offer(context) if erase else ""),
+    await context.bot.send_message(update.effective_chat.id, _(RECEIPT if len(kept) == 1 else RECEIPTS,
+                                                               codes=codes, check_back=check_back)
+                                   + ("\n\n" + _erase_offer(context) if erase else ""),
         parse_mode=ParseMode.HTML, reply_markup=buttons([[(_("✔️ I have saved my code"), "rp:saved")]] + (
             _erase_rows(_erase_options(context)) if erase else [])))
 
