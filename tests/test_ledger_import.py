@@ -280,6 +280,18 @@ def test_template_imports_with_create_units_and_export_writes_xlsx(cli_env, fmt)
     assert rows[1][8] == "未开始"
 
 
+def test_skip_invalid_says_how_many_rows_were_left_out(cli_env):
+    """A row with two problems is one row left out: the summary counts rows, and says nothing of a
+    blocked import (it has gone through)."""
+    (cli_env / "l.csv").write_text("序号,问题,责任单位,整改时限,严重程度\n1,会议太多,县农业农村局,2027-03-31,一般\n"
+                                   "2,,县水利局,2027-03-31,一般\n3,表格重复,县水利局,明年春天,超级严重\n", encoding="utf-8")
+    done = runner.invoke(app, ["ledger", "import", "l.csv", "--round", "一轮", "--create-units", "--skip-invalid",
+                               "--lang", "en"])
+    assert done.exit_code == 0, done.output
+    assert "1 item(s) were created, 0 updated, 0 unchanged, 2 row(s) left out for their 3 problem(s)." in done.output
+    assert "import nothing" not in done.output
+
+
 def test_long_import_shows_progress_and_units_invite_prints_code_and_link(cli_env):
     deadline = (date.today() + timedelta(days=30)).isoformat()
     lines = [HEADER_ZH] + [f"L-{n},第一轮,问题{n},县局,张三,{deadline},,措施" for n in range(250)]

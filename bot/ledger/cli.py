@@ -164,7 +164,10 @@ def _print_result(result: ImportResult, *, dry_run: bool, skip_invalid: bool, to
         summary += _(", {count} already closed", count=result.closed_at_import)
     if result.overdue_at_import:
         summary += _(", {count} overdue from the start (deadline already past)", count=result.overdue_at_import)
-    if result.problems:
+    if result.problems and skip_invalid:  # said by rows: one row may have several problems
+        summary += _(", {rows} row(s) left out for their {count} problem(s)",
+                     rows=len({problem.row for problem in result.problems}), count=len(result.problems))
+    elif result.problems:
         summary += _(", {count} row problem(s)", count=len(result.problems))
     typer.echo(summary + (_(" (dry run: nothing was changed).") if dry_run else _(".")))  # 。 in Chinese
     if blocked:
