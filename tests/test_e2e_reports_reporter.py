@@ -44,6 +44,12 @@ def photo_with_gps() -> bytes:
     return out.getvalue()
 
 
+async def send_all(user, *texts: str) -> None:
+    """Type these one after the other, each after the bot's reply to the one before."""
+    for text in texts:
+        await user.send(text)
+
+
 async def service_for(bot) -> tuple[ReportService, Database]:
     """The bot's own report service, on its database, as a supervisor's tool would use it (with the
     database's lookup secret, as every process of the bot has it)."""
@@ -169,12 +175,8 @@ async def test_a_question_nobody_answers_while_a_report_is_set_aside_points_back
     """/help in the middle of step 4, then words no entry answers: the advice is /report to go on
     (it spoke of a receipt code the reporter does not have yet)."""
     user = await shared_bot.user(language_code="zh")
-    await user.send("/report")
-    await user.send("1")
-    await user.send("东湖镇人民政府")
-    await user.send("上个月")
-    await user.send("/help")
-    unknown = text_of(await user.send("篮球赛几点开始"))
+    await send_all(user, "/report", "1", "东湖镇人民政府", "上个月", "/help")
+    unknown = text_of(await user.send("纸鹤怎么折"))
     assert "输入 /report 即可继续填写" in unknown and "回执码" not in unknown
 
 
@@ -253,9 +255,7 @@ async def test_an_unsaved_code_is_shown_again_once_not_at_every_step_of_the_next
     """A reporter who has not pressed "I have saved my code" and starts another report sees the code
     again when they start, not at each answer; the second receipt names each code with its own day."""
     user = await shared_bot.user(language_code="en")
-    await user.send("/report")
-    for answer in ("1", "Eastgate Township", "last week", DESCRIPTION, "done"):
-        await user.send(answer)
+    await send_all(user, "/report", "1", "Eastgate Township", "last week", DESCRIPTION, "done")
     first = CODE.search(text_of(await user.press("Submit")))[0]
 
     started = text_of(await user.send("/report"))
@@ -273,9 +273,7 @@ async def test_a_when_chosen_by_button_reads_in_each_readers_language(bot_factor
     """A Chinese reporter presses 现在仍在发生; an English supervisor's card says "It is still going on"."""
     bot = await bot_factory()
     reporter = await bot.user(language_code="zh")
-    await reporter.send("/report")
-    await reporter.send("1")
-    await reporter.send("青河镇人民政府")
+    await send_all(reporter, "/report", "1", "青河镇人民政府")
     await reporter.press("现在仍在发生")
     await reporter.send("镇里要求每个村干部每天在工作群发四张巡查照片，按数量打分，占用大量时间。")
     review_text = text_of(await reporter.send("完成"))
