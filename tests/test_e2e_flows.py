@@ -97,7 +97,7 @@ async def test_status_view_survives_a_restart_and_an_expired_one_keeps_nothing(b
     assert "未发送" in replies and "/status" in replies
     assert query(bot, "SELECT count(*) FROM knowledge_gap") == [(0,)]
     # Nor later, as a question: the chat had a report open today.
-    unknown = text_of(await reporter.send("篮球赛几点开始"))
+    unknown = text_of(await reporter.send("纸鹤怎么折"))  # no entry has a word of it
     assert query(bot, "SELECT count(*) FROM knowledge_gap") == [(0,)]
     assert "没有保存" in unknown and "记下" not in unknown  # and it does not say it kept it
     events = query(bot, "SELECT count(*) FROM report_event WHERE action = 'reply'")

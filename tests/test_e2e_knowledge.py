@@ -204,5 +204,5 @@ async def test_the_interface_speaks_the_users_language_whatever_the_question(sha
     assert "销号" in answer["text"]  # the entry in the question's language
     labels = [b["text"] for b in buttons_of(answer)]
     assert "👍 Helpful" in labels  # the buttons in the user's
-    (unknown,) = await user.send("篮球赛几点开始")
+    (unknown,) = await user.send("纸鹤怎么折")  # no entry has a word of it
     assert "no answer" in unknown["text"]
