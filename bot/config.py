@@ -193,8 +193,9 @@ def _time_of_day(value: Any) -> Any:
     YAML 1.1 reads as the number 570), 9点30; anything else is left for the model to refuse."""
     if isinstance(value, int) and not isinstance(value, bool) and 60 <= value < 24 * 60:
         return time(value // 60, value % 60)
-    if isinstance(value, str) and (match := _CLOCK.fullmatch(value)) and int(match[1]) < 24:
-        return time(int(match[1]), int(match[2] or 0)) if int(match[2] or 0) < 60 else value
+    if isinstance(value, str) and (match := _CLOCK.fullmatch(value)):
+        hour, minute = int(match[1]), int(match[2] or 0)
+        return time(hour, minute) if hour < 24 and minute < 60 else value
     return value
 
 

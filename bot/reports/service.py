@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
@@ -594,15 +594,16 @@ class ReportService:
             pages = max(1, math.ceil(total / PAGE_SIZE))
             page = min(max(page, 0), pages - 1)
             rows = (await session.exec(query.order_by(Report.id.desc()).offset(page * PAGE_SIZE).limit(PAGE_SIZE))).scalars().all()
-            disputed = await self._disputed_among(session, [row.id for row in rows if Status(row.status) in FINISHED])
-        items = [replace(self._inbox_item(row, self._open(row.content_token), today),
-                                     disputed=row.id in disputed) for row in rows]
+            disputed = await self._disputed_among(session, rows)
+        items = [self._inbox_item(row, self._open(row.content_token), today, row.id in disputed) for row in rows]
         return InboxPage(items=items, page=page, pages=pages, total=total)
 
-    async def _disputed_among(self, session: AsyncSession, report_ids: list[int]) -> set[int]:
-        if not report_ids:
+    async def _disputed_among(self, session: AsyncSession, rows: list[Report]) -> set[int]:
+        """The ids of these reports that are finished and disputed by the reporter."""
+        finished = [row.id for row in rows if Status(row.status) in FINISHED]
+        if not finished:
             return set()
-        return set((await session.exec(select(Report.id).where(Report.id.in_(report_ids), _disputed_now()))).scalars())
+        return set((await session.exec(select(Report.id).where(Report.id.in_(finished), _disputed_now()))).scalars())
 
     async def _search(self, session: AsyncSession, query, unit: str | None, text: str | None,
                       today: date) -> InboxPage:
@@ -616,13 +617,15 @@ class ReportService:
                 continue
             total += 1
             if len(found) < SEARCH_RESULTS:
-                found.append(self._inbox_item(row, content, today))
-        return InboxPage(items=found, page=0, pages=1, total=total)
+                found.append((row, content))
+        disputed = await self._disputed_among(session, [row for row, _ in found])
+        return InboxPage(items=[self._inbox_item(row, content, today, row.id in disputed) for row, content in found],
+                         page=0, pages=1, total=total)
 
-    def _inbox_item(self, row: Report, content: dict, today: date) -> InboxItem:
+    def _inbox_item(self, row: Report, content: dict, today: date, disputed: bool) -> InboxItem:
         return InboxItem(id=row.id, category=row.category, status=Status(row.status),
                          submitted_on=self._local_day(row.submitted_at), unit=content["unit"],
-                         overdue=_overdue(row, today))
+                         overdue=_overdue(row, today), disputed=disputed)
 
     async def card(self, *, supervisor_id: int, report_id: int) -> Card:
         async with self.database.session() as session:
