@@ -367,7 +367,8 @@ async def test_back_at_every_step_captions_file_limits_erasing_the_intake_and_th
     assert "Step 4 of 5" in text_of(asked_again) and f"Your answer now:\n{DESCRIPTION}" in text_of(asked_again)
     at_limit = text_of(await user.press("Keep this answer", message=with_button(asked_again, "Keep this answer")))
     assert "You have added 2 files, the most" in at_limit and "Send them now" not in at_limit
-    assert "check your report" in text_of(await user.send("done"))
+    review = text_of(await user.send("done"))
+    assert "check your report" in review and "1. photo (.png) · the notice" in review  # with its caption
     assert "Step 5 of 5" in text_of(await user.press("← Back"))
     assert "check your report" in text_of(await user.send("done"))
 

@@ -268,6 +268,14 @@ class ReportService:
                                  .where(ReportDraftFile.draft_key == key))
         return Draft(**self._open(row.token), files=count)
 
+    async def draft_files(self, *, chat_id: int) -> list[dict]:
+        """What the review lists of each file added so far: its kind, type and caption (no data)."""
+        key = self._draft_key(chat_id)
+        async with self.database.session() as session:
+            tokens = (await session.exec(select(ReportDraftFile.meta_token).where(ReportDraftFile.draft_key == key)
+                                         .order_by(ReportDraftFile.seq))).scalars().all()
+        return [self._open(token) for token in tokens]
+
     async def save_draft(self, *, chat_id: int, draft: Draft, now: datetime) -> Draft:
         if draft.category is not None and draft.category not in self.category_ids():
             raise ValueError("unknown category")

@@ -442,8 +442,18 @@ def _files_rows(context: Context, count: int) -> list[list[tuple[str, str]]]:
     return rows + [_nav_row(context, FILES)]
 
 
+def file_line(context: Context, number: int, meta: dict) -> str:
+    """One of a report's files as the reporter sent it: its kind and type, and its caption."""
+    kind = context._("photo") if meta.get("kind") == "image" else context._("document")
+    if meta.get("from") == "supervisor":
+        kind = context._("from the supervisors: {kind}", kind=kind)
+    caption = f" · {html.escape(meta['caption'])}" if meta.get("caption") else ""
+    return f"  {number}. {kind} (.{html.escape(meta.get('extension', ''))}){caption}"
+
+
 async def _show_review(update: Update, context: Context, draft: Draft) -> None:
     _ = context._
+    files = await reports_of(context).draft_files(chat_id=update.effective_chat.id) if draft.files else []
     description = draft.description or ""
     if len(description) > REVIEW_DESCRIPTION_CHARS:
         description = description[:REVIEW_DESCRIPTION_CHARS] + "…"
@@ -455,6 +465,7 @@ async def _show_review(update: Update, context: Context, draft: Draft) -> None:
         f"<b>{_('When')}:</b> {html.escape(_(draft.when) if draft.when else '')}",
         f"<b>{_('Description')}:</b>\n{html.escape(description)}",
         f"<b>{_('Attachments')}:</b> {draft.files}",
+        *[file_line(context, number, meta) for number, meta in enumerate(files, start=1)],  # with their captions
         "",
         _("Send it, change an answer, or cancel (the draft is then deleted)."),
     ]

@@ -39,7 +39,7 @@ from bot.reports.states import FINISHED, Action, Status
 from handlers import flow
 from handlers.common import buttons
 from handlers.context import Context
-from handlers.reports.intake import (REFUSED_MEDIA, category_label, local_moment, private_entry_points,
+from handlers.reports.intake import (REFUSED_MEDIA, category_label, file_line, local_moment, private_entry_points,
                                      fetch_clean_file, cleaning_text, is_private, normalise_choice, options_of, pick, refusal_text, refuse_media,
                                      reports_of, say, send_deep_link, utc_now)
 
@@ -204,15 +204,6 @@ def _shortened(text: str) -> str:
     return text if len(text) <= QUOTE_CHARS * 2 else text[:QUOTE_CHARS * 2] + "…"
 
 
-def _file_line(context: Context, number: int, meta: dict) -> str:
-    """One of the report's files as the reporter sent it: its kind and type, and its caption."""
-    kind = context._("photo") if meta.get("kind") == "image" else context._("document")
-    if meta.get("from") == "supervisor":
-        kind = context._("from the supervisors: {kind}", kind=kind)
-    caption = f" · {html.escape(meta['caption'])}" if meta.get("caption") else ""
-    return f"  {number}. {kind} (.{html.escape(meta.get('extension', ''))}){caption}"
-
-
 def _view_keyboard(context: Context, *, supervisor_files: int = 0, files_allowed: bool = True):
     """The view's buttons; "Add a file" only while more files may be sent; the supervisors' files if any."""
     _ = context._
@@ -269,7 +260,7 @@ async def _show(update: Update, context: Context, report_id: int) -> str | int:
         f"<b>{_('Description')}:</b>",
         html.escape(_shortened(view.description)),
         _("Files: {count}", count=view.files),
-        *[_file_line(context, number, meta) for number, meta in enumerate(view.file_list, start=1)],
+        *[file_line(context, number, meta) for number, meta in enumerate(view.file_list, start=1)],
         "",
         _("<b>History</b>"),
     ]
