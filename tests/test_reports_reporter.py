@@ -204,7 +204,13 @@ def test_images_lose_their_exif_and_unsupported_files_are_refused():
     clean = files.sanitise(png_with_gps(), "image/jpeg", max_mb=10)  # a photo's declared type does not matter
     assert clean.mime == "image/png" and b"SecretCamMaker" not in clean.data
     assert not dict(Image.open(io.BytesIO(clean.data)).getexif())
-    assert clean.cleaned == ("location",)  # it had them, and the reporter is told they were removed
+    assert clean.cleaned == ("location", "camera")  # it had them, and the reporter is told they were removed
+    # A photo with only its camera model is not said to have lost a place it never held.
+    image, out = Image.new("RGB", (60, 40)), io.BytesIO()
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "SecretCamMaker"
+    image.save(out, "JPEG", exif=exif)
+    assert files.sanitise(out.getvalue(), "image/jpeg", max_mb=10).cleaned == ("camera",)
     with pytest.raises(FileRefused) as refused:
         files.sanitise(b"PK\x03\x04", "application/zip", max_mb=10)
     assert refused.value.reason == "type"

@@ -32,7 +32,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from lxml import etree
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 MAX_PIXELS = 30_000_000  # decoding needs ~3 copies of the pixels: 30 MP in RGB stays under 300 MB
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # anything else opening an image: refused at twice this
@@ -68,7 +68,7 @@ _BY_EXTENSION = {ext: mime for mime, (ext, _magic) in DOCUMENT_TYPES.items()} | 
     ext: mime for mime, ext in IMAGE_FORMATS.values()}
 
 # What `CleanFile.cleaned` and `CleanFile.kept` may hold (the intake words each for the reporter).
-CLEANED = ("location", "properties", "custom", "comment_authors", "revisions", "folder", "picture_location",
+CLEANED = ("location", "camera", "properties", "custom", "comment_authors", "revisions", "folder", "picture_location",
            "pdf_info", "xmp",
            "annotation_authors")
 KEPT = ("text", "embedded")
@@ -165,7 +165,9 @@ def _clean_image(data: bytes) -> CleanFile:
             if image.width * image.height > MAX_PIXELS:
                 raise FileRefused("bomb")
             mime, extension = IMAGE_FORMATS[image.format]
-            had_metadata = bool(image.getexif()) or bool(set(image.info) - TECHNICAL_IMAGE_INFO)
+            exif = image.getexif()
+            had_location = bool(exif.get_ifd(ExifTags.IFD.GPSInfo))
+            had_metadata = bool(exif) or bool(set(image.info) - TECHNICAL_IMAGE_INFO)
             image.load()
             ImageOps.exif_transpose(image, in_place=True)
             has_alpha = "A" in image.getbands() or "transparency" in image.info
@@ -179,8 +181,10 @@ def _clean_image(data: bytes) -> CleanFile:
         raise FileRefused("bomb") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise FileRefused("broken") from None
-    # Said only when there was something to remove: a picture without EXIF, XMP or text had nothing.
-    return CleanFile("image", mime, extension, out.getvalue(), ("location",) if had_metadata else ())
+    # Said only when there was something to remove, and what: the place only when a GPS position
+    # was there (a photo with only its camera model did not give away where it was taken).
+    cleaned = (("location",) if had_location else ()) + (("camera",) if had_metadata else ())
+    return CleanFile("image", mime, extension, out.getvalue(), cleaned)
 
 
 _SAVE_AS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}

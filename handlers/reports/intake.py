@@ -222,7 +222,8 @@ def refusal_text(context: Context, reason: str) -> str:
 
 
 CLEANED_LABELS = {
-    "location": N_("location, camera and time data"),
+    "location": N_("the place it was taken (GPS position)"),
+    "camera": N_("camera, time and other hidden data"),
     "properties": N_("the author, last editor and company in the document's properties"),
     "custom": N_("the document's custom properties"),
     "comment_authors": N_("the names and initials of the authors of comments"),
