@@ -121,6 +121,8 @@ async def test_supervisor_is_notified_works_the_case_and_others_are_refused(bot_
     # Acknowledge, then the old button is refused with the reason.
     done = await supervisor.press("Acknowledge", message=first_card)
     assert f"Report #{report_id} acknowledged." in text_of(done)
+    # The history names who did it as the ledger's does, by Telegram name (it said "supervisor <id>").
+    assert re.search(r"\d\d:\d\d Supervisor: ", text_of(done)) and f"supervisor {SUPERVISOR_ID}" not in text_of(done)
     assert "❓ Ask the reporter" in [b["text"] for b in buttons_of(done[-1])]
     before = await bot.last_seq()
     await bot.client.press(supervisor.id, first_card, button_data(first_card, "Acknowledge"))

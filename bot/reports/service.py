@@ -138,6 +138,7 @@ class HistoryItem:
     kind: str | None = None
     supervisor_id: int | None = None
     visible_to_reporter: bool = True
+    by_name: str | None = None  # the supervisor's Telegram name when they acted (never shown to the reporter)
 
 
 @dataclass(frozen=True)
@@ -539,14 +540,15 @@ class ReportService:
         return sorted({entry.id for entry in self.settings.access.supervisors
                        if not entry.categories or category in entry.categories})
 
-    async def supervisor_attach(self, *, supervisor_id: int, report_id: int, file: CleanFile, now: datetime) -> Status:
+    async def supervisor_attach(self, *, supervisor_id: int, report_id: int, file: CleanFile, now: datetime,
+                                by_name: str | None = None) -> Status:
         """A supervisor's file for the reporter (cleaned like the reporter's), shown to them in /status."""
         async with self.database.transaction() as session:
             report = await self._report_in_scope(session, supervisor_id, report_id)
             seqs = list((await session.exec(select(ReportAttachment.seq)
                                             .where(ReportAttachment.report_id == report_id))).scalars())
             status = await self._record(session, report, Action.SEND_FILE, actor="supervisor", at=now,
-                                        supervisor_id=supervisor_id)
+                                        supervisor_id=supervisor_id, text=_named(None, by_name))
             session.add(ReportAttachment(report_id=report_id, seq=max(seqs, default=0) + 1,
                                          event_seq=await _last_seq(session, report_id),
                                          meta_token=self._seal({**file.meta(), "from": "supervisor"}),
@@ -675,7 +677,7 @@ class ReportService:
         return status
 
     async def act(self, *, supervisor_id: int, report_id: int, action: Action, now: datetime,
-                  text: str | None = None, kind: str | None = None) -> Status:
+                  text: str | None = None, kind: str | None = None, by_name: str | None = None) -> Status:
         """A supervisor's action, checked (supervisor, scope, state, text) and written to the audit log."""
         if action not in SUPERVISOR_ACTIONS or action is Action.SEND_FILE:  # a file goes by supervisor_attach
             raise Refused("bad_action")
@@ -694,7 +696,7 @@ class ReportService:
         async with self.database.transaction() as session:
             report = await self._report_in_scope(session, supervisor_id, report_id)
             status = await self._record(session, report, action, actor="supervisor", at=now,
-                                        supervisor_id=supervisor_id, text=payload)
+                                        supervisor_id=supervisor_id, text=_named(payload, by_name))
             if status in FINISHED:
                 report.closed_at = now
             elif action is Action.REOPEN:
@@ -729,7 +731,7 @@ class ReportService:
                 at=event.at, actor=event.actor, action=Action(event.action),
                 status_to=Status(event.status_to) if event.status_to else None, text=payload.get("text"),
                 kind=payload.get("kind"), supervisor_id=None if reporter else event.supervisor_id,
-                visible_to_reporter=event.visible_to_reporter,
+                visible_to_reporter=event.visible_to_reporter, by_name=None if reporter else payload.get("by"),
             ))
         return items
 
@@ -783,6 +785,12 @@ def _hour(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("naive datetime: pass an aware `now`")
     return moment.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
+def _named(payload: dict | None, by_name: str | None) -> dict | None:
+    """An event's encrypted payload with the acting supervisor's name, as the ledger keeps it (the
+    reporter never reads it)."""
+    return {**(payload or {}), "by": by_name} if by_name else payload
 
 
 def _disputed_now():

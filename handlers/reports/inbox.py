@@ -267,8 +267,8 @@ def card_pieces(context: Context, card: Card) -> list[str]:
     names = {s.id: s.name for s in context.services.settings.access.supervisors if s.name}
     for item in card.history:
         who = _("reporter") if item.actor == "reporter" else (
-            (html.escape(names[item.supervisor_id]) if item.supervisor_id in names else
-             _("supervisor {id}", id=item.supervisor_id)) if item.supervisor_id else _("system"))
+            html.escape(names.get(item.supervisor_id) or item.by_name or _("supervisor {id}", id=item.supervisor_id))
+            if item.supervisor_id else _("system"))
         # The reporter's times are kept to the hour only (anonymity): shown as such, not as :00 sharp,
         # so that a reply does not read as older than the question it answers.
         local = item.at.astimezone(zone)
@@ -495,7 +495,7 @@ async def receive_file_for_reporter(update: Update, context: Context) -> None:
     try:
         clean = await fetch_clean_file(message, context)
         await reports_of(context).supervisor_attach(supervisor_id=update.effective_user.id, report_id=report_id,
-                                                    file=clean, now=_now())
+                                                    file=clean, now=_now(), by_name=update.effective_user.full_name)
     except FileRefused as refused:
         await message.reply_text(refusal_text(context, refused.reason))
         return
@@ -579,7 +579,7 @@ async def _do(update: Update, context: Context, action: Action, report_id: int, 
     """The action, checked by the service, then the updated card."""
     try:
         await reports_of(context).act(supervisor_id=update.effective_user.id, report_id=report_id, action=action,
-                                      now=_now(), text=text, kind=kind)
+                                      now=_now(), text=text, kind=kind, by_name=update.effective_user.full_name)
     except Refused as refusal:
         await _refuse(update, context, _reason(context, refusal))
         return
