@@ -7,6 +7,7 @@ other process (a load balancer in front of two instances does exactly this).
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import re
@@ -20,7 +21,7 @@ from aiohttp import web
 
 from bot.db import Database
 from tests.conftest import TEST_KEY, _empty_postgres
-from tests.e2e import BotProcess, bot_environment, buttons_of, text_of, with_button
+from tests.e2e import SUPERVISOR_ID, BotProcess, bot_environment, buttons_of, text_of, with_button
 from tests.test_e2e_ledger import qingfeng
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -57,6 +58,18 @@ async def alternating_proxy(port: int, targets: list[int]) -> tuple[web.AppRunne
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     return runner, taken
+
+
+async def _has_text(client, chat_id: int, text: str) -> bool:
+    return any(text in (m.get("text") or "") for m in await client.messages(chat_id))
+
+
+async def _until(condition, seconds: float = 15) -> None:
+    for _ in range(int(seconds * 5)):
+        if await condition():
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("timed out")
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="TEST_DATABASE_URL is not set")
@@ -100,6 +113,10 @@ async def test_two_webhook_processes_share_every_conversation(tmp_path, knowledg
 
         # The supervisor asks (a prompt, then a confirmation); the reporter answers through /status.
         supervisor = await first.supervisor(language_code="en")
+        # Their first message releases the new report's notice, waiting since they had never written:
+        # let it arrive first, so that it is not taken for the reply to a button pressed later.
+        await supervisor.send("/help")
+        await _until(lambda: _has_text(client, SUPERVISOR_ID, "New report"))
         inbox = await supervisor.send("/inbox")
         card = await supervisor.press(data=buttons_of(inbox[-1])[0]["callback_data"], message=inbox[-1])
         acknowledged = await supervisor.press("Acknowledge", message=with_button(card, "Acknowledge"))
