@@ -767,3 +767,45 @@ def test_a_would_be_reporter_is_shown_the_way_to_report(engine, question):
     answer = engine.ask(question)
     sent = "\n".join(entry_plain(entry, answer.language) for entry in answer.entries)
     assert answer.band is Band.ANSWER and ("/report" in sent or "Telegram" in sent), sent[:200]
+
+
+def test_a_question_typed_as_one_of_an_entrys_phrasings_is_that_entry(tmp_path):
+    """"I want to report" shares its one word with every reporting entry; its author listed it
+    under the entry on how to report, which words alone ranked third."""
+    inbox = entry("a-inbox", "督查人员怎么看举报", "how supervisors read a report")
+    inbox["paraphrases"]["en"] += ["report inbox", "new report notice", "report card", "report filter"]
+    mistaken = entry("a-mistaken", "举报错了算诬告吗", "is a mistaken report a false report")
+    how = entry("a-how", "怎样匿名反映问题", "how to file an anonymous complaint here")
+    how["paraphrases"]["en"].append("I want to report")
+    engine = KnowledgeEngine(load_knowledge(write_kb(tmp_path / "kb", [inbox, mistaken, how])))
+    for typed in ("I want to report", "i want to REPORT!", " I want  to report. "):
+        answer = engine.ask(typed, "en")
+        assert answer.band is Band.ANSWER and [e.id for e in answer.entries] == ["a-how"], typed
+    assert engine.search("report inbox", 1)[0].entry.id == "a-inbox"
+
+
+def test_a_phrasing_two_entries_share_belongs_to_neither(tmp_path):
+    first, second = entry("a-one", "会议太多", "too many meetings"), entry("a-two", "文件太多", "too many documents")
+    first["paraphrases"]["en"].append("too much paperwork and meetings")
+    second["paraphrases"]["en"].append("too much paperwork and meetings")
+    engine = KnowledgeEngine(load_knowledge(write_kb(tmp_path / "kb", [first, second])))
+    assert not engine.ask("too much paperwork and meetings", "en").best.exact
+
+
+def test_a_relative_clause_in_a_story_is_not_one_of_its_questions():
+    story = ("I reported through the bot while my brother-in-law, who works in the township office, was next to me. "
+             "Can I make the report disappear from my chat, and how long do I have to do that?")
+    assert not any(part.startswith("who works") for part in asked_parts(story))
+    assert "who decides on retention?" in asked_parts("what is retention, who decides on retention?")
+
+
+def test_vs_reads_as_versus(engine):
+    assert engine.query_terms("formalism vs bureaucratism") == engine.query_terms("formalism versus bureaucratism")
+
+
+def test_pinyin_guoqi_of_an_expired_code_is_read_as_expired(engine):
+    # 国企 (a keyword of one entry) was read first, and a contact's expired invitation was not answered.
+    assert "过期" in engine.pinyin.read("yaoqingma guoqi le zenme ban")
+    answer = engine.ask("yaoqingma guoqi le zenme ban")
+    sent = "\n".join(entry_plain(e, "zh") for e in answer.entries)
+    assert answer.band is Band.ANSWER and "qingfeng units invite" in sent

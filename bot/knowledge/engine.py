@@ -45,6 +45,10 @@ MORE_ANSWERS = 1
 # runner-up is sent after the best rather than left unseen. On a fresh dev set most confident wrong
 # answers were such ties, most often with the right entry second.
 TIE_SHARE = 0.9
+# A question typed exactly as an entry's question or one of its paraphrases (ignoring case, spaces
+# and punctuation) is that entry: its author said so. Words alone rank it no higher than entries that
+# share them ("I want to report" is every reporting entry's word), and the right one came third.
+EXACT_CONFIDENCE = 1.0
 
 
 class Band(str, Enum):
@@ -59,6 +63,7 @@ class Match:
     entry: Entry
     score: float
     confidence: float
+    exact: bool = False  # the question is one of the entry's own phrasings (see EXACT_CONFIDENCE)
 
 
 @dataclass
@@ -82,6 +87,25 @@ class Answer:
         return self.band is Band.ANSWER
 
 
+def phrasing_key(text: str) -> str:
+    """A question as its words alone: lower case, without spaces and punctuation."""
+    return "".join(ch for ch in simplified(text).lower() if ch.isalnum())
+
+
+def own_phrasings(entries: list[Entry]) -> dict[str, int]:
+    """Each entry's question and paraphrases, by phrasing_key, to the entry's number; a phrasing
+    that two entries share belongs to neither."""
+    found: dict[str, int] = {}
+    shared: set[str] = set()
+    for number, entry in enumerate(entries):
+        for text in (*entry.question.values(), *(p for ps in entry.paraphrases.values() for p in ps)):
+            key = phrasing_key(text)
+            if key in found and found[key] != number:
+                shared.add(key)
+            found.setdefault(key, number)
+    return {key: number for key, number in found.items() if key not in shared and key}
+
+
 class KnowledgeEngine:
     def __init__(self, knowledge: KnowledgeBase, *, answer_threshold: float = 0.45,
                  suggest_threshold: float = 0.30, analyzer: Analyzer | None = None):
@@ -92,6 +116,7 @@ class KnowledgeEngine:
         self.entries: list[Entry] = list(knowledge.entries.values())
         self.facts = [stated_facts(" ".join(entry.answer.values())) for entry in self.entries]
         self.index = SearchIndex([self._document(entry) for entry in self.entries])
+        self.phrasings = own_phrasings(self.entries)
         self.spellings = self.analyzer.synonyms.spellings()  # concept -> the words that spell it
         keywords = [k for entry in self.entries for k in entry.keywords.get("zh", ())]
         domain_words = [*knowledge.words, *keywords, *(str(w) for g in knowledge.synonyms for w in g)]
@@ -160,7 +185,7 @@ class KnowledgeEngine:
             band, best, parts = Band.ANSWER, parts[0], parts[1:]
         elif best.entry.id in {m.entry.id for m in parts}:  # the whole matched one of its questions best:
             best, parts = parts[0], parts[1:]                 # still answered in the order asked
-        if band is Band.ANSWER and not parts:
+        if band is Band.ANSWER and not parts and not best.exact:
             parts = self._asked_alone(text) or self._tied(matches)
         also = [m for m in parts if m.entry.id != best.entry.id][:MORE_ANSWERS]
         return Answer(question, language, band, best, suggestions, truncated, also)
@@ -222,13 +247,18 @@ class KnowledgeEngine:
         return any(self.other_fields.found(self.pinyin.read(part)) for part in (whole, asking) if part)
 
     def _match(self, text: str, limit: int) -> list[Match]:
-        """A question of several sentences full of detail is matched by the sentences that ask
-        (see asking_part): their terms count fully, the whole text's at CONTEXT_WEIGHT, and the
-        confidence is the better of the two coverages."""
+        """The help entry for a question about the bot itself; else the ranked entries, the one the
+        question is a phrasing of first."""
         whole = text[:MAX_QUESTION_CHARS]
         helps = self._help_match(whole)
         if helps:
             return helps
+        return self._exact_first(whole, self._ranked(text, whole, limit), limit)
+
+    def _ranked(self, text: str, whole: str, limit: int) -> list[Match]:
+        """A question of several sentences full of detail is matched by the sentences that ask
+        (see asking_part): their terms count fully, the whole text's at CONTEXT_WEIGHT, and the
+        confidence is the better of the two coverages."""
         asking = asking_part(text)
         if self._of_another_field(whole, asking):
             return []
@@ -243,6 +273,17 @@ class KnowledgeEngine:
         scores.score += CONTEXT_WEIGHT * context.score
         np.maximum(scores.coverage, context.coverage, out=scores.coverage)
         return self._rank_scores(scores, limit, self.pinyin.read(asking))
+
+    def _exact_first(self, whole: str, matches: list[Match], limit: int) -> list[Match]:
+        """`matches` with the entry the question is a phrasing of, if any, first and sure."""
+        number = self.phrasings.get(phrasing_key(whole))
+        if number is None or self._of_another_field(whole, None):
+            return matches
+        entry = self.entries[number]
+        own = next((m for m in matches if m.entry.id == entry.id), None)
+        score = max([m.score for m in matches] + [own.score if own else 0.0])
+        rest = [m for m in matches if m.entry.id != entry.id]
+        return [Match(entry, score, EXACT_CONFIDENCE, exact=True), *rest][:limit]
 
     @property
     def _below_answer(self) -> float:

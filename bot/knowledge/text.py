@@ -56,6 +56,7 @@ CHAT_SPELLINGS = {
     "depts": "departments", "ppl": "people", "bc": "because", "cuz": "because", "coz": "because",
     "abt": "about", "msg": "message", "msgs": "messages", "thru": "through", "n": "and",
     "y": "why", "bcuz": "because", "wanna": "want to", "gonna": "going to", "dunno": "do not know",
+    "vs": "versus",
 }
 
 # The words that make a sentence English grammar (not chat fillers such as "ok" or "pls").
@@ -730,9 +731,16 @@ def asked_parts(text: str) -> list[str]:
     """The separate questions one message asks ("是不是过度留痕？可以向哪里反映？"), each a clause
     that asks on its own; fewer than two: an empty list."""
     sentences = [s.strip() for s in _SENTENCE_END.split(asking_part(text) or text) if s and s.strip()]
-    clauses = [c.strip() for s in sentences for c in _CLAUSE_END.split(s) if c and c.strip()]
+    clauses = [c.strip() for s in sentences for n, c in enumerate(_CLAUSE_END.split(s))
+               if c and c.strip() and not (n and _RELATIVE.match(c) and not _QUESTION_MARK.search(s))]
     parts = [c for c in clauses if (_ASKS_PLAINLY.search(c) or _ASKS.search(c)) and not _ONLY_ANNOUNCES.search(c)]
     return parts if len(parts) >= 2 else []
+
+
+# "my brother-in-law, who works in the township office, was next to me.": after a comma, in a
+# sentence that asks nothing, "who" opens a relative clause, not a question.
+_RELATIVE = re.compile(r"\s*(?:who|whom|whose)\b", re.IGNORECASE)
+_QUESTION_MARK = re.compile(r"[?？]")
 
 
 # A clause that only announces the question to come ("领导让我问一下", "I want to ask"): it asks nothing.
