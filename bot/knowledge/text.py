@@ -56,7 +56,7 @@ CHAT_SPELLINGS = {
     "depts": "departments", "ppl": "people", "bc": "because", "cuz": "because", "coz": "because",
     "abt": "about", "msg": "message", "msgs": "messages", "thru": "through", "n": "and",
     "y": "why", "bcuz": "because", "wanna": "want to", "gonna": "going to", "dunno": "do not know",
-    "vs": "versus",
+    "vs": "versus", "regs": "regulations", "reg": "regulation",
 }
 
 # The words that make a sentence English grammar (not chat fillers such as "ok" or "pls").
