@@ -809,3 +809,19 @@ def test_pinyin_guoqi_of_an_expired_code_is_read_as_expired(engine):
     answer = engine.ask("yaoqingma guoqi le zenme ban")
     sent = "\n".join(entry_plain(e, "zh") for e in answer.entries)
     assert answer.band is Band.ANSWER and "qingfeng units invite" in sent
+
+
+def test_an_other_fields_word_typed_wrong_still_declines_the_question(engine):
+    # 留至针 was mended to 留置针 for the terms only, and the question answered on retention (留置).
+    answer = engine.ask("留至针可以留几天")
+    assert answer.band is Band.UNKNOWN and answer.other_field == "留置针"
+
+
+@pytest.mark.parametrize("typed, kept", [("上周去省里培训了五天，回来一看举报的受理期限都过了", "培训"),
+                                         ("我作为经办人会不会也被追责", "经办人"),
+                                         ("那块地后来调整了用途，根本没法整改", "块地")])
+def test_words_of_the_text_are_not_mended_into_an_other_fields_word(engine, typed, kept):
+    # 省里培训 held 理赔 (a claim), 作为经 sounded like 做胃镜, 那块地 like 快递: each lowered the
+    # question's confidence with a word no entry has, or could decline it.
+    assert kept in engine.typos.mend_chinese(typed)
+    assert engine.other_field_in(typed) is None

@@ -122,8 +122,8 @@ class KnowledgeEngine:
         domain_words = [*knowledge.words, *keywords, *(str(w) for g in knowledge.synonyms for w in g)]
         frequencies = self.index.frequencies()
         # The other fields' words are mended and read from pinyin too, so that 留至针 and "liuzhizhen"
-        # are 留置针, and declined.
-        self.typos = TypoFixer(frequencies, [*domain_words, *knowledge.outside])
+        # are 留置针, and declined (see TypoFixer for where they are not).
+        self.typos = TypoFixer(frequencies, domain_words, knowledge.outside)
         self.pinyin = PinyinReader([*domain_words, *knowledge.outside], frequencies)
         self.other_fields = OtherFields(knowledge.outside)
         self.spelling = EnglishSpelling.of_texts(
@@ -171,7 +171,7 @@ class KnowledgeEngine:
         matches = self._match(text, SUGGESTIONS + 1)
         if not matches:
             return Answer(question, language, Band.UNKNOWN, truncated=truncated,
-                          other_field=self.other_fields.found(self.pinyin.read(text[:MAX_QUESTION_CHARS])))
+                          other_field=self.other_field_in(text[:MAX_QUESTION_CHARS]))
         best = matches[0]
         if best.confidence >= self.answer_threshold:
             band = Band.ANSWER
@@ -244,7 +244,12 @@ class KnowledgeEngine:
         """Another field's word (留置针, a credit card's 逾期) declines the question, however well the
         shared words match: in the whole (cut at MAX_QUESTION_CHARS) or in the sentences that ask,
         which may lie past the cut."""
-        return any(self.other_fields.found(self.pinyin.read(part)) for part in (whole, asking) if part)
+        return any(self.other_field_in(part) for part in (whole, asking) if part)
+
+    def other_field_in(self, text: str) -> str | None:
+        """The other field's word `text` holds, as typed, in pinyin or misspelt (留至针 for 留置针)."""
+        read = self.pinyin.read(text)
+        return self.other_fields.found(read) or self.other_fields.found(self.typos.mend_chinese(read))
 
     def _match(self, text: str, limit: int) -> list[Match]:
         """The help entry for a question about the bot itself; else the ranked entries, the one the

@@ -327,9 +327,15 @@ class TypoFixer:
     share their toneless sound, while pairs do (shiyong: 使用, 试用, 适用).
     """
 
-    def __init__(self, vocabulary: Iterable[str] | dict[str, int], domain_words: Iterable[str] = ()):
+    def __init__(self, vocabulary: Iterable[str] | dict[str, int], domain_words: Iterable[str] = (),
+                 other_fields: Iterable[str] = ()):
         """`vocabulary`: the known words, or a mapping of each to how common it is (how many entries
-        have it): of several candidates the most common wins."""
+        have it): of several candidates the most common wins. `other_fields`: words of other fields
+        (留置针), mended to as domain words are, but only from characters that are not part of words
+        the text holds (作为经办人 sounds like 做胃镜经办人), and never those of two characters, whose sound
+        ordinary text shares (那块地 sounds like 快递)."""
+        self.other_fields = {w for w in other_fields if len(w) >= 3}
+        domain_words = [*domain_words, *self.other_fields]
         self.frequency = dict(vocabulary) if isinstance(vocabulary, dict) else dict.fromkeys(vocabulary, 1)
         self.vocabulary = set(self.frequency)
         self._deletes: dict[str, set[str]] = {}
@@ -389,6 +395,9 @@ class TypoFixer:
                         candidate = self._toneless_pairs[tuple(plain[i:i + size])]
                         if {i, i + 1} <= cut.alone and (is_specialist_word(candidate) or not any(map(_common_alone, span))):
                             word = candidate
+                if word in self.other_fields:
+                    cut = JiebaCut.of(run) if cut is None else cut
+                    word = None if cut.cuts_into_words(i, size) else word
                 if word and word != span and span not in self.vocabulary:
                     out.append(word)
                     i += size
@@ -454,6 +463,14 @@ class JiebaCut:
             at += len(word)
             ends.add(at)
         return cls(frozenset(ends), frozenset(alone))
+
+    def cuts_into_words(self, start: int, size: int) -> bool:
+        """The span takes part of a word jieba reads, and leaves the rest of it: 作为经 of 作为经办人
+        (作为 | 经办人), which sounds like 做胃镜 but is no typo of it."""
+        return any(self._inside_word(at) for at in (start, start + size))
+
+    def _inside_word(self, at: int) -> bool:
+        return at not in self.ends and at > 0
 
     def typed_apart(self, start: int, size: int) -> bool:
         """The span begins and ends where jieba cuts and holds a character it leaves alone: not
