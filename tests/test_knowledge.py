@@ -825,3 +825,16 @@ def test_words_of_the_text_are_not_mended_into_an_other_fields_word(engine, type
     # question's confidence with a word no entry has, or could decline it.
     assert kept in engine.typos.mend_chinese(typed)
     assert engine.other_field_in(typed) is None
+
+
+@pytest.mark.parametrize("typed", ["我们县里今年推了新办法", "被谈话提醒了算不算处分", "要我们签字拍照留痕",
+                                   "机器人是不是会一直催", "改通知书下来了", "汛期县里让我们天天报数"])
+def test_words_the_text_holds_are_not_mended_into_a_domain_word_that_sounds_alike(engine, typed):
+    # 县里今年 was read 县礼金年 (a gift of money), 谈话提醒 谈话题醒, 签字拍照 签自拍照.
+    assert engine.typos.mend_chinese(typed) == typed
+
+
+@pytest.mark.parametrize("typed, meant", [("容措纠错", "容错纠错"), ("过渡留痕", "过度留痕"), ("一安双查查谁", "一案双查"),
+                                          ("怎样才能消号", "销号"), ("整该台帐", "整改台账")])
+def test_a_wrong_character_of_the_right_sound_is_still_mended(engine, typed, meant):
+    assert meant in engine.typos.mend_chinese(typed)
