@@ -838,3 +838,21 @@ def test_words_the_text_holds_are_not_mended_into_a_domain_word_that_sounds_alik
                                           ("怎样才能消号", "销号"), ("整该台帐", "整改台账")])
 def test_a_wrong_character_of_the_right_sound_is_still_mended(engine, typed, meant):
     assert meant in engine.typos.mend_chinese(typed)
+
+
+@pytest.mark.parametrize("typed, kept", [("what happened to secretary zhang", "zhang"),
+                                         ("is guizhou doing the same", "guizhou"), ("heping district office", "heping")])
+def test_a_name_in_pinyin_is_not_mended_into_another_word(engine, typed, kept):
+    # "zhang" was read "hang", Guizhou the Huizhou of a seed's case.
+    assert kept in engine.spelling.mend(typed, known=engine.index.knows)
+
+
+def test_a_place_name_missing_a_letter_is_still_mended(engine):
+    assert "huizhou" in engine.spelling.mend("what did huizou do", known=engine.index.knows)
+
+
+def test_contractions_typed_without_the_apostrophe_are_stop_words(engine):
+    # "arent" was mended to "parent" (a parent unit), "wont" and "couldnt" counted as rare words.
+    assert engine.query_terms("arent formalism and bureaucratism the same") == \
+        engine.query_terms("aren't formalism and bureaucratism the same")
+    assert engine.query_terms("questions the bot couldnt answer") == engine.query_terms("questions the bot can't answer")

@@ -43,6 +43,8 @@ i me my mine we us our you your yours he him his she her it its they them their 
 what which who whom whose when where why how whether any some all each every no not nor only own same such too very
 just also please tell know want need get got let like one ones ok okay real really actually any anyone someone thing things stuff s t don't doesn't isn't can't won't i'm it's what's
 whats wat wht pls plz u ur thx hi hello ago china chinese till until
+arent isnt dont doesnt didnt wasnt werent cant couldnt wouldnt shouldnt hasnt havent wont im ive youre theyre thats
+aren't didn't wasn't weren't couldn't wouldn't shouldn't hasn't haven't i've you're they're that's
 """.split())
 
 # Small numbers in an English question written as words, as the entries write them: "the 4 forms".
@@ -856,6 +858,9 @@ class EnglishSpelling:
             word = CHAT_SPELLINGS.get(match.group(), match.group())
             if word in EN_STOPWORDS or len(word) < 4 or known(stem(word)) or is_english_word(word):
                 return word
-            return self.fixer.fix(word) or word
+            meant = self.fixer.fix(word)
+            if meant and pinyin_syllables(word) and not (len(meant) > len(word) and pinyin_syllables(meant)):
+                return word  # a name in pinyin (Zhang, Guizhou, Heping), not a slip for "hang", Huizhou, "helping"
+            return meant or word
 
         return _LATIN_WORD.sub(mend_word, normalise(text))
