@@ -856,3 +856,28 @@ def test_contractions_typed_without_the_apostrophe_are_stop_words(engine):
     assert engine.query_terms("arent formalism and bureaucratism the same") == \
         engine.query_terms("aren't formalism and bureaucratism the same")
     assert engine.query_terms("questions the bot couldnt answer") == engine.query_terms("questions the bot can't answer")
+
+
+def test_a_literal_synonym_phrase_is_found_as_typed_stop_words_and_all(tmp_path):
+    """'=find out it was me' is the reporter's fear; without its stop words it would be "find out",
+    which every fact-finding question holds."""
+    privacy = entry("a-privacy", "会不会知道是我举报的", "what is kept about a reporter")
+    privacy["keywords"] = {"zh": ["知道是我"], "en": []}
+    facts = entry("a-facts", "怎样查清事实", "how the commission finds out the facts")
+    folder = write_kb(tmp_path / "kb", [privacy, facts])
+    (folder / "dictionary.yaml").write_text(yaml.safe_dump(
+        {"words": [], "synonyms": [["知道是我", "=find out it was me", "=know it's me"]]}, allow_unicode=True),
+        encoding="utf-8")
+    engine = KnowledgeEngine(load_knowledge(folder))
+    concept = [t for t in engine.analyzer.terms("知道是我") if t.startswith("§")]
+    assert concept and concept[0] in engine.analyzer.terms("I'm scared they'll Find Out  it was me")
+    assert concept[0] in engine.analyzer.terms("will they know it’s me")
+    assert concept[0] not in engine.analyzer.terms("how do they find out the facts")
+
+
+def test_a_reporters_fear_of_being_found_out_is_answered_with_what_is_kept(engine):
+    story = ("Every month the town asks us to upload photos of the clean village into three different apps, and "
+             "if a photo is missing they deduct our score. I want to report this but I'm scared the town secretary "
+             "will find out it was me, there are only three villages. Can the town know who is reporting?")
+    answer = engine.ask(story, "en")
+    assert answer.band is Band.ANSWER and answer.best.entry.id == "ub-privacy"

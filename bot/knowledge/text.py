@@ -250,6 +250,9 @@ def _inner_words(word: str) -> list[str]:
     return inner
 
 
+LITERAL_MARK = "="  # a synonym spelling found as typed (see Synonyms.literal)
+
+
 @dataclass
 class Synonyms:
     """Every spelling of a concept (single words and phrases, any language) maps to one term."""
@@ -257,6 +260,10 @@ class Synonyms:
     single: dict[str, str] = field(default_factory=dict)
     phrases: dict[tuple[str, ...], str] = field(default_factory=dict)
     longest_phrase: int = 1
+    # "=find out it was me": an English phrase found as typed, stop words and all (stemmed and
+    # without them it would be "find out", which is every fact-finding).
+    literal: dict[str, str] = field(default_factory=dict)
+    literal_pattern: re.Pattern | None = None
 
     @classmethod
     def build(cls, groups: Sequence[Sequence[str]]) -> "Synonyms":
@@ -265,6 +272,9 @@ class Synonyms:
             concept = f"§{number}"
             for spelling in group:
                 spelling = str(spelling)
+                if spelling.startswith(LITERAL_MARK):
+                    synonyms.literal[" ".join(normalise(spelling[1:]).split())] = concept
+                    continue
                 whole = normalise(spelling).strip()
                 if _HAS_CJK.fullmatch(whole[:1] or " ") and _RUN.fullmatch(whole):
                     synonyms.single[whole] = concept  # jieba keeps a dictionary word whole
@@ -275,7 +285,18 @@ class Synonyms:
                 elif words:
                     synonyms.phrases[words] = concept
                     synonyms.longest_phrase = max(synonyms.longest_phrase, len(words))
+        if synonyms.literal:
+            phrases = sorted(synonyms.literal, key=len, reverse=True)
+            synonyms.literal_pattern = re.compile(
+                r"\b(?:" + "|".join(r"\s+".join(map(re.escape, p.split())) for p in phrases) + r")\b")
         return synonyms
+
+    def literal_concepts(self, text: str) -> list[str]:
+        """The concepts of the literal phrases `text` holds, as typed."""
+        if self.literal_pattern is None:
+            return []
+        typed = normalise(text).replace("’", "'")
+        return [self.literal[" ".join(m.group().split())] for m in self.literal_pattern.finditer(typed)]
 
     def spellings(self) -> dict[str, frozenset[str]]:
         """Each concept with the words (single ones, and those of its phrases) that spell it."""
@@ -303,7 +324,8 @@ class Analyzer:
     """Text to terms, shared by indexing and querying so that both agree."""
 
     def __init__(self, words: Iterable[str] = (), synonym_groups: Sequence[Sequence[str]] = ()):
-        self.words = list(words) + [str(s) for group in synonym_groups for s in group]
+        self.words = list(words) + [str(s) for group in synonym_groups for s in group
+                                    if not str(s).startswith(LITERAL_MARK)]
         initialise_jieba(self.words)
         self.synonyms = Synonyms.build(synonym_groups)
 
@@ -314,7 +336,7 @@ class Analyzer:
 
     def terms(self, text: str) -> list[str]:
         """Terms of a text (an entry's or a question): whole words and the words inside them."""
-        return self.synonyms.apply(_raw_tokens(text))
+        return self.synonyms.apply(_raw_tokens(text)) + self.synonyms.literal_concepts(text)
 
 
 class TypoFixer:
