@@ -393,7 +393,20 @@ class TypoFixer:
     def mend_chinese(self, text: str) -> str:
         if not self._sounds or not _HAS_CJK.search(text):
             return text
-        return re.sub(rf"[{_CJK}]{{2,}}", lambda run: self._mend_run(run.group()), text)
+        return re.sub(rf"[{_CJK}]{{2,}}", lambda run: self._mended_run(run.group()), text)
+
+    def _mended_run(self, run: str) -> str:
+        """_mend_run, remembered: a question's runs are mended for its terms and again to look for
+        another field's word, and its asking sentences are runs of the whole (pinyin is most of the cost)."""
+        mended = self.__dict__.setdefault("_mended", {})
+        if run not in mended:
+            if len(mended) >= MENDED_RUNS_KEPT:
+                mended.clear()
+            mended[run] = self._mend_run(run)
+        return mended[run]
+
+    def __getstate__(self) -> dict:
+        return {key: value for key, value in self.__dict__.items() if key != "_mended"}
 
     def _mend_run(self, run: str) -> str:
         sounds, plain = lazy_pinyin(run, style=Style.TONE3), lazy_pinyin(run)
@@ -504,6 +517,7 @@ class JiebaCut:
                 and any(start <= at < start + size for at in self.alone))
 
 
+MENDED_RUNS_KEPT = 4096  # runs whose mending TypoFixer remembers, to answer a question's parts once
 MIN_TONELESS = 3     # a Chinese span this long is mended to a domain word that sounds like it but for tones
 # A span this short that sounds like a domain word is mended only where it is no part of the words
 # jieba reads around it: on 48 dev sets, such spans were nearly always right as typed (县里今年 is
