@@ -68,7 +68,7 @@ def _run(settings: Settings, work, _: Translate):
 
 @ledger_app.command("import", help=_("Import items; re-importing updates them by their external id (编号)."))
 def import_ledger(
-    file: Annotated[Path, typer.Argument(help=_("An .xlsx, .csv or .yaml file (see `qingfeng ledger template`)."))],
+    file: Annotated[Path, typer.Argument(help=_("A ledger file: .xlsx, .xls, WPS .et, .ods, .csv or .yaml (see `qingfeng ledger template`)."))],
     dry_run: Annotated[bool, typer.Option("--dry-run", help=_("Show what would change; change nothing."))] = False,
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help=_("Import the valid rows, list the others."))] = False,
     create_units: Annotated[bool, typer.Option("--create-units", help=_("Add units the ledger does not know yet."))] = False,
