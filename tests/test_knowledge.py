@@ -881,3 +881,21 @@ def test_a_reporters_fear_of_being_found_out_is_answered_with_what_is_kept(engin
              "will find out it was me, there are only three villages. Can the town know who is reporting?")
     answer = engine.ask(story, "en")
     assert answer.band is Band.ANSWER and answer.best.entry.id == "ub-privacy"
+
+
+def test_the_questions_of_a_long_message_past_the_cut_are_answered(engine):
+    """A long message asks at its end; the whole is read to 300 characters, and its questions were
+    looked for only there, so the third of three went unanswered."""
+    story = ("My uncle runs a township agricultural station and was taken into 'retention' by the county "
+             "supervision commission last week. Nobody in the family understands what is going on, his wife "
+             "calls me every evening, and the neighbours talk. I work in another county and can only help by "
+             "reading. What law does retention come from, was that law changed recently, and can he also get a "
+             "government sanction on top of any party punishment?")
+    assert len(story) > 300
+    answer = engine.ask(story, "en")
+    sent = "\n".join(entry_plain(e, "en") for e in answer.entries)
+    assert answer.band is Band.ANSWER and "Supervision Law" in sent and "government sanction" in sent.lower()
+
+
+def test_a_message_asking_three_things_gets_up_to_three_answers(engine):
+    assert engine.ask("什么是一案双查？留置最长多久？怎么匿名反映问题？").entries.__len__() == 3

@@ -37,9 +37,11 @@ KIND_BOOST = 1.25          # an entry of the kind the question's form asks for (
 # confidence is lowered as much and kept below the answer threshold: it shares the question's words,
 # not its answer (see asked_facts), so it is at best offered ("did you mean"), never the answer.
 MISSING_FACT_FACTOR = 0.6
-# A message asking two things ("is this excessive traces? where can we report it?") gets, beside the
-# best entry, the entry that answers its other question confidently: at most this many more.
-MORE_ANSWERS = 1
+# A message asking two or three things ("什么是一案双查？留置最长多久？怎么匿名反映？") gets, beside
+# the best entry, the entries that answer its other questions confidently: at most this many more.
+# Of a message's questions, at most MAX_PARTS are read.
+MORE_ANSWERS = 2
+MAX_PARTS = 6
 # Two entries scoring within this share of each other, both confidently, are a near tie that the
 # words cannot settle ("整改完成以后怎么销号？": what closing is, and how it is reviewed): the
 # runner-up is sent after the best rather than left unseen. On a fresh dev set most confident wrong
@@ -180,7 +182,7 @@ class KnowledgeEngine:
         else:
             band = Band.UNKNOWN
         suggestions = [m for m in matches[:SUGGESTIONS] if m.confidence >= self.suggest_threshold]
-        parts = self._parts_answered(text[:MAX_QUESTION_CHARS], terms) if band in (Band.ANSWER, Band.SUGGEST) else []
+        parts = self._parts_answered(text, terms) if band in (Band.ANSWER, Band.SUGGEST) else []
         if band is Band.SUGGEST and parts:  # the whole is unclear, yet each of its questions is not
             band, best, parts = Band.ANSWER, parts[0], parts[1:]
         elif best.entry.id in {m.entry.id for m in parts}:  # the whole matched one of its questions best:
@@ -195,7 +197,8 @@ class KnowledgeEngine:
         alone, with the message, whose `terms` are given, as context) confidently, each entry once,
         in the order asked."""
         found: list[Match] = []
-        parts = asked_parts(text)
+        # A long message asks at its end, past the cut that the whole is read to: each part is cut instead.
+        parts = [part[:MAX_QUESTION_CHARS] for part in asked_parts(text)][:MAX_PARTS]
         context = self.index.score(terms) if parts else None
         for part in parts:
             part_terms = self.query_terms(part)
