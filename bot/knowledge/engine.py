@@ -4,8 +4,9 @@ The confidence of a match is the share of the question's meaning (its terms, wei
 rare they are) that the best entry contains, lowered when a runner-up is nearly as good. Above
 `answer_threshold` the entry is the answer; between the two thresholds the user is asked "did
 you mean" with up to three entries; below `suggest_threshold` the bot says it does not know.
-The default thresholds are those of config.yaml, fitted on the old held-out set by
-`bench/devset_report.py --fit` (the dev set, which the content is tuned on, only checks them).
+The default thresholds are those of config.yaml, swept on the old held-out set by
+`bench/devset_report.py --fit` (config.yaml says how each was set; the dev sets, which the content
+is tuned on, only check them).
 """
 
 from __future__ import annotations
