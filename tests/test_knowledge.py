@@ -899,3 +899,12 @@ def test_the_questions_of_a_long_message_past_the_cut_are_answered(engine):
 
 def test_a_message_asking_three_things_gets_up_to_three_answers(engine):
     assert engine.ask("什么是一案双查？留置最长多久？怎么匿名反映问题？").entries.__len__() == 3
+
+
+def test_at_startup_is_not_a_startup_company(engine):
+    # "startup" alone was another field's word, and an operator's question about the warning at
+    # startup was declined.
+    answer = engine.ask("At startup there's a warning that it doesn't know next year's holidays. Should I care?", "en")
+    assert answer.band is Band.ANSWER and "chinese-calendar" in entry_plain(answer.best.entry, "en")
+    assert engine.ask("Our startup makes everyone fill in daily reports, how do I fix the culture?", "en").band \
+        is not Band.ANSWER

@@ -45,6 +45,7 @@ just also please tell know want need get got let like one ones ok okay real real
 whats wat wht pls plz u ur thx hi hello ago china chinese till until
 arent isnt dont doesnt didnt wasnt werent cant couldnt wouldnt shouldnt hasnt havent wont im ive youre theyre thats
 aren't didn't wasn't weren't couldn't wouldn't shouldn't hasn't haven't i've you're they're that's
+i'd i'll we're we've we'd let's he's she's there's
 """.split())
 
 # Small numbers in an English question written as words, as the entries write them: "the 4 forms".
