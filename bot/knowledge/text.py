@@ -357,8 +357,8 @@ class TypoFixer:
         """`vocabulary`: the known words, or a mapping of each to how common it is (how many entries
         have it): of several candidates the most common wins. `other_fields`: words of other fields
         (留置针), mended to as domain words are, but only from characters that are not part of words
-        the text holds (作为经办人 sounds like 做胃镜经办人), and never those of two characters, whose sound
-        ordinary text shares (那块地 sounds like 快递)."""
+        the text holds (the 作为经 of 作为经办人 sounds like 做胃镜), and never those of two characters,
+        whose sound ordinary text shares (那块地 sounds like 快递)."""
         self.other_fields = {w for w in other_fields if len(w) >= 3}
         domain_words = [*domain_words, *self.other_fields]
         self.frequency = dict(vocabulary) if isinstance(vocabulary, dict) else dict.fromkeys(vocabulary, 1)
