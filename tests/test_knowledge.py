@@ -908,3 +908,8 @@ def test_at_startup_is_not_a_startup_company(engine):
     assert answer.band is Band.ANSWER and "chinese-calendar" in entry_plain(answer.best.entry, "en")
     assert engine.ask("Our startup makes everyone fill in daily reports, how do I fix the culture?", "en").band \
         is not Band.ANSWER
+
+
+def test_a_name_in_pinyin_stays_a_name_among_the_question_terms(engine):
+    # The spelling mender left "zhang" alone, but the terms' own typo fixing then made it "hang".
+    assert "zhang" in engine.query_terms("what happened to secretary zhang after the inspection")

@@ -457,6 +457,9 @@ class TypoFixer:
         candidates = {c for c in candidates if _one_edit_apart(word, c)}
         if len(word) < MIN_SUBSTITUTED:  # hook/look, night/eight, dive/give: short words, both real
             candidates = {c for c in candidates if len(c) != len(word) or _neighbours_swapped(word, c)}
+        if pinyin_syllables(word):  # a name in pinyin (Zhang, Guizhou, Heping), not a slip for "hang",
+            # Huizhou, "helping"; unless it is another name with a letter left out (huizou)
+            candidates = {c for c in candidates if len(c) > len(word) and pinyin_syllables(c)}
         return min(candidates, key=lambda c: (_slip_rank(word, c), -self.frequency.get(c, 0), c)) if candidates else None
 
 
@@ -895,9 +898,6 @@ class EnglishSpelling:
             word = CHAT_SPELLINGS.get(match.group(), match.group())
             if word in EN_STOPWORDS or len(word) < 4 or known(stem(word)) or is_english_word(word):
                 return word
-            meant = self.fixer.fix(word)
-            if meant and pinyin_syllables(word) and not (len(meant) > len(word) and pinyin_syllables(meant)):
-                return word  # a name in pinyin (Zhang, Guizhou, Heping), not a slip for "hang", Huizhou, "helping"
-            return meant or word
+            return self.fixer.fix(word) or word
 
         return _LATIN_WORD.sub(mend_word, normalise(text))
