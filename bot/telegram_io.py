@@ -131,6 +131,9 @@ class Confirmations:
         self._handling: set[int] = set()
         self._handled: set[int] = set()  # above the oldest in hand: Telegram sends them again
         self._next = 0  # one past the newest fetched
+        # The offset the latest getUpdates asked from: until a poll asks past an update, that poll
+        # (answered after the update was handled) may still bring it, so it is kept in _handled.
+        self._asked = 0
         self._progress = asyncio.Event()
         self._posted: dict[int, asyncio.Event] = {}  # webhook updates in hand
 
@@ -139,9 +142,10 @@ class Confirmations:
         return bool(self._handling)
 
     def offset(self, requested: int | None = None) -> int | None:
-        if self._handling:
-            return min(self._handling)
-        return max(requested or 0, self._next) or requested
+        """The offset a getUpdates asks for now (and is remembered as asked)."""
+        asked = min(self._handling) if self._handling else (max(requested or 0, self._next) or requested)
+        self._asked = asked or 0
+        return asked
 
     def take(self, updates: Sequence[Update]) -> tuple[Update, ...]:
         """The updates not fetched before; they are in hand until `handled`."""
@@ -173,8 +177,8 @@ class Confirmations:
             return  # a webhook update, or one fetched by an earlier process
         self._handling.discard(update_id)
         self._handled.add(update_id)
-        oldest = self.offset()
-        self._handled = {done for done in self._handled if done >= oldest}
+        floor = min([*self._handling, self._next, self._asked])
+        self._handled = {done for done in self._handled if done >= floor}
         self._progress.set()
 
     async def progress(self, timeout: float) -> None:

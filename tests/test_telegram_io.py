@@ -51,3 +51,18 @@ async def test_a_reply_telegram_keeps_refusing_fails_with_telegrams_own_error_on
     with pytest.raises(NetworkError, match="Bad Gateway"):
         await limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 1}, None)
     assert len(calls) >= 2  # retried first
+
+
+def test_an_update_handled_while_a_poll_for_it_is_on_its_way_is_not_handled_again():
+    """A slow reply (a send held by a timeout, then retried) ends while the next getUpdates, asked
+    from that update's offset, is still on its way: the update it brings back again is not new.
+    It was, and the user got the same answer twice."""
+    confirmations = Confirmations()
+    assert [u.update_id for u in confirmations.take(updates(20))] == [20]
+    assert confirmations.offset(21) == 20       # a poll goes out while 20 is still being answered
+    confirmations.handled(20)                   # the answer is sent before that poll comes back
+    assert confirmations.take(updates(20)) == ()  # which brings 20 again
+    assert confirmations.offset(21) == 21
+    assert [u.update_id for u in confirmations.take(updates(21))] == [21]
+    confirmations.handled(21)
+    assert confirmations.offset(22) == 22 and not confirmations.handling
