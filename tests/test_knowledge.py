@@ -14,7 +14,8 @@ from bot.knowledge.index import SearchIndex
 from bot.knowledge.render import entry_html, entry_plain
 from bot.knowledge.schema import KnowledgeError, check_knowledge, load_knowledge
 from bot.knowledge.service import KnowledgeService
-from bot.knowledge.text import PinyinReader, TypoFixer, asked_parts, asking_part, question_form, script_of
+from bot.knowledge.text import (PinyinReader, TypoFixer, asked_parts, asked_parts_with_leads, asking_part, question_form,
+                                script_of)
 from bot.messages import split_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -749,6 +750,21 @@ def test_pinyin_is_cut_so_that_domain_words_spell_as_much_of_it_as_possible(engi
     assert engine.ask("shenme shi yi an shuang cha").best.entry.id == engine.ask("什么是一案双查").best.entry.id
 
 
+def test_pinyin_keeps_to_the_words_as_typed_when_two_cuts_spell_as_much(engine):
+    # "shi jian" is 时间 too, but it would cut into "jiandu" as typed (and leave its du unread).
+    read = engine.pinyin.read("wo shi jiandu renyuan, xin de jubao zai nali kan")
+    assert "监督" in read and "时间" not in read
+    said = engine.ask("wo shi jiandu renyuan, xin de jubao zai nali kan")
+    assert said.best.entry.id == engine.ask("我是监督人员，新的举报在哪里看").best.entry.id
+
+
+def test_pinyin_de_and_le_end_a_phrase_not_some_entrys_word(engine):
+    # 来得 (from "还来得及") read for "lai de" counted against every entry and left the question at "did you mean".
+    read = engine.pinyin.read("wèi jīcéng jiǎnfù shì nǎ yī nián tíchū lái de")
+    assert "来得" not in read and "为基层减负" in read
+    assert engine.ask("wèi jīcéng jiǎnfù shì nǎ yī nián tíchū lái de").band is Band.ANSWER
+
+
 @pytest.mark.parametrize("counted, plain", [("四风是哪四个", "四风是哪些"), ("四种形态是哪四种", "四种形态有哪些")])
 def test_which_with_a_count_asks_for_a_list_and_names_nothing(engine, counted, plain):
     # 哪四个: "四个" is no word of the subject; it used to count against every entry and leave 四风 at "did you mean".
@@ -782,6 +798,24 @@ def test_a_question_typed_as_one_of_an_entrys_phrasings_is_that_entry(tmp_path):
         answer = engine.ask(typed, "en")
         assert answer.band is Band.ANSWER and [e.id for e in answer.entries] == ["a-how"], typed
     assert engine.search("report inbox", 1)[0].entry.id == "a-inbox"
+
+
+def test_a_story_ending_in_one_of_an_entrys_phrasings_is_that_entry(engine):
+    # The story's words (township head, find out) outweighed the few the question is made of: only "did you mean".
+    story = "I'm scared the township head will find out it was me. "
+    answer = engine.ask(story + "What do you keep about me?", "en")
+    assert answer.band is Band.ANSWER
+    assert answer.best.entry.id == engine.ask("What do you keep about me?", "en").best.entry.id
+
+
+def test_a_question_too_short_to_look_up_is_read_with_the_sentence_it_ends(engine):
+    # "这是啥原因" alone says nothing; its sentence says the chart shows pinyin for Chinese.
+    asked = ("下周要给县委书记汇报巡察整改进度，我想拿一张各单位的进度图出来。怎么看统计数据和图表？"
+             "还有，上次同事导出来的图上单位名都是拼音，不是汉字，这是啥原因？")
+    answer = engine.ask(asked)
+    sent = "\n".join(entry_plain(entry, "zh") for entry in answer.entries)
+    assert answer.band is Band.ANSWER and "/stats" in sent and "fonts-noto-cjk" in sent
+    assert ("这是啥原因？", "还有，上次同事导出来的图上单位名都是拼音，不是汉字，这是啥原因？") in asked_parts_with_leads(asked)
 
 
 def test_a_phrasing_two_entries_share_belongs_to_neither(tmp_path):

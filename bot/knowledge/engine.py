@@ -19,8 +19,8 @@ import numpy as np
 
 from bot.knowledge.index import Scores, SearchIndex, top
 from bot.knowledge.schema import Entry, KnowledgeBase
-from bot.knowledge.text import (Analyzer, EnglishSpelling, OtherFields, PinyinReader, TypoFixer, asked_facts, asked_parts,
-                                asking_part, asks_about_the_bot, english_stems, has_chinese, is_pinyin_text, question_form, script_of,
+from bot.knowledge.text import (Analyzer, EnglishSpelling, OtherFields, PinyinReader, TypoFixer, asked_facts,
+                                asked_parts_with_leads, asking_part, asks_about_the_bot, english_stems, has_chinese, is_pinyin_text, question_form, script_of,
                                 simplified, stated_facts, stem, without_counted_which)
 
 FIELD_WEIGHTS = {"question": 3.0, "paraphrases": 2.0, "keywords": 2.0, "answer": 0.25}
@@ -199,12 +199,18 @@ class KnowledgeEngine:
         in the order asked."""
         found: list[Match] = []
         # A long message asks at its end, past the cut that the whole is read to: each part is cut instead.
-        parts = [part[:MAX_QUESTION_CHARS] for part in asked_parts(text)][:MAX_PARTS]
+        parts = asked_parts_with_leads(text)[:MAX_PARTS]
         context = self.index.score(terms) if parts else None
-        for part in parts:
-            part_terms = self.query_terms(part)
-            if sum(self.index.term_idf(term) for term in set(part_terms)) < MIN_ASKING_WEIGHT:
-                continue  # "who decides", "is it a trend": too little to look up on its own
+        for part, lead in parts:
+            part_terms = self.query_terms(part[:MAX_QUESTION_CHARS])
+            if self._weight(part_terms) < MIN_ASKING_WEIGHT:
+                # "这是啥原因", "who decides": too little to look up on its own; the sentence it ends may say of what
+                if lead == part:
+                    continue
+                part = lead[-MAX_QUESTION_CHARS:]
+                part_terms = self.query_terms(part)
+                if self._weight(part_terms) < MIN_ASKING_WEIGHT:
+                    continue
             # The part's own words decide how sure we are; the message's words, which part of the
             # domain it means ("有没有别的办法" after a story of an item that cannot be fixed).
             scores = self.index.score(part_terms)
@@ -214,6 +220,10 @@ class KnowledgeEngine:
                     matches[0].entry.id not in {m.entry.id for m in found}:
                 found.append(matches[0])
         return found
+
+    def _weight(self, terms: list[str]) -> float:
+        """How much meaning `terms` carry: the IDF of each once."""
+        return sum(self.index.term_idf(term) for term in set(terms))
 
     def _asked_alone(self, text: str) -> list[Match]:
         """A long question's asking sentences read without the story, when they alone match an entry
@@ -262,7 +272,7 @@ class KnowledgeEngine:
         helps = self._help_match(whole)
         if helps:
             return helps
-        return self._exact_first(whole, self._ranked(text, whole, limit), limit)
+        return self._exact_first(text, self._ranked(text, whole, limit), limit)
 
     def _ranked(self, text: str, whole: str, limit: int) -> list[Match]:
         """A question of several sentences full of detail is matched by the sentences that ask
@@ -283,9 +293,14 @@ class KnowledgeEngine:
         np.maximum(scores.coverage, context.coverage, out=scores.coverage)
         return self._rank_scores(scores, limit, self.pinyin.read(asking))
 
-    def _exact_first(self, whole: str, matches: list[Match], limit: int) -> list[Match]:
-        """`matches` with the entry the question is a phrasing of, if any, first and sure."""
+    def _exact_first(self, text: str, matches: list[Match], limit: int) -> list[Match]:
+        """`matches` with the entry the question, or the sentence of it that asks, is a phrasing of,
+        if any, first and sure ("I'm scared they will find out it was me. What do you keep about
+        me?": the story's words outweigh the few the question is made of)."""
+        whole = text[:MAX_QUESTION_CHARS]
         number = self.phrasings.get(phrasing_key(whole))
+        if number is None:
+            number = self.phrasings.get(phrasing_key(asking_part(text) or ""))
         if number is None or self._of_another_field(whole, None):
             return matches
         entry = self.entries[number]

@@ -569,6 +569,9 @@ PINYIN_QUESTION_WORDS = ("是什么", "什么", "什么意思", "啥意思", "�
 # Syllables of the commonest function words (吗 的 了 呢 吧 啊 是 会 被 在 有 和 也 都 就 我 你 他 要 能):
 # meaningless when no term spells them.
 PINYIN_PARTICLES = frozenset("ma de le ne ba a shi hui bei zai you he ye dou jiu wo ni ta yao neng".split())
+# 的/得/地 and 了 end a phrase far more often than they end a word: an entry's other word ending in one
+# (来得, 说了) is not read from pinyin.
+TRAILING_PARTICLES = frozenset(("de", "le"))
 MAX_PINYIN_TERMS = 20_000  # the knowledge base's other words read from pinyin, the most common first
 
 
@@ -588,9 +591,11 @@ class PinyinReader:
         ranked = [(w, 2) for w in domain_words] + [(w, 1) for w in PINYIN_QUESTION_WORDS]
         others = sorted((w for w in (other_words or {}) if _HAS_CJK.match(w)), key=lambda w: (-other_words[w], w))
         ranked += [(w, 0) for w in others[:MAX_PINYIN_TERMS]]
-        for word, _ in ranked:
+        for word, rank in ranked:
             if 2 <= len(word) <= 8 and all(_HAS_CJK.match(c) for c in word):
                 key = tuple(strip_tones(s) for s in lazy_pinyin(word, style=Style.NORMAL))
+                if rank == 0 and key[-1] in TRAILING_PARTICLES:
+                    continue  # "lai de" is 来 and 的 far more often than the 来得 of some entry's text
                 self.terms.setdefault(key, word)
         self.longest = max((len(key) for key in self.terms), default=0)
 
@@ -625,7 +630,8 @@ class PinyinReader:
             ends.add(len(syllables))
         starts = {0} | ends
         out, pending = [], []
-        for i, term, size in self._cut(syllables, lambda i, size: whole or (i in starts and i + size in ends)):
+        for i, term, size in self._cut(syllables, lambda i, size: whole or (i in starts and i + size in ends),
+                                       lambda i, size: i not in starts or i + size not in ends):
             if term is None:
                 pending.append((i, syllables[i]))
                 continue
@@ -635,21 +641,23 @@ class PinyinReader:
         out.append(self._unread(pending) if whole else self._as_written(pending, word_at))
         return " ".join(o for o in out if o)
 
-    def _cut(self, syllables: list[str], allowed) -> list[tuple[int, str | None, int]]:
-        """The syllables cut into terms so that terms spell as many of them as possible, then in as
-        few terms as possible: (start, term, size), or (start, None, 1) for a syllable left over. Not
-        the longest term first: in "shenme shi yi an shuang cha", 事宜 (shi yi) would take the yi of
-        一案双查."""
+    def _cut(self, syllables: list[str], allowed, splits_a_word) -> list[tuple[int, str | None, int]]:
+        """The syllables cut into terms so that terms spell as many of them as possible, then with as
+        few terms as possible cutting into a word as typed ("wo shi jiandu renyuan": 监督, not the
+        时间 of "shi jian|du"), then in as few terms as possible: (start, term, size), or (start,
+        None, 1) for a syllable left over. Not the longest term first: in "shenme shi yi an shuang
+        cha", 事宜 (shi yi) would take the yi of 一案双查."""
         count = len(syllables)
-        best: list[tuple[int, int]] = [(0, 0)] * (count + 1)  # from i on: (syllables spelt, -terms)
+        best: list[tuple[int, int, int]] = [(0, 0, 0)] * (count + 1)  # from i on: (spelt, -splitting, -terms)
         choice: list[int] = [1] * (count + 1)
         for i in range(count - 1, -1, -1):
             best[i], choice[i] = best[i + 1], 1
             for size in range(2, min(self.longest, count - i) + 1):
                 if allowed(i, size) and tuple(syllables[i:i + size]) in self.terms:
-                    spelt, terms = best[i + size]
-                    if (spelt + size, terms - 1) > best[i] or (choice[i] == 1 and (spelt + size, terms - 1) == best[i]):
-                        best[i], choice[i] = (spelt + size, terms - 1), -size
+                    spelt, splitting, terms = best[i + size]
+                    cut = (spelt + size, splitting - splits_a_word(i, size), terms - 1)
+                    if cut > best[i] or (choice[i] == 1 and cut == best[i]):
+                        best[i], choice[i] = cut, -size
         cut, i = [], 0
         while i < count:
             size = -choice[i] if choice[i] < 0 else 0
@@ -794,10 +802,24 @@ _CLAUSE_END = re.compile(r"[，,；;]\s*(?:(?:and|but|also|or)\s+|(?:还有|另�
 def asked_parts(text: str) -> list[str]:
     """The separate questions one message asks ("是不是过度留痕？可以向哪里反映？"), each a clause
     that asks on its own; fewer than two: an empty list."""
-    sentences = [s.strip() for s in _SENTENCE_END.split(asking_part(text) or text) if s and s.strip()]
-    clauses = [c.strip() for s in sentences for n, c in enumerate(_CLAUSE_END.split(s))
-               if c and c.strip() and not (n and _RELATIVE.match(c) and not _QUESTION_MARK.search(s))]
-    parts = [c for c in clauses if (_ASKS_PLAINLY.search(c) or _ASKS.search(c)) and not _ONLY_ANNOUNCES.search(c)]
+    return [part for part, _ in asked_parts_with_leads(text)]
+
+
+def asked_parts_with_leads(text: str) -> list[tuple[str, str]]:
+    """asked_parts, each with its sentence up to the part's end: what a part too short to look up
+    ("这是啥原因") asks about ("图上单位名都是拼音，不是汉字，这是啥原因")."""
+    parts = []
+    for sentence in _SENTENCE_END.split(asking_part(text) or text):
+        sentence = sentence.strip()
+        start = 0
+        for number, end in enumerate([*(m for m in _CLAUSE_END.finditer(sentence)), None]):
+            clause = sentence[start:end.start() if end else len(sentence)].strip()
+            lead = sentence[:end.start() if end else len(sentence)].strip()
+            start = end.end() if end else start
+            if not clause or (number and _RELATIVE.match(clause) and not _QUESTION_MARK.search(sentence)):
+                continue
+            if (_ASKS_PLAINLY.search(clause) or _ASKS.search(clause)) and not _ONLY_ANNOUNCES.search(clause):
+                parts.append((clause, lead))
     return parts if len(parts) >= 2 else []
 
 
