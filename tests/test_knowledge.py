@@ -765,6 +765,14 @@ def test_pinyin_de_and_le_end_a_phrase_not_some_entrys_word(engine):
     assert engine.ask("wèi jīcéng jiǎnfù shì nǎ yī nián tíchū lái de").band is Band.ANSWER
 
 
+def test_pinyin_homophones_are_read_as_the_commoner_word_of_the_knowledge_base(engine):
+    # shouli is 受理 (a report accepted) and 收礼 (taking gifts); the first is the knowledge base's commoner word.
+    assert "受理" in engine.pinyin.read("jubao yihou ji tian shouli")
+    said = engine.ask("jubao yihou ji tian shouli")
+    sent = "\n".join(entry_plain(entry, "zh") for entry in said.entries)
+    assert said.band is Band.ANSWER and "5个工作日" in sent
+
+
 @pytest.mark.parametrize("counted, plain", [("四风是哪四个", "四风是哪些"), ("四种形态是哪四种", "四种形态有哪些")])
 def test_which_with_a_count_asks_for_a_list_and_names_nothing(engine, counted, plain):
     # 哪四个: "四个" is no word of the subject; it used to count against every entry and leave 四风 at "did you mean".
