@@ -42,7 +42,7 @@ is are was were be been being am do does did doing have has had having will woul
 i me my mine we us our you your yours he him his she her it its they them their this that these those there here
 what which who whom whose when where why how whether any some all each every no not nor only own same such too very
 just also please tell know want need get got let like one ones ok okay real really actually any anyone someone thing things stuff s t don't doesn't isn't can't won't i'm it's what's
-whats wat wht pls plz u ur thx hi hello ago china chinese till until
+whats wat wht pls plz u ur thx hi hello ago china chinese till until ever
 arent isnt dont doesnt didnt wasnt werent cant couldnt wouldnt shouldnt hasnt havent wont im ive youre theyre thats
 aren't didn't wasn't weren't couldn't wouldn't shouldn't hasn't haven't i've you're they're that's
 i'd i'll we're we've we'd let's he's she's there's
