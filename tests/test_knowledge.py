@@ -780,6 +780,18 @@ def test_which_with_a_count_asks_for_a_list_and_names_nothing(engine, counted, p
     assert said.band is Band.ANSWER and said.best.entry.id == engine.ask(plain).best.entry.id
 
 
+def test_american_spellings_find_the_british_ones_the_entries_write(engine):
+    # "organization" stemmed to organiz, unknown to entries that write "organisation": left at "did you mean".
+    assert engine.query_terms("party organization") == engine.query_terms("party organisation")
+    assert engine.query_terms("colors") == engine.query_terms("colours")
+    said = engine.ask("How party organization can be held to account? which forms", "en")
+    assert said.band is Band.ANSWER and said.best.entry.id == engine.ask("how can a party organisation be held to account").best.entry.id
+
+
+def test_ever_is_no_word_to_rank_by(engine):
+    assert "ever" not in engine.query_terms("will I ever find out")
+
+
 def test_till_is_a_word_not_a_typo(engine):
     assert "still" not in engine.query_terms("how long till the commission answers my report")
 
@@ -824,6 +836,18 @@ def test_a_question_too_short_to_look_up_is_read_with_the_sentence_it_ends(engin
     sent = "\n".join(entry_plain(entry, "zh") for entry in answer.entries)
     assert answer.band is Band.ANSWER and "/stats" in sent and "fonts-noto-cjk" in sent
     assert ("这是啥原因？", "还有，上次同事导出来的图上单位名都是拼音，不是汉字，这是啥原因？") in asked_parts_with_leads(asked)
+
+
+def test_a_question_its_own_words_answer_surely_is_not_pulled_away_by_the_story(engine):
+    # The story (photos of old people holding dated signs) pulled "is nothing of mine kept?" to the
+    # entry on attachments; the reporter asked both what is kept and whether photos can be sent.
+    asked = ("我是平安镇敬老院的护工，名字就不说了。从2024年10月开始，镇上要求我们每天给老人拍照打卡，"
+             "每张照片都要老人举着写了日期的牌子，有个脑梗瘫在床上的老爷子也得扶起来拍，我看着真心疼。"
+             "院长说是镇民政办要的。我想举报，可又怕被查出来是我，这地方小，谁说的一猜就知道。"
+             "你们这个举报真的不会留下我的信息吗？照片能不能发？")
+    answer = engine.ask(asked)
+    kept = engine.ask("你们这个举报真的不会留下我的信息吗？").best.entry.id
+    assert answer.band is Band.ANSWER and kept in [entry.id for entry in answer.entries]
 
 
 def test_a_phrasing_two_entries_share_belongs_to_neither(tmp_path):

@@ -33,6 +33,7 @@ CONTEXT_WEIGHT = 0.5       # a long question's detail, beside the sentences that
 # ask nothing on their own ("how do I know if anyone is looking at it?"): the whole question is read.
 MIN_ASKING_WEIGHT = 5.0
 MIN_ALONE_WEIGHT, SURE_ALONE = 3.0, 0.8  # the least meaning, and the confidence, of a few words read alone
+SURE_PART = 0.95           # a message's question matched this surely by its own words keeps its entry, whatever the story
 KIND_BOOST = 1.25          # an entry of the kind the question's form asks for ("what is" -> definition) ranks higher
 # An entry whose answer lacks the fact the question asks for (a year, a number) ranks lower, and its
 # confidence is lowered as much and kept below the answer threshold: it shares the question's words,
@@ -216,6 +217,11 @@ class KnowledgeEngine:
             scores = self.index.score(part_terms)
             scores.score += CONTEXT_WEIGHT * context.score
             matches = self._rank_scores(scores, 1, self.pinyin.read(part))
+            # A question all but surely answered by its own words is not pulled away by the story's
+            # ("...老人举着牌子拍照...你们这个举报真的不会留下我的信息吗？": what is kept, not photos).
+            alone = self._rank(part_terms, 1, self.pinyin.read(part))
+            if alone and alone[0].confidence >= SURE_PART:
+                matches = alone
             if matches and matches[0].confidence >= self.answer_threshold and \
                     matches[0].entry.id not in {m.entry.id for m in found}:
                 found.append(matches[0])

@@ -70,9 +70,29 @@ it its this that there mean means meaning whats hows whos wheres whys dont doesn
 tell explain define please pls
 """.split())
 _STEMMER = snowballstemmer.stemmer("english")
+# American spellings written the British way, as the entries write them ("organization" stems to
+# organiz, "organisation" to organis; "color" is not "colour"): both sides are stemmed through this.
+_AMERICAN = (
+    (re.compile(r"(?<=[a-z]{3})iz(e|ed|es|er|ers|ing|ation|ations|ational)$"), r"is\1"),
+    (re.compile(r"yz(e|ed|es|er|ing)$"), r"ys\1"),
+    (re.compile(r"^(colo|behavio|labo|favo|hono|neighbo|rumo|harbo|endeavo|humo|vigo)r(s|ed|ing|ful|al|als)?$"), r"\1ur\2"),
+    (re.compile(r"^(cent|met|theat|fib)er(s)?$"), r"\1re\2"),
+    (re.compile(r"^(defen|offen|licen|preten)se(s)?$"), r"\1ce\2"),
+)
+
+
+def british(word: str) -> str:
+    """`word` in British spelling, where it is spelt otherwise in American."""
+    for pattern, replacement in _AMERICAN:
+        word = pattern.sub(replacement, word)
+    return word
+
+
 # Stemming is most of a question's cost, and a question's words are stemmed more than once (pinyin
 # reading, spelling, terms): the same few thousand words recur, so their stems are remembered.
-stem = functools.lru_cache(maxsize=100_000)(_STEMMER.stemWord)
+@functools.lru_cache(maxsize=100_000)
+def stem(word: str) -> str:
+    return _STEMMER.stemWord(british(word))
 _jieba_lock = threading.Lock()
 _jieba_ready = False
 
