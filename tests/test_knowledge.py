@@ -750,10 +750,13 @@ def test_pinyin_is_cut_so_that_domain_words_spell_as_much_of_it_as_possible(engi
     assert engine.ask("shenme shi yi an shuang cha").best.entry.id == engine.ask("什么是一案双查").best.entry.id
 
 
-def test_pinyin_keeps_to_the_words_as_typed_when_two_cuts_spell_as_much(engine):
-    # "shi jian" is 时间 too, but it would cut into "jiandu" as typed (and leave its du unread).
+def test_pinyin_keeps_to_the_words_as_typed(engine):
+    # "shi jian" is 时间 too, but it would cut into "jiandu" as typed (and leave its du unread);
+    # "yi fa" is 依法, but it would take the yi of "keyi" and the fa after it.
     read = engine.pinyin.read("wo shi jiandu renyuan, xin de jubao zai nali kan")
     assert "监督" in read and "时间" not in read
+    assert "依法" not in engine.pinyin.read("wo xiang jubao cun li de xingshizhuyi, keyi fa zhaopian ma")
+    assert "容错纠错" in engine.pinyin.read("rongcuojiucuo")   # terms inside one typed word cross nothing
     said = engine.ask("wo shi jiandu renyuan, xin de jubao zai nali kan")
     assert said.best.entry.id == engine.ask("我是监督人员，新的举报在哪里看").best.entry.id
 
@@ -790,6 +793,13 @@ def test_american_spellings_find_the_british_ones_the_entries_write(engine):
 
 def test_ever_is_no_word_to_rank_by(engine):
     assert "ever" not in engine.query_terms("will I ever find out")
+
+
+def test_a_file_typed_with_the_wrong_tone_is_still_a_file(engine):
+    # 文挡 (dǎng) for 文档 (dàng): the tones differ, so the sound-alike mending leaves it; the dictionary does not.
+    said = engine.ask("我传的文挡里有我的名子，会被删掉吗")
+    sent = "\n".join(entry_plain(entry, "zh") for entry in said.entries)
+    assert said.band is Band.ANSWER and "作者" in sent
 
 
 def test_till_is_a_word_not_a_typo(engine):

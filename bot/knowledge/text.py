@@ -583,7 +583,7 @@ def _one_edit_apart(a: str, b: str) -> bool:
 # Question words kept for reading pinyin, so "xiaohao zenme ban" reads as 销号怎么办 and its form
 # (a procedure question) is still seen; they carry no meaning for retrieval (stop words).
 PINYIN_QUESTION_WORDS = ("是什么", "什么", "什么意思", "啥意思", "怎么办", "怎么", "怎么样", "多少", "多久", "多长",
-                         "几年", "哪年", "哪一年", "哪部", "哪个", "哪些", "哪里", "什么时候", "会不会", "能不能", "可不可以", "是不是", "有没有", "为什么", "如何")
+                         "几年", "哪年", "哪一年", "哪部", "哪个", "哪些", "哪里", "什么时候", "会不会", "能不能", "可不可以", "可以", "是不是", "有没有", "为什么", "如何")
 
 
 # Syllables of the commonest function words (吗 的 了 呢 吧 啊 是 会 被 在 有 和 也 都 就 我 你 他 要 能):
@@ -652,9 +652,15 @@ class PinyinReader:
             syllables += pinyin_syllables(word) or ()
             ends.add(len(syllables))
         starts = {0} | ends
+
+        def crosses_a_word(i: int, size: int) -> bool:
+            """The term takes part of a word as typed and part of the next (the 依法 of "keyi fa")."""
+            inside = any(i < boundary < i + size for boundary in ends)
+            return inside and (i not in starts or i + size not in ends)
+
         out, pending = [], []
         for i, term, size in self._cut(syllables, lambda i, size: whole or (i in starts and i + size in ends),
-                                       lambda i, size: i not in starts or i + size not in ends):
+                                       crosses_a_word):
             if term is None:
                 pending.append((i, syllables[i]))
                 continue
@@ -664,21 +670,21 @@ class PinyinReader:
         out.append(self._unread(pending) if whole else self._as_written(pending, word_at))
         return " ".join(o for o in out if o)
 
-    def _cut(self, syllables: list[str], allowed, splits_a_word) -> list[tuple[int, str | None, int]]:
-        """The syllables cut into terms so that terms spell as many of them as possible, then with as
-        few terms as possible cutting into a word as typed ("wo shi jiandu renyuan": 监督, not the
-        时间 of "shi jian|du"), then in as few terms as possible: (start, term, size), or (start,
-        None, 1) for a syllable left over. Not the longest term first: in "shenme shi yi an shuang
-        cha", 事宜 (shi yi) would take the yi of 一案双查."""
+    def _cut(self, syllables: list[str], allowed, crosses_a_word) -> list[tuple[int, str | None, int]]:
+        """The syllables cut into terms so that as few terms as possible take part of one word as
+        typed and part of the next ("wo shi jiandu": 监督, not the 时间 of "shi jian|du"; "keyi fa":
+        not 依法), then so that terms spell as many syllables as possible, then in as few terms as
+        possible: (start, term, size), or (start, None, 1) for a syllable left over. Not the longest
+        term first: in "shenme shi yi an shuang cha", 事宜 (shi yi) would take the yi of 一案双查."""
         count = len(syllables)
-        best: list[tuple[int, int, int]] = [(0, 0, 0)] * (count + 1)  # from i on: (spelt, -splitting, -terms)
+        best: list[tuple[int, int, int]] = [(0, 0, 0)] * (count + 1)  # from i on: (-crossing, spelt, -terms)
         choice: list[int] = [1] * (count + 1)
         for i in range(count - 1, -1, -1):
             best[i], choice[i] = best[i + 1], 1
             for size in range(2, min(self.longest, count - i) + 1):
                 if allowed(i, size) and tuple(syllables[i:i + size]) in self.terms:
-                    spelt, splitting, terms = best[i + size]
-                    cut = (spelt + size, splitting - splits_a_word(i, size), terms - 1)
+                    crossing, spelt, terms = best[i + size]
+                    cut = (crossing - crosses_a_word(i, size), spelt + size, terms - 1)
                     if cut > best[i] or (choice[i] == 1 and cut == best[i]):
                         best[i], choice[i] = cut, -size
         cut, i = [], 0
