@@ -802,6 +802,15 @@ def test_a_file_typed_with_the_wrong_tone_is_still_a_file(engine):
     assert said.band is Band.ANSWER and "作者" in sent
 
 
+def test_who_asks_said_first_is_not_what_they_ask_about(engine):
+    # 信访室 (the letters-and-visits office) is how reports reach a commission: it ranked "how to
+    # report" first for a supervisor asking where new reports are read.
+    assert asking_part("我是县纪委信访室的，新来的举报在哪儿看") == "新来的举报在哪儿看"
+    said = engine.ask("我是县纪委信访室的，新来的举报在哪儿看")
+    assert said.band is Band.ANSWER and said.best.entry.id == engine.ask("新来的举报在哪儿看").best.entry.id
+    assert asking_part("我是县纪委信访室的") is None   # nothing asked after it
+
+
 def test_till_is_a_word_not_a_typo(engine):
     assert "still" not in engine.query_terms("how long till the commission answers my report")
 

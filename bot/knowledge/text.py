@@ -799,6 +799,9 @@ _ASKS_PLAINLY = re.compile(
 # these asks when no sentence asks plainly.
 _ASKS = re.compile(r"怎么|什么|啥|咋|多少|多久|几(?![十百千万])|哪|谁|如何|"
                    r"\b(?:how|what|whats|wat|which|who|when|why|can|could|does|will|should|may)\b", re.IGNORECASE)
+# Who asks, said before the question: their office's words (信访室, a township) are not what they ask about.
+_INTRODUCTION = re.compile(r"(?:我是|俺是|本人是|我在)[^，,。！？!?；;]{2,30}[，,]\s*|"
+                           r"(?:i'?m|i am|i work)\b[^,.!?;]{2,80}[,.]\s+", re.IGNORECASE)
 LONG_QUESTION_CHARS = 60  # shorter than this a question is read whole (a Chinese character counts as two)
 
 
@@ -810,8 +813,13 @@ def _reading_length(text: str) -> int:
 
 def asking_part(text: str) -> str | None:
     """Of a long question (several sentences, some only telling the story), the sentences that ask
-    plainly, or failing those the ones holding a question word; None when the question is short or
-    every sentence asks."""
+    plainly, or failing those the ones holding a question word; of a short one that opens by saying
+    who asks ("我是县纪委信访室的，新收到的举报在哪里看"), what follows; None when the question is
+    short or every sentence asks."""
+    return _asking_sentences(text) or _after_introduction(text)
+
+
+def _asking_sentences(text: str) -> str | None:
     if _reading_length(text) < LONG_QUESTION_CHARS:
         return None
     sentences = [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
@@ -821,6 +829,12 @@ def asking_part(text: str) -> str | None:
     if not asking or len(asking) == len(sentences):
         return None
     return " ".join(asking)
+
+
+def _after_introduction(text: str) -> str | None:
+    introduced = _INTRODUCTION.match(text.strip())
+    rest = text.strip()[introduced.end():] if introduced else ""
+    return rest if rest and (_ASKS_PLAINLY.search(rest) or _ASKS.search(rest)) else None
 
 
 # Where one question ends and the next begins inside a sentence: "X算不算过度留痕，我们可以向哪里反映",
