@@ -811,6 +811,15 @@ def test_who_asks_said_first_is_not_what_they_ask_about(engine):
     assert asking_part("我是县纪委信访室的") is None   # nothing asked after it
 
 
+@pytest.mark.parametrize("typed, fact", [("为鸡层减负那个通知是那年发的", "2019"),   # 那年 for 哪年
+                                         ("整改进度怎么汇抱", "/tasks"),               # 汇抱 for 汇报
+                                         ("邀情码过期了咋办", "重新")])                # 邀情码 for 邀请码
+def test_homophones_typed_on_a_phone_are_read_as_meant(engine, typed, fact):
+    said = engine.ask(typed)
+    sent = "\n".join(entry_plain(entry, "zh") for entry in said.entries)
+    assert said.band is Band.ANSWER and fact in sent
+
+
 def test_till_is_a_word_not_a_typo(engine):
     assert "still" not in engine.query_terms("how long till the commission answers my report")
 
@@ -867,6 +876,23 @@ def test_a_question_its_own_words_answer_surely_is_not_pulled_away_by_the_story(
     answer = engine.ask(asked)
     kept = engine.ask("你们这个举报真的不会留下我的信息吗？").best.entry.id
     assert answer.band is Band.ANSWER and kept in [entry.id for entry in answer.entries]
+
+
+def test_a_long_story_before_a_short_question_is_not_read_as_its_subject(engine):
+    story = ("我们局有一条整改事项期限是上周五，因为前段时间连续暴雨，高标准农田的工程没法施工，"
+             "现在已经逾期了，机器人一直给我发红色提醒，局长问我怎么办。能不能在机器人里申请延期？监督员那边怎么批？")
+    assert ("局长问我怎么办。", "局长问我怎么办。") in asked_parts_with_leads(story)
+
+
+def test_the_runner_up_in_a_near_tie_is_sent_beside_the_answers_to_the_parts(engine):
+    # Three entries tied on the whole story; one of its questions was answered with the reminders,
+    # and the entry on extensions, the one asked for, was left unseen.
+    asked = ("我是县农业农村局的单位联系人，已经在机器人上绑定了单位。我们局有一条整改事项期限是上周五，"
+             "因为前段时间连续暴雨，高标准农田的工程没法施工，现在已经逾期了，机器人一直给我发红色提醒，"
+             "局长问我怎么办。能不能在机器人里申请延期？监督员那边怎么批？")
+    answer = engine.ask(asked)
+    sent = "\n".join(entry_plain(entry, "zh") for entry in answer.entries)
+    assert answer.band is Band.ANSWER and "申请延期" in sent and "理由" in sent
 
 
 def test_a_phrasing_two_entries_share_belongs_to_neither(tmp_path):

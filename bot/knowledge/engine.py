@@ -189,8 +189,9 @@ class KnowledgeEngine:
             band, best, parts = Band.ANSWER, parts[0], parts[1:]
         elif best.entry.id in {m.entry.id for m in parts}:  # the whole matched one of its questions best:
             best, parts = parts[0], parts[1:]                 # still answered in the order asked
-        if band is Band.ANSWER and not parts and not best.exact:
-            parts = self._asked_alone(text) or self._tied(matches)
+        if band is Band.ANSWER and not best.exact:
+            parts = parts or self._asked_alone(text)
+            parts += [m for m in self._tied(matches) if m.entry.id not in {p.entry.id for p in parts}]
         also = [m for m in parts if m.entry.id != best.entry.id][:MORE_ANSWERS]
         return Answer(question, language, band, best, suggestions, truncated, also)
 

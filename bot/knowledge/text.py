@@ -30,7 +30,7 @@ _HAS_LATIN = re.compile(r"[a-zA-Z]")
 ZH_STOPWORDS = frozenset("""
 的 了 吗 呢 吧 啊 呀 么 嘛 哦 哈 是 在 有 和 与 及 或 也 都 就 还 又 再 才 很 太 更 最 把 被 让 给 对 向 从 到 于 为 以
 我 我们 你 你们 您 他 她 他们 它 咱 咱们 自己 人家 这 那 这个 那个 这些 那些 这样 那样 这种 那种 此 其 之 个 些 一 一个 一下 一些
-什么 怎么 怎样 怎么样 如何 为什么 为何 哪 哪些 哪一年 哪年 何年 哪一天 哪天 什么时候 何时 哪里 哪儿 多少 几 哪几 几个 哪几个 几种 哪几种 几项 哪几项 谁 啥 咋 怎么办 咋办 咋整 咋弄 干嘛 干吗 真的 一共 总共 还有 有人 一种 哪种 哪一种 上面 每次 属于 算不算 算 不会 我会 行不行 对不对 好不好 合规 合规吗 正常 正常吗 是否 是不是 有没有 能不能 可不可以 会不会 要不要
+什么 怎么 怎样 怎么样 如何 为什么 为何 哪 哪些 哪一年 哪年 那年 何年 哪一天 哪天 什么时候 何时 哪里 哪儿 多少 几 哪几 几个 哪几个 几种 哪几种 几项 哪几项 谁 啥 咋 怎么办 咋办 咋整 咋弄 干嘛 干吗 真的 一共 总共 还有 有人 一种 哪种 哪一种 上面 每次 属于 算不算 算 不会 我会 行不行 对不对 好不好 合规 合规吗 正常 正常吗 是否 是不是 有没有 能不能 可不可以 会不会 要不要
 能 能够 可以 可 会 要 想 应该 应当 需要 得 该 请问 请 问 问一下 问下 一问 知道 告诉 说说 讲讲 介绍 介绍一下 关于 有关 方面 里面 里头
 如果 要是 假如 但是 但 而 而且 因为 所以 然后 还是 或者 就是 只是 的话 时候 现在 已经 正在 没有 没 不 不是 吗 呢 么 啦 哇 嗯
 俺 俺们
@@ -722,7 +722,7 @@ def _runs(text: str, words: list) -> list[list]:
 # A question's form says what kind of entry answers it. The first that matches wins: "what is the
 # deadline" asks for a figure, not a definition.
 QUESTION_FORMS = (
-    ("figure", re.compile(r"多少|几个|几年|几种|几次|几项|几天|哪年|哪一年|多久|多长|什么时候|"
+    ("figure", re.compile(r"多少|几个|几年|几种|几次|几项|几天|哪年|哪一年|那年发|那年出|多久|多长|什么时候|"
                           r"\bhow (?:many|much|long)\b|\b(?:what|which) year\b|^\W*when\b|\bwhat(?:'s| is| are) the (?:deadlines?|time limits?)\b")),
     ("definition", re.compile(r"什么是|是什么(?!时候)|什么意思|啥意思|是啥|是指|指什么|指的是|什么叫|啥叫|何为|何谓|含义|"
                               r"^\W*(?:(?:what|wh?at|wht)\s+(?:is|are|does|do)|what'?s)\b(?!.*\b(?:rules?|allowed|say|says|require|requires)\b)|"
@@ -848,6 +848,9 @@ def asked_parts(text: str) -> list[str]:
     return [part for part, _ in asked_parts_with_leads(text)]
 
 
+MAX_LEAD_CLAUSES = 3  # a question's lead: at most this many clauses of its sentence before it
+
+
 def asked_parts_with_leads(text: str) -> list[tuple[str, str]]:
     """asked_parts, each with its sentence up to the part's end: what a part too short to look up
     ("这是啥原因") asks about ("图上单位名都是拼音，不是汉字，这是啥原因")."""
@@ -862,7 +865,8 @@ def asked_parts_with_leads(text: str) -> list[tuple[str, str]]:
             if not clause or (number and _RELATIVE.match(clause) and not _QUESTION_MARK.search(sentence)):
                 continue
             if (_ASKS_PLAINLY.search(clause) or _ASKS.search(clause)) and not _ONLY_ANNOUNCES.search(clause):
-                parts.append((clause, lead))
+                # A long sentence before the question is a story ("...机器人一直给我发红色提醒，局长问我怎么办"), not its subject.
+                parts.append((clause, lead if number <= MAX_LEAD_CLAUSES else clause))
     return parts if len(parts) >= 2 else []
 
 
