@@ -610,7 +610,8 @@ def test_ask_answers_in_the_forced_language():
     "how long can a lien on my car last", "驾照扣分怎么查", "12315是什么电话",
     "孩子作业太多，双减政策管不管，老师还要家长在群里打卡", "my company makes us clock in on an app, is that legal under labour law",
     "My son's school gives too much homework. How can I reduce his burden?",
-    "股票怎么买", "how do I buy stocks", "我的社保怎么转移到县城"])
+    "股票怎么买", "how do I buy stocks", "我的社保怎么转移到县城",
+    "Excel里怎么用VLOOKUP把两张表的数据对上?"])   # an English word of another field beside Chinese characters
 def test_a_question_of_another_field_is_declined_though_it_shares_the_domain_words(engine, question):
     answer = engine.ask(question)
     assert answer.band is Band.UNKNOWN and not answer.suggestions

@@ -900,14 +900,15 @@ class OtherFields:
     card's 逾期, a parcel's status): a question holding one shares the domain's words but not its
     subject, so it is declined, however well those shared words match. Chinese words are found
     anywhere in the question (a number such as 12315 too), English ones as whole words (a plural -s
-    allowed)."""
+    allowed), which a Chinese character beside them ends as a space does."""
 
     def __init__(self, words: Iterable[str] = ()):
         words = [normalise(w).strip() for w in words if w and w.strip()]
         english = [w for w in words if _LATIN_WORD.search(w) and not _HAS_CJK.search(w)]
         chinese = [re.escape(w) for w in words if w not in english]
         latin = [r"\s+".join(map(re.escape, w.split())) for w in english]
-        parts = chinese + ([rf"\b(?:{'|'.join(latin)})s?\b"] if latin else [])
+        # Whole words of Latin letters: a Chinese character beside one ends it too (VLOOKUP把).
+        parts = chinese + ([rf"(?<![a-z0-9])(?:{'|'.join(latin)})s?(?![a-z0-9])"] if latin else [])
         self.pattern = re.compile("|".join(parts)) if parts else None
 
     def found(self, text: str) -> str | None:
