@@ -821,6 +821,16 @@ def test_homophones_typed_on_a_phone_are_read_as_meant(engine, typed, fact):
     assert said.band is Band.ANSWER and fact in sent
 
 
+def test_a_clause_announcing_the_question_asks_nothing(engine):
+    # "我想问下" (问下 unknown to every entry) weighed as much as a real question and was read alone.
+    parts = asked_parts("村支书是我舅舅。我想问下，问责到底有哪几种？是不是一问责就要撤职？")
+    assert parts and not any(part.startswith("我想问下") for part in parts)
+
+
+def test_wats_is_what_not_wait(engine):
+    assert "wait" not in engine.query_terms("wats the latest version of the inspection work regulations")
+
+
 def test_till_is_a_word_not_a_typo(engine):
     assert "still" not in engine.query_terms("how long till the commission answers my report")
 

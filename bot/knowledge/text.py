@@ -42,7 +42,7 @@ is are was were be been being am do does did doing have has had having will woul
 i me my mine we us our you your yours he him his she her it its they them their this that these those there here
 what which who whom whose when where why how whether any some all each every no not nor only own same such too very
 just also please tell know want need get got let like one ones ok okay real really actually any anyone someone thing things stuff s t don't doesn't isn't can't won't i'm it's what's
-whats wat wht pls plz u ur thx hi hello ago china chinese till until ever
+whats wat wht pls plz u ur thx hi hello ago china chinese till until ever wats
 arent isnt dont doesnt didnt wasnt werent cant couldnt wouldnt shouldnt hasnt havent wont im ive youre theyre thats
 aren't didn't wasn't weren't couldn't wouldn't shouldn't hasn't haven't i've you're they're that's
 i'd i'll we're we've we'd let's he's she's there's
@@ -877,7 +877,7 @@ _QUESTION_MARK = re.compile(r"[?？]")
 
 
 # A clause that only announces the question to come ("领导让我问一下", "I want to ask"): it asks nothing.
-_ONLY_ANNOUNCES = re.compile(r"(?:问一下|问问|想问|请问|咨询一下|i (?:want|would like|'d like) to ask|a question)\W*$", re.IGNORECASE)
+_ONLY_ANNOUNCES = re.compile(r"(?:问一下|问下|问问|想问|请问|咨询一下|i (?:want|would like|'d like) to ask|a question)\W*$", re.IGNORECASE)
 
 
 # Asking the bot what it can do, in words that are all stop words ("what can you do", 你能干啥) or
