@@ -831,6 +831,14 @@ def test_wats_is_what_not_wait(engine):
     assert "wait" not in engine.query_terms("wats the latest version of the inspection work regulations")
 
 
+def test_pinyin_reads_function_words_it_would_otherwise_leave_as_english(engine):
+    # "name" (那么) stayed an English word and "shi yi hui shi" read 事宜: the question was answered
+    # with a local example instead of "burden reduction is no reduction of responsibility".
+    asked = "jianfu he jianze shi yi hui shi ma? lingdao shuo jianfu le jiu bu yong name renzhen le"
+    assert "name" not in engine.query_terms(asked)
+    assert engine.ask(asked).best.entry.id == engine.ask("减负和减责是一回事吗？领导说减负了就不用那么认真了").best.entry.id
+
+
 def test_till_is_a_word_not_a_typo(engine):
     assert "still" not in engine.query_terms("how long till the commission answers my report")
 

@@ -583,7 +583,7 @@ def _one_edit_apart(a: str, b: str) -> bool:
 # Question words kept for reading pinyin, so "xiaohao zenme ban" reads as 销号怎么办 and its form
 # (a procedure question) is still seen; they carry no meaning for retrieval (stop words).
 PINYIN_QUESTION_WORDS = ("是什么", "什么", "什么意思", "啥意思", "怎么办", "怎么", "怎么样", "多少", "多久", "多长",
-                         "几年", "哪年", "哪一年", "哪部", "哪个", "哪些", "哪里", "什么时候", "会不会", "能不能", "可不可以", "可以", "是不是", "有没有", "为什么", "如何")
+                         "几年", "哪年", "哪一年", "哪部", "哪个", "哪些", "哪里", "什么时候", "会不会", "能不能", "可不可以", "可以", "是不是", "有没有", "为什么", "如何", "那么", "一回事")
 
 
 # Syllables of the commonest function words (吗 的 了 呢 吧 啊 是 会 被 在 有 和 也 都 就 我 你 他 要 能):
