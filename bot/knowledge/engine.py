@@ -20,8 +20,9 @@ import numpy as np
 from bot.knowledge.index import Scores, SearchIndex, top
 from bot.knowledge.schema import Entry, KnowledgeBase
 from bot.knowledge.text import (Analyzer, EnglishSpelling, OtherFields, PinyinReader, TypoFixer, asked_facts,
-                                asked_parts_with_leads, asking_part, asks_about_the_bot, english_stems, has_chinese, is_pinyin_text, question_form, script_of,
-                                simplified, stated_facts, stem, without_counted_which)
+                                asked_parts_with_leads, asking_part, asks_about_the_bot, english_stems, has_chinese,
+                                is_pinyin_text, question_form, script_of, simplified, stated_facts, stem,
+                                without_counted_which)
 
 FIELD_WEIGHTS = {"question": 3.0, "paraphrases": 2.0, "keywords": 2.0, "answer": 0.25}
 MAX_QUESTION_CHARS = 300   # a question is short; beyond this we read only the beginning
@@ -215,12 +216,12 @@ class KnowledgeEngine:
                     continue
             # The part's own words decide how sure we are; the message's words, which part of the
             # domain it means ("有没有别的办法" after a story of an item that cannot be fixed).
-            scores = self.index.score(part_terms)
-            scores.score += CONTEXT_WEIGHT * context.score
-            matches = self._rank_scores(scores, 1, self.pinyin.read(part))
+            asked, own = self.pinyin.read(part), self.index.score(part_terms)
+            with_context = Scores(own.score + CONTEXT_WEIGHT * context.score, own.coverage.copy())
+            matches = self._rank_scores(with_context, 1, asked)
             # A question all but surely answered by its own words is not pulled away by the story's
             # ("...老人举着牌子拍照...你们这个举报真的不会留下我的信息吗？": what is kept, not photos).
-            alone = self._rank(part_terms, 1, self.pinyin.read(part))
+            alone = self._rank_scores(own, 1, asked)
             if alone and alone[0].confidence >= SURE_PART:
                 matches = alone
             if matches and matches[0].confidence >= self.answer_threshold and \
@@ -240,7 +241,7 @@ class KnowledgeEngine:
             return []
         asking = asking[:MAX_QUESTION_CHARS]
         terms = self.query_terms(asking)
-        weight = sum(self.index.term_idf(term) for term in set(terms))
+        weight = self._weight(terms)
         if weight < MIN_ALONE_WEIGHT:
             return []
         # A few common words ("how do I check what happened to my report?") are read alone too, but
@@ -292,7 +293,7 @@ class KnowledgeEngine:
             return self._rank(self.query_terms(whole), limit, self.pinyin.read(whole))
         asking = asking[:MAX_QUESTION_CHARS]
         question_terms, context_terms = self.query_terms(asking), self.query_terms(whole)
-        if sum(self.index.term_idf(term) for term in set(question_terms)) < MIN_ASKING_WEIGHT:
+        if self._weight(question_terms) < MIN_ASKING_WEIGHT:
             return self._rank(context_terms, limit, self.pinyin.read(whole))
         scores = self.index.score(question_terms)
         context = self.index.score(context_terms)

@@ -608,12 +608,13 @@ class PinyinReader:
 
     def __init__(self, domain_words: Iterable[str], other_words: dict[str, int] | None = None):
         self.terms: dict[tuple[str, ...], str] = {}
+        frequency = other_words or {}
         ranked = [(w, 2) for w in domain_words] + [(w, 1) for w in PINYIN_QUESTION_WORDS]
-        others = sorted((w for w in (other_words or {}) if _HAS_CJK.match(w)), key=lambda w: (-other_words[w], w))
+        others = sorted((w for w in frequency if _HAS_CJK.match(w)), key=lambda w: (-frequency[w], w))
         ranked += [(w, 0) for w in others[:MAX_PINYIN_TERMS]]
         # Of homophones of one rank, the commonest in the knowledge base: "jubao yihou ji tian shouli"
         # asks when a report is 受理 (accepted), not about 收礼 (taking gifts).
-        ranked.sort(key=lambda pair: (-pair[1], -(other_words or {}).get(pair[0], 0)))
+        ranked.sort(key=lambda pair: (-pair[1], -frequency.get(pair[0], 0)))
         for word, rank in ranked:
             if 2 <= len(word) <= 8 and all(_HAS_CJK.match(c) for c in word):
                 key = tuple(strip_tones(s) for s in lazy_pinyin(word, style=Style.NORMAL))
