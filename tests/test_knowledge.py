@@ -226,6 +226,13 @@ def test_the_sentence_that_asks_is_found_without_a_question_mark():
     english = ("Our county bureau keeps pushing its own safety checks onto us villages. "
                "We have no staff and no budget for it. I want to know if they are allowed to do that")
     assert asking_part(english) == "I want to know if they are allowed to do that"
+    # "I'd also like to know" asks as "I'd like to know" does; a story's "whether it's a flood or a
+    # complaint" does not ask at all (it read as the question, and a case entry answered).
+    also = english + ". I'd also like to know which law covers government sanctions"
+    assert asked_parts(also)[-1] == "I'd also like to know which law covers government sanctions"
+    concessive = ("Every time something goes wrong in our county, whether it's a flood or a complaint, the lowest "
+                  "cadre gets blamed. Are there rules about how accountability is decided?")
+    assert asking_part(concessive) == "Are there rules about how accountability is decided?"
 
 
 def test_question_words_inside_the_story_do_not_hide_the_question():

@@ -786,12 +786,14 @@ def stated_facts(text: str) -> frozenset[str]:
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n…])|(?<=[.])\s+")
 # A sentence asks plainly: a question mark, a final particle (吗/呢/吧) or question word (都有哪些) at its
-# end, an A-not-A form (合规不合规, 有没有), 怎么办, "I want to know", or an English sentence that opens
-# with a question word (or has one after "so", "but": a "will" or "may" there tells the story).
+# end, an A-not-A form (合规不合规, 有没有), 怎么办, "I (also) want to know", "not sure whether" (not a
+# story's "whether it's a flood or a complaint"), or an English sentence that opens with a question
+# word (or has one after "so", "but": a "will" or "may" there tells the story).
 _ASKS_PLAINLY = re.compile(
     r"[?？]|[吗呢吧][啊呀哈]?\W*$|怎么办|咋办|是否|能不能|会不会|可不可以|可以不|有没有|算不算|是不是|对不对|行不行|"
     r"(\w{1,2})不\1|想问|想知道|请问|问一下|问问|"
-    r"\b(?:i want to know|i(?:'d| would) like to know|i wonder|my question is|(?:please )?tell me|whether)\b|"
+    r"\b(?:i (?:also |really )?(?:want|need) to know|i(?:'d| would)(?: also)? like to (?:know|understand)|i (?:also )?wonder|"
+    r"my question is|(?:please )?(?:also )?tell me|(?:know|ask|asking|wonder|wondering|sure|check|confirm|clarify) whether)\b|"
     r"(?:怎么|什么|啥|多少|多久|哪些|哪里|哪儿|谁)[啊呀]?\W*$|"
     r"^\W*(?:how|what|whats|wat|which|who|when|why|can|could|is there|are there|does|do|did|will|should|may|"
     r"am i|is it|is this|is that|is|are|was)\b|"
