@@ -872,6 +872,10 @@ def test_a_question_typed_as_one_of_an_entrys_phrasings_is_that_entry(tmp_path):
         answer = engine.ask(typed, "en")
         assert answer.band is Band.ANSWER and [e.id for e in answer.entries] == ["a-how"], typed
     assert engine.search("report inbox", 1)[0].entry.id == "a-inbox"
+    # A remark beside the question ("别绕弯子", "thanks!") is no part of it: the question is still that entry.
+    for typed in ("How to file an anonymous complaint here? Quickly please!", "Thanks. how to file an anonymous complaint here"):
+        answer = engine.ask(typed, "en")
+        assert answer.band is Band.ANSWER and answer.best.exact and answer.best.entry.id == "a-how", typed
 
 
 def test_a_story_ending_in_one_of_an_entrys_phrasings_is_that_entry(engine):

@@ -20,7 +20,7 @@ import numpy as np
 from bot.knowledge.index import Scores, SearchIndex, top
 from bot.knowledge.schema import Entry, KnowledgeBase
 from bot.knowledge.text import (Analyzer, EnglishSpelling, OtherFields, PinyinReader, TypoFixer, asked_facts,
-                                asked_parts_with_leads, asking_part, asks_about_the_bot, english_stems, has_chinese,
+                                asked_parts_with_leads, asking_part, asking_sentences_of, asks_about_the_bot, english_stems, has_chinese,
                                 is_pinyin_text, question_form, script_of, simplified, stated_facts, stem,
                                 without_counted_which)
 
@@ -306,9 +306,10 @@ class KnowledgeEngine:
         if any, first and sure ("I'm scared they will find out it was me. What do you keep about
         me?": the story's words outweigh the few the question is made of)."""
         whole = text[:MAX_QUESTION_CHARS]
-        number = self.phrasings.get(phrasing_key(whole))
-        if number is None:
-            number = self.phrasings.get(phrasing_key(asking_part(text) or ""))
+        # The whole, the sentences that ask, or one of them in a short message ("问责和处分是一回事吗？
+        # 别绕弯子。": the remark around the question is no part of it).
+        candidates = [whole, asking_part(text) or "", *asking_sentences_of(whole)[:MAX_PARTS]]
+        number = next((self.phrasings[key] for key in map(phrasing_key, candidates) if key in self.phrasings), None)
         if number is None or self._of_another_field(whole, None):
             return matches
         entry = self.entries[number]

@@ -822,10 +822,20 @@ def asking_part(text: str) -> str | None:
     return _asking_sentences(text) or _after_introduction(text)
 
 
+def sentences_of(text: str) -> list[str]:
+    """The sentences of `text`, stripped, in order."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+
+
+def asking_sentences_of(text: str) -> list[str]:
+    """The sentences of `text` that ask, plainly or with a question word, in order."""
+    return [s for s in sentences_of(text) if _ASKS_PLAINLY.search(s) or _ASKS.search(s)]
+
+
 def _asking_sentences(text: str) -> str | None:
     if _reading_length(text) < LONG_QUESTION_CHARS:
         return None
-    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    sentences = sentences_of(text)
     if len(sentences) < 2:
         return None
     asking = [s for s in sentences if _ASKS_PLAINLY.search(s)] or [s for s in sentences if _ASKS.search(s)]
