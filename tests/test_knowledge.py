@@ -758,6 +758,14 @@ def test_pinyin_is_cut_so_that_domain_words_spell_as_much_of_it_as_possible(engi
     assert engine.ask("shenme shi yi an shuang cha").best.entry.id == engine.ask("什么是一案双查").best.entry.id
 
 
+def test_pinyin_cut_two_ways_takes_the_dictionarys_word(engine):
+    # "bu xia dan" is 不下 + dan or bu + 下蛋, each spelling two syllables: 下蛋 is a word the
+    # dictionary lists (of another field), 不下 only a word of some entry's text; read as 不下, a
+    # question about hens was answered with the entry on government apps.
+    assert "下蛋" in engine.pinyin.read("wo jia de ji zui jin bu xia dan le zen me ban")
+    assert engine.ask("wo jia de ji zui jin bu xia dan le zen me ban").band is not Band.ANSWER
+
+
 def test_pinyin_keeps_to_the_words_as_typed(engine):
     # "shi jian" is 时间 too, but it would cut into "jiandu" as typed (and leave its du unread);
     # "yi fa" is 依法, but it would take the yi of "keyi" and the fa after it.

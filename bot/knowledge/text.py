@@ -608,6 +608,7 @@ class PinyinReader:
 
     def __init__(self, domain_words: Iterable[str], other_words: dict[str, int] | None = None):
         self.terms: dict[tuple[str, ...], str] = {}
+        self.ranks: dict[tuple[str, ...], int] = {}  # 2: a dictionary word, keyword or other field's; 1: a question word
         frequency = other_words or {}
         ranked = [(w, 2) for w in domain_words] + [(w, 1) for w in PINYIN_QUESTION_WORDS]
         others = sorted((w for w in frequency if _HAS_CJK.match(w)), key=lambda w: (-frequency[w], w))
@@ -620,7 +621,8 @@ class PinyinReader:
                 key = tuple(strip_tones(s) for s in lazy_pinyin(word, style=Style.NORMAL))
                 if rank == 0 and key[-1] in TRAILING_PARTICLES:
                     continue  # "lai de" is 来 and 的 far more often than the 来得 of some entry's text
-                self.terms.setdefault(key, word)
+                if key not in self.terms:
+                    self.terms[key], self.ranks[key] = word, rank
         self.longest = max((len(key) for key in self.terms), default=0)
 
     def read(self, text: str, known=lambda word: False) -> str:
@@ -675,17 +677,21 @@ class PinyinReader:
         """The syllables cut into terms so that as few terms as possible take part of one word as
         typed and part of the next ("wo shi jiandu": 监督, not the 时间 of "shi jian|du"; "keyi fa":
         not 依法), then so that terms spell as many syllables as possible, then in as few terms as
-        possible: (start, term, size), or (start, None, 1) for a syllable left over. Not the longest
-        term first: in "shenme shi yi an shuang cha", 事宜 (shi yi) would take the yi of 一案双查."""
+        possible, then with the words of higher rank ("bu xia dan": 下蛋, a word the dictionary lists,
+        not the 不下 of some entry's text): (start, term, size), or (start, None, 1) for a syllable
+        left over. Not the longest term first: in "shenme shi yi an shuang cha", 事宜 (shi yi) would
+        take the yi of 一案双查."""
         count = len(syllables)
-        best: list[tuple[int, int, int]] = [(0, 0, 0)] * (count + 1)  # from i on: (-crossing, spelt, -terms)
+        # from i on: (-crossing, spelt, -terms, rank)
+        best: list[tuple[int, int, int, int]] = [(0, 0, 0, 0)] * (count + 1)
         choice: list[int] = [1] * (count + 1)
         for i in range(count - 1, -1, -1):
             best[i], choice[i] = best[i + 1], 1
             for size in range(2, min(self.longest, count - i) + 1):
-                if allowed(i, size) and tuple(syllables[i:i + size]) in self.terms:
-                    crossing, spelt, terms = best[i + size]
-                    cut = (crossing - crosses_a_word(i, size), spelt + size, terms - 1)
+                key = tuple(syllables[i:i + size])
+                if allowed(i, size) and key in self.terms:
+                    crossing, spelt, terms, rank = best[i + size]
+                    cut = (crossing - crosses_a_word(i, size), spelt + size, terms - 1, rank + self.ranks[key])
                     if cut > best[i] or (choice[i] == 1 and cut == best[i]):
                         best[i], choice[i] = cut, -size
         cut, i = [], 0
