@@ -471,7 +471,7 @@ def test_pinyin_reader_reads_terms_and_keeps_what_it_cannot_read():
     assert reader.read("hao ma") == ""                   # ... a lone syllable and a particle nothing
     assert reader.read("who won the final") == "who won the final"
     assert reader.read("what is the weather") == "what is the weather"
-    assert reader.read("销号 xiaohao") == "销号 xiaohao"   # Chinese already: left alone
+    assert reader.read("整改的xiaohao怎么弄") == "整改的销号怎么弄"   # beside Chinese characters too
 
 
 @pytest.mark.parametrize("question, entry_id", [
@@ -764,6 +764,21 @@ def test_pinyin_cut_two_ways_takes_the_dictionarys_word(engine):
     # question about hens was answered with the entry on government apps.
     assert "下蛋" in engine.pinyin.read("wo jia de ji zui jin bu xia dan le zen me ban")
     assert engine.ask("wo jia de ji zui jin bu xia dan le zen me ban").band is not Band.ANSWER
+
+
+def test_pinyin_beside_chinese_characters_is_read(engine):
+    # Any Chinese character kept the reader away: "yanqi shenqing" stayed two unknown words and the
+    # question was declined.
+    assert "延期申请" in engine.pinyin.read("How do I file a yanqi shenqing for item 二轮-5?")
+    answer = engine.ask("How do I file a yanqi shenqing for item 二轮-5?", "en")
+    assert answer.band is Band.ANSWER and "extension" in entry_plain(answer.best.entry, "en").lower()
+
+
+def test_pinyin_that_one_entry_quotes_is_still_read_as_its_chinese(engine):
+    # "what does xiaohao mean" made "xiaohao" a word of the knowledge base, so it was no longer read
+    # as 销号: asking for xiaohao on an item found only the entry on the word's meaning.
+    assert "销号" in engine.query_terms("The commission keeps asking us for xiaohao on an old item")
+    assert "fan" in engine.query_terms("Fan Yonghong, Gao Lu: which places are they secretaries of?")  # a name stays
 
 
 def test_pinyin_keeps_to_the_words_as_typed(engine):

@@ -50,6 +50,9 @@ MAX_PARTS = 6
 # runner-up is sent after the best rather than left unseen. On a fresh dev set most confident wrong
 # answers were such ties, most often with the right entry second.
 TIE_SHARE = 0.9
+# A pinyin word that at most this many entries write ("what does xiaohao mean") is read as Chinese in
+# a question all the same: the entries that quote it are not all those about its Chinese word.
+PINYIN_QUOTED_IN = 2
 # A question typed exactly as an entry's question or one of its paraphrases (ignoring case, spaces
 # and punctuation) is that entry: its author said so. Words alone rank it no higher than entries that
 # share them ("I want to report" is every reporting entry's word), and the right one came third.
@@ -125,7 +128,7 @@ class KnowledgeEngine:
         self.spellings = self.analyzer.synonyms.spellings()  # concept -> the words that spell it
         keywords = [k for entry in self.entries for k in entry.keywords.get("zh", ())]
         domain_words = [*knowledge.words, *keywords, *(str(w) for g in knowledge.synonyms for w in g)]
-        frequencies = self.index.frequencies()
+        frequencies = self.document_frequency = self.index.frequencies()
         # The other fields' words are mended and read from pinyin too, so that 留至针 and "liuzhizhen"
         # are 留置针, and declined (see TypoFixer for where they are not).
         self.typos = TypoFixer(frequencies, domain_words, knowledge.outside)
@@ -152,7 +155,7 @@ class KnowledgeEngine:
         terms = []
         question = without_counted_which(question)
         typed_in_pinyin = is_pinyin_text(question)
-        question = self.pinyin.read(question, known=lambda word: self.index.knows(stem(word)))
+        question = self.pinyin.read(question, known=self._english_word_of_ours)
         question = self.spelling.mend(question, known=self.index.knows)
         english = english_stems(question)  # real words the entries do not write: not typos of theirs
         for term in self.analyzer.terms(self.typos.mend_chinese(question)):
@@ -165,6 +168,13 @@ class KnowledgeEngine:
         concepts = {t for t in terms if t.startswith("§")}
         spelled = {word for concept in concepts for word in self.spellings.get(concept, ())}
         return [t for t in terms if t not in unknown or not (t in spelled or any(t != u and t in u for u in unknown))]
+
+    def _english_word_of_ours(self, word: str) -> bool:
+        """A Latin word the entries write, and not only as the pinyin of a domain word quoted in one or
+        two of them: the "xiaohao" of "what does xiaohao mean" would otherwise keep "asking us for
+        xiaohao" from 销号. (A name, "Fan Yonghong", is kept as written.)"""
+        frequency = self.document_frequency.get(stem(word), 0)
+        return frequency > PINYIN_QUOTED_IN or (frequency > 0 and not self.pinyin.spells_domain_word(word))
 
     def ask(self, question: str, language: str = "zh") -> Answer:
         text = simplified((question or "").strip())

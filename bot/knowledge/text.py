@@ -45,7 +45,7 @@ just also please tell know want need get got let like one ones ok okay real real
 whats wat wht pls plz u ur thx hi hello ago china chinese till until ever wats
 arent isnt dont doesnt didnt wasnt werent cant couldnt wouldnt shouldnt hasnt havent wont im ive youre theyre thats
 aren't didn't wasn't weren't couldn't wouldn't shouldn't hasn't haven't i've you're they're that's
-i'd i'll we're we've we'd let's he's she's there's
+i'd i'll we're we've we'd let's he's she's there's d ll ve re m
 """.split())
 
 # Small numbers in an English question written as words, as the entries write them: "the 4 forms".
@@ -625,12 +625,19 @@ class PinyinReader:
                     self.terms[key], self.ranks[key] = word, rank
         self.longest = max((len(key) for key in self.terms), default=0)
 
+    def spells_domain_word(self, word: str) -> bool:
+        """`word` (one typed word, "xiaohao") is the pinyin of a dictionary word, keyword or synonym."""
+        syllables = pinyin_syllables(strip_tones(word.lower()))
+        return bool(syllables) and self.ranks.get(tuple(syllables)) == 2
+
     def read(self, text: str, known=lambda word: False) -> str:
         """`text` with the pinyin it holds written as the knowledge base's Chinese words."""
-        if not self.terms or _HAS_CJK.search(text):
+        if not self.terms:
             return text
         plain = strip_tones(normalise(text))
-        whole = is_pinyin_text(plain)
+        # Pinyin among Chinese characters ("How do I file a yanqi shenqing for item 二轮-5?") is read
+        # word by word, as in an English question.
+        whole = not _HAS_CJK.search(plain) and is_pinyin_text(plain)
         words = list(_LATIN_WORD.finditer(plain))
         if not whole:
             # Pinyin words, neighbours together ("liuzhi" and "liu zhi" alike), where one at least is a word
