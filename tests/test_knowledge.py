@@ -1061,6 +1061,19 @@ def test_the_questions_of_a_long_message_past_the_cut_are_answered(engine):
     assert answer.band is Band.ANSWER and "Supervision Law" in sent and "government sanction" in sent.lower()
 
 
+def test_a_part_the_story_pulls_to_an_earlier_parts_entry_is_answered_by_its_own_words(engine):
+    # The flood story pulled "对领导干部能采取哪些问责方式？" to 一案双查, the first question's entry,
+    # so it was skipped and the forms of accountability went unanswered.
+    asked = ("今年汛期我们镇一个村的值班人员脱岗，出了个小险情，好在没人受伤。县纪委说要“一案双查”，"
+             "连分管的副镇长也要查。副镇长很委屈，说自己根本不知道值班表的事。"
+             "请问一案双查到底查哪些人？按问责条例，对领导干部能采取哪些问责方式？")
+    answer = engine.ask(asked)
+    ids = [entry.id for entry in answer.entries]
+    assert answer.band is Band.ANSWER
+    assert engine.ask("一案双查到底查哪些人？").best.entry.id in ids
+    assert engine.ask("对领导干部能采取哪些问责方式？").best.entry.id in ids
+
+
 def test_a_message_asking_three_things_gets_up_to_three_answers(engine):
     assert engine.ask("什么是一案双查？留置最长多久？怎么匿名反映问题？").entries.__len__() == 3
 

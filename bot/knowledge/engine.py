@@ -234,6 +234,10 @@ class KnowledgeEngine:
             alone = self._rank_scores(own, 1, asked)
             if alone and alone[0].confidence >= SURE_PART:
                 matches = alone
+            # Nor is one the story pulls to an earlier part's entry: it asks something else, which
+            # its own words say ("一案双查查哪些人？对领导干部能采取哪些问责方式？").
+            elif matches and alone and matches[0].entry.id in {m.entry.id for m in found}:
+                matches = alone
             if matches and matches[0].confidence >= self.answer_threshold and \
                     matches[0].entry.id not in {m.entry.id for m in found}:
                 found.append(matches[0])
