@@ -403,6 +403,12 @@ def test_a_sound_typo_is_mended_whatever_reading_the_context_gives_a_character(e
     assert engine.typos.mend_chinese("一安双查查谁").startswith("一案双查")
 
 
+def test_a_sound_typo_is_mended_through_a_characters_other_reading(engine):
+    # 削 is read xuē; its other reading xiāo is 销's: 削号 was cut into 削 and 号 and the question declined.
+    assert engine.typos.mend_chinese("我们已经改好了，怎么申请削号？") == "我们已经改好了，怎么申请销号？"
+    assert engine.ask("我们已经改好了，怎么申请削号？").band is Band.ANSWER
+
+
 def test_two_swapped_letters_of_a_short_word_are_mended_but_a_changed_letter_is_not():
     fixer = TypoFixer({"eight": 5, "look": 30})
     assert fixer.fix("eigth") == "eight"

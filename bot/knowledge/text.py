@@ -10,17 +10,19 @@ the content words that nothing in the knowledge base has.
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import re
 import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from math import prod
 
 import jieba
 import snowballstemmer
 from opencc import OpenCC
-from pypinyin import Style, lazy_pinyin
+from pypinyin import Style, lazy_pinyin, pinyin
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+(?:['’][a-z]+)?")
@@ -441,7 +443,7 @@ class TypoFixer:
                 span = run[i:i + size]
                 word = None
                 if len(span) == size:
-                    word = self._sounds.get(tuple(sounds[i:i + size]))
+                    word = self._sounds.get(tuple(sounds[i:i + size])) or self._sounds_other_reading(span)
                     if word is None and size >= MIN_TONELESS:
                         word = self._toneless.get(tuple(plain[i:i + size])) or self._toneless.get(tuple(each[i:i + size]))
                         candidate = None if word else self._blurred.get(_blurred(plain[i:i + size]))
@@ -464,6 +466,14 @@ class TypoFixer:
                 out.append(run[i])
                 i += 1
         return "".join(out)
+
+    def _sounds_other_reading(self, span: str) -> str | None:
+        """The domain word `span` sounds like, tones included, when one of its characters is read
+        another way than its usual reading (削号: 削 is xuē, and xiāo as in 销号)."""
+        readings = [_readings(character) for character in span]
+        if all(len(r) == 1 for r in readings) or prod(map(len, readings)) > MAX_READINGS_TRIED:
+            return None
+        return next((self._sounds[sound] for sound in itertools.product(*readings) if sound in self._sounds), None)
 
     def fix(self, word: str) -> str | None:
         """A known English word one edit away from `word`, if any: the likeliest slip first (see
@@ -491,6 +501,15 @@ _BLUR_FINAL = re.compile(r"([eia])ng$")
 
 def _blurred(syllables: Sequence[str]) -> tuple[str, ...]:
     return tuple(_BLUR_FINAL.sub(r"\1n", _BLUR_INITIAL.sub(lambda m: m.group(1) or "l", s)) for s in syllables)
+
+
+MAX_READINGS_TRIED = 16  # of a span's characters' readings, the most combinations tried
+
+
+@functools.lru_cache(maxsize=4096)
+def _readings(character: str) -> tuple[str, ...]:
+    """Every reading of `character`, tones included (削: xue1, xiao1, ...)."""
+    return tuple(pinyin(character, style=Style.TONE3, heteronym=True)[0])
 
 
 @functools.lru_cache(maxsize=20_000)
