@@ -20,9 +20,9 @@ import numpy as np
 from bot.knowledge.index import Scores, SearchIndex, top
 from bot.knowledge.schema import Entry, KnowledgeBase
 from bot.knowledge.text import (Analyzer, EnglishSpelling, OtherFields, PinyinReader, TypoFixer, asked_facts,
-                                asked_parts_with_leads, asking_part, asking_sentences_of, asks_about_the_bot, english_stems, has_chinese,
-                                is_pinyin_text, question_form, script_of, simplified, stated_facts, stem,
-                                without_counted_which)
+                                asked_parts_with_leads, asking_part, asking_sentences_of, asks_about_the_bot,
+                                english_stems, has_chinese, is_pinyin_text, question_form, script_of, simplified,
+                                stated_facts, stem, without_counted_which)
 
 FIELD_WEIGHTS = {"question": 3.0, "paraphrases": 2.0, "keywords": 2.0, "answer": 0.25}
 MAX_QUESTION_CHARS = 300   # a question is short; beyond this we read only the beginning

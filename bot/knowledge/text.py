@@ -627,7 +627,8 @@ class PinyinReader:
 
     def __init__(self, domain_words: Iterable[str], other_words: dict[str, int] | None = None):
         self.terms: dict[tuple[str, ...], str] = {}
-        self.ranks: dict[tuple[str, ...], int] = {}  # 2: a dictionary word, keyword or other field's; 1: a question word
+        # Each term's rank: 2 a dictionary word, keyword or other field's word; 1 a question word; 0 an entry's word.
+        self.ranks: dict[tuple[str, ...], int] = {}
         frequency = other_words or {}
         ranked = [(w, 2) for w in domain_words] + [(w, 1) for w in PINYIN_QUESTION_WORDS]
         others = sorted((w for w in frequency if _HAS_CJK.match(w)), key=lambda w: (-frequency[w], w))
