@@ -1099,3 +1099,17 @@ def test_at_startup_is_not_a_startup_company(engine):
 def test_a_name_in_pinyin_stays_a_name_among_the_question_terms(engine):
     # The spelling mender left "zhang" alone, but the terms' own typo fixing then made it "hang".
     assert "zhang" in engine.query_terms("what happened to secretary zhang after the inspection")
+
+
+def test_a_command_typed_with_its_slash_finds_the_entry_about_that_command(tmp_path):
+    # "What's /overdue for?" was answered with the deadline entry: "overdue" is in half the ledger
+    # entries, while /overdue is named by one.
+    command = entry("a-overdue-command", "逾期事项怎么查看", "how supervisors see the list of late items",
+                    answer={"zh": "发送 /overdue 查看逾期事项。", "en": "Send /overdue to see the late items."})
+    command["keywords"] = {"zh": [], "en": ["/overdue"]}
+    deadlines = [entry(f"a-overdue-{n}", f"逾期{topic}", f"what happens when an item is overdue for {topic}")
+                 for n, topic in enumerate(("lateness", "extensions", "penalties", "warnings"))]
+    engine = KnowledgeEngine(load_knowledge(write_kb(tmp_path / "kb", [command, *deadlines])))
+    assert "/overdue" in engine.query_terms("what's /overdue for?")
+    assert "/overdue" not in engine.query_terms("what if we are overdue")
+    assert engine.ask("What's /overdue for?", "en").best.entry.id == "a-overdue-command"

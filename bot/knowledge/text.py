@@ -243,6 +243,9 @@ def is_specialist_word(word: str) -> bool:
     return _general_frequency.get(word, jieba.dt.FREQ.get(word, 0)) < SPECIALIST_FREQUENCY
 
 
+COMMAND_MARK = "/"  # a bot command typed as such: a term of its own beside the word
+
+
 def _raw_tokens(text: str, *, fine: bool = True) -> list[str]:
     """Words in order: jieba words for Chinese runs, stemmed words for Latin runs.
 
@@ -250,7 +253,9 @@ def _raw_tokens(text: str, *, fine: bool = True) -> list[str]:
     questions alike, so that a question's 证明 finds an entry's 证明事项.
     """
     tokens: list[str] = []
-    for run in _RUN.findall(normalise(text)):
+    text = normalise(text)
+    for match in _RUN.finditer(text):
+        run = match.group()
         if _HAS_CJK.match(run):
             for word in jieba.lcut(run, HMM=False):
                 if word in ZH_STOPWORDS:  # and the words inside it: 哪一年 asks, its 一年 says nothing
@@ -260,6 +265,8 @@ def _raw_tokens(text: str, *, fine: bool = True) -> list[str]:
                 tokens.append(word)
         elif run not in EN_STOPWORDS:
             tokens.append(stem(run.replace("’", "'")))
+        if match.start() and text[match.start() - 1] == "/" and run.isalpha():
+            tokens.append(COMMAND_MARK + run)  # "/overdue" names one feature; the word "overdue", many
     return tokens
 
 
