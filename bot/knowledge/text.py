@@ -36,6 +36,7 @@ ZH_STOPWORDS = frozenset("""
 能 能够 可以 可 会 要 想 应该 应当 需要 得 该 请问 请 问 问一下 问下 一问 知道 告诉 说说 讲讲 介绍 介绍一下 关于 有关 方面 里面 里头
 如果 要是 假如 但是 但 而 而且 因为 所以 然后 还是 或者 就是 只是 的话 时候 现在 已经 正在 没有 没 不 不是 吗 呢 么 啦 哇 嗯
 俺 俺们 第几 第几条 第几项
+不好意思 抱歉 打扰 打扰一下 打扰了 麻烦 麻烦问一下 麻烦问下 来着 着 下 指
 """.split())
 
 EN_STOPWORDS = frozenset("""
@@ -48,6 +49,7 @@ whats wat wht pls plz u ur thx hi hello ago china chinese till until ever wats
 arent isnt dont doesnt didnt wasnt werent cant couldnt wouldnt shouldnt hasnt havent wont im ive youre theyre thats
 aren't didn't wasn't weren't couldn't wouldn't shouldn't hasn't haven't i've you're they're that's
 i'd i'll we're we've we'd let's he's she's there's d ll ve re m
+sorry anyway anyways btw thanks thank hey
 """.split())
 
 # Small numbers in an English question written as words, as the entries write them: "the 4 forms".
@@ -802,6 +804,16 @@ STATED_FACTS = {
                          # an answer saying that no such figure is set answers "how much" too
                          r"统一(?:的)?(?:金额|标准|数额)|\bno (?:national|uniform|single|fixed) (?:amount|figure|limit|standard)"),
 }
+
+
+# "第一轮-3", "二轮-5": a ledger item's code, as reminders write it. It names the asker's item, not
+# what they ask about, and its pieces (第一, 一轮, 3) are rare words that outweighed the question's.
+_ITEM_CODE = re.compile(r"第?[一二三四五六七八九十两\d]+轮\s*[-—－_]\s*\d+(?:号)?")
+
+
+def without_item_codes(text: str) -> str:
+    """`text` without the item codes it holds, unless it asks what one means ("二轮-3是什么意思")."""
+    return text if question_form(text) == "definition" else _ITEM_CODE.sub(" ", text)
 
 
 # "哪四个", "哪五种": the count asks for a list, it names nothing (四风是哪四个 is 四风是哪些).
