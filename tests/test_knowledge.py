@@ -664,7 +664,10 @@ def test_the_list_of_other_fields_words_is_checked(tmp_path):
     ("督查人员怎么审核单位的销号申请", ["同意销号", "退回"]),
     ("how do I filter the inbox", ["category:", "unit:", "search:"]),
     ("配合单位能报告进展吗", ["只有牵头的责任单位"]),
-    ("what figures does the weekly digest give", ["overdue", "closed in the past 7 days"])])
+    ("what figures does the weekly digest give", ["overdue", "closed in the past 7 days"]),
+    # a stray "hello" typed in /status is not sent; a disputed report is marked in the inbox
+    ("I typed hello in /status by mistake, did the supervisors get it?", ["only when you press Send"]),
+    ("in /inbox a report says the reporter disputes it, can I reopen it?", ["disputes the outcome", "reopen"])])
 def test_bot_features_are_answered_as_the_readme_describes_them(engine, question, facts):
     answer = engine.ask(question)
     assert answer.band is Band.ANSWER, (answer.band, answer.best and answer.best.entry.id)
@@ -1113,3 +1116,29 @@ def test_a_command_typed_with_its_slash_finds_the_entry_about_that_command(tmp_p
     assert "/overdue" in engine.query_terms("what's /overdue for?")
     assert "/overdue" not in engine.query_terms("what if we are overdue")
     assert engine.ask("What's /overdue for?", "en").best.entry.id == "a-overdue-command"
+
+
+@pytest.mark.parametrize("polite, plain, language", [
+    ("不好意思，打扰一下，麻烦问下，留置是什么", "留置是什么", "zh"),
+    ("Sorry, what is 留置 anyway?", "what is 留置", "en"),
+])
+def test_a_polite_apology_around_a_question_does_not_lower_the_answer(engine, polite, plain, language):
+    # "anyway" and 不好意思 are words no entry writes, so they counted against every match and a
+    # polite cadre was told "did you mean" or nothing at all.
+    answer = engine.ask(polite, language)
+    assert answer.band is Band.ANSWER and answer.best.entry.id == engine.ask(plain, language).best.entry.id
+
+
+def test_an_items_code_is_a_detail_unless_the_question_asks_what_it_means(engine):
+    # The pieces of 第一轮-3 (第一, 一轮, 3) are rare words: they outweighed "submit progress with photos".
+    answer = engine.ask("How do I submit progress with photos for item 第一轮-3?", "en")
+    assert answer.band is Band.ANSWER and "/tasks" in entry_plain(answer.best.entry, "en")
+    assert "二轮" in engine.query_terms("二轮-3是什么意思") and "二轮" not in engine.query_terms("二轮-3怎么申请销号")
+
+
+def test_asking_for_more_time_is_asking_for_an_extension(engine):
+    answer = engine.ask("We can't finish by the deadline because the contractor walked off the site. "
+                        "Can we ask for more time?", "en")
+    assert answer.band is Band.ANSWER and answer.best.entry.id == "ub-extension-request"
+    extension = set(engine.query_terms("extension")) - {"extens"}
+    assert extension and not extension & set(engine.query_terms("we spend more time on binders than on work"))
