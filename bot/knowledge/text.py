@@ -36,7 +36,7 @@ ZH_STOPWORDS = frozenset("""
 能 能够 可以 可 会 要 想 应该 应当 需要 得 该 请问 请 问 问一下 问下 一问 知道 告诉 说说 讲讲 介绍 介绍一下 关于 有关 方面 里面 里头
 如果 要是 假如 但是 但 而 而且 因为 所以 然后 还是 或者 就是 只是 的话 时候 现在 已经 正在 没有 没 不 不是 吗 呢 么 啦 哇 嗯
 俺 俺们 第几 第几条 第几项
-不好意思 抱歉 打扰 打扰一下 打扰了 麻烦 麻烦问一下 麻烦问下 来着 着 下 指
+不好意思 抱歉 打扰 打扰一下 打扰了 麻烦 麻烦问一下 麻烦问下 来着 着 下 指 啥子 听说 据说 听人说
 """.split())
 
 EN_STOPWORDS = frozenset("""
@@ -806,9 +806,10 @@ STATED_FACTS = {
 }
 
 
-# "第一轮-3", "二轮-5": a ledger item's code, as reminders write it. It names the asker's item, not
-# what they ask about, and its pieces (第一, 一轮, 3) are rare words that outweighed the question's.
-_ITEM_CODE = re.compile(r"第?[一二三四五六七八九十两\d]+轮\s*[-—－_]\s*\d+(?:号)?")
+# "第一轮-3", "二轮-5", "R2-5": a ledger item's code, as reminders write it (or an English speaker
+# does). It names the asker's item, not what they ask about, and its pieces (第一, 一轮, 3) are rare
+# words that outweighed the question's.
+_ITEM_CODE = re.compile(r"第?[一二三四五六七八九十两\d]+轮\s*[-—－_]\s*\d+(?:号)?|\b[rR]\d+\s*[-—－_]\s*\d+\b")
 
 
 def without_item_codes(text: str) -> str:
@@ -836,7 +837,9 @@ def stated_facts(text: str) -> frozenset[str]:
     return frozenset(fact for fact, pattern in STATED_FACTS.items() if pattern.search(text))
 
 
-_SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n…])|(?<=[.])\s+")
+# A space between Chinese words ends a sentence too: typed on a phone, "文山会海有没有文件管 听说2019年是啥子减负年"
+# is two questions without a mark (not one Chinese character between spaces: "政务处分 和 party discipline").
+_SENTENCE_END = re.compile(rf"(?<=[。！？!?；;\n…])|(?<=[.])\s+|(?<=[{_CJK}]{{2}})\s+(?=[{_CJK}]{{2}})")
 # A sentence asks plainly: a question mark, a final particle (吗/呢/吧) or question word (都有哪些) at its
 # end, an A-not-A form (合规不合规, 有没有), 怎么办, "I (also) want to know", "not sure whether" (not a
 # story's "whether it's a flood or a complaint"), or an English sentence that opens with a question
