@@ -1142,3 +1142,17 @@ def test_asking_for_more_time_is_asking_for_an_extension(engine):
     assert answer.band is Band.ANSWER and answer.best.entry.id == "ub-extension-request"
     extension = set(engine.query_terms("extension")) - {"extens"}
     assert extension and not extension & set(engine.query_terms("we spend more time on binders than on work"))
+
+
+def test_two_questions_typed_with_a_space_between_are_both_answered(engine):
+    # Typed on a phone without punctuation, and with the dialect's 啥子 and a hearsay 听说, the second
+    # question (which year was the burden-reduction year) went unanswered.
+    answer = engine.ask("问山会海到底有没有文件管 听说2019年是啥子减负年")
+    sent = "\n".join(entry_plain(entry, "zh") for entry in answer.entries)
+    assert answer.band is Band.ANSWER and "文山会海" in sent and "基层减负年" in sent
+    assert asked_parts("政务处分 和 party discipline 可以同时给吗？一个人能挨两个处分吗") == [
+        "政务处分 和 party discipline 可以同时给吗？", "一个人能挨两个处分吗"]
+
+
+def test_an_item_code_typed_the_english_way_is_a_detail_too(engine):
+    assert engine.query_terms("how to change deadline of item R2-5") == engine.query_terms("how to change deadline of item")
