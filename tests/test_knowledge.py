@@ -1156,3 +1156,10 @@ def test_two_questions_typed_with_a_space_between_are_both_answered(engine):
 
 def test_an_item_code_typed_the_english_way_is_a_detail_too(engine):
     assert engine.query_terms("how to change deadline of item R2-5") == engine.query_terms("how to change deadline of item")
+
+
+def test_almost_and_even_if_ask_nothing():
+    # 几乎 ("almost") and 哪怕 ("even if") hold the question words 几 and 哪: "我们镇里几乎天天开会"
+    # was read as one of the message's questions.
+    assert asked_parts("我们镇里几乎天天开会，文山会海到底有没有人管？哪怕开短会也行，这种情况能不能举报？") == [
+        "文山会海到底有没有人管？", "这种情况能不能举报？"]

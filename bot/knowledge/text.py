@@ -855,7 +855,7 @@ _ASKS_PLAINLY = re.compile(
     r"(?:[,:]\s*|\b(?:so|and|but|then|now|ok|please)\s+)(?:how|what|whats|which|who|when|why)\b", re.IGNORECASE)
 # Words that ask inside a story too (几天, 什么时候, "did not know what to do"): a sentence holding only
 # these asks when no sentence asks plainly.
-_ASKS = re.compile(r"怎么|什么|啥|咋|多少|多久|几(?![十百千万])|哪|谁|如何|"
+_ASKS = re.compile(r"怎么|什么|啥|咋|多少|多久|几(?![十百千万乎])|哪(?!怕)|谁|如何|"
                    r"\b(?:how|what|whats|wat|which|who|when|why|can|could|does|will|should|may)\b", re.IGNORECASE)
 # Who asks, said before the question: their office's words (信访室, a township) are not what they ask about.
 _INTRODUCTION = re.compile(r"(?:我是|俺是|本人是|我在)[^，,。！？!?；;]{2,30}[，,]\s*|"
