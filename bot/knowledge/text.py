@@ -36,7 +36,7 @@ ZH_STOPWORDS = frozenset("""
 能 能够 可以 可 会 要 想 应该 应当 需要 得 该 请问 请 问 问一下 问下 一问 知道 告诉 说说 讲讲 介绍 介绍一下 关于 有关 方面 里面 里头
 如果 要是 假如 但是 但 而 而且 因为 所以 然后 还是 或者 就是 只是 的话 时候 现在 已经 正在 没有 没 不 不是 吗 呢 么 啦 哇 嗯
 俺 俺们 第几 第几条 第几项
-不好意思 抱歉 打扰 打扰一下 打扰了 麻烦 麻烦问一下 麻烦问下 来着 着 下 指 啥子 听说 据说 听人说
+不好意思 抱歉 打扰 打扰一下 打扰了 麻烦 麻烦问一下 麻烦问下 来着 着 下 指 啥子 听说 据说 听人说 谢谢 多谢 您好 你好
 """.split())
 
 EN_STOPWORDS = frozenset("""
@@ -823,6 +823,21 @@ _WHICH_COUNT = re.compile(r"哪(?:[一二三四五六七八九十两几]|\d)+[�
 
 def without_counted_which(text: str) -> str:
     return _WHICH_COUNT.sub("哪些", text)
+
+
+# The courtesies around a question ("Sorry for the technical question, but …", "Apologies for the
+# long message", "Thank you very much!", "Good afternoon"): their words are in no entry, so they
+# counted against every match, and a polite asker was told "did you mean" or nothing. Only the
+# apology for the asking itself goes: "sorry for reporting my colleague" is what they ask about.
+_COURTESY = re.compile(
+    r"\b(?:sorry|apologies|apologi[sz]e|excuse me|pardon me)\b(?:\s+(?:for|about)\s+(?:\S+\s+){0,3}?"
+    r"(?:questions?|message|ignorance|english|trouble|bother(?:ing you)?|interruption|disturbance|long one|asking)\b)?|"
+    r"\bthank(?:s| you)\b(?:\s+(?:very|so) much|\s+a lot|\s+in advance)?|\b(?:many|much) thanks\b|"
+    r"\bgood (?:morning|afternoon|evening|day)\b|\b(?:hello|hi|dear) (?:there|sir|madam|all)\b", re.IGNORECASE)
+
+
+def without_courtesies(text: str) -> str:
+    return _COURTESY.sub(" ", text)
 
 
 def asked_facts(text: str) -> frozenset[str]:
