@@ -1163,3 +1163,19 @@ def test_almost_and_even_if_ask_nothing():
     # was read as one of the message's questions.
     assert asked_parts("我们镇里几乎天天开会，文山会海到底有没有人管？哪怕开短会也行，这种情况能不能举报？") == [
         "文山会海到底有没有人管？", "这种情况能不能举报？"]
+
+
+def test_courtesies_around_an_english_question_do_not_lower_the_answer(engine):
+    # "Apologies for my ignorance, but what are the 'four winds'? Thank you!" was a "did you mean":
+    # the apology's and the thanks' words are in no entry and counted against every match.
+    polite = "Good afternoon! Apologies for my ignorance, but what is 留置? Thank you very much!"
+    assert engine.query_terms(polite) == engine.query_terms("what is 留置")
+    assert engine.ask(polite, "en").band is Band.ANSWER
+    # An apology for what they did, not for asking, is what they ask about.
+    assert {"report", "colleagu"} <= set(engine.query_terms("I'm sorry for reporting my colleague, will he find out?"))
+
+
+def test_a_scholar_comparing_korea_is_not_declined_as_asking_about_korea(engine):
+    answer = engine.ask("I'm comparing ombudsman systems. In Korea anonymous complaints are common. How are "
+                        "reports handled in China under the current rules, and does a real name change anything?", "en")
+    assert answer.band is not Band.UNKNOWN and answer.other_field is None
