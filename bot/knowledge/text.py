@@ -49,7 +49,7 @@ whats wat wht pls plz u ur thx hi hello ago china chinese till until ever wats
 arent isnt dont doesnt didnt wasnt werent cant couldnt wouldnt shouldnt hasnt havent wont im ive youre theyre thats
 aren't didn't wasn't weren't couldn't wouldn't shouldn't hasn't haven't i've you're they're that's
 i'd i'll we're we've we'd let's he's she's there's d ll ve re m
-sorry anyway anyways btw thanks thank hey
+sorry anyway anyways btw thanks thank hey exactly basically precisely
 """.split())
 
 # Small numbers in an English question written as words, as the entries write them: "the 4 forms".
@@ -63,7 +63,7 @@ CHAT_SPELLINGS = {
     "depts": "departments", "ppl": "people", "bc": "because", "cuz": "because", "coz": "because",
     "abt": "about", "msg": "message", "msgs": "messages", "thru": "through", "n": "and",
     "y": "why", "bcuz": "because", "wanna": "want to", "gonna": "going to", "dunno": "do not know",
-    "vs": "versus", "regs": "regulations", "reg": "regulation",
+    "vs": "versus", "regs": "regulations", "reg": "regulation", "foto": "photo", "fotos": "photos",
 }
 
 # The words that make a sentence English grammar (not chat fillers such as "ok" or "pls").
@@ -862,6 +862,9 @@ _SENTENCE_END = re.compile(rf"(?<=[。！？!?；;\n…])|(?<=[.])\s+|(?<=[{_CJK
 _ASKS_PLAINLY = re.compile(
     r"[?？]|[吗呢吧][啊呀哈]?\W*$|怎么办|咋办|是否|能不能|会不会|可不可以|可以不|有没有|算不算|是不是|对不对|行不行|"
     r"(\w{1,2})不\1|想问|想知道|请问|问一下|问问|"
+    # a question someone passed on ("有同志问巡视工作条例最近一次是哪年修订的", "my boss asked which year")
+    r"问[^。！？!?，,]{0,30}?(?:哪|什么|啥|多少|多久|几(?![十百千万乎])|谁|怎么|如何|是否|有没有)|"
+    r"\basked (?:me |us )?(?:which|what|when|how|whether|why|who)\b|"
     r"\b(?:i (?:also |really )?(?:want|need) to know|i(?:'d| would)(?: also)? like to (?:know|understand)|i (?:also )?wonder|"
     r"my question is|(?:please )?(?:also )?tell me|(?:know|ask|asking|wonder|wondering|sure|check|confirm|clarify) whether)\b|"
     r"(?:怎么|什么|啥|多少|多久|哪些|哪里|哪儿|谁)[啊呀]?\W*$|"
