@@ -1179,3 +1179,12 @@ def test_a_scholar_comparing_korea_is_not_declined_as_asking_about_korea(engine)
     answer = engine.ask("I'm comparing ombudsman systems. In Korea anonymous complaints are common. How are "
                         "reports handled in China under the current rules, and does a real name change anything?", "en")
     assert answer.band is not Band.UNKNOWN and answer.other_field is None
+
+
+def test_a_question_someone_passed_on_is_answered_beside_the_askers_own(engine):
+    # "有同志问…是哪年修订的" asks as plainly as a question mark, but only the last sentence was read.
+    answer = engine.ask("县委巡察办正在准备第三轮巡察的动员会材料。有同志问巡视工作条例最近一次是哪年修订的，"
+                        "材料里要写准。另外，巡察发现的“问题”和“线索”在移交上有什么不一样？")
+    sent = "\n".join(entry_plain(entry, "zh") for entry in answer.entries)
+    assert answer.band is Band.ANSWER and "2024" in sent and "线索" in sent
+    assert "photo" in engine.query_terms("is there a limit on how many fotos i can add")
