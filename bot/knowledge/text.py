@@ -64,6 +64,7 @@ CHAT_SPELLINGS = {
     "abt": "about", "msg": "message", "msgs": "messages", "thru": "through", "n": "and",
     "y": "why", "bcuz": "because", "wanna": "want to", "gonna": "going to", "dunno": "do not know",
     "vs": "versus", "regs": "regulations", "reg": "regulation", "foto": "photo", "fotos": "photos",
+    "waht": "what",
 }
 
 # The words that make a sentence English grammar (not chat fillers such as "ok" or "pls").
@@ -826,14 +827,19 @@ def without_counted_which(text: str) -> str:
 
 
 # The courtesies around a question ("Sorry for the technical question, but …", "Apologies for the
-# long message", "Thank you very much!", "Good afternoon"): their words are in no entry, so they
+# long message", "Thank you very much!", "Good afternoon") and where the asker met its subject ("I
+# keep reading about in the news"): their words are in no entry, so they
 # counted against every match, and a polite asker was told "did you mean" or nothing. Only the
 # apology for the asking itself goes: "sorry for reporting my colleague" is what they ask about.
 _COURTESY = re.compile(
     r"\b(?:sorry|apologies|apologi[sz]e|excuse me|pardon me)\b(?:\s+(?:for|about)\s+(?:\S+\s+){0,3}?"
     r"(?:questions?|message|ignorance|english|trouble|bother(?:ing you)?|interruption|disturbance|long one|asking)\b)?|"
     r"\bthank(?:s| you)\b(?:\s+(?:very|so) much|\s+a lot|\s+in advance)?|\b(?:many|much) thanks\b|"
-    r"\bgood (?:morning|afternoon|evening|day)\b|\b(?:hello|hi|dear) (?:there|sir|madam|all)\b", re.IGNORECASE)
+    r"\bgood (?:morning|afternoon|evening|day)\b|\b(?:hello|hi|dear) (?:there|sir|madam|all)\b|"
+    # where they met the word, which is no part of what it means ("the four forms I keep reading about
+    # in the news", as 听说 is a stop word)
+    r"\b(?:that )?(?:i |we )?keep (?:reading|hearing|seeing) about\b|\bkeeps? coming up\b|"
+    r"\bin (?:the )?(?:chinese |discipline |local |official )?news\b", re.IGNORECASE)
 
 
 def without_courtesies(text: str) -> str:
