@@ -1188,3 +1188,16 @@ def test_a_question_someone_passed_on_is_answered_beside_the_askers_own(engine):
     sent = "\n".join(entry_plain(entry, "zh") for entry in answer.entries)
     assert answer.band is Band.ANSWER and "2024" in sent and "线索" in sent
     assert "photo" in engine.query_terms("is there a limit on how many fotos i can add")
+
+
+def test_where_the_asker_met_a_word_is_no_part_of_what_it_means(engine):
+    assert engine.query_terms('What are the "four forms" I keep reading about in the news?') == \
+        engine.query_terms('What are the "four forms"?')
+    assert engine.ask('What are the "four forms" I keep reading about in discipline news?', "en").band is Band.ANSWER
+
+
+def test_comparing_liuzhi_with_police_detention_is_answered_not_declined(engine):
+    # "派出所拘留" was another field's word, so a comparison with it declined a question about 留置.
+    answer = engine.ask("新闻里说某某被“留置”了，留置是啥？跟派出所拘留一样吗？")
+    assert answer.band is Band.ANSWER and "监察法" in entry_plain(answer.best.entry, "zh")
+    assert engine.ask("派出所拘留最多几天").band is Band.UNKNOWN
