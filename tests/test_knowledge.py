@@ -1201,3 +1201,9 @@ def test_comparing_liuzhi_with_police_detention_is_answered_not_declined(engine)
     answer = engine.ask("新闻里说某某被“留置”了，留置是啥？跟派出所拘留一样吗？")
     assert answer.band is Band.ANSWER and "监察法" in entry_plain(answer.best.entry, "zh")
     assert engine.ask("派出所拘留最多几天").band is Band.UNKNOWN
+
+
+def test_what_the_bot_keeps_about_me_is_the_privacy_entry(engine):
+    # "about me" is all stop words: "what does the bot keep about me" was answered with erasing the chat.
+    answer = engine.ask("If I submit a report, what exactly does the bot keep about me?", "en")
+    assert answer.band is Band.ANSWER and answer.best.entry.id == "ub-privacy"
