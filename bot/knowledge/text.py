@@ -839,7 +839,8 @@ _COURTESY = re.compile(
     # where they met the word, which is no part of what it means ("the four forms I keep reading about
     # in the news", as 听说 is a stop word)
     r"\b(?:that )?(?:i |we )?keep (?:reading|hearing|seeing) about\b|\bkeeps? coming up\b|"
-    r"\bin (?:the )?(?:chinese |discipline |local |official )?news\b", re.IGNORECASE)
+    r"\b(?:(?:i )?(?:heard|read|saw) )?(?:on|in) (?:the )?(?:chinese |discipline |local |official )?news(?: something like)?\b",
+    re.IGNORECASE)
 
 
 def without_courtesies(text: str) -> str:
