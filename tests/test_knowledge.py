@@ -1207,3 +1207,13 @@ def test_what_the_bot_keeps_about_me_is_the_privacy_entry(engine):
     # "about me" is all stop words: "what does the bot keep about me" was answered with erasing the chat.
     answer = engine.ask("If I submit a report, what exactly does the bot keep about me?", "en")
     assert answer.band is Band.ANSWER and answer.best.entry.id == "ub-privacy"
+
+
+def test_everyday_words_for_detention_and_for_acknowledging_find_their_concepts(engine):
+    # "keep someone locked up" is 留置, a reminder's "got it" is 已知悉, and "heard on the news
+    # something like" is where the asker met the word.
+    assert set(engine.query_terms("留置")) - {"留置"} <= set(engine.query_terms(
+        "What law lets the supervision commission keep someone locked up during an investigation?"))
+    assert set(engine.query_terms("已知悉")) - {"已知悉"} <= set(engine.query_terms("when a unit taps 'got it' on a reminder"))
+    assert engine.query_terms("Heard on the news something like 'one case, two investigations'. Who gets investigated?") \
+        == engine.query_terms("'one case, two investigations'. Who gets investigated?")
