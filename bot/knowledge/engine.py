@@ -22,8 +22,7 @@ from bot.knowledge.schema import Entry, KnowledgeBase
 from bot.knowledge.text import (Analyzer, EnglishSpelling, OtherFields, PinyinReader, TypoFixer, asked_facts,
                                 asked_parts_with_leads, asking_part, asking_sentences_of, asks_about_the_bot,
                                 english_stems, has_chinese, is_pinyin_text, question_form, script_of, simplified,
-                                stated_facts, stem, without_counted_which, without_courtesies,
-                                without_item_codes)
+                                stated_facts, stem, without_asides, without_counted_which, without_item_codes)
 
 FIELD_WEIGHTS = {"question": 3.0, "paraphrases": 2.0, "keywords": 2.0, "answer": 0.25}
 MAX_QUESTION_CHARS = 300   # a question is short; beyond this we read only the beginning
@@ -157,7 +156,7 @@ class KnowledgeEngine:
         that only spells a synonym the question holds (四个形态 for 四种形态, "finger tips"): its
         concept stands for it."""
         terms = []
-        question = without_courtesies(without_item_codes(without_counted_which(question)))
+        question = without_asides(without_item_codes(without_counted_which(question)))
         typed_in_pinyin = is_pinyin_text(question)
         question = self.pinyin.read(question, known=self._english_word_of_ours)
         question = self.spelling.mend(question, known=self.index.knows)

@@ -826,25 +826,24 @@ def without_counted_which(text: str) -> str:
     return _WHICH_COUNT.sub("哪些", text)
 
 
-# The courtesies around a question ("Sorry for the technical question, but …", "Apologies for the
-# long message", "Thank you very much!", "Good afternoon") and where the asker met its subject ("I
-# keep reading about in the news"): their words are in no entry, so they
-# counted against every match, and a polite asker was told "did you mean" or nothing. Only the
-# apology for the asking itself goes: "sorry for reporting my colleague" is what they ask about.
-_COURTESY = re.compile(
+# What is said around a question and is no part of it: the courtesies ("Sorry for the technical
+# question, but …", "Apologies for the long message", "Thank you very much!", "Good afternoon") and
+# where the asker met its subject ("the four forms I keep reading about in the news", as 听说 is a
+# stop word). Their words are in no entry, so they counted against every match, and a polite asker
+# was told "did you mean" or nothing. Only an apology for the asking itself goes: "sorry for
+# reporting my colleague" is what they ask about.
+_ASIDES = re.compile(
     r"\b(?:sorry|apologies|apologi[sz]e|excuse me|pardon me)\b(?:\s+(?:for|about)\s+(?:\S+\s+){0,3}?"
     r"(?:questions?|message|ignorance|english|trouble|bother(?:ing you)?|interruption|disturbance|long one|asking)\b)?|"
     r"\bthank(?:s| you)\b(?:\s+(?:very|so) much|\s+a lot|\s+in advance)?|\b(?:many|much) thanks\b|"
     r"\bgood (?:morning|afternoon|evening|day)\b|\b(?:hello|hi|dear) (?:there|sir|madam|all)\b|"
-    # where they met the word, which is no part of what it means ("the four forms I keep reading about
-    # in the news", as 听说 is a stop word)
     r"\b(?:that )?(?:i |we )?keep (?:reading|hearing|seeing) about\b|\bkeeps? coming up\b|"
-    r"\b(?:(?:i )?(?:heard|read|saw) )?(?:on|in) (?:the )?(?:chinese |discipline |local |official )?news(?: something like)?\b",
-    re.IGNORECASE)
+    r"\b(?:(?:i )?(?:heard|read|saw) )?(?:on|in) (?:the )?(?:chinese |discipline |local |official )?news"
+    r"(?: something like)?\b", re.IGNORECASE)
 
 
-def without_courtesies(text: str) -> str:
-    return _COURTESY.sub(" ", text)
+def without_asides(text: str) -> str:
+    return _ASIDES.sub(" ", text)
 
 
 def asked_facts(text: str) -> frozenset[str]:
@@ -859,8 +858,9 @@ def stated_facts(text: str) -> frozenset[str]:
     return frozenset(fact for fact, pattern in STATED_FACTS.items() if pattern.search(text))
 
 
-# A space between Chinese words ends a sentence too: typed on a phone, "文山会海有没有文件管 听说2019年是啥子减负年"
-# is two questions without a mark (not one Chinese character between spaces: "政务处分 和 party discipline").
+# A space between Chinese words ends a sentence too: typed on a phone, "文山会海有没有文件管
+# 听说2019年是啥子减负年" is two questions without a mark (not one Chinese character between
+# spaces: "政务处分 和 party discipline").
 _SENTENCE_END = re.compile(rf"(?<=[。！？!?；;\n…])|(?<=[.])\s+|(?<=[{_CJK}]{{2}})\s+(?=[{_CJK}]{{2}})")
 # A sentence asks plainly: a question mark, a final particle (吗/呢/吧) or question word (都有哪些) at its
 # end, an A-not-A form (合规不合规, 有没有), 怎么办, "I (also) want to know", "not sure whether" (not a
