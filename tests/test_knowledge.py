@@ -736,6 +736,7 @@ def test_chat_spellings_and_digits_read_as_the_entries_write_them(engine):
     assert engine.query_terms("what r the 4 forms") == engine.query_terms("what are the four forms")
     assert engine.query_terms("how many yrs in govt") == engine.query_terms("how many years in government")
     assert "12388" in engine.query_terms("what is 12388")
+    assert engine.query_terms("waht does closing an item meen") == engine.query_terms("what does closing an item mean")
 
 
 @pytest.mark.parametrize("question", ["What is formalism in Chinese governance?", "formalism in China"])

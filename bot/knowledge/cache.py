@@ -21,7 +21,7 @@ from bot.knowledge.text import english_words
 
 log = logging.getLogger(__name__)
 
-FORMAT = "qingfeng-kb-17"  # change when the engine's pickled shape or analysis changes
+FORMAT = "qingfeng-kb-18"  # change when the engine's pickled shape or analysis changes
 
 
 def content_hash(directory: Path) -> str:

@@ -64,7 +64,7 @@ CHAT_SPELLINGS = {
     "abt": "about", "msg": "message", "msgs": "messages", "thru": "through", "n": "and",
     "y": "why", "bcuz": "because", "wanna": "want to", "gonna": "going to", "dunno": "do not know",
     "vs": "versus", "regs": "regulations", "reg": "regulation", "foto": "photo", "fotos": "photos",
-    "waht": "what",
+    "waht": "what", "meen": "mean",
 }
 
 # The words that make a sentence English grammar (not chat fillers such as "ok" or "pls").
