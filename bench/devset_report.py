@@ -54,7 +54,7 @@ OPENED_BLIND_SETS = {"heldout_blind.yaml"}  # read over several rounds to check 
 # writing content (a helper's, or one's own) cannot glance at them; each is measured on purpose.
 SEALED_BLIND_SETS = {"heldout_blind4.yaml", "heldout_blind5.yaml", "heldout_blind6.yaml", "heldout_blind7.yaml",
                      "heldout_blind8.yaml", "heldout_blind9.yaml", "heldout_blind10.yaml",
-                     "heldout_blind11.yaml", "heldout_blind12.yaml", "heldout_blind13.yaml"}
+                     "heldout_blind11.yaml", "heldout_blind12.yaml", "heldout_blind13.yaml", "heldout_blind14.yaml"}
 
 
 def configured_thresholds() -> tuple[float, float]:
