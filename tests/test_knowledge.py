@@ -737,6 +737,7 @@ def test_chat_spellings_and_digits_read_as_the_entries_write_them(engine):
     assert engine.query_terms("how many yrs in govt") == engine.query_terms("how many years in government")
     assert "12388" in engine.query_terms("what is 12388")
     assert engine.query_terms("waht does closing an item meen") == engine.query_terms("what does closing an item mean")
+    assert engine.query_terms("how many fotos can i add") == engine.query_terms("how many photos can i add")
 
 
 @pytest.mark.parametrize("question", ["What is formalism in Chinese governance?", "formalism in China"])
@@ -1188,7 +1189,6 @@ def test_a_question_someone_passed_on_is_answered_beside_the_askers_own(engine):
                         "材料里要写准。另外，巡察发现的“问题”和“线索”在移交上有什么不一样？")
     sent = "\n".join(entry_plain(entry, "zh") for entry in answer.entries)
     assert answer.band is Band.ANSWER and "2024" in sent and "线索" in sent
-    assert "photo" in engine.query_terms("is there a limit on how many fotos i can add")
 
 
 def test_where_the_asker_met_a_word_is_no_part_of_what_it_means(engine):
