@@ -909,7 +909,12 @@ def sentences_of(text: str) -> list[str]:
 
 def asking_sentences_of(text: str) -> list[str]:
     """The sentences of `text` that ask, plainly or with a question word, in order."""
-    return [s for s in sentences_of(text) if _ASKS_PLAINLY.search(s) or _ASKS.search(s)]
+    return [s for s in sentences_of(text) if _asks(s)]
+
+
+def _asks(text: str) -> bool:
+    """`text` asks, plainly or with a question word."""
+    return bool(_ASKS_PLAINLY.search(text) or _ASKS.search(text))
 
 
 def _asking_sentences(text: str) -> str | None:
@@ -927,7 +932,7 @@ def _asking_sentences(text: str) -> str | None:
 def _after_introduction(text: str) -> str | None:
     introduced = _INTRODUCTION.match(text.strip())
     rest = text.strip()[introduced.end():] if introduced else ""
-    return rest if rest and (_ASKS_PLAINLY.search(rest) or _ASKS.search(rest)) else None
+    return rest if rest and _asks(rest) else None
 
 
 # Where one question ends and the next begins inside a sentence: "X算不算过度留痕，我们可以向哪里反映",
@@ -948,8 +953,7 @@ def asked_parts_with_leads(text: str) -> list[tuple[str, str]]:
     """asked_parts, each with its sentence up to the part's end: what a part too short to look up
     ("这是啥原因") asks about ("图上单位名都是拼音，不是汉字，这是啥原因")."""
     parts = []
-    for sentence in _SENTENCE_END.split(asking_part(text) or text):
-        sentence = sentence.strip()
+    for sentence in sentences_of(asking_part(text) or text):
         start = 0
         for number, end in enumerate([*(m for m in _CLAUSE_END.finditer(sentence)), None]):
             clause = sentence[start:end.start() if end else len(sentence)].strip()
@@ -957,7 +961,7 @@ def asked_parts_with_leads(text: str) -> list[tuple[str, str]]:
             start = end.end() if end else start
             if not clause or (number and _RELATIVE.match(clause) and not _QUESTION_MARK.search(sentence)):
                 continue
-            if (_ASKS_PLAINLY.search(clause) or _ASKS.search(clause)) and not _ONLY_ANNOUNCES.search(clause):
+            if _asks(clause) and not _ONLY_ANNOUNCES.search(clause):
                 # A long sentence before the question is a story ("...机器人一直给我发红色提醒，局长问我怎么办"), not its subject.
                 parts.append((clause, lead if number <= MAX_LEAD_CLAUSES else clause))
     return parts if len(parts) >= 2 else []
